@@ -1,0 +1,128 @@
+/**
+ * The typed errors of Hookwire's sending side. Every error that crosses a boundary (the API, an adapter, the Promise
+ * facade) is a `Schema.TaggedError` with a `_tag` and a `reason` or `code`, and a message that says what was wrong
+ * and what to do. None of them ever carries a secret.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * A Storage adapter failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StorageError extends Schema.TaggedError<StorageError>("@hookwire/core/StorageError")("StorageError", {
+  reason: Schema.Literal("Connection", "Conflict", "NotFound", "Unknown"),
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {}
+
+/**
+ * A Queue adapter failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class QueueError extends Schema.TaggedError<QueueError>("@hookwire/core/QueueError")("QueueError", {
+  reason: Schema.Literal("Connection", "Unknown"),
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {}
+
+/**
+ * No HTTP response was obtained. A receiver's 4xx/5xx is not an error: it is an attempt outcome.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>("@hookwire/core/TransportError")(
+  "TransportError",
+  {
+    reason: Schema.Literal("timeout", "connect", "dns", "tls", "blocked", "protocol", "unknown"),
+    message: Schema.String
+  }
+) {}
+
+/**
+ * The input to a public operation was invalid. `code` names the rule; `field` the offending input.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ValidationError extends Schema.TaggedError<ValidationError>("@hookwire/core/ValidationError")(
+  "ValidationError",
+  {
+    code: Schema.Literal(
+      "invalid_url",
+      "insecure_url",
+      "url_credentials",
+      "invalid_event_filter",
+      "invalid_channel",
+      "invalid_header",
+      "reserved_header",
+      "invalid_secret",
+      "invalid_tenant",
+      "invalid_option",
+      "invalid_cursor",
+      "payload_too_large"
+    ),
+    field: Schema.String,
+    message: Schema.String
+  }
+) {}
+
+/**
+ * `publish` named a type the catalog does not know, or data that does not match its Schema.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EventTypeError extends Schema.TaggedError<EventTypeError>("@hookwire/core/EventTypeError")(
+  "EventTypeError",
+  {
+    code: Schema.Literal("unknown_event_type", "invalid_event_data"),
+    type: Schema.String,
+    message: Schema.String
+  }
+) {}
+
+/**
+ * No record with that id exists for that tenant (records of other tenants are indistinguishable from missing ones).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotFound extends Schema.TaggedError<NotFound>("@hookwire/core/NotFound")("NotFound", {
+  code: Schema.Literal("endpoint_not_found", "message_not_found", "delivery_not_found"),
+  id: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * The tenant already has as many endpoints as its limit allows.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EndpointLimitExceeded
+  extends Schema.TaggedError<EndpointLimitExceeded>("@hookwire/core/EndpointLimitExceeded")("EndpointLimitExceeded", {
+    code: Schema.Literal("endpoint_limit_exceeded"),
+    tenant: Schema.String,
+    limit: Schema.Number,
+    message: Schema.String
+  })
+{}
+
+/**
+ * The operation does not apply to the record in its current state (e.g. retrying a cancelled delivery).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidState extends Schema.TaggedError<InvalidState>("@hookwire/core/InvalidState")("InvalidState", {
+  code: Schema.Literal("delivery_not_retryable", "endpoint_disabled"),
+  id: Schema.String,
+  message: Schema.String
+}) {}

@@ -1,0 +1,226 @@
+/**
+ * The records Hookwire keeps, in their *encoded* form: plain JSON with times as epoch milliseconds (UTC). This is
+ * the surface the Storage and Queue adapters see; Schema decoding, filtering, retry maths and signing stay in core.
+ * Public views (an endpoint without its secrets, a delivery, an attempt) are derived from these records.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * A tenant is the host's customer: a string the host owns. Every record belongs to exactly one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Tenant = string
+
+/**
+ * One signing secret of an endpoint. `expiresAt` is set on the previous secrets after a rotation: they keep signing
+ * until then so receivers can switch without downtime.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SecretRecord {
+  readonly value: string
+  readonly createdAt: number
+  readonly expiresAt: number | null
+}
+
+/**
+ * Per-endpoint retry policy override, serialisable. See `RetryPolicy.fromSpec`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RetryPolicySpec =
+  | { readonly _tag: "standard" }
+  | { readonly _tag: "none" }
+  | { readonly _tag: "fixed"; readonly delaysMs: ReadonlyArray<number>; readonly jitter?: number }
+  | {
+    readonly _tag: "exponential"
+    readonly baseMs: number
+    readonly factor: number
+    readonly maxDelayMs: number
+    readonly maxAttempts: number
+    readonly jitter?: number
+  }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EndpointRecord {
+  readonly id: string
+  readonly tenant: Tenant
+  readonly url: string
+  readonly name: string | null
+  readonly description: string | null
+  /** Exact event type names and `prefix.*` wildcards; empty = every type. */
+  readonly eventTypes: ReadonlyArray<string>
+  /** With channels, the endpoint only receives messages carrying at least one of them. */
+  readonly channels: ReadonlyArray<string>
+  readonly headers: Readonly<Record<string, string>>
+  readonly metadata: Readonly<Record<string, string>>
+  readonly disabled: boolean
+  readonly disabledReason: string | null
+  readonly disabledAt: number | null
+  /** Per-endpoint overrides; null = the engine's. */
+  readonly timeoutMs: number | null
+  readonly retryPolicy: RetryPolicySpec | null
+  /** Name of a scheme registered with the engine; null = the engine's default scheme. */
+  readonly scheme: string | null
+  readonly secrets: ReadonlyArray<SecretRecord>
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+/**
+ * A published event. `body` holds the exact bytes (as a string) sent to every endpoint on every attempt: built once.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MessageRecord {
+  readonly id: string
+  readonly tenant: Tenant
+  readonly type: string
+  readonly body: string
+  readonly channels: ReadonlyArray<string>
+  readonly idempotencyKey: string | null
+  readonly createdAt: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled"
+
+/**
+ * Why an attempt got no HTTP response.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TransportErrorKind = "timeout" | "connect" | "dns" | "tls" | "blocked" | "protocol" | "unknown"
+
+/**
+ * A message × endpoint pair.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeliveryRecord {
+  readonly id: string
+  readonly tenant: Tenant
+  readonly messageId: string
+  readonly endpointId: string
+  readonly status: DeliveryStatus
+  readonly attempts: number
+  readonly nextAttemptAt: number | null
+  readonly lastAttemptAt: number | null
+  readonly lastResponseStatus: number | null
+  readonly lastError: TransportErrorKind | null
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type AttemptTrigger = "scheduled" | "manual"
+
+/**
+ * One HTTP try. `responseBody` is cut at 16 KiB.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AttemptRecord {
+  readonly id: string
+  readonly tenant: Tenant
+  readonly deliveryId: string
+  readonly messageId: string
+  readonly endpointId: string
+  readonly attempt: number
+  readonly trigger: AttemptTrigger
+  readonly url: string
+  readonly startedAt: number
+  readonly durationMs: number
+  readonly responseStatus: number | null
+  readonly responseBody: string | null
+  readonly errorKind: TransportErrorKind | null
+  readonly errorMessage: string | null
+}
+
+/**
+ * A page of results and the cursor of the next page (`null` on the last page).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly nextCursor: string | null
+}
+
+/**
+ * Cursor pagination: items are ordered by id (which is time-ordered); `cursor` is the last id of the previous page.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PageRequest {
+  readonly limit: number
+  readonly cursor?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeliveryFilter extends PageRequest {
+  readonly endpointId?: string | undefined
+  readonly messageId?: string | undefined
+  readonly status?: DeliveryStatus | undefined
+  /** Created at or after (epoch ms). */
+  readonly since?: number | undefined
+  /** Created before (epoch ms). */
+  readonly until?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AttemptFilter extends PageRequest {
+  readonly deliveryId?: string | undefined
+  readonly endpointId?: string | undefined
+  readonly messageId?: string | undefined
+  readonly since?: number | undefined
+  readonly until?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface MessageFilter extends PageRequest {
+  readonly type?: string | undefined
+  readonly since?: number | undefined
+  readonly until?: number | undefined
+}
+
+/**
+ * What the dispatcher needs for one claimed delivery, loaded in one batch.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DispatchContext {
+  readonly delivery: DeliveryRecord
+  readonly message: MessageRecord
+  readonly endpoint: EndpointRecord
+}

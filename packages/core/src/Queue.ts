@@ -1,0 +1,69 @@
+/**
+ * The Queue port: due-time ordered delivery ids with leases. `claim` hands out due items with a lease; an item
+ * whose lease expires before it is completed, rescheduled or released is claimed again (at-least-once). Times are
+ * passed in by the caller (epoch ms) so adapters stay free of clocks and tests can drive time. Every adapter must
+ * pass the contract suite exported from `@hookwire/core/test/contract/QueueSuite`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type { QueueError } from "./Errors.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface QueueItem {
+  /** The delivery id. Enqueueing an id that is already queued replaces its run time. */
+  readonly id: string
+  /** Not before this time (epoch ms). */
+  readonly runAt: number
+}
+
+/**
+ * A claimed item. `token` identifies this claim: completing or rescheduling with a stale token (the lease expired
+ * and someone else claimed the item) is a no-op.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClaimedItem {
+  readonly id: string
+  readonly runAt: number
+  readonly token: string
+  /** How many times this item has been claimed so far, this claim included. */
+  readonly claims: number
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Queue extends Context.Tag("@hookwire/core/Queue")<Queue, {
+  readonly enqueue: (items: ReadonlyArray<QueueItem>) => Effect.Effect<void, QueueError>
+  /** Up to `max` items due at `now`, earliest first, each leased until `now + leaseMs`. */
+  readonly claim: (options: {
+    readonly max: number
+    readonly leaseMs: number
+    readonly now: number
+  }) => Effect.Effect<ReadonlyArray<ClaimedItem>, QueueError>
+  /** Removes claimed items (delivered, failed or cancelled). */
+  readonly complete: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
+  /** Returns claimed items to the queue, due at their `runAt`. */
+  readonly reschedule: (
+    items: ReadonlyArray<{ readonly item: ClaimedItem; readonly runAt: number }>
+  ) => Effect.Effect<void, QueueError>
+  /** Returns claimed items to the queue unchanged (graceful shutdown), due at once. */
+  readonly release: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
+  /** Removes queued (unclaimed or claimed) items by id, e.g. cancelled deliveries. */
+  readonly remove: (ids: ReadonlyArray<string>) => Effect.Effect<void, QueueError>
+  /** Whether an id is queued (claimed or not): used by the sweeper when Storage and Queue differ. */
+  readonly has: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlySet<string>, QueueError>
+  /**
+   * Completes when work may be available: something was enqueued or rescheduled (in this process, or in any
+   * process for shared adapters), or the earliest queued run time or lease expiry is reached, or `maxWaitMs`
+   * passed. Spurious wake-ups are allowed; missed ones are not.
+   */
+  readonly awaitWork: (options: { readonly now: number; readonly maxWaitMs: number }) => Effect.Effect<void, QueueError>
+}>() {}

@@ -1,0 +1,137 @@
+/**
+ * The Storage port: endpoints, messages, deliveries and attempts, in their encoded form (see `Model`). Adapters
+ * implement this small surface; validation, filtering, retry maths and signing stay in core. Every tenant-facing
+ * method takes the tenant and must never return or touch another tenant's records. Every adapter must pass the
+ * contract suite exported from `@hookwire/core/test/contract/StorageSuite`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type { StorageError } from "./Errors.js"
+import type {
+  AttemptFilter,
+  AttemptRecord,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  DispatchContext,
+  EndpointRecord,
+  MessageFilter,
+  MessageRecord,
+  Page,
+  PageRequest,
+  Tenant
+} from "./Model.js"
+
+/**
+ * The outcome of an insert that carries an idempotency key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InsertMessageResult {
+  /** The stored message: the new one, or the first one published with the same idempotency key. */
+  readonly message: MessageRecord
+  /** False when the idempotency key already existed: nothing was inserted. */
+  readonly created: boolean
+  /** The deliveries inserted (empty when `created` is false). */
+  readonly deliveries: ReadonlyArray<DeliveryRecord>
+}
+
+/**
+ * One attempt and the delivery state that follows from it, written together.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AttemptResult {
+  readonly attempt: AttemptRecord
+  readonly delivery: DeliveryRecord
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
+  // Endpoints
+  /** Inserts a new endpoint. */
+  readonly insertEndpoint: (endpoint: EndpointRecord) => Effect.Effect<void, StorageError>
+  /**
+   * Inserts a new endpoint only if the tenant has fewer than `limit` endpoints, atomically. Returns false (and
+   * inserts nothing) when the limit is reached.
+   */
+  readonly insertEndpointWithin: (endpoint: EndpointRecord, limit: number) => Effect.Effect<boolean, StorageError>
+  readonly getEndpoint: (tenant: Tenant, id: string) => Effect.Effect<EndpointRecord | undefined, StorageError>
+  /** Ordered by id ascending. */
+  readonly listEndpoints: (tenant: Tenant, page: PageRequest) => Effect.Effect<Page<EndpointRecord>, StorageError>
+  /** Every enabled endpoint of the tenant, for fan-out (filtering happens in core). */
+  readonly enabledEndpoints: (tenant: Tenant) => Effect.Effect<ReadonlyArray<EndpointRecord>, StorageError>
+  readonly countEndpoints: (tenant: Tenant) => Effect.Effect<number, StorageError>
+  /** Replaces the stored endpoint with the same tenant and id; returns false when there is none. */
+  readonly updateEndpoint: (endpoint: EndpointRecord) => Effect.Effect<boolean, StorageError>
+  /** Deletes the endpoint and cancels its pending deliveries; returns false when there is none. */
+  readonly deleteEndpoint: (tenant: Tenant, id: string, now: number) => Effect.Effect<boolean, StorageError>
+
+  // Messages
+  /**
+   * Inserts a message and its deliveries atomically, in one round trip. When the message carries an idempotency
+   * key that the tenant already used, inserts nothing and returns the first message with `created: false`.
+   */
+  readonly insertMessage: (
+    message: MessageRecord,
+    deliveries: ReadonlyArray<DeliveryRecord>
+  ) => Effect.Effect<InsertMessageResult, StorageError>
+  readonly getMessage: (tenant: Tenant, id: string) => Effect.Effect<MessageRecord | undefined, StorageError>
+  readonly listMessages: (tenant: Tenant, filter: MessageFilter) => Effect.Effect<Page<MessageRecord>, StorageError>
+
+  // Deliveries
+  readonly getDelivery: (tenant: Tenant, id: string) => Effect.Effect<DeliveryRecord | undefined, StorageError>
+  readonly listDeliveries: (
+    tenant: Tenant,
+    filter: DeliveryFilter
+  ) => Effect.Effect<Page<DeliveryRecord>, StorageError>
+  /**
+   * Loads delivery + message + endpoint for claimed delivery ids (worker path, not tenant-facing). Ids whose
+   * delivery, message or endpoint no longer exists are left out.
+   */
+  readonly loadForDispatch: (
+    deliveryIds: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<DispatchContext>, StorageError>
+  /** Records attempts and the resulting delivery states, in one round trip. */
+  readonly recordAttempts: (results: ReadonlyArray<AttemptResult>) => Effect.Effect<void, StorageError>
+  /**
+   * Sets a delivery's status and next attempt time if it is currently in one of `from` (compare-and-set).
+   * Returns the updated record, or undefined when it does not exist or was in another status.
+   */
+  readonly transitionDelivery: (
+    tenant: Tenant,
+    id: string,
+    from: ReadonlyArray<DeliveryStatus>,
+    to: { readonly status: DeliveryStatus; readonly nextAttemptAt: number | null; readonly now: number }
+  ) => Effect.Effect<DeliveryRecord | undefined, StorageError>
+  /**
+   * Moves every delivery of the endpoint whose status is in `from` and which was created at or after `since` to
+   * `to` (with `nextAttemptAt`), returning the ids moved.
+   */
+  readonly transitionEndpointDeliveries: (
+    tenant: Tenant,
+    endpointId: string,
+    options: {
+      readonly from: ReadonlyArray<DeliveryStatus>
+      readonly to: DeliveryStatus
+      readonly since: number
+      readonly nextAttemptAt: number | null
+      readonly now: number
+    }
+  ) => Effect.Effect<ReadonlyArray<string>, StorageError>
+  /** Pending deliveries due before `before`, oldest first (for the sweeper when Storage and Queue differ). */
+  readonly duePendingDeliveries: (
+    before: number,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number }>, StorageError>
+
+  // Attempts
+  readonly listAttempts: (tenant: Tenant, filter: AttemptFilter) => Effect.Effect<Page<AttemptRecord>, StorageError>
+}>() {}
