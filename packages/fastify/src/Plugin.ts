@@ -1,0 +1,199 @@
+/**
+ * Fastify glue for `@hookwire/verify`. The plugin turns the encapsulation context it is registered in into a webhook
+ * scope: JSON bodies there are read as raw bytes under a size limit (the app's own JSON parser elsewhere is untouched),
+ * and a `preValidation` hook hands them to `receive` — which verifies the signature, parses the JSON and deduplicates
+ * — before exposing the event as `request.webhook` and its payload as `request.body`. Rejected requests are answered
+ * by the plugin (400/413/415 with `{ error, message }`; 200 `{ duplicate: true }` for replays) and never reach the
+ * handler. Register it inside the plugin that declares your webhook routes, not on the root instance.
+ *
+ * @since 0.1.0
+ */
+import type { ReceiveOptions, VerifyErrorCode, WebhookEvent, WebhookVerificationError } from "@hookwire/verify"
+import { isWebhookVerificationError, receive, statusFor } from "@hookwire/verify"
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify"
+import fp from "fastify-plugin"
+import type { IncomingMessage } from "node:http"
+import { declaredLength, DEFAULT_MAX_BODY_BYTES, isJsonContentType, readBounded, TooLarge } from "./internal/body.js"
+import { payloadTooLarge } from "./internal/errors.js"
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * The verified webhook, set by `hookwirePlugin` before validation and your handler run; `undefined` outside a
+     * webhook scope.
+     *
+     * @since 0.1.0
+     */
+    webhook?: WebhookEvent
+  }
+}
+
+/**
+ * The verified event of a request in a webhook scope, with the payload typed as `T` (asserted, not validated).
+ * Throws when `hookwirePlugin` does not cover the route — a registration mistake, not a bad request.
+ *
+ * @example
+ * ```ts
+ * webhooks.post("/webhooks", async (request) => {
+ *   const { payload } = webhookOf<{ type: "invoice.paid"; invoice: string }>(request)
+ *   return { ok: true }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const webhookOf = <T = unknown>(request: FastifyRequest): WebhookEvent<T> => {
+  if (request.webhook === undefined) {
+    throw new Error(
+      "request.webhook is not set: register hookwirePlugin in the same scope as this route, before declaring it"
+    )
+  }
+  return request.webhook as WebhookEvent<T>
+}
+
+/**
+ * The request's content type is not JSON (`application/json` or `…+json`); answered with 415.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnsupportedMediaTypeError extends Error {
+  readonly _tag = "UnsupportedMediaTypeError" as const
+  readonly code = "unsupported_media_type" as const
+  readonly status = 415
+  constructor(readonly contentType: string | undefined) {
+    super(
+      contentType === undefined
+        ? "the request has no content-type; webhooks must be sent as application/json"
+        : `content-type ${JSON.stringify(contentType)} is not JSON; webhooks must be sent as application/json`
+    )
+    this.name = "UnsupportedMediaTypeError"
+  }
+}
+
+/**
+ * Why a request was turned away before reaching the handler: a verification failure (`statusFor(error.code)`:
+ * 400, or 413 for `payload_too_large`) or a non-JSON content type (415).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type WebhookRejection = WebhookVerificationError | UnsupportedMediaTypeError
+
+/**
+ * The codes a rejected request can carry in its `{ error }` body.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type WebhookErrorCode = VerifyErrorCode | UnsupportedMediaTypeError["code"]
+
+/**
+ * Options for {@link hookwirePlugin}: everything `receive` takes (secret or secrets, scheme, tolerance, `now`,
+ * dedup store and TTL) plus the body limit and an optional rejection handler.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HookwireOptions extends ReceiveOptions {
+  /** Largest body accepted, in bytes; larger ones get 413 without being buffered. Default 1 MiB. */
+  readonly maxBodyBytes?: number
+  /**
+   * Replaces the default `{ error, message }` JSON answer for rejected requests (4xx). It must send the reply.
+   * Failures on the receiver's side (an unusable secret, a dedup store that is down, a body parsed by another
+   * parser) go to Fastify's error handler instead.
+   */
+  readonly onError?: (error: WebhookRejection, request: FastifyRequest, reply: FastifyReply) => void | Promise<void>
+}
+
+// `type/subtype+json` with or without parameters; anchored so Fastify does not warn (FSTSEC001).
+const JSON_SUFFIX = /^[^/\s;]+\/[^;\s]+\+json(?:;|$)/
+
+const alreadyParsedError = (): Error =>
+  Object.assign(
+    new Error(
+      "request.body was already parsed by another content-type parser; @hookwire/fastify needs the raw bytes to "
+        + "verify the signature. Do not add or replace content-type parsers inside the scope where hookwirePlugin "
+        + "is registered: keep webhook routes in their own scope."
+    ),
+    { statusCode: 500, code: "body_already_parsed" }
+  )
+
+const plugin: FastifyPluginAsync<HookwireOptions> = async (scope, options) => {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new TypeError(`hookwirePlugin: maxBodyBytes must be a positive integer, got ${String(maxBodyBytes)}.`)
+  }
+
+  const reject = async (error: WebhookRejection, request: FastifyRequest, reply: FastifyReply) => {
+    const status = error._tag === "UnsupportedMediaTypeError" ? error.status : statusFor(error.code)
+    reply.code(status)
+    // After a 413 the rest of the body may still be arriving: do not keep the connection for another request.
+    if (status === 413) reply.header("connection", "close")
+    if (options.onError !== undefined) {
+      await options.onError(error, request, reply)
+    } else {
+      reply.send({ error: error.code, message: error.message })
+    }
+    return reply
+  }
+
+  if (!scope.hasRequestDecorator("webhook")) scope.decorateRequest("webhook", undefined)
+
+  // Only this scope's parsers change: a child context gets its own copy of the parent's table.
+  scope.removeAllContentTypeParsers()
+  const parseRaw = (_request: FastifyRequest, payload: IncomingMessage) => readBounded(payload, maxBodyBytes)
+  scope.addContentTypeParser("application/json", parseRaw)
+  scope.addContentTypeParser(JSON_SUFFIX, parseRaw)
+
+  // Checked before parsing so a wrong or oversized body is never read.
+  scope.addHook("onRequest", async (request, reply) => {
+    const contentType = request.headers["content-type"]
+    if (!isJsonContentType(contentType)) return reject(new UnsupportedMediaTypeError(contentType), request, reply)
+    if ((declaredLength(request.headers["content-length"]) ?? 0) > maxBodyBytes) {
+      return reject(payloadTooLarge(maxBodyBytes), request, reply)
+    }
+  })
+
+  // preValidation rather than preHandler: route body schemas then validate the parsed payload, not the bytes.
+  scope.addHook("preValidation", async (request, reply) => {
+    const body: unknown = request.body
+    if (body === TooLarge) return reject(payloadTooLarge(maxBodyBytes), request, reply)
+    if (body !== undefined && !(body instanceof Uint8Array)) throw alreadyParsedError()
+    try {
+      const result = await receive(body ?? new Uint8Array(0), request.headers, options)
+      if (result.duplicate) return reply.code(200).send({ duplicate: true })
+      request.webhook = result.event
+      request.body = result.event.payload
+    } catch (error) {
+      // invalid_secret is the receiver's misconfiguration (say, an unset environment variable), not the sender's
+      // fault: a 500 through Fastify's error handler gets it logged and makes the sender retry once it is fixed.
+      if (isWebhookVerificationError(error) && error.code !== "invalid_secret") return reject(error, request, reply)
+      throw error
+    }
+  })
+}
+
+/**
+ * Verifies every request in the encapsulation context it is registered in. Register it, and your webhook routes,
+ * inside a plugin of their own so the rest of the app keeps its JSON parser and is not verified.
+ *
+ * @example
+ * ```ts
+ * app.register(async (webhooks) => {
+ *   await webhooks.register(hookwirePlugin, { secret: process.env.WEBHOOK_SECRET! })
+ *   webhooks.post("/webhooks", async (request) => {
+ *     request.log.info({ type: request.webhook!.type }, "verified webhook")
+ *     return { ok: true }
+ *   })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const hookwirePlugin: FastifyPluginAsync<HookwireOptions> = fp(plugin, {
+  name: "@hookwire/fastify",
+  fastify: "5.x"
+})
