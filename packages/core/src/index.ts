@@ -1,9 +1,26 @@
 /**
  * @since 0.1.0
  */
+export * as Catalog from "./Catalog.js"
+export * as Dispatcher from "./Dispatcher.js"
+export * as Envelope from "./Envelope.js"
 export * as Errors from "./Errors.js"
+export * as Hookwire from "./Hookwire.js"
+export * as HttpTransport from "./HttpTransport.js"
 export * as Id from "./Id.js"
 export * as Model from "./Model.js"
+export * as OperationalEvents from "./OperationalEvents.js"
 export * as Queue from "./Queue.js"
+export * as RecordingTransport from "./RecordingTransport.js"
+export * as RetryPolicy from "./RetryPolicy.js"
+export * as Settings from "./Settings.js"
 export * as Storage from "./Storage.js"
 export * as Transport from "./Transport.js"
+export * as Webhooks from "./Webhooks.js"
+
+/**
+ * The Promise API's constructor, for hosts that do not use Effect.
+ *
+ * @since 0.1.0
+ */
+export { createHookwire } from "./Hookwire.js"

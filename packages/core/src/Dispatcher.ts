@@ -1,0 +1,448 @@
+/**
+ * The Dispatcher claims due deliveries from the Queue with a lease, sends them (signed with every active secret of
+ * the endpoint) through the Transport, records every attempt, and marks each delivery delivered, schedules its
+ * next attempt, or marks it failed — per the endpoint's retry policy. It runs for the lifetime of its layer's
+ * scope: closing the scope stops claiming, lets in-flight attempts finish within `shutdownGrace`, releases the
+ * rest back to the queue, and writes every result it has before it returns. Nothing is lost: a crashed worker's
+ * leases expire and its deliveries are claimed again (at-least-once).
+ *
+ * Global `concurrency` bounds the attempts in flight; `perEndpointConcurrency` bounds those to one endpoint
+ * (further claimed deliveries of a busy endpoint wait in a small local line, then go back to the queue).
+ * Attempt results are written in batches (`recordAttempts` + queue `complete`/`reschedule`), one round trip per
+ * batch, so a database-backed adapter is not hit once per delivery.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as attemptInternal from "./internal/attempt.js"
+import * as metrics from "./internal/metrics.js"
+import type * as Model from "./Model.js"
+import { OperationalEvents } from "./OperationalEvents.js"
+import type { OperationalEvent } from "./OperationalEvents.js"
+import { type ClaimedItem, Queue as QueuePort } from "./Queue.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import { Settings } from "./Settings.js"
+import { Storage } from "./Storage.js"
+import { Transport } from "./Transport.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Attempts in flight at once, in this process. Default 64. */
+  readonly concurrency?: number | undefined
+  /** Attempts in flight to one endpoint, in this process. Default 16. */
+  readonly perEndpointConcurrency?: number | undefined
+  /** How long a claim holds a delivery before another worker may take it (and how soon a crashed worker's
+   * deliveries are retried). Default 2 minutes. An attempt's timeout is capped at half the lease, so a lease
+   * always outlives its attempt. */
+  readonly lease?: Duration.DurationInput | undefined
+  /** Longest idle wait before looking at the queue again (adapters also wake the dispatcher on new work).
+   * Default 1 second. */
+  readonly pollInterval?: Duration.DurationInput | undefined
+  /** How long shutdown waits for in-flight attempts before releasing them. Default 10 seconds. */
+  readonly shutdownGrace?: Duration.DurationInput | undefined
+  /** Largest batch of results written at once. Default 256. */
+  readonly writeBatchSize?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stats {
+  readonly inFlight: number
+  /** Claimed deliveries waiting for their endpoint's in-flight cap. */
+  readonly waiting: number
+  /** Results not yet written. */
+  readonly unwritten: number
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Dispatcher extends Context.Tag("@hookwire/core/Dispatcher")<Dispatcher, {
+  readonly stats: Effect.Effect<Stats>
+}>() {}
+
+interface Result {
+  readonly item: ClaimedItem
+  readonly attempt: Model.AttemptRecord
+  readonly delivery: Model.DeliveryRecord
+  /** Queue action: `undefined` = complete, a number = reschedule at that time. */
+  readonly runAt: number | undefined
+  readonly event: OperationalEvent | undefined
+}
+
+const positiveInt = (name: string, value: number): number => {
+  if (!(Number.isInteger(value) && value >= 1)) {
+    throw new Error(`Invalid dispatcher option ${name}: ${value}; use a whole number of at least 1`)
+  }
+  return value
+}
+
+/**
+ * Starts the dispatcher in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.fnUntraced(function*(options: Options = {}) {
+  const settings = yield* Settings
+  const storage = yield* Storage
+  const queue = yield* QueuePort
+  const transport = yield* Transport
+  const events = yield* OperationalEvents
+
+  const concurrency = positiveInt("concurrency", options.concurrency ?? 64)
+  const perEndpoint = positiveInt("perEndpointConcurrency", options.perEndpointConcurrency ?? 16)
+  const writeBatchSize = positiveInt("writeBatchSize", options.writeBatchSize ?? 256)
+  const leaseMs = Duration.toMillis(options.lease ?? Duration.minutes(2))
+  if (!(leaseMs >= 1000)) {
+    throw new Error(`Invalid dispatcher lease ${leaseMs} ms: use at least 1 second`)
+  }
+  const maxTimeoutMs = Math.floor(leaseMs / 2)
+  const pollMs = Duration.toMillis(options.pollInterval ?? Duration.seconds(1))
+  const graceMs = Duration.toMillis(options.shutdownGrace ?? Duration.seconds(10))
+
+  // Mutable state, touched only by fibers of this dispatcher (JavaScript is single-threaded).
+  let occupied = 0 // in flight + waiting
+  let inFlight = 0
+  const endpointInFlight = new Map<string, number>()
+  const waiting = new Map<string, Array<{ item: ClaimedItem; ctx: Model.DispatchContext }>>()
+  let waitingCount = 0
+  const slots = yield* Effect.makeLatch(true)
+  const results = yield* Queue.unbounded<Result>()
+  let writing = 0
+  const attempts = yield* FiberSet.make<void, never>()
+
+  // Storage or queue trouble: retry with a backoff capped at 5 s, forever; leases cover a crash meanwhile.
+  const retryStorage = Schedule.exponential("50 millis", 2).pipe(Schedule.union(Schedule.spaced("5 seconds")))
+  let stopping = false
+
+  const logged = <A, E>(what: string) => (effect: Effect.Effect<A, E>) =>
+    Effect.tapError(effect, (error) => Effect.logWarning(`Dispatcher: ${what} failed; retrying`, error))
+
+  // --- results writer -------------------------------------------------------------------------------------------
+  const writeBatch = (batch: ReadonlyArray<Result>) =>
+    Effect.gen(function*() {
+      yield* storage.recordAttempts(batch.map((r) => ({ attempt: r.attempt, delivery: r.delivery }))).pipe(
+        logged("recording attempts"),
+        Effect.retry(retryStorage)
+      )
+      const done: Array<ClaimedItem> = []
+      const later: Array<{ item: ClaimedItem; runAt: number }> = []
+      for (const r of batch) {
+        if (r.runAt === undefined) done.push(r.item)
+        else later.push({ item: r.item, runAt: r.runAt })
+      }
+      if (done.length > 0) yield* queue.complete(done).pipe(logged("completing"), Effect.retry(retryStorage))
+      if (later.length > 0) yield* queue.reschedule(later).pipe(logged("rescheduling"), Effect.retry(retryStorage))
+      for (const r of batch) {
+        if (r.event !== undefined) yield* events.publish(r.event)
+      }
+    })
+
+  const writer = Effect.gen(function*() {
+    while (true) {
+      const batch = yield* Queue.takeBetween(results, 1, writeBatchSize)
+      writing = batch.length
+      yield* writeBatch(Array.from(batch))
+      writing = 0
+      if (stopping && (yield* Queue.isEmpty(results))) return
+    }
+  })
+
+  // --- attempts -------------------------------------------------------------------------------------------------
+  const release = (endpointId: string) =>
+    Effect.suspend(() => {
+      inFlight--
+      const n = (endpointInFlight.get(endpointId) ?? 1) - 1
+      if (n === 0) endpointInFlight.delete(endpointId)
+      else endpointInFlight.set(endpointId, n)
+      const line = waiting.get(endpointId)
+      const next = line?.shift()
+      if (line !== undefined && line.length === 0) waiting.delete(endpointId)
+      if (next !== undefined) {
+        waitingCount--
+        return start(next.item, next.ctx)
+      }
+      occupied--
+      return slots.open
+    })
+
+  const disableGone = (endpoint: Model.EndpointRecord, now: number) =>
+    Effect.gen(function*() {
+      const current = yield* storage.getEndpoint(endpoint.tenant, endpoint.id)
+      if (current !== undefined && !current.disabled) {
+        yield* storage.updateEndpoint({
+          ...current,
+          disabled: true,
+          disabledReason: "the receiver answered 410 Gone",
+          disabledAt: now,
+          updatedAt: now
+        })
+        yield* events.publish({
+          type: "endpoint.disabled",
+          tenant: endpoint.tenant,
+          endpointId: endpoint.id,
+          reason: "the receiver answered 410 Gone",
+          at: new Date(now)
+        })
+      }
+      const cancelled = yield* storage.transitionEndpointDeliveries(endpoint.tenant, endpoint.id, {
+        from: ["pending"],
+        to: "cancelled",
+        since: 0,
+        nextAttemptAt: null,
+        now
+      })
+      if (cancelled.length > 0) yield* queue.remove(cancelled)
+      // Deliveries of this endpoint waiting here were just cancelled: drop them instead of sending them.
+      const line = waiting.get(endpoint.id)
+      if (line !== undefined) {
+        waiting.delete(endpoint.id)
+        waitingCount -= line.length
+        occupied -= line.length
+        yield* slots.open
+        yield* queue.complete(line.map((w) => w.item))
+      }
+    }).pipe(logged("disabling a gone endpoint"), Effect.retry(retryStorage))
+
+  const attempt = (item: ClaimedItem, ctx: Model.DispatchContext) =>
+    Effect.gen(function*() {
+      const { outcome, record } = yield* attemptInternal.perform(settings, transport, ctx, "scheduled", maxTimeoutMs)
+      const now = yield* Clock.currentTimeMillis
+      const policy = ctx.endpoint.retryPolicy === null
+        ? settings.retryPolicy
+        : RetryPolicy.fromSpec(ctx.endpoint.retryPolicy)
+      const attemptsMade = ctx.delivery.attempts + 1
+      const decision = RetryPolicy.decide(policy, { attempts: attemptsMade, outcome, now, random: yield* Random.next })
+      const base = {
+        ...ctx.delivery,
+        attempts: attemptsMade,
+        lastAttemptAt: record.startedAt,
+        lastResponseStatus: record.responseStatus,
+        lastError: record.errorKind,
+        updatedAt: now
+      }
+      let delivery: Model.DeliveryRecord
+      let runAt: number | undefined
+      let event: OperationalEvent | undefined
+      const ids = {
+        tenant: ctx.delivery.tenant,
+        deliveryId: ctx.delivery.id,
+        messageId: ctx.message.id,
+        endpointId: ctx.endpoint.id
+      }
+      switch (decision._tag) {
+        case "Delivered": {
+          delivery = { ...base, status: "delivered", nextAttemptAt: null }
+          event = { type: "delivery.succeeded", ...ids, attempts: attemptsMade, at: new Date(now) }
+          yield* metrics.attempted("delivered", record.durationMs)
+          break
+        }
+        case "Retry": {
+          runAt = now + decision.delayMs
+          delivery = { ...base, status: "pending", nextAttemptAt: runAt }
+          yield* metrics.attempted("retry", record.durationMs)
+          break
+        }
+        case "Fail":
+        case "Gone": {
+          const reason = decision._tag === "Gone" ? "the receiver answered 410 Gone" : decision.reason
+          delivery = { ...base, status: "failed", nextAttemptAt: null }
+          event = { type: "delivery.failed", ...ids, attempts: attemptsMade, reason, at: new Date(now) }
+          yield* metrics.attempted(decision._tag === "Gone" ? "gone" : "failed", record.durationMs)
+          if (decision._tag === "Gone") yield* disableGone(ctx.endpoint, now)
+          break
+        }
+      }
+      yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event })
+    }).pipe(
+      // Unexpected (a defect): log it; the lease expires and the delivery is attempted again.
+      Effect.catchAllCause((cause) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)),
+      // Interrupted (shutdown past its grace): give the delivery back at once.
+      Effect.onInterrupt(() => Effect.ignore(queue.release([item]))),
+      Effect.ensuring(release(ctx.endpoint.id)),
+      Effect.withSpan("Dispatcher.attempt", {
+        attributes: {
+          "hookwire.delivery": ctx.delivery.id,
+          "hookwire.endpoint": ctx.endpoint.id,
+          "hookwire.attempt": ctx.delivery.attempts + 1
+        }
+      })
+    )
+
+  const start = (item: ClaimedItem, ctx: Model.DispatchContext): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      inFlight++
+      endpointInFlight.set(ctx.endpoint.id, (endpointInFlight.get(ctx.endpoint.id) ?? 0) + 1)
+      return Effect.asVoid(FiberSet.run(attempts, attempt(item, ctx)))
+    })
+
+  // --- claiming -------------------------------------------------------------------------------------------------
+  const dispatch = (items: ReadonlyArray<ClaimedItem>, now: number) =>
+    Effect.gen(function*() {
+      const contexts = yield* storage.loadForDispatch(items.map((i) => i.id))
+      const byId = new Map<string, Model.DispatchContext>()
+      for (const ctx of contexts) byId.set(ctx.delivery.id, ctx)
+      const done: Array<ClaimedItem> = []
+      const later: Array<{ item: ClaimedItem; runAt: number }> = []
+      const failedDisabled: Array<Model.DispatchContext> = []
+      for (const item of items) {
+        yield* Metric.update(metrics.queueLag, Math.max(0, now - item.runAt))
+        const ctx = byId.get(item.id)
+        if (ctx === undefined || ctx.delivery.status !== "pending") {
+          // Deleted, cancelled, or finished by an earlier holder of an expired lease.
+          done.push(item)
+          continue
+        }
+        if (ctx.delivery.nextAttemptAt !== null && ctx.delivery.nextAttemptAt > now + 1000) {
+          // The queue ran ahead of storage (e.g. a crash between the two writes): keep storage's schedule.
+          later.push({ item, runAt: ctx.delivery.nextAttemptAt })
+          continue
+        }
+        if (ctx.endpoint.disabled) {
+          failedDisabled.push(ctx)
+          done.push(item)
+          continue
+        }
+        const busy = endpointInFlight.get(ctx.endpoint.id) ?? 0
+        if (busy < perEndpoint) {
+          occupied++
+          yield* start(item, ctx)
+        } else {
+          const line = waiting.get(ctx.endpoint.id) ?? []
+          if (line.length < perEndpoint) {
+            occupied++
+            waitingCount++
+            line.push({ item, ctx })
+            waiting.set(ctx.endpoint.id, line)
+          } else {
+            // The endpoint is saturated: give the delivery back for a little while, without spending an attempt.
+            later.push({ item, runAt: now + 100 + Math.floor((yield* Random.next) * 200) })
+          }
+        }
+      }
+      for (const ctx of failedDisabled) {
+        const failed = yield* storage.transitionDelivery(ctx.delivery.tenant, ctx.delivery.id, ["pending"], {
+          status: "failed",
+          nextAttemptAt: null,
+          now
+        })
+        if (failed !== undefined) {
+          yield* events.publish({
+            type: "delivery.failed",
+            tenant: ctx.delivery.tenant,
+            deliveryId: ctx.delivery.id,
+            messageId: ctx.message.id,
+            endpointId: ctx.endpoint.id,
+            attempts: ctx.delivery.attempts,
+            reason: `the endpoint is disabled (${ctx.endpoint.disabledReason ?? "no reason given"})`,
+            at: new Date(now)
+          })
+        }
+      }
+      if (done.length > 0) yield* queue.complete(done)
+      if (later.length > 0) yield* queue.reschedule(later)
+      if (occupied >= concurrency) yield* slots.close
+    }).pipe(
+      Effect.tapErrorCause((cause) =>
+        Effect.zipRight(
+          Effect.logWarning("Dispatcher: loading claimed deliveries failed; they return to the queue", cause),
+          Effect.ignore(queue.release(items))
+        )
+      )
+    )
+
+  const claimLoop = Effect.gen(function*() {
+    while (true) {
+      yield* slots.await
+      const free = concurrency - occupied
+      if (free <= 0) {
+        yield* slots.close
+        continue
+      }
+      const now = yield* Clock.currentTimeMillis
+      const items = yield* queue.claim({ max: free, leaseMs, now })
+      if (items.length === 0) {
+        yield* queue.awaitWork({ now, maxWaitMs: pollMs })
+        continue
+      }
+      yield* dispatch(items, now).pipe(
+        Effect.withSpan("Dispatcher.claim", { attributes: { "hookwire.claimed": items.length } })
+      )
+    }
+  }).pipe(
+    Effect.tapErrorCause((cause) => Effect.logWarning("Dispatcher: claiming failed; retrying", cause)),
+    Effect.retry(retryStorage)
+  )
+
+  const writerFiber = yield* Effect.forkDaemon(writer)
+  const claimFiber = yield* Effect.forkDaemon(claimLoop)
+
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function*() {
+      // 1. Stop claiming.
+      yield* Fiber.interrupt(claimFiber)
+      // 2. Deliveries waiting for their endpoint go back to the queue untouched.
+      const waitingItems = [...waiting.values()].flat().map((w) => w.item)
+      waiting.clear()
+      waitingCount = 0
+      if (waitingItems.length > 0) yield* Effect.ignore(queue.release(waitingItems))
+      // 3. Let in-flight attempts finish within the grace period; interrupt (and release) the rest.
+      // Finalizers run uninterruptibly: the timed waits must be made interruptible or their timeouts never fire.
+      yield* FiberSet.awaitEmpty(attempts).pipe(Effect.interruptible, Effect.timeout(graceMs), Effect.ignore)
+      yield* FiberSet.clear(attempts)
+      // 4. Write every result we have: an idle writer is stopped, a busy one drains the queue and stops.
+      stopping = true
+      if (writing === 0 && (yield* Queue.isEmpty(results))) {
+        yield* Fiber.interrupt(writerFiber)
+      } else {
+        yield* Fiber.join(writerFiber).pipe(
+          Effect.interruptible,
+          Effect.timeout(Math.max(graceMs, 1000)),
+          Effect.ignore
+        )
+        yield* Fiber.interrupt(writerFiber)
+      }
+      const unwritten = yield* Queue.takeAll(results)
+      if (unwritten.length > 0) {
+        yield* Effect.logWarning(
+          `Dispatcher: ${unwritten.length} results could not be written before shutdown; their leases will expire and ` +
+            `they will be attempted again`
+        )
+      }
+    })
+  )
+
+  return {
+    stats: Effect.sync(() => ({ inFlight, waiting: waitingCount, unwritten: 0 })).pipe(
+      Effect.zipWith(Queue.size(results), (s, size) => ({ ...s, unwritten: size + writing }))
+    )
+  } satisfies Dispatcher["Type"]
+})
+
+/**
+ * The dispatcher as a scoped layer: it runs while the layer is alive.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<Dispatcher, never, Settings | Storage | QueuePort | Transport | OperationalEvents> =>
+  Layer.scoped(Dispatcher, make(options))

@@ -1,0 +1,276 @@
+/**
+ * Hookwire in one constructor. `layer` gives Effect users the whole sending side as one Layer (on top of a Storage
+ * and a Queue); `createHookwire` gives hosts that do not use Effect the same operations as Promises, plus
+ * `start()` / `close()` for the dispatcher. Rejected errors are the typed errors themselves: they keep their
+ * `_tag` and `code`, so `err._tag === "EndpointLimitExceeded"` works in plain JavaScript.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Catalog from "./Catalog.js"
+import * as Dispatcher from "./Dispatcher.js"
+import * as HttpTransport from "./HttpTransport.js"
+import type * as Model from "./Model.js"
+import * as OperationalEvents from "./OperationalEvents.js"
+import type { Queue } from "./Queue.js"
+import * as Settings from "./Settings.js"
+import type { Storage } from "./Storage.js"
+import type { Transport } from "./Transport.js"
+import * as Webhooks from "./Webhooks.js"
+
+/**
+ * Where Hookwire keeps its records and its queue: `memory()` from `@hookwire/memory`, `postgres(...)` from
+ * `@hookwire/postgres`, …
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Adapter {
+  readonly layer: Layer.Layer<Storage | Queue, unknown>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface LayerOptions extends Settings.Options {
+  /** Options of the default HTTP transport (ignored when `transport` is given). */
+  readonly http?: HttpTransport.Options | undefined
+  /** Replace the HTTP transport (tests use `RecordingTransport`). */
+  readonly transport?: Layer.Layer<Transport, unknown> | undefined
+}
+
+/**
+ * The sending side as one Layer: Webhooks, Settings, OperationalEvents and the Transport, over a Storage and a
+ * Queue. Add `Dispatcher.layer()` on top to deliver.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: LayerOptions
+): Layer.Layer<
+  Webhooks.Webhooks | Settings.Settings | OperationalEvents.OperationalEvents | Transport,
+  unknown,
+  Storage | Queue
+> => {
+  const transport = options.transport ?? HttpTransport.layer(options.http)
+  return Webhooks.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(Settings.layer(options), OperationalEvents.layer(), transport))
+  )
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<Events extends Record<string, unknown>> extends Omit<LayerOptions, "catalog"> {
+  readonly adapter: Adapter
+  readonly catalog: Catalog.Catalog<Events>
+  /** Dispatcher options used by `start()`. */
+  readonly dispatcher?: Dispatcher.Options | undefined
+  /** Called for every operational event (endpoint disabled or recovered, delivery failed or succeeded). Errors it
+   * throws are logged, never propagated. */
+  readonly onEvent?: ((event: OperationalEvents.OperationalEvent) => void | Promise<void>) | undefined
+}
+
+type Secretless<A> = Omit<A, "secret">
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PublishInput<Events extends Record<string, unknown>, K extends keyof Events & string> {
+  readonly tenant: string
+  readonly type: K
+  readonly data: Events[K]
+  readonly channels?: ReadonlyArray<string> | undefined
+  readonly idempotencyKey?: string | undefined
+}
+
+/**
+ * The Promise API.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Hookwire<Events extends Record<string, unknown>> {
+  readonly endpoints: {
+    /** Creates an endpoint. The result carries its `secret`: show it to the customer now, it is never returned again. */
+    readonly create: (
+      input: Secretless<Webhooks.CreateEndpoint> & { readonly secret?: string | undefined }
+    ) => Promise<Webhooks.Endpoint & { readonly secret: string }>
+    readonly get: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Endpoint>
+    readonly list: (
+      input: { readonly tenant: string } & Webhooks.ListOptions
+    ) => Promise<Model.Page<Webhooks.Endpoint>>
+    readonly update: (input: Webhooks.UpdateEndpoint) => Promise<Webhooks.Endpoint>
+    readonly delete: (input: { readonly tenant: string; readonly id: string }) => Promise<void>
+    readonly enable: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Endpoint>
+    readonly disable: (
+      input: { readonly tenant: string; readonly id: string; readonly reason?: string | undefined }
+    ) => Promise<Webhooks.Endpoint>
+    /** A new secret, returned once; the previous one keeps signing for `grace` (e.g. "24 hours"). */
+    readonly rotateSecret: (
+      input: {
+        readonly tenant: string
+        readonly id: string
+        readonly grace?: string | number | undefined
+        readonly secret?: string | undefined
+      }
+    ) => Promise<{ readonly secret: string }>
+  }
+  readonly publish: <K extends keyof Events & string>(input: PublishInput<Events, K>) => Promise<Webhooks.PublishResult>
+  readonly messages: {
+    readonly get: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Message>
+    readonly list: (
+      input: Parameters<Webhooks.Webhooks["Type"]["messages"]["list"]>[0]
+    ) => Promise<Model.Page<Webhooks.Message>>
+  }
+  readonly deliveries: {
+    readonly get: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Delivery>
+    readonly list: (
+      input: Parameters<Webhooks.Webhooks["Type"]["deliveries"]["list"]>[0]
+    ) => Promise<Model.Page<Webhooks.Delivery>>
+    readonly attempts: (
+      input: Parameters<Webhooks.Webhooks["Type"]["deliveries"]["attempts"]>[0]
+    ) => Promise<Model.Page<Webhooks.Attempt>>
+    readonly retry: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Delivery>
+    readonly recover: (
+      input: { readonly tenant: string; readonly endpointId: string; readonly since: Webhooks.TimeInput }
+    ) => Promise<{ readonly recovered: number }>
+  }
+  /** The event catalog as JSON Schema, for the host's documentation. */
+  readonly eventTypes: () => ReturnType<typeof Catalog.toJsonSchema>
+  /** Starts delivering (the dispatcher). Idempotent. */
+  readonly start: () => Promise<void>
+  /** Stops delivering gracefully (in-flight attempts finish or go back to the queue), then releases everything. */
+  readonly close: () => Promise<void>
+  /** The underlying runtime, for hosts that mix in Effect code. */
+  readonly runtime: ManagedRuntime.ManagedRuntime<
+    Webhooks.Webhooks | Settings.Settings | OperationalEvents.OperationalEvents | Transport | Storage | Queue,
+    unknown
+  >
+}
+
+const forwardEvents = (onEvent: NonNullable<Options<any>["onEvent"]>) =>
+  Layer.scopedDiscard(
+    Effect.gen(function*() {
+      const events = yield* OperationalEvents.OperationalEvents
+      const stream = yield* events.subscribe
+      yield* Effect.forkScoped(Stream.runForEach(stream, (event) =>
+        Effect.tryPromise(async () => {
+          await onEvent(event)
+        }).pipe(
+          Effect.catchAll((error) => Effect.logError(`onEvent threw for ${event.type}`, error))
+        )))
+    })
+  )
+
+/**
+ * Creates Hookwire for a host that does not use Effect.
+ *
+ * @example
+ * ```ts
+ * import { Catalog, createHookwire } from "@hookwire/core"
+ * import { memory } from "@hookwire/memory"
+ *
+ * const hookwire = createHookwire({ adapter: memory(), catalog: Catalog.make({ "invoice.paid": {} }) })
+ * const endpoint = await hookwire.endpoints.create({ tenant: "acme", url: "https://acme.example/webhooks" })
+ * await hookwire.start()
+ * await hookwire.publish({ tenant: "acme", type: "invoice.paid", data: { id: "in_1" } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const createHookwire = <Events extends Record<string, unknown>>(options: Options<Events>): Hookwire<Events> => {
+  // Validate settings now, synchronously: a bad option throws here, not at the first call.
+  Settings.resolve(options)
+  const base = layer(options).pipe(Layer.provideMerge(options.adapter.layer))
+  const full = options.onEvent === undefined ? base : Layer.provideMerge(forwardEvents(options.onEvent), base)
+  const runtime = ManagedRuntime.make(full)
+  let dispatcherScope: Scope.CloseableScope | undefined
+  let closed = false
+
+  const run = <A, E>(effect: Effect.Effect<A, E, Webhooks.Webhooks>): Promise<A> =>
+    runtime.runPromiseExit(effect).then((exit) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      // Reject with the typed error itself (it keeps its _tag and code), not a wrapper.
+      throw Cause.squash(exit.cause)
+    })
+  const api = <A, E>(f: (webhooks: Webhooks.Webhooks["Type"]) => Effect.Effect<A, E>): Promise<A> =>
+    closed ? Promise.reject(new Error("This Hookwire instance is closed")) : run(Effect.flatMap(Webhooks.Webhooks, f))
+  const reveal = <A extends { readonly secret: Redacted.Redacted<string> }>(
+    a: A
+  ): Omit<A, "secret"> & { secret: string } => ({
+    ...a,
+    secret: Redacted.value(a.secret)
+  })
+
+  return {
+    endpoints: {
+      create: (input) => api((w) => w.endpoints.create(input)).then(reveal),
+      get: (input) => api((w) => w.endpoints.get(input)),
+      list: (input) => api((w) => w.endpoints.list(input)),
+      update: (input) => api((w) => w.endpoints.update(input)),
+      delete: (input) => api((w) => w.endpoints.delete(input)),
+      enable: (input) => api((w) => w.endpoints.enable(input)),
+      disable: (input) => api((w) => w.endpoints.disable(input)),
+      rotateSecret: (input) =>
+        api((w) =>
+          w.endpoints.rotateSecret({
+            tenant: input.tenant,
+            id: input.id,
+            // A string like "24 hours" or milliseconds; checked by rotateSecret.
+            grace: input.grace as Duration.DurationInput | undefined,
+            secret: input.secret
+          })
+        ).then(reveal)
+    },
+    publish: (input) => api((w) => w.publish(input)),
+    messages: {
+      get: (input) => api((w) => w.messages.get(input)),
+      list: (input) => api((w) => w.messages.list(input))
+    },
+    deliveries: {
+      get: (input) => api((w) => w.deliveries.get(input)),
+      list: (input) => api((w) => w.deliveries.list(input)),
+      attempts: (input) => api((w) => w.deliveries.attempts(input)),
+      retry: (input) => api((w) => w.deliveries.retry(input)),
+      recover: (input) => api((w) => w.deliveries.recover(input))
+    },
+    eventTypes: () => Catalog.toJsonSchema(options.catalog),
+    start: async () => {
+      if (closed) throw new Error("This Hookwire instance is closed")
+      if (dispatcherScope !== undefined) return
+      const scope = Effect.runSync(Scope.make())
+      dispatcherScope = scope
+      await runtime.runPromise(Layer.buildWithScope(Dispatcher.layer(options.dispatcher), scope)).catch(
+        async (error) => {
+          dispatcherScope = undefined
+          await Effect.runPromise(Scope.close(scope, Exit.void))
+          throw error
+        }
+      )
+    },
+    close: async () => {
+      if (closed) return
+      closed = true
+      if (dispatcherScope !== undefined) {
+        await runtime.runPromise(Scope.close(dispatcherScope, Exit.void))
+        dispatcherScope = undefined
+      }
+      await runtime.dispose()
+    },
+    runtime
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * The default `Transport`: HTTP/1.1 `POST` on undici keep-alive pools, one `Pool` per origin (cached, bounded,
+ * closed with the layer's scope). Each request has one overall deadline covering queueing, connect, headers and
+ * body, so a receiver that never answers or drips bytes (slowloris) ends at `timeoutMs`. Redirects are never
+ * followed (a 3xx is a response); at most `maxResponseBytes` of the body are read, then the connection is dropped,
+ * so an endless body costs bounded memory. Headers are exactly the caller's (plus undici's `host`, `connection`,
+ * `content-length`): no tracing headers. By default an SSRF guard refuses loopback, private, link-local, CGNAT,
+ * multicast, reserved and IPv6 ULA/link-local/mapped addresses, checked on the resolved address at connect time so
+ * DNS rebinding cannot bypass it; `allowCidrs` and `allowPrivateNetworks` open it for development and tests. TLS
+ * certificates are always verified; `ca` adds trusted CAs.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import { type Dispatcher, Pool } from "undici"
+import { TransportError } from "./Errors.js"
+import * as Connector from "./internal/connector.js"
+import * as IpRange from "./internal/ipRange.js"
+import * as TransportErrors from "./internal/transportError.js"
+import * as Utf8 from "./internal/utf8.js"
+import { Transport, type TransportRequest, type TransportResponse } from "./Transport.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * Maximum open connections per origin (pipelining is 1: one request per connection at a time). Default 64: the
+   * dispatcher's per-endpoint in-flight cap is the real limiter, so the pool must not be a hidden bottleneck below
+   * it; idle connections close after `keepAliveTimeout`, so an unused allowance costs nothing.
+   */
+  readonly connections?: number | undefined
+  /** How long an idle connection is kept open (capped by the receiver's `Keep-Alive: timeout` hint). Default 4 s. */
+  readonly keepAliveTimeout?: Duration.DurationInput | undefined
+  /** TCP + TLS connect timeout. The request's own `timeoutMs` still applies on top. Default 10 s. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** How many origins keep a pool; the least recently used pool beyond this is closed. Default 1024. */
+  readonly maxOrigins?: number | undefined
+  /**
+   * Extra trusted CA certificates (PEM), in addition to Node's bundled roots. Verification itself is always on.
+   * `NODE_EXTRA_CA_CERTS` keeps working when this is not set.
+   */
+  readonly ca?: string | ReadonlyArray<string> | undefined
+  /** Turns the SSRF guard off entirely: any address may be dialled. For development and tests. Default false. */
+  readonly allowPrivateNetworks?: boolean | undefined
+  /** Addresses (`"10.1.0.0/16"`, `"fd00::/8"`, `"127.0.0.1"`) the guard lets through although non-public. */
+  readonly allowCidrs?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaults = {
+  connections: 64,
+  keepAliveTimeout: Duration.seconds(4),
+  connectTimeout: Duration.seconds(10),
+  maxOrigins: 1024
+} as const
+
+interface Resolved {
+  readonly connections: number
+  readonly keepAliveTimeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly maxOrigins: number
+  readonly ca: ReadonlyArray<string>
+  readonly policy: IpRange.AddressPolicy | undefined
+}
+
+const positiveInteger = (value: number) => Number.isSafeInteger(value) && value > 0
+
+const resolve = (options: Options): Resolved | string => {
+  const connections = options.connections ?? defaults.connections
+  if (!positiveInteger(connections)) return `connections must be a positive integer, got ${connections}`
+  const maxOrigins = options.maxOrigins ?? defaults.maxOrigins
+  if (!positiveInteger(maxOrigins)) return `maxOrigins must be a positive integer, got ${maxOrigins}`
+  const cidrs: Array<IpRange.Cidr> = []
+  for (const text of options.allowCidrs ?? []) {
+    const cidr = IpRange.parseCidr(text)
+    if (cidr === undefined) return `allowCidrs: "${text}" is not an IP address or CIDR range`
+    cidrs.push(cidr)
+  }
+  return {
+    connections,
+    keepAliveTimeoutMs: Duration.toMillis(options.keepAliveTimeout ?? defaults.keepAliveTimeout),
+    connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? defaults.connectTimeout),
+    maxOrigins,
+    ca: options.ca === undefined ? [] : typeof options.ca === "string" ? [options.ca] : options.ca,
+    policy: options.allowPrivateNetworks === true ? undefined : IpRange.makePolicy(cidrs)
+  }
+}
+
+interface PoolEntry {
+  readonly origin: string
+  readonly pool: Pool
+  used: number
+}
+
+interface Target {
+  readonly entry: PoolEntry
+  readonly path: string
+}
+
+/** Caps the url → parsed target cache; a full cache is simply dropped and refilled. */
+const maxTargets = 4096
+
+/**
+ * The pools by origin, and parsed targets by URL so the hot path parses each endpoint URL once.
+ */
+class Pools {
+  private readonly byOrigin = new Map<string, PoolEntry>()
+  private readonly targets = new Map<string, Target>()
+  private readonly poolOptions: Pool.Options
+  private tick = 0
+  closed = false
+
+  constructor(private readonly resolved: Resolved) {
+    this.poolOptions = {
+      connections: resolved.connections,
+      pipelining: 1,
+      keepAliveTimeout: resolved.keepAliveTimeoutMs,
+      connect: Connector.make({
+        connectTimeoutMs: resolved.connectTimeoutMs,
+        ca: resolved.ca,
+        policy: resolved.policy
+      })
+    }
+  }
+
+  target(url: string): Target | TransportError {
+    const cached = this.targets.get(url)
+    if (cached !== undefined) {
+      cached.entry.used = ++this.tick
+      return cached
+    }
+    if (this.closed) return new TransportError({ reason: "unknown", message: "the transport is closed" })
+    if (!URL.canParse(url)) return new TransportError({ reason: "unknown", message: "invalid URL" })
+    const parsed = new URL(url)
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+      return new TransportError({ reason: "unknown", message: `unsupported URL scheme ${parsed.protocol}` })
+    }
+    const entry = this.pool(parsed.origin)
+    const target: Target = { entry, path: parsed.pathname + parsed.search }
+    if (this.targets.size >= maxTargets) this.targets.clear()
+    this.targets.set(url, target)
+    return target
+  }
+
+  private pool(origin: string): PoolEntry {
+    const existing = this.byOrigin.get(origin)
+    if (existing !== undefined) {
+      existing.used = ++this.tick
+      return existing
+    }
+    if (this.byOrigin.size >= this.resolved.maxOrigins) this.evictLeastRecentlyUsed()
+    const entry: PoolEntry = { origin, pool: new Pool(origin, this.poolOptions), used: ++this.tick }
+    this.byOrigin.set(origin, entry)
+    return entry
+  }
+
+  private evictLeastRecentlyUsed(): void {
+    let oldest: PoolEntry | undefined
+    for (const entry of this.byOrigin.values()) {
+      if (oldest === undefined || entry.used < oldest.used) oldest = entry
+    }
+    if (oldest === undefined) return
+    this.byOrigin.delete(oldest.origin)
+    // Cached targets may point at the evicted pool.
+    this.targets.clear()
+    // Graceful: requests already on the pool complete; close() cannot fail on a pool that is not destroyed.
+    oldest.pool.close(ignore)
+  }
+
+  destroy(): Promise<unknown> {
+    this.closed = true
+    this.targets.clear()
+    const pools = Array.from(this.byOrigin.values(), (entry) => entry.pool.destroy())
+    this.byOrigin.clear()
+    return Promise.all(pools)
+  }
+}
+
+const ignore = () => {}
+
+/** Passed to undici when we stop a request ourselves; the exchange is already settled, so nobody reads it. */
+const settled = new Error("hookwire: request settled")
+
+type Resume = (effect: Effect.Effect<TransportResponse, TransportError>) => void
+
+const onDeadline = (exchange: Exchange) => exchange.deadline()
+
+/**
+ * One request/response. Implements undici's dispatch handler directly: no response stream, no promise, and the
+ * body is collected up to the byte limit, after which the request is aborted (undici drops the connection).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined = undefined
+  private done = false
+  private status = 0
+  private headers: Record<string, string> = {}
+  private chunks: Array<Buffer> | undefined = undefined
+  private received = 0
+  private truncated = false
+  private readonly timer: NodeJS.Timeout
+  readonly cancel: Effect.Effect<void>
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly timeoutMs: number,
+    private readonly resume: Resume
+  ) {
+    this.timer = setTimeout(onDeadline, timeoutMs, this)
+    this.cancel = Effect.sync(() => this.stop())
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Settled while still queued for a connection (deadline or interruption): never send it. Throwing here makes
+    // undici drop the request unwritten and keep the socket for the next one; `controller.abort` would destroy a
+    // healthy keep-alive connection (and undici would then open another).
+    if (this.done) throw settled
+    this.controller = controller
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | Array<string> | undefined>
+  ): void {
+    if (statusCode < 200) return // 1xx informational: the final response follows
+    this.status = statusCode
+    for (const name in headers) {
+      const value = headers[name]
+      if (typeof value !== "string") headers[name] = value === undefined ? "" : value.join(", ")
+    }
+    this.headers = headers as Record<string, string>
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.done) return
+    const room = this.maxBytes - this.received
+    if (chunk.length <= room) {
+      if (chunk.length > 0) (this.chunks ??= []).push(chunk)
+      this.received += chunk.length
+      return
+    }
+    if (room > 0) {
+      ;(this.chunks ??= []).push(chunk.subarray(0, room))
+      this.received += room
+    }
+    this.truncated = true
+    this.succeed()
+    // Read no further: an endless body must not be consumed. The connection is dropped, not reused.
+    controller.abort(settled)
+  }
+
+  onResponseEnd(): void {
+    if (!this.done) this.succeed()
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    if (this.done) return
+    this.done = true
+    clearTimeout(this.timer)
+    this.resume(Effect.fail(TransportErrors.fromCause(error)))
+  }
+
+  deadline(): void {
+    if (this.done) return
+    this.done = true
+    this.resume(
+      Effect.fail(
+        new TransportError({ reason: "timeout", message: `no complete response within ${this.timeoutMs} ms` })
+      )
+    )
+    this.controller?.abort(settled)
+  }
+
+  private stop(): void {
+    if (this.done) return
+    this.done = true
+    clearTimeout(this.timer)
+    this.controller?.abort(settled)
+  }
+
+  private succeed(): void {
+    this.done = true
+    clearTimeout(this.timer)
+    const chunks = this.chunks
+    let body = ""
+    if (chunks !== undefined) {
+      const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.received)
+      body = this.truncated ? Utf8.decodeCut(bytes) : bytes.toString("utf8")
+    }
+    this.resume(Effect.succeed({ status: this.status, headers: this.headers, body }))
+  }
+}
+
+const makeResolved = (resolved: Resolved): Effect.Effect<Context.Tag.Service<Transport>, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => new Pools(resolved)),
+      (pools) => Effect.promise(() => pools.destroy())
+    ),
+    (pools) => ({
+      // A plain function around one `Effect.async`: no generator, no span, no promise on the hot path. The
+      // register callback takes exactly one parameter so Effect does not allocate an AbortController for it.
+      send: (request: TransportRequest) =>
+        Effect.async<TransportResponse, TransportError>((resume) => {
+          const target = pools.target(request.url)
+          if (target instanceof TransportError) return resume(Effect.fail(target))
+          const exchange = new Exchange(request.maxResponseBytes, request.timeoutMs, resume)
+          target.entry.pool.dispatch({
+            method: "POST",
+            path: target.path,
+            headers: request.headers,
+            body: request.body,
+            // Belt and braces under our own deadline, which also covers queueing and connect.
+            headersTimeout: request.timeoutMs,
+            bodyTimeout: request.timeoutMs
+          }, exchange)
+          return exchange.cancel
+        })
+    })
+  )
+
+/**
+ * Builds the transport; its pools are destroyed when the scope closes. Invalid options are a defect.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Context.Tag.Service<Transport>, never, Scope.Scope> =>
+  Effect.suspend(() => {
+    const resolved = resolve(options)
+    return typeof resolved === "string" ? Effect.dieMessage(`HttpTransport: ${resolved}`) : makeResolved(resolved)
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<Transport> => Layer.scoped(Transport, make(options))
+
+/**
+ * The options read from the environment: `HOOKWIRE_HTTP_CONNECTIONS`, `HOOKWIRE_HTTP_KEEP_ALIVE_TIMEOUT` and
+ * `HOOKWIRE_HTTP_CONNECT_TIMEOUT` (durations such as `"4 seconds"`), `HOOKWIRE_HTTP_MAX_ORIGINS`,
+ * `HOOKWIRE_HTTP_ALLOW_PRIVATE_NETWORKS`, `HOOKWIRE_HTTP_ALLOW_CIDRS` (comma-separated) and `HOOKWIRE_HTTP_CA`
+ * (PEM text; for a file, `NODE_EXTRA_CA_CERTS` does the same job).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = Config.all({
+  connections: Config.integer("HOOKWIRE_HTTP_CONNECTIONS").pipe(Config.withDefault(defaults.connections)),
+  keepAliveTimeout: Config.duration("HOOKWIRE_HTTP_KEEP_ALIVE_TIMEOUT").pipe(
+    Config.withDefault(defaults.keepAliveTimeout)
+  ),
+  connectTimeout: Config.duration("HOOKWIRE_HTTP_CONNECT_TIMEOUT").pipe(Config.withDefault(defaults.connectTimeout)),
+  maxOrigins: Config.integer("HOOKWIRE_HTTP_MAX_ORIGINS").pipe(Config.withDefault(defaults.maxOrigins)),
+  allowPrivateNetworks: Config.boolean("HOOKWIRE_HTTP_ALLOW_PRIVATE_NETWORKS").pipe(Config.withDefault(false)),
+  allowCidrs: Config.array(Config.string(), "HOOKWIRE_HTTP_ALLOW_CIDRS").pipe(
+    Config.withDefault<ReadonlyArray<string>>([])
+  ),
+  ca: Config.option(Config.string("HOOKWIRE_HTTP_CA")).pipe(Config.map(Option.getOrUndefined))
+})
+
+/**
+ * The transport configured from `Config` (by default `config`, i.e. the `HOOKWIRE_HTTP_*` environment). Invalid
+ * values fail with a `ConfigError`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<Transport, ConfigError.ConfigError> =>
+  Layer.scoped(
+    Transport,
+    Effect.flatMap(Config.unwrap(options), (options) => {
+      const resolved = resolve(options)
+      return typeof resolved === "string" ?
+        Effect.fail(ConfigError.InvalidData([], `HttpTransport: ${resolved}`)) :
+        makeResolved(resolved)
+    })
+  )

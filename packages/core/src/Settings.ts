@@ -1,0 +1,202 @@
+/**
+ * The engine's settings, shared by `Webhooks` (validation, publish) and `Dispatcher` (signing, retries, timeouts).
+ * Build them with `Settings.layer(options)`; every option has a default here and nowhere else, and the plain
+ * values (timeout, http policy, limits) can also come from `HOOKWIRE_*` environment variables via `layerConfig`.
+ *
+ * @since 0.1.0
+ */
+import * as Verify from "@hookwire/verify"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Catalog from "./Catalog.js"
+import * as Envelope from "./Envelope.js"
+import { version } from "./internal/version.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * The per-tenant endpoint limit: a number, or a function of the tenant (e.g. its plan). `Infinity` = unlimited.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EndpointLimit = number | ((tenant: string) => number | Promise<number> | Effect.Effect<number>)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly catalog: Catalog.Catalog<any>
+  /** Builds the body of each message. Default `{ type, timestamp, data }`. */
+  readonly envelope?: Envelope.Envelope | undefined
+  /** The signature scheme. Default: Standard Webhooks. */
+  readonly scheme?: Verify.Scheme | undefined
+  /** Further schemes endpoints may choose by name (`endpoint.scheme`). */
+  readonly schemes?: Readonly<Record<string, Verify.Scheme>> | undefined
+  /** Makes a new endpoint secret. Default: `whsec_` + base64 of 24 random bytes. */
+  readonly generateSecret?: (() => string) | undefined
+  /** Default retry policy. Default: `RetryPolicy.standard`. */
+  readonly retryPolicy?: RetryPolicy.RetryPolicy | undefined
+  /** Request timeout. Default 15 s; at most 60 s. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Accept `http:` endpoint URLs (a warning is logged for each). Default false. */
+  readonly allowHttp?: boolean | undefined
+  /** Endpoints per tenant. Default unlimited. */
+  readonly endpointLimit?: EndpointLimit | undefined
+  /** How long the previous secret keeps signing after a rotation. Default 24 h. */
+  readonly rotationGrace?: Duration.DurationInput | undefined
+  /** Largest body `publish` accepts, in bytes. Default 256 KiB. */
+  readonly maxPayloadBytes?: number | undefined
+}
+
+/**
+ * Settings with every default applied.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Resolved {
+  readonly catalog: Catalog.Catalog<any>
+  readonly envelope: Envelope.Envelope
+  readonly scheme: Verify.Scheme
+  readonly schemes: ReadonlyMap<string, Verify.Scheme>
+  readonly generateSecret: () => string
+  readonly retryPolicy: RetryPolicy.RetryPolicy
+  readonly timeoutMs: number
+  readonly allowHttp: boolean
+  readonly endpointLimit: (tenant: string) => Effect.Effect<number>
+  readonly rotationGraceMs: number
+  readonly maxPayloadBytes: number
+  /** Response bodies are kept up to this many bytes. */
+  readonly maxResponseBytes: number
+  readonly userAgent: string
+  /** Header names (lower case) that endpoints' custom headers may not set. */
+  readonly reservedHeaders: ReadonlySet<string>
+}
+
+/**
+ * The largest per-engine or per-endpoint timeout, so that a lease always outlives an attempt.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const MAX_TIMEOUT_MS = 60_000
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Settings extends Context.Tag("@hookwire/core/Settings")<Settings, Resolved>() {}
+
+const BASE_RESERVED = [
+  "host",
+  "content-type",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+  "user-agent",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+  "svix-id",
+  "svix-timestamp",
+  "svix-signature",
+  "stripe-signature",
+  "x-hub-signature",
+  "x-hub-signature-256",
+  "x-github-delivery"
+]
+
+const signatureHeaderNames = (scheme: Verify.Scheme): Array<string> => {
+  const headers = scheme.sign({ id: "msg_probe", timestamp: 0, body: "", secrets: [Verify.generateSecret()] })
+  return Object.keys(headers).map((name) => name.toLowerCase())
+}
+
+/**
+ * Applies defaults and checks the options. Throws an `Error` that says what to fix for an invalid option: this runs
+ * once, at configuration time.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resolve = (options: Options): Resolved => {
+  const timeoutMs = Duration.toMillis(options.timeout ?? Duration.seconds(15))
+  if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new Error(`Invalid timeout ${timeoutMs} ms: use a duration between 1 ms and ${MAX_TIMEOUT_MS / 1000} s`)
+  }
+  const maxPayloadBytes = options.maxPayloadBytes ?? 256 * 1024
+  if (!(Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0)) {
+    throw new Error(`Invalid maxPayloadBytes ${maxPayloadBytes}: use a positive whole number of bytes`)
+  }
+  const scheme = options.scheme ?? Verify.standard
+  const schemes = new Map(Object.entries(options.schemes ?? {}))
+  const reserved = new Set(BASE_RESERVED)
+  for (const s of [scheme, ...schemes.values()]) {
+    for (const name of signatureHeaderNames(s)) reserved.add(name)
+  }
+  const limit = options.endpointLimit ?? Infinity
+  return {
+    catalog: options.catalog,
+    envelope: options.envelope ?? Envelope.standard,
+    scheme,
+    schemes,
+    generateSecret: options.generateSecret ?? Verify.generateSecret,
+    retryPolicy: options.retryPolicy ?? RetryPolicy.standard,
+    timeoutMs,
+    allowHttp: options.allowHttp ?? false,
+    endpointLimit: typeof limit === "number" ?
+      () => Effect.succeed(limit) :
+      (tenant) =>
+        Effect.suspend(() => {
+          const result = limit(tenant)
+          if (Effect.isEffect(result)) return result
+          if (typeof result === "number") return Effect.succeed(result)
+          return Effect.promise(() => result)
+        }),
+    rotationGraceMs: Duration.toMillis(options.rotationGrace ?? Duration.hours(24)),
+    maxPayloadBytes,
+    maxResponseBytes: 16 * 1024,
+    userAgent: `Hookwire/${version}`,
+    reservedHeaders: reserved
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<Settings> => Layer.sync(Settings, () => resolve(options))
+
+/**
+ * Like `layer`, with `timeout` (`HOOKWIRE_TIMEOUT`, e.g. "10 seconds"), `allowHttp` (`HOOKWIRE_ALLOW_HTTP`) and
+ * `maxPayloadBytes` (`HOOKWIRE_MAX_PAYLOAD_BYTES`) read from the environment when not given in `options`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (options: Options): Layer.Layer<Settings, import("effect/ConfigError").ConfigError> =>
+  Layer.effect(
+    Settings,
+    Effect.gen(function*() {
+      const env = yield* Config.all({
+        timeout: Config.option(Config.duration("HOOKWIRE_TIMEOUT")),
+        allowHttp: Config.option(Config.boolean("HOOKWIRE_ALLOW_HTTP")),
+        maxPayloadBytes: Config.option(Config.integer("HOOKWIRE_MAX_PAYLOAD_BYTES"))
+      })
+      return resolve({
+        ...options,
+        timeout: options.timeout ?? (env.timeout._tag === "Some" ? env.timeout.value : undefined),
+        allowHttp: options.allowHttp ?? (env.allowHttp._tag === "Some" ? env.allowHttp.value : undefined),
+        maxPayloadBytes: options.maxPayloadBytes ??
+          (env.maxPayloadBytes._tag === "Some" ? env.maxPayloadBytes.value : undefined)
+      })
+    })
+  )

@@ -1,0 +1,826 @@
+/**
+ * The sending API: endpoint management, typed publish, and the delivery log with retry and recovery. Every
+ * operation is tenant-scoped: a record of another tenant is reported as not found. Secrets are returned exactly
+ * once (at creation and rotation) as `Redacted` values and never by get or list.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
+import {
+  EndpointLimitExceeded,
+  EventTypeError,
+  InvalidState,
+  NotFound,
+  QueueError,
+  StorageError,
+  ValidationError
+} from "./Errors.js"
+import * as Id from "./Id.js"
+import * as attemptInternal from "./internal/attempt.js"
+import * as metrics from "./internal/metrics.js"
+import * as validate from "./internal/validate.js"
+import * as views from "./internal/views.js"
+import type * as Model from "./Model.js"
+import { OperationalEvents } from "./OperationalEvents.js"
+import { Queue } from "./Queue.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import { Settings } from "./Settings.js"
+import { Storage } from "./Storage.js"
+import { Transport } from "./Transport.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Views and inputs
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * An endpoint as the API returns it: never with its secrets.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Endpoint {
+  readonly id: string
+  readonly tenant: string
+  readonly url: string
+  readonly name: string | null
+  readonly description: string | null
+  readonly eventTypes: ReadonlyArray<string>
+  readonly channels: ReadonlyArray<string>
+  readonly headers: Readonly<Record<string, string>>
+  readonly metadata: Readonly<Record<string, string>>
+  readonly disabled: boolean
+  readonly disabledReason: string | null
+  readonly disabledAt: Date | null
+  readonly timeoutMs: number | null
+  readonly retryPolicy: Model.RetryPolicySpec | null
+  readonly scheme: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Message {
+  readonly id: string
+  readonly tenant: string
+  readonly type: string
+  /** The exact body sent to every endpoint. */
+  readonly body: string
+  readonly channels: ReadonlyArray<string>
+  readonly idempotencyKey: string | null
+  readonly createdAt: Date
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Delivery {
+  readonly id: string
+  readonly tenant: string
+  readonly messageId: string
+  readonly endpointId: string
+  readonly status: Model.DeliveryStatus
+  readonly attempts: number
+  readonly nextAttemptAt: Date | null
+  readonly lastAttemptAt: Date | null
+  readonly lastResponseStatus: number | null
+  readonly lastError: Model.TransportErrorKind | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Attempt {
+  readonly id: string
+  readonly tenant: string
+  readonly deliveryId: string
+  readonly messageId: string
+  readonly endpointId: string
+  readonly attempt: number
+  readonly trigger: Model.AttemptTrigger
+  readonly url: string
+  readonly startedAt: Date
+  readonly durationMs: number
+  readonly responseStatus: number | null
+  readonly responseBody: string | null
+  readonly errorKind: Model.TransportErrorKind | null
+  readonly errorMessage: string | null
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateEndpoint {
+  readonly tenant: string
+  readonly url: string
+  readonly name?: string | undefined
+  readonly description?: string | undefined
+  /** Exact names and `prefix.*` wildcards; empty or absent = every type. */
+  readonly eventTypes?: ReadonlyArray<string> | undefined
+  readonly channels?: ReadonlyArray<string> | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  readonly timeoutMs?: number | undefined
+  readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | undefined
+  /** Name of a scheme registered in the engine's `schemes`. */
+  readonly scheme?: string | undefined
+  /** Bring your own secret (e.g. when migrating); default: a new one. */
+  readonly secret?: string | Redacted.Redacted<string> | undefined
+  readonly disabled?: boolean | undefined
+}
+
+/**
+ * Fields to change; `null` clears an optional field.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UpdateEndpoint {
+  readonly tenant: string
+  readonly id: string
+  readonly url?: string | undefined
+  readonly name?: string | null | undefined
+  readonly description?: string | null | undefined
+  readonly eventTypes?: ReadonlyArray<string> | undefined
+  readonly channels?: ReadonlyArray<string> | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  readonly timeoutMs?: number | null | undefined
+  readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | null | undefined
+  readonly scheme?: string | null | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PublishInput {
+  readonly tenant: string
+  readonly type: string
+  readonly data: unknown
+  /** Endpoints with channels only receive messages carrying at least one of them. */
+  readonly channels?: ReadonlyArray<string> | undefined
+  /** A repeated publish with the same key returns the first message and creates no deliveries. */
+  readonly idempotencyKey?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PublishResult {
+  readonly message: Message
+  /** How many deliveries this publish created (0 for a duplicate). */
+  readonly deliveries: number
+  /** True when the idempotency key was seen before: `message` is the first one. */
+  readonly duplicate: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListOptions {
+  readonly limit?: number | undefined
+  readonly cursor?: string | undefined
+}
+
+/**
+ * A time bound: a `Date`, an ISO-8601 string or epoch milliseconds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TimeInput = Date | string | number
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type WebhooksError = StorageError | QueueError | ValidationError
+
+// ---------------------------------------------------------------------------------------------------------------
+// The service
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
+  readonly endpoints: {
+    readonly create: (
+      input: CreateEndpoint
+    ) => Effect.Effect<Endpoint & { readonly secret: Redacted.Redacted<string> }, WebhooksError | EndpointLimitExceeded>
+    readonly get: (
+      input: { readonly tenant: string; readonly id: string }
+    ) => Effect.Effect<Endpoint, WebhooksError | NotFound>
+    readonly list: (
+      input: { readonly tenant: string } & ListOptions
+    ) => Effect.Effect<Model.Page<Endpoint>, WebhooksError>
+    readonly update: (input: UpdateEndpoint) => Effect.Effect<Endpoint, WebhooksError | NotFound>
+    readonly delete: (
+      input: { readonly tenant: string; readonly id: string }
+    ) => Effect.Effect<void, WebhooksError | NotFound>
+    readonly enable: (
+      input: { readonly tenant: string; readonly id: string }
+    ) => Effect.Effect<Endpoint, WebhooksError | NotFound>
+    readonly disable: (
+      input: { readonly tenant: string; readonly id: string; readonly reason?: string | undefined }
+    ) => Effect.Effect<Endpoint, WebhooksError | NotFound>
+    /** A new secret, returned once; the previous ones keep signing for `grace` (default: the engine's, 24 h). */
+    readonly rotateSecret: (
+      input: {
+        readonly tenant: string
+        readonly id: string
+        readonly grace?: Duration.DurationInput | undefined
+        readonly secret?: string | Redacted.Redacted<string> | undefined
+      }
+    ) => Effect.Effect<{ readonly secret: Redacted.Redacted<string> }, WebhooksError | NotFound>
+  }
+  readonly publish: (input: PublishInput) => Effect.Effect<PublishResult, WebhooksError | EventTypeError>
+  readonly messages: {
+    readonly get: (
+      input: { readonly tenant: string; readonly id: string }
+    ) => Effect.Effect<Message, WebhooksError | NotFound>
+    readonly list: (
+      input: {
+        readonly tenant: string
+        readonly type?: string | undefined
+        readonly since?: TimeInput | undefined
+        readonly until?: TimeInput | undefined
+      } & ListOptions
+    ) => Effect.Effect<Model.Page<Message>, WebhooksError>
+  }
+  readonly deliveries: {
+    readonly get: (
+      input: { readonly tenant: string; readonly id: string }
+    ) => Effect.Effect<Delivery, WebhooksError | NotFound>
+    readonly list: (
+      input: {
+        readonly tenant: string
+        readonly endpointId?: string | undefined
+        readonly messageId?: string | undefined
+        readonly status?: Model.DeliveryStatus | undefined
+        readonly since?: TimeInput | undefined
+        readonly until?: TimeInput | undefined
+      } & ListOptions
+    ) => Effect.Effect<Model.Page<Delivery>, WebhooksError>
+    readonly attempts: (
+      input: {
+        readonly tenant: string
+        readonly deliveryId?: string | undefined
+        readonly endpointId?: string | undefined
+        readonly messageId?: string | undefined
+        readonly since?: TimeInput | undefined
+        readonly until?: TimeInput | undefined
+      } & ListOptions
+    ) => Effect.Effect<Model.Page<Attempt>, WebhooksError>
+    /**
+     * Retry one delivery now. A pending delivery is moved to the front of the queue; a failed, delivered or
+     * cancelled one gets one immediate attempt (trigger `manual`) whose result becomes its status.
+     */
+    readonly retry: (
+      input: { readonly tenant: string; readonly id: string }
+    ) => Effect.Effect<Delivery, WebhooksError | NotFound | InvalidState>
+    /** Re-enqueue every failed delivery of an endpoint created at or after `since`. Returns how many. */
+    readonly recover: (
+      input: { readonly tenant: string; readonly endpointId: string; readonly since: TimeInput }
+    ) => Effect.Effect<{ readonly recovered: number }, WebhooksError | NotFound>
+  }
+}>() {}
+
+const endpointNotFound = (id: string) =>
+  new NotFound({ code: "endpoint_not_found", id, message: `No endpoint ${id} for this tenant` })
+
+const specOf = (
+  input: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | null | undefined
+): Effect.Effect<Model.RetryPolicySpec | null, ValidationError> => {
+  if (input === undefined || input === null) return Effect.succeed(null)
+  const spec = "spec" in input ? input.spec : input
+  return Effect.try({
+    try: () => RetryPolicy.fromSpec(spec).spec,
+    catch: (error) =>
+      new ValidationError({
+        code: "invalid_option",
+        field: "retryPolicy",
+        message: `retryPolicy is invalid: ${error instanceof Error ? error.message : String(error)}`
+      })
+  })
+}
+
+/**
+ * Builds the service from Settings, Storage, Queue, Transport and OperationalEvents.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.gen(function*() {
+  const settings = yield* Settings
+  const storage = yield* Storage
+  const queue = yield* Queue
+  const transport = yield* Transport
+  const events = yield* OperationalEvents
+
+  const secretValue = (
+    input: string | Redacted.Redacted<string> | undefined,
+    scheme: string | null
+  ): Effect.Effect<string, ValidationError> => {
+    if (input === undefined) return Effect.sync(settings.generateSecret)
+    const value = Redacted.isRedacted(input) ? Redacted.value(input) : input
+    // Check the secret by signing with it once: a malformed secret fails here, never later as a silent mismatch.
+    const chosen = (scheme !== null ? settings.schemes.get(scheme) : undefined) ?? settings.scheme
+    return Effect.try({
+      try: () => {
+        if (typeof value !== "string" || value.length === 0) throw new Error("empty")
+        chosen.sign({ id: "msg_check", timestamp: 0, body: "", secrets: [value] })
+        return value
+      },
+      catch: () =>
+        new ValidationError({
+          code: "invalid_secret",
+          field: "secret",
+          message: `secret is not valid for the ${chosen.name} scheme` +
+            (chosen.name === "standard" ? ": use whsec_ followed by base64 of 24 to 64 random bytes" : "")
+        })
+    })
+  }
+
+  const schemeName = (value: unknown): Effect.Effect<string | null, ValidationError> =>
+    value === undefined || value === null
+      ? Effect.succeed(null)
+      : typeof value === "string" && settings.schemes.has(value)
+      ? Effect.succeed(value)
+      : Effect.fail(
+        new ValidationError({
+          code: "invalid_option",
+          field: "scheme",
+          message: `scheme ${JSON.stringify(value)} is not registered; known: ${
+            [...settings.schemes.keys()].join(", ") || "(none)"
+          }`
+        })
+      )
+
+  const load = (tenant: string, id: string) =>
+    Effect.flatMap(
+      storage.getEndpoint(tenant, id),
+      (record) => (record === undefined ? Effect.fail(endpointNotFound(id)) : Effect.succeed(record))
+    )
+
+  const warnInsecure = (tenant: string, url: string) =>
+    Effect.logWarning("endpoint URL uses http: deliveries to it are not encrypted").pipe(
+      Effect.annotateLogs({ tenant, url })
+    )
+
+  const save = (record: Model.EndpointRecord) =>
+    Effect.flatMap(
+      storage.updateEndpoint(record),
+      (found) => (found ? Effect.succeed(views.endpoint(record)) : Effect.fail(endpointNotFound(record.id)))
+    )
+
+  const create = Effect.fn("Webhooks.endpoints.create")(function*(input: CreateEndpoint) {
+    const tenant = yield* validate.tenant(input.tenant)
+    const { insecure, url } = yield* validate.url(input.url, settings)
+    const scheme = yield* schemeName(input.scheme)
+    const record: Model.EndpointRecord = {
+      id: "",
+      tenant,
+      url,
+      name: yield* validate.optionalText(input.name, "name", validate.LIMITS.nameLength),
+      description: yield* validate.optionalText(input.description, "description", validate.LIMITS.descriptionLength),
+      eventTypes: yield* validate.eventTypes(input.eventTypes, settings.catalog),
+      channels: yield* validate.channels(input.channels, "channels"),
+      headers: yield* validate.headers(input.headers, settings),
+      metadata: yield* validate.metadata(input.metadata),
+      disabled: input.disabled === true,
+      disabledReason: input.disabled === true ? "disabled at creation" : null,
+      disabledAt: null,
+      timeoutMs: yield* validate.timeoutMs(input.timeoutMs, 60_000),
+      retryPolicy: yield* specOf(input.retryPolicy),
+      scheme,
+      secrets: [],
+      createdAt: 0,
+      updatedAt: 0
+    }
+    const secret = yield* secretValue(input.secret, scheme)
+    const limit = yield* settings.endpointLimit(tenant)
+    const now = yield* Clock.currentTimeMillis
+    const endpoint: Model.EndpointRecord = {
+      ...record,
+      id: Id.make("ep", now),
+      disabledAt: record.disabled ? now : null,
+      secrets: [{ value: secret, createdAt: now, expiresAt: null }],
+      createdAt: now,
+      updatedAt: now
+    }
+    const limitError = new EndpointLimitExceeded({
+      code: "endpoint_limit_exceeded",
+      tenant,
+      limit,
+      message: limit === 0
+        ? `Tenant ${tenant} may not create endpoints (its limit is 0); upgrade its plan first`
+        : `Tenant ${tenant} already has its limit of ${limit} endpoints; delete one or raise the limit`
+    })
+    if (!(limit > 0)) return yield* limitError
+    if (Number.isFinite(limit)) {
+      if (!(yield* storage.insertEndpointWithin(endpoint, limit))) return yield* limitError
+    } else {
+      yield* storage.insertEndpoint(endpoint)
+    }
+    if (insecure) yield* warnInsecure(tenant, url)
+    return { ...views.endpoint(endpoint), secret: Redacted.make(secret) }
+  })
+
+  const update = Effect.fn("Webhooks.endpoints.update")(function*(input: UpdateEndpoint) {
+    const tenant = yield* validate.tenant(input.tenant)
+    const current = yield* load(tenant, input.id)
+    let next: Model.EndpointRecord = { ...current }
+    let insecure = false
+    if (input.url !== undefined) {
+      const checked = yield* validate.url(input.url, settings)
+      next = { ...next, url: checked.url }
+      insecure = checked.insecure
+    }
+    if (input.name !== undefined) {
+      next = { ...next, name: yield* validate.optionalText(input.name, "name", validate.LIMITS.nameLength) }
+    }
+    if (input.description !== undefined) {
+      next = {
+        ...next,
+        description: yield* validate.optionalText(input.description, "description", validate.LIMITS.descriptionLength)
+      }
+    }
+    if (input.eventTypes !== undefined) {
+      next = { ...next, eventTypes: yield* validate.eventTypes(input.eventTypes, settings.catalog) }
+    }
+    if (input.channels !== undefined) next = { ...next, channels: yield* validate.channels(input.channels, "channels") }
+    if (input.headers !== undefined) next = { ...next, headers: yield* validate.headers(input.headers, settings) }
+    if (input.metadata !== undefined) next = { ...next, metadata: yield* validate.metadata(input.metadata) }
+    if (input.timeoutMs !== undefined) next = { ...next, timeoutMs: yield* validate.timeoutMs(input.timeoutMs, 60_000) }
+    if (input.retryPolicy !== undefined) next = { ...next, retryPolicy: yield* specOf(input.retryPolicy) }
+    if (input.scheme !== undefined) next = { ...next, scheme: yield* schemeName(input.scheme) }
+    next = { ...next, updatedAt: yield* Clock.currentTimeMillis }
+    const view = yield* save(next)
+    if (insecure) yield* warnInsecure(tenant, next.url)
+    return view
+  })
+
+  const setDisabled = (tenant: string, id: string, disabled: boolean, reason: string | null) =>
+    Effect.gen(function*() {
+      const current = yield* load(yield* validate.tenant(tenant), id)
+      const now = yield* Clock.currentTimeMillis
+      if (current.disabled === disabled) return views.endpoint(current)
+      const view = yield* save({
+        ...current,
+        disabled,
+        disabledReason: disabled ? reason : null,
+        disabledAt: disabled ? now : null,
+        updatedAt: now
+      })
+      yield* events.publish(
+        disabled
+          ? { type: "endpoint.disabled", tenant, endpointId: id, reason: reason ?? "disabled", at: new Date(now) }
+          : { type: "endpoint.recovered", tenant, endpointId: id, at: new Date(now) }
+      )
+      return view
+    })
+
+  const rotateSecret = Effect.fn("Webhooks.endpoints.rotateSecret")(function*(input: {
+    readonly tenant: string
+    readonly id: string
+    readonly grace?: Duration.DurationInput | undefined
+    readonly secret?: string | Redacted.Redacted<string> | undefined
+  }) {
+    const tenant = yield* validate.tenant(input.tenant)
+    const current = yield* load(tenant, input.id)
+    const graceMs = input.grace === undefined
+      ? settings.rotationGraceMs
+      : Option.getOrUndefined(Option.map(Duration.decodeUnknown(input.grace), Duration.toMillis))
+    if (graceMs === undefined || !(graceMs >= 0)) {
+      return yield* new ValidationError({
+        code: "invalid_option",
+        field: "grace",
+        message: "grace must be a non-negative duration, like \"24 hours\""
+      })
+    }
+    const secret = yield* secretValue(input.secret, current.scheme)
+    const now = yield* Clock.currentTimeMillis
+    const expiresAt = now + graceMs
+    const previous = current.secrets
+      .filter((s) => s.expiresAt === null || s.expiresAt > now)
+      .map((s) => ({ ...s, expiresAt: s.expiresAt === null ? expiresAt : Math.min(s.expiresAt, expiresAt) }))
+      .filter((s) => s.expiresAt > now)
+    yield* save({
+      ...current,
+      secrets: [...previous, { value: secret, createdAt: now, expiresAt: null }],
+      updatedAt: now
+    })
+    return { secret: Redacted.make(secret) }
+  })
+
+  const publish = Effect.fn("Webhooks.publish")(function*(input: PublishInput) {
+    const tenant = yield* validate.tenant(input.tenant)
+    if (typeof input.type !== "string") {
+      return yield* new EventTypeError({
+        code: "unknown_event_type",
+        type: String(input.type),
+        message: "type must be a string naming an event type of the catalog"
+      })
+    }
+    const data = yield* settings.catalog.encode(input.type, input.data)
+    const channels = yield* validate.channels(input.channels, "channels")
+    const idempotencyKey = yield* validate.idempotencyKey(input.idempotencyKey)
+    const now = yield* Clock.currentTimeMillis
+    const id = Id.make("msg", now)
+    const body = yield* Effect.try({
+      try: () => JSON.stringify(settings.envelope({ id, type: input.type, timestamp: new Date(now), data })),
+      catch: (error) =>
+        new ValidationError({
+          code: "invalid_option",
+          field: "data",
+          message: `the message could not be serialised as JSON: ${
+            error instanceof Error ? error.message : String(error)
+          }`
+        })
+    })
+    if (typeof body !== "string") {
+      return yield* new ValidationError({
+        code: "invalid_option",
+        field: "envelope",
+        message: "the envelope returned a value that JSON cannot represent"
+      })
+    }
+    if (body.length > settings.maxPayloadBytes || Buffer.byteLength(body) > settings.maxPayloadBytes) {
+      return yield* new ValidationError({
+        code: "payload_too_large",
+        field: "data",
+        message: `the message body is ${Buffer.byteLength(body)} bytes; the limit is ${settings.maxPayloadBytes}. ` +
+          `Send a smaller payload (e.g. an id the receiver can fetch) or raise maxPayloadBytes`
+      })
+    }
+    const message: Model.MessageRecord = {
+      id,
+      tenant,
+      type: input.type,
+      body,
+      channels,
+      idempotencyKey,
+      createdAt: now
+    }
+    const endpoints = yield* storage.enabledEndpoints(tenant)
+    const messageChannels = new Set(channels)
+    const deliveries: Array<Model.DeliveryRecord> = []
+    for (const endpoint of endpoints) {
+      if (!validate.matches(endpoint, input.type, messageChannels)) continue
+      deliveries.push({
+        id: Id.make("dlv", now),
+        tenant,
+        messageId: id,
+        endpointId: endpoint.id,
+        status: "pending",
+        attempts: 0,
+        nextAttemptAt: now,
+        lastAttemptAt: null,
+        lastResponseStatus: null,
+        lastError: null,
+        createdAt: now,
+        updatedAt: now
+      })
+    }
+    const inserted = yield* storage.insertMessage(message, deliveries)
+    if (!inserted.created) {
+      return { message: views.message(inserted.message), deliveries: 0, duplicate: true }
+    }
+    if (inserted.deliveries.length > 0) {
+      yield* queue.enqueue(inserted.deliveries.map((d) => ({ id: d.id, runAt: now })))
+    }
+    yield* metrics.published(inserted.deliveries.length)
+    return { message: views.message(inserted.message), deliveries: inserted.deliveries.length, duplicate: false }
+  })
+
+  const retry = Effect.fn("Webhooks.deliveries.retry")(
+    function*(input: { readonly tenant: string; readonly id: string }) {
+      const tenant = yield* validate.tenant(input.tenant)
+      const delivery = yield* storage.getDelivery(tenant, input.id)
+      if (delivery === undefined) {
+        return yield* new NotFound({
+          code: "delivery_not_found",
+          id: input.id,
+          message: `No delivery ${input.id} for this tenant`
+        })
+      }
+      const now = yield* Clock.currentTimeMillis
+      if (delivery.status === "pending") {
+        // Already queued: move it to the front (enqueue replaces the run time of a queued id).
+        const moved = yield* storage.transitionDelivery(tenant, delivery.id, ["pending"], {
+          status: "pending",
+          nextAttemptAt: now,
+          now
+        })
+        yield* queue.enqueue([{ id: delivery.id, runAt: now }])
+        return views.delivery(moved ?? delivery)
+      }
+      const [ctx] = yield* storage.loadForDispatch([delivery.id])
+      if (ctx === undefined) {
+        return yield* new NotFound({
+          code: "endpoint_not_found",
+          id: delivery.endpointId,
+          message: `The endpoint of delivery ${delivery.id} no longer exists`
+        })
+      }
+      if (ctx.endpoint.disabled) {
+        return yield* new InvalidState({
+          code: "endpoint_disabled",
+          id: ctx.endpoint.id,
+          message: `Endpoint ${ctx.endpoint.id} is disabled; enable it before retrying its deliveries`
+        })
+      }
+      // Claim the delivery (compare-and-set) so a concurrent retry cannot send it twice.
+      const claimed = yield* storage.transitionDelivery(tenant, delivery.id, [delivery.status], {
+        status: "pending",
+        nextAttemptAt: null,
+        now
+      })
+      if (claimed === undefined) {
+        return yield* new InvalidState({
+          code: "delivery_not_retryable",
+          id: delivery.id,
+          message: `Delivery ${delivery.id} changed while retrying it; try again`
+        })
+      }
+      const { outcome, record } = yield* attemptInternal.perform(
+        settings,
+        transport,
+        { ...ctx, delivery: claimed },
+        "manual"
+      )
+      const random = yield* Random.next
+      // A manual attempt is a single try: its result becomes the status, with no new retry schedule.
+      const decision = RetryPolicy.decide(RetryPolicy.none, { attempts: 1, outcome, now, random })
+      const status: Model.DeliveryStatus = decision._tag === "Delivered" ? "delivered" : "failed"
+      const updated: Model.DeliveryRecord = {
+        ...claimed,
+        status,
+        attempts: claimed.attempts + 1,
+        nextAttemptAt: null,
+        lastAttemptAt: record.startedAt,
+        lastResponseStatus: record.responseStatus,
+        lastError: record.errorKind,
+        updatedAt: yield* Clock.currentTimeMillis
+      }
+      yield* storage.recordAttempts([{ attempt: record, delivery: updated }])
+      return views.delivery(updated)
+    }
+  )
+
+  const recover = Effect.fn("Webhooks.deliveries.recover")(function*(input: {
+    readonly tenant: string
+    readonly endpointId: string
+    readonly since: TimeInput
+  }) {
+    const tenant = yield* validate.tenant(input.tenant)
+    yield* load(tenant, input.endpointId)
+    const since = yield* validate.time(input.since, "since")
+    const now = yield* Clock.currentTimeMillis
+    const ids = yield* storage.transitionEndpointDeliveries(tenant, input.endpointId, {
+      from: ["failed"],
+      to: "pending",
+      since: since ?? 0,
+      nextAttemptAt: now,
+      now
+    })
+    if (ids.length > 0) yield* queue.enqueue(ids.map((id) => ({ id, runAt: now })))
+    return { recovered: ids.length }
+  })
+
+  const page = <A, B>(p: Model.Page<A>, f: (a: A) => B): Model.Page<B> => ({
+    items: p.items.map(f),
+    nextCursor: p.nextCursor
+  })
+
+  const service: Webhooks["Type"] = {
+    endpoints: {
+      create,
+      get: (input) =>
+        Effect.flatMap(validate.tenant(input.tenant), (tenant) => Effect.map(load(tenant, input.id), views.endpoint)),
+      list: (input) =>
+        Effect.gen(function*() {
+          const tenant = yield* validate.tenant(input.tenant)
+          const limit = yield* validate.pageLimit(input.limit)
+          const cursor = yield* validate.cursor(input.cursor)
+          return page(yield* storage.listEndpoints(tenant, { limit, cursor }), views.endpoint)
+        }),
+      update,
+      delete: (input) =>
+        Effect.gen(function*() {
+          const tenant = yield* validate.tenant(input.tenant)
+          const now = yield* Clock.currentTimeMillis
+          if (!(yield* storage.deleteEndpoint(tenant, input.id, now))) return yield* endpointNotFound(input.id)
+        }),
+      enable: (input) => setDisabled(input.tenant, input.id, false, null),
+      disable: (input) => setDisabled(input.tenant, input.id, true, input.reason ?? "disabled manually"),
+      rotateSecret
+    },
+    publish,
+    messages: {
+      get: (input) =>
+        Effect.gen(function*() {
+          const record = yield* storage.getMessage(yield* validate.tenant(input.tenant), input.id)
+          if (record === undefined) {
+            return yield* new NotFound({
+              code: "message_not_found",
+              id: input.id,
+              message: `No message ${input.id} for this tenant`
+            })
+          }
+          return views.message(record)
+        }),
+      list: (input) =>
+        Effect.gen(function*() {
+          const tenant = yield* validate.tenant(input.tenant)
+          return page(
+            yield* storage.listMessages(tenant, {
+              limit: yield* validate.pageLimit(input.limit),
+              cursor: yield* validate.cursor(input.cursor),
+              type: input.type,
+              since: yield* validate.time(input.since, "since"),
+              until: yield* validate.time(input.until, "until")
+            }),
+            views.message
+          )
+        })
+    },
+    deliveries: {
+      get: (input) =>
+        Effect.gen(function*() {
+          const record = yield* storage.getDelivery(yield* validate.tenant(input.tenant), input.id)
+          if (record === undefined) {
+            return yield* new NotFound({
+              code: "delivery_not_found",
+              id: input.id,
+              message: `No delivery ${input.id} for this tenant`
+            })
+          }
+          return views.delivery(record)
+        }),
+      list: (input) =>
+        Effect.gen(function*() {
+          const tenant = yield* validate.tenant(input.tenant)
+          return page(
+            yield* storage.listDeliveries(tenant, {
+              limit: yield* validate.pageLimit(input.limit),
+              cursor: yield* validate.cursor(input.cursor),
+              endpointId: input.endpointId,
+              messageId: input.messageId,
+              status: input.status,
+              since: yield* validate.time(input.since, "since"),
+              until: yield* validate.time(input.until, "until")
+            }),
+            views.delivery
+          )
+        }),
+      attempts: (input) =>
+        Effect.gen(function*() {
+          const tenant = yield* validate.tenant(input.tenant)
+          return page(
+            yield* storage.listAttempts(tenant, {
+              limit: yield* validate.pageLimit(input.limit),
+              cursor: yield* validate.cursor(input.cursor),
+              deliveryId: input.deliveryId,
+              endpointId: input.endpointId,
+              messageId: input.messageId,
+              since: yield* validate.time(input.since, "since"),
+              until: yield* validate.time(input.until, "until")
+            }),
+            views.attempt
+          )
+        }),
+      retry,
+      recover
+    }
+  }
+  return service
+})
+
+/**
+ * The Webhooks service. Requires Settings, Storage, Queue, Transport and OperationalEvents.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Webhooks, never, Settings | Storage | Queue | Transport | OperationalEvents> = Layer
+  .effect(Webhooks, make)

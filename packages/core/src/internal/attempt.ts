@@ -1,0 +1,114 @@
+/**
+ * One HTTP attempt for a delivery: sign with every active secret, send through the Transport, and describe what
+ * happened as an `AttemptRecord` plus a `RetryPolicy.Outcome`. Shared by the Dispatcher (scheduled attempts) and
+ * `Webhooks.deliveries.retry` (manual attempts), so both sign and record exactly alike.
+ */
+import type * as Verify from "@hookwire/verify"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Id from "../Id.js"
+import type * as Model from "../Model.js"
+import type * as RetryPolicy from "../RetryPolicy.js"
+import type * as Settings from "../Settings.js"
+import type { Transport } from "../Transport.js"
+
+export const activeSecrets = (endpoint: Model.EndpointRecord, now: number): Array<string> => {
+  const out: Array<string> = []
+  // Newest first: receivers that stop at the first match check the current secret first.
+  for (let i = endpoint.secrets.length - 1; i >= 0; i--) {
+    const s = endpoint.secrets[i]!
+    if (s.expiresAt === null || s.expiresAt > now) out.push(s.value)
+  }
+  return out
+}
+
+export const schemeFor = (settings: Settings.Resolved, endpoint: Model.EndpointRecord): Verify.Scheme =>
+  (endpoint.scheme !== null ? settings.schemes.get(endpoint.scheme) : undefined) ?? settings.scheme
+
+export interface AttemptOutcome {
+  readonly record: Model.AttemptRecord
+  readonly outcome: RetryPolicy.Outcome
+}
+
+export const perform = Effect.fnUntraced(function*(
+  settings: Settings.Resolved,
+  transport: Transport["Type"],
+  ctx: Model.DispatchContext,
+  trigger: Model.AttemptTrigger,
+  maxTimeoutMs: number = Infinity
+) {
+  const { delivery, endpoint, message } = ctx
+  const startedAt = yield* Clock.currentTimeMillis
+  const attemptNumber = delivery.attempts + 1
+  const base = {
+    id: Id.make("atm", startedAt),
+    tenant: delivery.tenant,
+    deliveryId: delivery.id,
+    messageId: message.id,
+    endpointId: endpoint.id,
+    attempt: attemptNumber,
+    trigger,
+    url: endpoint.url,
+    startedAt
+  }
+  const signature = yield* Effect.either(Effect.try({
+    try: () =>
+      schemeFor(settings, endpoint).sign({
+        id: message.id,
+        timestamp: Math.floor(startedAt / 1000),
+        body: message.body,
+        secrets: activeSecrets(endpoint, startedAt)
+      }),
+    // Never include the secret: the scheme's errors describe the problem without it.
+    catch: (error) => `signing failed: ${error instanceof Error ? error.message : String(error)}`
+  }))
+  if (signature._tag === "Left") {
+    const record: Model.AttemptRecord = {
+      ...base,
+      durationMs: 0,
+      responseStatus: null,
+      responseBody: null,
+      errorKind: "unknown",
+      errorMessage: signature.left
+    }
+    return { record, outcome: { _tag: "TransportError", kind: "unknown" } } satisfies AttemptOutcome
+  }
+  const headers: Record<string, string> = {
+    ...endpoint.headers,
+    "content-type": "application/json",
+    "user-agent": settings.userAgent,
+    ...signature.right
+  }
+  const result = yield* Effect.either(transport.send({
+    url: endpoint.url,
+    headers,
+    body: message.body,
+    timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
+    maxResponseBytes: settings.maxResponseBytes
+  }))
+  const durationMs = (yield* Clock.currentTimeMillis) - startedAt
+  if (result._tag === "Left") {
+    const record: Model.AttemptRecord = {
+      ...base,
+      durationMs,
+      responseStatus: null,
+      responseBody: null,
+      errorKind: result.left.reason,
+      errorMessage: result.left.message
+    }
+    return { record, outcome: { _tag: "TransportError", kind: result.left.reason } } satisfies AttemptOutcome
+  }
+  const response = result.right
+  const record: Model.AttemptRecord = {
+    ...base,
+    durationMs,
+    responseStatus: response.status,
+    responseBody: response.body,
+    errorKind: null,
+    errorMessage: null
+  }
+  return {
+    record,
+    outcome: { _tag: "Response", status: response.status, retryAfter: response.headers["retry-after"] }
+  } satisfies AttemptOutcome
+})

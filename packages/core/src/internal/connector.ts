@@ -1,0 +1,88 @@
+/**
+ * The socket connector behind every undici `Pool` of the HTTP transport. It enforces the network policy (the SSRF
+ * guard) on the address that is actually dialled: IP-literal hosts are checked before connecting; host names are
+ * resolved by a `lookup` hook handed to `net.connect` / `tls.connect`, which returns only the addresses the policy
+ * allows, so the socket can only ever connect to a checked address and DNS rebinding between "check" and "connect"
+ * is impossible. Sockets, TLS sessions, keep-alive and the connect timeout are undici's own `buildConnector`.
+ *
+ * @internal
+ */
+import * as Dns from "node:dns"
+import * as Net from "node:net"
+import * as Tls from "node:tls"
+import { buildConnector } from "undici"
+import type { AddressClass, AddressPolicy } from "./ipRange.js"
+
+/**
+ * A connection the network policy refused. `code` is what the transport's error mapping keys on.
+ *
+ * @internal
+ */
+export class BlockedAddressError extends Error {
+  readonly code = "HOOKWIRE_BLOCKED"
+  constructor(readonly address: string, readonly addressClass: AddressClass) {
+    super(
+      `refused to connect to ${address} (${addressClass} address); ` +
+        "allow it with the transport's allowCidrs or allowPrivateNetworks options"
+    )
+    this.name = "BlockedAddressError"
+  }
+}
+
+/** @internal */
+export interface ConnectorOptions {
+  readonly connectTimeoutMs: number
+  /** Extra trusted CA certificates (PEM), in addition to Node's bundled roots. */
+  readonly ca: ReadonlyArray<string>
+  /** `undefined` = no policy (private networks allowed). */
+  readonly policy: AddressPolicy | undefined
+}
+
+const guardedLookup = (policy: AddressPolicy): Net.LookupFunction => (hostname, options, callback) => {
+  Dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, [])
+    // Keep only allowed addresses: a name resolving to [public, 127.0.0.1] can only ever reach the public one.
+    const allowed: Array<Dns.LookupAddress> = []
+    let refused: BlockedAddressError | undefined
+    for (const entry of addresses) {
+      const addressClass = policy(entry.address)
+      if (addressClass === undefined) allowed.push(entry)
+      else refused ??= new BlockedAddressError(entry.address, addressClass)
+    }
+    if (allowed.length === 0) {
+      return callback(refused ?? Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), [])
+    }
+    if (options.all === true) return callback(null, allowed)
+    return callback(null, allowed[0].address, allowed[0].family)
+  })
+}
+
+/**
+ * @internal
+ */
+export const make = (options: ConnectorOptions): buildConnector.connector => {
+  const base = buildConnector({
+    timeout: options.connectTimeoutMs,
+    // One secure context for every connection: passing `ca` per connection would re-parse ~150 root certificates
+    // on each TLS handshake.
+    ...(options.ca.length > 0 ?
+      { secureContext: Tls.createSecureContext({ ca: [...Tls.rootCertificates, ...options.ca] }) } :
+      {}),
+    ...(options.policy !== undefined ? { lookup: guardedLookup(options.policy) } : {})
+  })
+  const policy = options.policy
+  if (policy === undefined) return base
+  return (connectOptions, callback) => {
+    // `net.connect` skips `lookup` for IP literals: check them here. WHATWG URL parsing already normalised
+    // decimal, octal and hex IPv4 forms (`http://2130706433/`, `http://0x7f.1/`) to dotted quads.
+    if (Net.isIP(connectOptions.hostname) !== 0) {
+      const addressClass = policy(connectOptions.hostname)
+      if (addressClass !== undefined) {
+        const error = new BlockedAddressError(connectOptions.hostname, addressClass)
+        process.nextTick(() => callback(error, null))
+        return
+      }
+    }
+    return base(connectOptions, callback)
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * Input validation for endpoints and publish: each check returns the normalised value or fails with a
+ * `ValidationError` whose message says what was wrong and what to do.
+ */
+import * as Effect from "effect/Effect"
+import type * as Catalog from "../Catalog.js"
+import { ValidationError } from "../Errors.js"
+import type * as Settings from "../Settings.js"
+
+type Code = ValidationError["code"]
+
+const fail = (code: Code, field: string, message: string) => new ValidationError({ code, field, message })
+
+export const LIMITS = {
+  urlLength: 2048,
+  eventTypes: 256,
+  channels: 100,
+  channelLength: 128,
+  headers: 20,
+  headerNameLength: 256,
+  headerValueLength: 4096,
+  metadataEntries: 50,
+  metadataValueLength: 1024,
+  nameLength: 256,
+  descriptionLength: 2048,
+  tenantLength: 256,
+  idempotencyKeyLength: 256
+} as const
+
+export const tenant = (value: unknown): Effect.Effect<string, ValidationError> =>
+  typeof value === "string" && value.length > 0 && value.length <= LIMITS.tenantLength
+    ? Effect.succeed(value)
+    : Effect.fail(
+      fail("invalid_tenant", "tenant", `tenant must be a non-empty string of at most ${LIMITS.tenantLength} characters`)
+    )
+
+export const url = (
+  value: unknown,
+  settings: Settings.Resolved
+): Effect.Effect<{ readonly url: string; readonly insecure: boolean }, ValidationError> =>
+  Effect.suspend(() => {
+    if (typeof value !== "string" || value.length === 0) {
+      return Effect.fail(fail("invalid_url", "url", "url is required: an absolute https:// URL"))
+    }
+    if (value.length > LIMITS.urlLength) {
+      return Effect.fail(fail("invalid_url", "url", `url is longer than ${LIMITS.urlLength} characters`))
+    }
+    let parsed: URL
+    try {
+      parsed = new URL(value)
+    } catch {
+      return Effect.fail(
+        fail("invalid_url", "url", "url does not parse: give an absolute URL like https://example.com/webhooks")
+      )
+    }
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+      return Effect.fail(fail("invalid_url", "url", `url must use https: (got ${parsed.protocol})`))
+    }
+    if (parsed.username !== "" || parsed.password !== "") {
+      return Effect.fail(
+        fail("url_credentials", "url", "url must not carry credentials (user:password@); use custom headers instead")
+      )
+    }
+    if (parsed.protocol === "http:" && !settings.allowHttp) {
+      return Effect.fail(
+        fail(
+          "insecure_url",
+          "url",
+          "url must use https:; http: is accepted only when the engine allows http (allowHttp)"
+        )
+      )
+    }
+    parsed.hash = ""
+    return Effect.succeed({ url: parsed.toString(), insecure: parsed.protocol === "http:" })
+  })
+
+export const eventTypes = (
+  value: unknown,
+  catalog: Catalog.Catalog<any>
+): Effect.Effect<ReadonlyArray<string>, ValidationError> =>
+  Effect.suspend(() => {
+    if (value === undefined || value === null) return Effect.succeed([])
+    if (!Array.isArray(value) || value.length > LIMITS.eventTypes) {
+      return Effect.fail(
+        fail(
+          "invalid_event_filter",
+          "eventTypes",
+          `eventTypes must be an array of at most ${LIMITS.eventTypes} event type names`
+        )
+      )
+    }
+    const out = new Set<string>()
+    for (const entry of value) {
+      if (typeof entry !== "string" || !catalog.accepts(entry)) {
+        const known = [...catalog.types.keys()].sort().join(", ")
+        return Effect.fail(
+          fail(
+            "invalid_event_filter",
+            "eventTypes",
+            `eventTypes entry ${JSON.stringify(entry)} matches no event type of the catalog; ` +
+              `use an exact name or a "prefix.*" wildcard. Known types: ${known}`
+          )
+        )
+      }
+      out.add(entry)
+    }
+    return Effect.succeed([...out])
+  })
+
+const CHANNEL = /^[A-Za-z0-9_.:\-/]+$/
+
+export const channels = (
+  value: unknown,
+  field: string
+): Effect.Effect<ReadonlyArray<string>, ValidationError> =>
+  Effect.suspend(() => {
+    if (value === undefined || value === null) return Effect.succeed([])
+    if (!Array.isArray(value) || value.length > LIMITS.channels) {
+      return Effect.fail(
+        fail("invalid_channel", field, `${field} must be an array of at most ${LIMITS.channels} channel names`)
+      )
+    }
+    const out = new Set<string>()
+    for (const entry of value) {
+      if (
+        typeof entry !== "string" || entry.length === 0 || entry.length > LIMITS.channelLength || !CHANNEL.test(entry)
+      ) {
+        return Effect.fail(
+          fail(
+            "invalid_channel",
+            field,
+            `channel ${
+              JSON.stringify(entry)
+            } is invalid: use 1–${LIMITS.channelLength} characters of letters, digits, "_", ".", ":", "-", "/"`
+          )
+        )
+      }
+      out.add(entry)
+    }
+    return Effect.succeed([...out])
+  })
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/
+
+export const headers = (
+  value: unknown,
+  settings: Settings.Resolved
+): Effect.Effect<Readonly<Record<string, string>>, ValidationError> =>
+  Effect.suspend(() => {
+    if (value === undefined || value === null) return Effect.succeed({})
+    if (typeof value !== "object" || Array.isArray(value)) {
+      return Effect.fail(fail("invalid_header", "headers", "headers must be an object of header name → string value"))
+    }
+    const entries = Object.entries(value as Record<string, unknown>)
+    if (entries.length > LIMITS.headers) {
+      return Effect.fail(fail("invalid_header", "headers", `at most ${LIMITS.headers} custom headers are allowed`))
+    }
+    const out: Record<string, string> = {}
+    for (const [name, v] of entries) {
+      if (!TOKEN.test(name) || name.length > LIMITS.headerNameLength) {
+        return Effect.fail(
+          fail("invalid_header", "headers", `header name ${JSON.stringify(name)} is not a valid HTTP token`)
+        )
+      }
+      const lower = name.toLowerCase()
+      if (settings.reservedHeaders.has(lower)) {
+        return Effect.fail(
+          fail(
+            "reserved_header",
+            "headers",
+            `header ${JSON.stringify(name)} is set by Hookwire and cannot be overridden`
+          )
+        )
+      }
+      if (typeof v !== "string" || v.length > LIMITS.headerValueLength || CONTROL.test(v)) {
+        return Effect.fail(
+          fail(
+            "invalid_header",
+            "headers",
+            `header ${
+              JSON.stringify(name)
+            } must be a string of at most ${LIMITS.headerValueLength} characters without CR, LF or other control characters`
+          )
+        )
+      }
+      out[lower] = v
+    }
+    return Effect.succeed(out)
+  })
+
+export const metadata = (value: unknown): Effect.Effect<Readonly<Record<string, string>>, ValidationError> =>
+  Effect.suspend(() => {
+    if (value === undefined || value === null) return Effect.succeed({})
+    if (typeof value !== "object" || Array.isArray(value)) {
+      return Effect.fail(fail("invalid_option", "metadata", "metadata must be an object of string → string"))
+    }
+    const entries = Object.entries(value as Record<string, unknown>)
+    if (entries.length > LIMITS.metadataEntries) {
+      return Effect.fail(fail("invalid_option", "metadata", `metadata has at most ${LIMITS.metadataEntries} entries`))
+    }
+    for (const [k, v] of entries) {
+      if (typeof v !== "string" || v.length > LIMITS.metadataValueLength) {
+        return Effect.fail(
+          fail(
+            "invalid_option",
+            "metadata",
+            `metadata.${k} must be a string of at most ${LIMITS.metadataValueLength} characters`
+          )
+        )
+      }
+    }
+    return Effect.succeed(Object.fromEntries(entries) as Record<string, string>)
+  })
+
+export const optionalText = (
+  value: unknown,
+  field: string,
+  max: number
+): Effect.Effect<string | null, ValidationError> =>
+  value === undefined || value === null
+    ? Effect.succeed(null)
+    : typeof value === "string" && value.length <= max
+    ? Effect.succeed(value)
+    : Effect.fail(fail("invalid_option", field, `${field} must be a string of at most ${max} characters`))
+
+export const timeoutMs = (value: unknown, max: number): Effect.Effect<number | null, ValidationError> =>
+  value === undefined || value === null
+    ? Effect.succeed(null)
+    : typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= max
+    ? Effect.succeed(value)
+    : Effect.fail(
+      fail("invalid_option", "timeoutMs", `timeoutMs must be a whole number of milliseconds from 1 to ${max}`)
+    )
+
+export const pageLimit = (value: unknown): Effect.Effect<number, ValidationError> =>
+  value === undefined
+    ? Effect.succeed(50)
+    : typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 1000
+    ? Effect.succeed(value)
+    : Effect.fail(fail("invalid_option", "limit", "limit must be a whole number from 1 to 1000"))
+
+const CURSOR = /^[a-z]{2,3}_[0-9A-HJKMNP-TV-Z]{26}$/
+
+export const cursor = (value: unknown): Effect.Effect<string | undefined, ValidationError> =>
+  value === undefined || value === null
+    ? Effect.succeed(undefined)
+    : typeof value === "string" && CURSOR.test(value)
+    ? Effect.succeed(value)
+    : Effect.fail(fail("invalid_cursor", "cursor", "cursor is invalid: pass the nextCursor of the previous page"))
+
+export const time = (value: unknown, field: string): Effect.Effect<number | undefined, ValidationError> => {
+  if (value === undefined || value === null) return Effect.succeed(undefined)
+  const ms = value instanceof Date
+    ? value.getTime()
+    : typeof value === "number"
+    ? value
+    : typeof value === "string"
+    ? Date.parse(value)
+    : NaN
+  return Number.isFinite(ms)
+    ? Effect.succeed(ms)
+    : Effect.fail(fail("invalid_option", field, `${field} must be a Date, an ISO-8601 string or epoch milliseconds`))
+}
+
+export const idempotencyKey = (value: unknown): Effect.Effect<string | null, ValidationError> =>
+  value === undefined || value === null
+    ? Effect.succeed(null)
+    : typeof value === "string" && value.length > 0 && value.length <= LIMITS.idempotencyKeyLength
+    ? Effect.succeed(value)
+    : Effect.fail(
+      fail(
+        "invalid_option",
+        "idempotencyKey",
+        `idempotencyKey must be a non-empty string of at most ${LIMITS.idempotencyKeyLength} characters`
+      )
+    )
+
+/** Whether an endpoint's filter and channels accept a message. */
+export const matches = (
+  endpoint: { readonly eventTypes: ReadonlyArray<string>; readonly channels: ReadonlyArray<string> },
+  type: string,
+  messageChannels: ReadonlySet<string>
+): boolean => {
+  if (endpoint.channels.length > 0) {
+    let any = false
+    for (const c of endpoint.channels) {
+      if (messageChannels.has(c)) {
+        any = true
+        break
+      }
+    }
+    if (!any) return false
+  }
+  if (endpoint.eventTypes.length === 0) return true
+  for (const filter of endpoint.eventTypes) {
+    if (filter === type) return true
+    if (filter.endsWith(".*") && type.startsWith(filter.slice(0, -1))) return true
+  }
+  return false
+}

@@ -1,0 +1,67 @@
+/** Public views of the stored records: secrets removed, times as `Date`. */
+import type * as Model from "../Model.js"
+import type { Attempt, Delivery, Endpoint, Message } from "../Webhooks.js"
+
+const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
+
+export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
+  id: r.id,
+  tenant: r.tenant,
+  url: r.url,
+  name: r.name,
+  description: r.description,
+  eventTypes: r.eventTypes,
+  channels: r.channels,
+  headers: r.headers,
+  metadata: r.metadata,
+  disabled: r.disabled,
+  disabledReason: r.disabledReason,
+  disabledAt: date(r.disabledAt),
+  timeoutMs: r.timeoutMs,
+  retryPolicy: r.retryPolicy,
+  scheme: r.scheme,
+  createdAt: new Date(r.createdAt),
+  updatedAt: new Date(r.updatedAt)
+})
+
+export const message = (r: Model.MessageRecord): Message => ({
+  id: r.id,
+  tenant: r.tenant,
+  type: r.type,
+  body: r.body,
+  channels: r.channels,
+  idempotencyKey: r.idempotencyKey,
+  createdAt: new Date(r.createdAt)
+})
+
+export const delivery = (r: Model.DeliveryRecord): Delivery => ({
+  id: r.id,
+  tenant: r.tenant,
+  messageId: r.messageId,
+  endpointId: r.endpointId,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: date(r.nextAttemptAt),
+  lastAttemptAt: date(r.lastAttemptAt),
+  lastResponseStatus: r.lastResponseStatus,
+  lastError: r.lastError,
+  createdAt: new Date(r.createdAt),
+  updatedAt: new Date(r.updatedAt)
+})
+
+export const attempt = (r: Model.AttemptRecord): Attempt => ({
+  id: r.id,
+  tenant: r.tenant,
+  deliveryId: r.deliveryId,
+  messageId: r.messageId,
+  endpointId: r.endpointId,
+  attempt: r.attempt,
+  trigger: r.trigger,
+  url: r.url,
+  startedAt: new Date(r.startedAt),
+  durationMs: r.durationMs,
+  responseStatus: r.responseStatus,
+  responseBody: r.responseBody,
+  errorKind: r.errorKind,
+  errorMessage: r.errorMessage
+})
