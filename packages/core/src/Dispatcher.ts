@@ -84,6 +84,8 @@ interface Result {
   /** Queue action: `undefined` = complete, a number = reschedule at that time. */
   readonly runAt: number | undefined
   readonly event: OperationalEvent | undefined
+  /** Already written by the attempt itself (410 Gone writes its result before cancelling the rest). */
+  readonly recorded: boolean
 }
 
 const positiveInt = (name: string, value: number): number => {
@@ -138,10 +140,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // --- results writer -------------------------------------------------------------------------------------------
   const writeBatch = (batch: ReadonlyArray<Result>) =>
     Effect.gen(function*() {
-      yield* storage.recordAttempts(batch.map((r) => ({ attempt: r.attempt, delivery: r.delivery }))).pipe(
-        logged("recording attempts"),
-        Effect.retry(retryStorage)
-      )
+      const unrecorded = batch.filter((r) => !r.recorded)
+      if (unrecorded.length > 0) {
+        yield* storage.recordAttempts(unrecorded.map((r) => ({ attempt: r.attempt, delivery: r.delivery }))).pipe(
+          logged("recording attempts"),
+          Effect.retry(retryStorage)
+        )
+      }
       const done: Array<ClaimedItem> = []
       const later: Array<{ item: ClaimedItem; runAt: number }> = []
       for (const r of batch) {
@@ -266,11 +271,20 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           delivery = { ...base, status: "failed", nextAttemptAt: null }
           event = { type: "delivery.failed", ...ids, attempts: attemptsMade, reason, at: new Date(now) }
           yield* metrics.attempted(decision._tag === "Gone" ? "gone" : "failed", record.durationMs)
-          if (decision._tag === "Gone") yield* disableGone(ctx.endpoint, now)
+          if (decision._tag === "Gone") {
+            // Write this delivery's result first: cancelling the endpoint's pending deliveries must not catch it.
+            yield* storage.recordAttempts([{ attempt: record, delivery }]).pipe(
+              logged("recording attempts"),
+              Effect.retry(retryStorage)
+            )
+            yield* disableGone(ctx.endpoint, now)
+            yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: true })
+            return
+          }
           break
         }
       }
-      yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event })
+      yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: false })
     }).pipe(
       // Unexpected (a defect): log it; the lease expires and the delivery is attempted again.
       Effect.catchAllCause((cause) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)),

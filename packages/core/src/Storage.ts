@@ -99,7 +99,11 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
   readonly loadForDispatch: (
     deliveryIds: ReadonlyArray<string>
   ) => Effect.Effect<ReadonlyArray<DispatchContext>, StorageError>
-  /** Records attempts and the resulting delivery states, in one round trip. */
+  /**
+   * Records attempts and the resulting delivery states, in one round trip. Every attempt is inserted; a delivery
+   * update is applied only while the stored delivery is still `pending` (a delivery cancelled or finished meanwhile,
+   * e.g. by a 410 from another attempt, keeps its status).
+   */
   readonly recordAttempts: (results: ReadonlyArray<AttemptResult>) => Effect.Effect<void, StorageError>
   /**
    * Sets a delivery's status and next attempt time if it is currently in one of `from` (compare-and-set).
@@ -126,10 +130,14 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
       readonly now: number
     }
   ) => Effect.Effect<ReadonlyArray<string>, StorageError>
-  /** Pending deliveries due before `before`, oldest first (for the sweeper when Storage and Queue differ). */
+  /**
+   * Pending deliveries due before `before`, ordered by (nextAttemptAt, id), starting strictly after `after` when
+   * given (for the sweeper when Storage and Queue differ, which pages through them).
+   */
   readonly duePendingDeliveries: (
     before: number,
-    limit: number
+    limit: number,
+    after?: { readonly nextAttemptAt: number; readonly id: string } | undefined
   ) => Effect.Effect<ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number }>, StorageError>
 
   // Attempts

@@ -222,6 +222,25 @@ export const queueSuite = (name: string, queueLayer: Layer.Layer<Queue.Queue, un
           expect(yield* q.has([id])).toStrictEqual(new Set())
         }))
 
+      it.scoped("after its lease expired, a holder can still finish an item nobody has claimed again", () =>
+        Effect.gen(function*() {
+          const q = yield* queue
+          const [x, y, z] = yield* ownIds(3)
+          const t = Date.now()
+          yield* q.enqueue([{ id: x, runAt: t }, { id: y, runAt: t + 1 }, { id: z, runAt: t + 2 }])
+          const [cx, cy, cz] = yield* claimOwn([x, y, z], { now: t + 2, leaseMs: 1_000 })
+          // Time passes beyond every lease; a claim that takes nothing must not invalidate the tokens.
+          expect(yield* q.claim({ max: 0, leaseMs: 1_000, now: t + 5_000 })).toStrictEqual([])
+          yield* q.complete([cx])
+          yield* q.reschedule([{ item: cy, runAt: t + 9_000 }])
+          yield* q.release([cz])
+          expect(yield* q.has([x, y, z])).toStrictEqual(new Set([y, z]))
+          const now = yield* claimOwn([x, y, z], { now: t + 5_000 })
+          expect(now.map((c) => [c.id, c.runAt, c.claims])).toStrictEqual([[z, t + 2, 2]])
+          expect(yield* claimOwn([x, y, z], { now: t + 8_999 })).toStrictEqual([])
+          expect(idsOf(yield* claimOwn([x, y, z], { now: t + 9_000 }))).toStrictEqual([y])
+        }))
+
       it.scoped("reschedule returns the item at its new run time", () =>
         Effect.gen(function*() {
           const q = yield* queue

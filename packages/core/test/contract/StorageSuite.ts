@@ -936,6 +936,53 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           expect(yield* s.recordAttempts([])).toBeUndefined()
         }))
 
+      it.effect("recordAttempts keeps the status of a delivery that is no longer pending, but records the attempt", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const fx = fixture()
+          const [e1] = yield* insertEndpoints(fx, 1)
+          const { deliveries: [d1] } = yield* publish(fx, [e1])
+          // Cancelled (e.g. a 410 seen by another attempt) while this attempt was in flight.
+          const cancelled = yield* s.transitionDelivery(fx.tenant, d1.id, ["pending"], {
+            status: "cancelled",
+            nextAttemptAt: null,
+            now: Date.now()
+          })
+          const late = fx.result(d1, { responseStatus: 204, responseBody: "" })
+          yield* s.recordAttempts([{ attempt: late.attempt, delivery: { ...late.delivery, status: "delivered" } }])
+          expect(yield* s.getDelivery(fx.tenant, d1.id)).toStrictEqual(cancelled)
+          const listed = yield* s.listAttempts(fx.tenant, { limit: 10, deliveryId: d1.id })
+          expect(listed.items).toStrictEqual([late.attempt])
+        }))
+
+      it.effect("duePendingDeliveries pages after a (nextAttemptAt, id) position, ties included", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const fx = fixture()
+          const base = 86_400_000 + Math.floor(Math.random() * 9_000) * 86_400_000 + 3_600_000
+          const endpoints = yield* insertEndpoints(fx, 7)
+          const message = fx.message()
+          const at = [base + 1, base + 2, base + 2, base + 2, base + 3, base + 3, base + 4]
+          const deliveries = endpoints.map((endpoint, i) => fx.delivery(message, endpoint, { nextAttemptAt: at[i] }))
+          yield* s.insertMessage(message, deliveries)
+          const own = new Set(ids(deliveries))
+          const expected = deliveries
+            .map((d) => ({ id: d.id, nextAttemptAt: d.nextAttemptAt! }))
+            .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : 1))
+          // Page through in pages of 2, starting within this test's window.
+          const seen: Array<{ id: string; nextAttemptAt: number }> = []
+          let after: { nextAttemptAt: number; id: string } | undefined = { nextAttemptAt: base, id: "" }
+          for (let i = 0; i < 20; i++) {
+            const page: ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number }> = yield* s
+              .duePendingDeliveries(base + 10, 2, after)
+            if (page.length === 0) break
+            expect(page.length).toBeLessThanOrEqual(2)
+            seen.push(...page.filter((item) => own.has(item.id)))
+            after = page[page.length - 1]
+          }
+          expect(seen).toStrictEqual(expected)
+        }))
+
       it.effect("listAttempts filters by delivery, endpoint, message and [since, until), in cursor pages", () =>
         Effect.gen(function*() {
           const s = yield* storage

@@ -1,0 +1,85 @@
+/**
+ * The Sweeper closes the gap between two systems. When Storage and Queue are different (PostgreSQL records, a Redis
+ * queue), `publish` writes the deliveries, then enqueues them: a crash between the two writes would leave pending
+ * deliveries that no worker will ever claim. The sweeper periodically lists pending deliveries that are due in
+ * storage (with a grace period, so it never races a publish in progress), asks the queue which of them it holds, and
+ * enqueues the missing ones. Enqueueing an id that is already queued is harmless, so running a sweeper in every
+ * worker process is safe. With one system for both (memory, or PostgreSQL alone) no sweeper is needed.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import { Queue } from "./Queue.js"
+import { Storage } from "./Storage.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** How often to sweep. Default 30 seconds. */
+  readonly interval?: Duration.DurationInput | undefined
+  /** Only deliveries due at least this long ago are considered missing. Default 1 minute. */
+  readonly grace?: Duration.DurationInput | undefined
+  /** Deliveries examined per round trip. Default 1,000. */
+  readonly batchSize?: number | undefined
+  /** Most deliveries examined in one sweep. Default 100,000. */
+  readonly maxPerSweep?: number | undefined
+}
+
+/**
+ * One sweep: returns how many deliveries were re-enqueued.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sweep = (options: Options = {}): Effect.Effect<number, unknown, Storage | Queue> =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    const queue = yield* Queue
+    const graceMs = Duration.toMillis(options.grace ?? Duration.minutes(1))
+    const batchSize = options.batchSize ?? 1_000
+    const maxPerSweep = options.maxPerSweep ?? 100_000
+    const now = yield* Clock.currentTimeMillis
+    const before = now - graceMs
+    let examined = 0
+    let requeued = 0
+    let after: { readonly nextAttemptAt: number; readonly id: string } | undefined
+    while (examined < maxPerSweep) {
+      const due = yield* storage.duePendingDeliveries(before, batchSize, after)
+      if (due.length === 0) break
+      examined += due.length
+      const held = yield* queue.has(due.map((d) => d.id))
+      const missing = due.filter((d) => !held.has(d.id))
+      if (missing.length > 0) {
+        yield* queue.enqueue(missing.map((d) => ({ id: d.id, runAt: d.nextAttemptAt })))
+        requeued += missing.length
+      }
+      if (due.length < batchSize) break
+      after = due[due.length - 1]
+    }
+    if (requeued > 0) {
+      yield* Effect.logWarning(`Sweeper: re-enqueued ${requeued} pending deliveries missing from the queue`)
+    }
+    return requeued
+  }).pipe(Effect.withSpan("Sweeper.sweep"))
+
+/**
+ * Sweeps every `interval` for the lifetime of the layer; failures are logged and the next sweep runs as usual.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<never, never, Storage | Queue> =>
+  Layer.scopedDiscard(
+    Effect.forkScoped(
+      sweep(options).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("Sweeper: sweep failed", cause)),
+        Effect.repeat(Schedule.spaced(options.interval ?? Duration.seconds(30)))
+      )
+    )
+  )

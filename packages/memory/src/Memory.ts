@@ -1,0 +1,31 @@
+/**
+ * The memory adapter as one value, for the Promise API: `createHookwire({ adapter: memory(), ... })`. Effect users
+ * can equally provide `Layer.mergeAll(MemoryStorage.layer, MemoryQueue.layer)` themselves.
+ *
+ * @since 0.1.0
+ */
+import type * as Queue from "@hookwire/core/Queue"
+import type * as Storage from "@hookwire/core/Storage"
+import * as Layer from "effect/Layer"
+import * as MemoryQueue from "./MemoryQueue.js"
+import * as MemoryStorage from "./MemoryStorage.js"
+
+/**
+ * An adapter: a Layer that provides both Storage and Queue (the shape `createHookwire` takes as `adapter`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MemoryAdapter {
+  readonly layer: Layer.Layer<Storage.Storage | Queue.Queue>
+}
+
+/**
+ * A fresh memory Storage and Queue, with the Storage's retention options. Each call makes a new, empty store.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const memory = (options: MemoryStorage.Options = {}): MemoryAdapter => ({
+  layer: Layer.merge(MemoryStorage.layerWith(options), MemoryQueue.layer)
+})

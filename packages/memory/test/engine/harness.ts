@@ -1,0 +1,73 @@
+/**
+ * The engine (Webhooks + Dispatcher) on the memory adapter with a recording transport, for tests driven by
+ * TestClock: nothing here sleeps on the real clock.
+ */
+import {
+  Catalog,
+  Dispatcher,
+  OperationalEvents,
+  RecordingTransport,
+  RetryPolicy,
+  Settings,
+  Webhooks
+} from "@hookwire/core"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as MemoryQueue from "../../src/MemoryQueue.js"
+import * as MemoryStorage from "../../src/MemoryStorage.js"
+
+export const catalog = Catalog.make({
+  "invoice.paid": {
+    description: "An invoice was paid",
+    schema: Schema.Struct({ invoiceId: Schema.String, amount: Schema.Number })
+  },
+  "invoice.voided": { description: "An invoice was voided", schema: Schema.Struct({ invoiceId: Schema.String }) },
+  "customer.created": { description: "A customer signed up", schema: Schema.Struct({ id: Schema.String }) },
+  "legacy.ping": { description: "Old", deprecated: true }
+})
+
+export interface HarnessOptions {
+  readonly handler?: RecordingTransport.Handler | undefined
+  readonly settings?: Partial<Settings.Options> | undefined
+  readonly dispatcher?: Dispatcher.Options | false | undefined
+}
+
+/** Storage + Queue + Settings + Events + recording Transport + Webhooks (+ Dispatcher unless `dispatcher: false`). */
+export const engine = (options: HarnessOptions = {}) => {
+  const base = Webhooks.layer.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        Settings.layer({ catalog, retryPolicy: RetryPolicy.fixed(["5 seconds", "10 seconds"]), ...options.settings }),
+        OperationalEvents.layer(),
+        RecordingTransport.layer(options.handler)
+      )
+    ),
+    Layer.provideMerge(Layer.merge(MemoryStorage.layer, MemoryQueue.layer))
+  )
+  return options.dispatcher === false
+    ? base
+    // The memory queue wakes the dispatcher on new work and on due times, so no polling is needed; a short poll
+    // interval would make every TestClock jump crawl through idle wake-ups.
+    : Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day", ...options.dispatcher }).pipe(
+      Layer.provideMerge(base)
+    )
+}
+
+/** Repeats `effect` (yielding between tries, never sleeping) until `predicate` holds; fails after `tries`. */
+export const eventually = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  predicate: (a: A) => boolean,
+  tries = 2_000
+): Effect.Effect<A, E | Error, R> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < tries; i++) {
+      const a = yield* effect
+      if (predicate(a)) return a
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.fail(new Error(`condition not met after ${tries} tries`))
+  })
+
+export const deliveryOf = (tenant: string, messageId: string) =>
+  Effect.flatMap(Webhooks.Webhooks, (w) => Effect.map(w.deliveries.list({ tenant, messageId }), (page) => page.items))
