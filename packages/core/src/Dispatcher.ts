@@ -234,7 +234,14 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         ? settings.retryPolicy
         : RetryPolicy.fromSpec(ctx.endpoint.retryPolicy)
       const attemptsMade = ctx.delivery.attempts + 1
-      const decision = RetryPolicy.decide(policy, { attempts: attemptsMade, outcome, now, random: yield* Random.next })
+      const decision = RetryPolicy.decide(policy, {
+        attempts: attemptsMade,
+        outcome,
+        now,
+        random: yield* Random.next,
+        throttleMinMs: settings.throttleMinMs,
+        maxRetryAfterMs: settings.maxRetryAfterMs
+      })
       const base = {
         ...ctx.delivery,
         attempts: attemptsMade,

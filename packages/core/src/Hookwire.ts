@@ -10,7 +10,10 @@ import * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
@@ -80,6 +83,58 @@ export interface Options<Events extends Record<string, unknown>> extends Omit<La
   /** Called for every operational event (endpoint disabled or recovered, delivery failed or succeeded). Errors it
    * throws are logged, never propagated. */
   readonly onEvent?: ((event: OperationalEvents.OperationalEvent) => void | Promise<void>) | undefined
+  /**
+   * Where the engine's log lines go (warnings about http endpoints, storage trouble, …): a function receiving each
+   * entry, or `false` to silence them. Default: printed to the console. Log lines never carry secrets.
+   */
+  readonly logger?: ((entry: LogEntry) => void) | false | undefined
+  /** The least severe level logged. Default "info". */
+  readonly logLevel?: "debug" | "info" | "warn" | "error" | undefined
+}
+
+/**
+ * One log line of the engine, as given to the `logger` option.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LogEntry {
+  readonly level: "debug" | "info" | "warn" | "error"
+  readonly message: string
+  readonly annotations: Readonly<Record<string, unknown>>
+  readonly time: Date
+}
+
+const levelOf = (label: string): LogEntry["level"] =>
+  label === "DEBUG" || label === "TRACE" ? "debug" : label === "WARN" ? "warn" : label === "INFO" ? "info" : "error"
+
+const loggingLayer = (options: Options<any>): Layer.Layer<never> => {
+  const minimum = Logger.minimumLogLevel(
+    options.logLevel === "debug"
+      ? LogLevel.Debug
+      : options.logLevel === "warn"
+      ? LogLevel.Warning
+      : options.logLevel === "error"
+      ? LogLevel.Error
+      : LogLevel.Info
+  )
+  if (options.logger === undefined) return minimum
+  const sink = options.logger
+  const replacement = sink === false
+    ? Logger.remove(Logger.defaultLogger)
+    : Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ annotations, date, logLevel, message }) => {
+        const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+        sink({
+          level: levelOf(logLevel.label),
+          message: text,
+          annotations: Object.fromEntries(HashMap.toEntries(annotations)),
+          time: date
+        })
+      })
+    )
+  return Layer.merge(minimum, replacement)
 }
 
 type Secretless<A> = Omit<A, "secret">
@@ -195,7 +250,10 @@ const forwardEvents = (onEvent: NonNullable<Options<any>["onEvent"]>) =>
 export const createHookwire = <Events extends Record<string, unknown>>(options: Options<Events>): Hookwire<Events> => {
   // Validate settings now, synchronously: a bad option throws here, not at the first call.
   Settings.resolve(options)
-  const base = layer(options).pipe(Layer.provideMerge(options.adapter.layer))
+  const base = layer(options).pipe(
+    Layer.provideMerge(options.adapter.layer),
+    Layer.provide(loggingLayer(options))
+  )
   const full = options.onEvent === undefined ? base : Layer.provideMerge(forwardEvents(options.onEvent), base)
   const runtime = ManagedRuntime.make(full)
   let dispatcherScope: Scope.CloseableScope | undefined

@@ -50,6 +50,16 @@ export interface Options {
   readonly rotationGrace?: Duration.DurationInput | undefined
   /** Largest body `publish` accepts, in bytes. Default 256 KiB. */
   readonly maxPayloadBytes?: number | undefined
+  /**
+   * Which id the signature scheme's id header carries (`webhook-id`, `X-VQ-Webhook-Id`, …): the message id, shared
+   * by every endpoint that receives the message (Standard Webhooks, Svix), or the delivery id, unique per endpoint.
+   * Both are stable across retries, so receivers can deduplicate on either. Default "message".
+   */
+  readonly signatureId?: "message" | "delivery" | undefined
+  /** After 429/502/503/504 the next attempt waits at least this long. Default 60 seconds. */
+  readonly throttleMinDelay?: Duration.DurationInput | undefined
+  /** A `Retry-After` longer than this is clamped to it. Default 24 hours. */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
 }
 
 /**
@@ -70,6 +80,9 @@ export interface Resolved {
   readonly endpointLimit: (tenant: string) => Effect.Effect<number>
   readonly rotationGraceMs: number
   readonly maxPayloadBytes: number
+  readonly signatureId: "message" | "delivery"
+  readonly throttleMinMs: number
+  readonly maxRetryAfterMs: number
   /** Response bodies are kept up to this many bytes. */
   readonly maxResponseBytes: number
   readonly userAgent: string
@@ -163,6 +176,9 @@ export const resolve = (options: Options): Resolved => {
         }),
     rotationGraceMs: Duration.toMillis(options.rotationGrace ?? Duration.hours(24)),
     maxPayloadBytes,
+    signatureId: options.signatureId ?? "message",
+    throttleMinMs: Duration.toMillis(options.throttleMinDelay ?? Duration.seconds(60)),
+    maxRetryAfterMs: Duration.toMillis(options.maxRetryAfter ?? Duration.hours(24)),
     maxResponseBytes: 16 * 1024,
     userAgent: `Hookwire/${version}`,
     reservedHeaders: reserved

@@ -54,7 +54,7 @@ export const perform = Effect.fnUntraced(function*(
   const signature = yield* Effect.either(Effect.try({
     try: () =>
       schemeFor(settings, endpoint).sign({
-        id: message.id,
+        id: settings.signatureId === "delivery" ? delivery.id : message.id,
         timestamp: Math.floor(startedAt / 1000),
         body: message.body,
         secrets: activeSecrets(endpoint, startedAt)
