@@ -203,6 +203,12 @@ export interface Hookwire<Events extends Record<string, unknown>> {
       input: { readonly tenant: string; readonly endpointId: string; readonly since: Webhooks.TimeInput }
     ) => Promise<{ readonly recovered: number }>
   }
+  readonly maintenance: {
+    /** Re-seals endpoint secrets with the current master key (after a master key rotation). */
+    readonly resealSecrets: (
+      options?: { readonly batchSize?: number | undefined }
+    ) => Promise<{ readonly scanned: number; readonly resealed: number }>
+  }
   /** The event catalog as JSON Schema, for the host's documentation. */
   readonly eventTypes: () => ReturnType<typeof Catalog.toJsonSchema>
   /** Starts delivering (the dispatcher). Idempotent. */
@@ -305,6 +311,9 @@ export const createHookwire = <Events extends Record<string, unknown>>(options: 
       attempts: (input) => api((w) => w.deliveries.attempts(input)),
       retry: (input) => api((w) => w.deliveries.retry(input)),
       recover: (input) => api((w) => w.deliveries.recover(input))
+    },
+    maintenance: {
+      resealSecrets: (input) => api((w) => w.maintenance.resealSecrets(input))
     },
     eventTypes: () => Catalog.toJsonSchema(options.catalog),
     start: async () => {

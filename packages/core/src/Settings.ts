@@ -11,10 +11,13 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type * as Catalog from "./Catalog.js"
 import * as Envelope from "./Envelope.js"
+import * as secretsInternal from "./internal/secrets.js"
 import { version } from "./internal/version.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import * as SecretBox from "./SecretBox.js"
 
 /**
  * The per-tenant endpoint limit: a number, or a function of the tenant (e.g. its plan). `Infinity` = unlimited.
@@ -60,6 +63,12 @@ export interface Options {
   readonly throttleMinDelay?: Duration.DurationInput | undefined
   /** A `Retry-After` longer than this is clamped to it. Default 24 hours. */
   readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /**
+   * Master keys that seal endpoint secrets at rest (AES-256-GCM). The first one seals; all of them open, so a key
+   * can be rotated (see `Webhooks.maintenance.resealSecrets`). Without one, secrets are stored as they are and a
+   * warning is logged once at start. From the environment: `HOOKWIRE_MASTER_KEYS=id:base64key[,id:base64key…]`.
+   */
+  readonly masterKeys?: ReadonlyArray<SecretBox.MasterKey> | undefined
 }
 
 /**
@@ -83,6 +92,8 @@ export interface Resolved {
   readonly signatureId: "message" | "delivery"
   readonly throttleMinMs: number
   readonly maxRetryAfterMs: number
+  /** Seals and opens endpoint secrets. */
+  readonly secrets: secretsInternal.Secrets
   /** Response bodies are kept up to this many bytes. */
   readonly maxResponseBytes: number
   readonly userAgent: string
@@ -179,6 +190,11 @@ export const resolve = (options: Options): Resolved => {
     signatureId: options.signatureId ?? "message",
     throttleMinMs: Duration.toMillis(options.throttleMinDelay ?? Duration.seconds(60)),
     maxRetryAfterMs: Duration.toMillis(options.maxRetryAfter ?? Duration.hours(24)),
+    secrets: secretsInternal.make(
+      options.masterKeys === undefined || options.masterKeys.length === 0
+        ? undefined
+        : SecretBox.make(options.masterKeys)
+    ),
     maxResponseBytes: 16 * 1024,
     userAgent: `Hookwire/${version}`,
     reservedHeaders: reserved
@@ -192,8 +208,9 @@ export const resolve = (options: Options): Resolved => {
 export const layer = (options: Options): Layer.Layer<Settings> => Layer.sync(Settings, () => resolve(options))
 
 /**
- * Like `layer`, with `timeout` (`HOOKWIRE_TIMEOUT`, e.g. "10 seconds"), `allowHttp` (`HOOKWIRE_ALLOW_HTTP`) and
- * `maxPayloadBytes` (`HOOKWIRE_MAX_PAYLOAD_BYTES`) read from the environment when not given in `options`.
+ * Like `layer`, with `timeout` (`HOOKWIRE_TIMEOUT`, e.g. "10 seconds"), `allowHttp` (`HOOKWIRE_ALLOW_HTTP`),
+ * `maxPayloadBytes` (`HOOKWIRE_MAX_PAYLOAD_BYTES`) and `masterKeys` (`HOOKWIRE_MASTER_KEYS`) read from the
+ * environment when not given in `options`.
  *
  * @since 0.1.0
  * @category layers
@@ -205,14 +222,17 @@ export const layerConfig = (options: Options): Layer.Layer<Settings, import("eff
       const env = yield* Config.all({
         timeout: Config.option(Config.duration("HOOKWIRE_TIMEOUT")),
         allowHttp: Config.option(Config.boolean("HOOKWIRE_ALLOW_HTTP")),
-        maxPayloadBytes: Config.option(Config.integer("HOOKWIRE_MAX_PAYLOAD_BYTES"))
+        maxPayloadBytes: Config.option(Config.integer("HOOKWIRE_MAX_PAYLOAD_BYTES")),
+        masterKeys: Config.option(Config.redacted("HOOKWIRE_MASTER_KEYS"))
       })
       return resolve({
         ...options,
         timeout: options.timeout ?? (env.timeout._tag === "Some" ? env.timeout.value : undefined),
         allowHttp: options.allowHttp ?? (env.allowHttp._tag === "Some" ? env.allowHttp.value : undefined),
         maxPayloadBytes: options.maxPayloadBytes ??
-          (env.maxPayloadBytes._tag === "Some" ? env.maxPayloadBytes.value : undefined)
+          (env.maxPayloadBytes._tag === "Some" ? env.maxPayloadBytes.value : undefined),
+        masterKeys: options.masterKeys ??
+          (env.masterKeys._tag === "Some" ? SecretBox.parseKeys(Redacted.value(env.masterKeys.value)) : undefined)
       })
     })
   )

@@ -69,6 +69,14 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
   /** Every enabled endpoint of the tenant, for fan-out (filtering happens in core). */
   readonly enabledEndpoints: (tenant: Tenant) => Effect.Effect<ReadonlyArray<EndpointRecord>, StorageError>
   readonly countEndpoints: (tenant: Tenant) => Effect.Effect<number, StorageError>
+  /**
+   * Every endpoint of every tenant, ordered by id, strictly after `afterId` (maintenance path, not tenant-facing:
+   * re-sealing secrets after a master key rotation).
+   */
+  readonly scanEndpoints: (
+    afterId: string | undefined,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<EndpointRecord>, StorageError>
   /** Replaces the stored endpoint with the same tenant and id; returns false when there is none. */
   readonly updateEndpoint: (endpoint: EndpointRecord) => Effect.Effect<boolean, StorageError>
   /** Deletes the endpoint and cancels its pending deliveries; returns false when there is none. */

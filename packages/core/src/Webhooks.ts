@@ -302,6 +302,16 @@ export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
       input: { readonly tenant: string; readonly endpointId: string; readonly since: TimeInput }
     ) => Effect.Effect<{ readonly recovered: number }, WebhooksError | NotFound>
   }
+  readonly maintenance: {
+    /**
+     * Re-seals every endpoint secret that is stored unsealed or sealed with a key other than the current master
+     * key, in batches of `batchSize` endpoints (default 500). Run it after putting a new master key first; remove
+     * the old key once it reports nothing left. Returns how many endpoints were scanned and re-sealed.
+     */
+    readonly resealSecrets: (
+      options?: { readonly batchSize?: number | undefined }
+    ) => Effect.Effect<{ readonly scanned: number; readonly resealed: number }, WebhooksError>
+  }
 }>() {}
 
 const endpointNotFound = (id: string) =>
@@ -335,6 +345,12 @@ export const make = Effect.gen(function*() {
   const queue = yield* Queue
   const transport = yield* Transport
   const events = yield* OperationalEvents
+  if (!settings.secrets.sealed) {
+    yield* Effect.logWarning(
+      "No master key configured: endpoint secrets are stored unencrypted. Set masterKeys (HOOKWIRE_MASTER_KEYS) " +
+        "to seal them with AES-256-GCM."
+    )
+  }
 
   const secretValue = (
     input: string | Redacted.Redacted<string> | undefined,
@@ -419,11 +435,12 @@ export const make = Effect.gen(function*() {
     const secret = yield* secretValue(input.secret, scheme)
     const limit = yield* settings.endpointLimit(tenant)
     const now = yield* Clock.currentTimeMillis
+    const id = Id.make("ep", now)
     const endpoint: Model.EndpointRecord = {
       ...record,
-      id: Id.make("ep", now),
+      id,
       disabledAt: record.disabled ? now : null,
-      secrets: [{ value: secret, createdAt: now, expiresAt: null }],
+      secrets: [{ value: settings.secrets.seal({ tenant, id }, secret), createdAt: now, expiresAt: null }],
       createdAt: now,
       updatedAt: now
     }
@@ -526,7 +543,7 @@ export const make = Effect.gen(function*() {
       .filter((s) => s.expiresAt > now)
     yield* save({
       ...current,
-      secrets: [...previous, { value: secret, createdAt: now, expiresAt: null }],
+      secrets: [...previous, { value: settings.secrets.seal(current, secret), createdAt: now, expiresAt: null }],
       updatedAt: now
     })
     return { secret: Redacted.make(secret) }
@@ -707,6 +724,51 @@ export const make = Effect.gen(function*() {
     return { recovered: ids.length }
   })
 
+  const resealSecrets = Effect.fn("Webhooks.maintenance.resealSecrets")(function*(
+    options?: { readonly batchSize?: number | undefined }
+  ) {
+    const box = settings.secrets.box
+    if (box === undefined) {
+      return yield* new ValidationError({
+        code: "invalid_option",
+        field: "masterKeys",
+        message: "resealSecrets needs a master key: configure masterKeys (HOOKWIRE_MASTER_KEYS) first"
+      })
+    }
+    const batchSize = yield* validate.pageLimit(options?.batchSize ?? 500)
+    let scanned = 0
+    let resealed = 0
+    let after: string | undefined
+    while (true) {
+      const batch = yield* storage.scanEndpoints(after, batchSize)
+      for (const endpoint of batch) {
+        scanned++
+        if (endpoint.secrets.every((s) => box.keyIdOf(s.value) === box.currentKeyId)) continue
+        // Re-read right before writing, so a rotation that happened meanwhile is not undone.
+        const fresh = yield* storage.getEndpoint(endpoint.tenant, endpoint.id)
+        if (fresh === undefined) continue
+        const secrets = fresh.secrets.map((s) =>
+          box.keyIdOf(s.value) === box.currentKeyId
+            ? s
+            : { ...s, value: settings.secrets.seal(fresh, settings.secrets.open(fresh, s.value)) }
+        )
+        yield* storage.updateEndpoint({ ...fresh, secrets })
+        resealed++
+      }
+      if (batch.length < batchSize) break
+      after = batch[batch.length - 1]!.id
+    }
+    return { scanned, resealed }
+  }, (effect) =>
+    Effect.catchAllDefect(effect, (defect) =>
+      Effect.fail(
+        new ValidationError({
+          code: "invalid_option",
+          field: "masterKeys",
+          message: `resealSecrets stopped: ${defect instanceof Error ? defect.message : String(defect)}`
+        })
+      )))
+
   const page = <A, B>(p: Model.Page<A>, f: (a: A) => B): Model.Page<B> => ({
     items: p.items.map(f),
     nextCursor: p.nextCursor
@@ -811,7 +873,8 @@ export const make = Effect.gen(function*() {
         }),
       retry,
       recover
-    }
+    },
+    maintenance: { resealSecrets }
   }
   return service
 })

@@ -513,6 +513,13 @@ const unsafeMake = (
 
     countEndpoints: (tenant) => Effect.sync(() => tenants.get(tenant)?.endpoints.size ?? 0),
 
+    // Maintenance path (rare): a sort of every endpoint id is acceptable here.
+    scanEndpoints: (afterId, limit) =>
+      Effect.sync(() => {
+        const ids = [...endpoints.keys()].filter((id) => afterId === undefined || id > afterId).sort()
+        return ids.slice(0, Math.max(0, limit)).map((id) => endpoints.get(id)!)
+      }),
+
     updateEndpoint: (endpoint) =>
       Effect.sync(() => {
         if (getEndpoint(endpoint.tenant, endpoint.id) === undefined) return false

@@ -12,12 +12,16 @@ import type * as RetryPolicy from "../RetryPolicy.js"
 import type * as Settings from "../Settings.js"
 import type { Transport } from "../Transport.js"
 
-export const activeSecrets = (endpoint: Model.EndpointRecord, now: number): Array<string> => {
+/** The plain secrets that sign now, newest first (single-signature schemes sign with the newest only). */
+export const activeSecrets = (
+  settings: Settings.Resolved,
+  endpoint: Model.EndpointRecord,
+  now: number
+): Array<string> => {
   const out: Array<string> = []
-  // Newest first: receivers that stop at the first match check the current secret first.
   for (let i = endpoint.secrets.length - 1; i >= 0; i--) {
     const s = endpoint.secrets[i]!
-    if (s.expiresAt === null || s.expiresAt > now) out.push(s.value)
+    if (s.expiresAt === null || s.expiresAt > now) out.push(settings.secrets.open(endpoint, s.value))
   }
   return out
 }
@@ -57,7 +61,7 @@ export const perform = Effect.fnUntraced(function*(
         id: settings.signatureId === "delivery" ? delivery.id : message.id,
         timestamp: Math.floor(startedAt / 1000),
         body: message.body,
-        secrets: activeSecrets(endpoint, startedAt)
+        secrets: activeSecrets(settings, endpoint, startedAt)
       }),
     // Never include the secret: the scheme's errors describe the problem without it.
     catch: (error) => `signing failed: ${error instanceof Error ? error.message : String(error)}`

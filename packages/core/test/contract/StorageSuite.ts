@@ -341,6 +341,33 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           expect(yield* s.countEndpoints(fx.tenant)).toBe(3)
         }))
 
+      it.effect("scanEndpoints pages through every tenant's endpoints in id order", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const a = fixture()
+          const b = fixture()
+          const ours = [...(yield* insertEndpoints(a, 3)), ...(yield* insertEndpoints(b, 2))]
+          const wanted = new Set(ids(ours))
+          const start = [...wanted].sort()[0]!
+          // Start just before our first id; other tests' endpoints may be interleaved: only order and coverage matter.
+          // (The id without its last character sorts just before it.)
+          let after: string | undefined = start.slice(0, -1)
+          const seen: Array<string> = []
+          for (let i = 0; i < 10_000 && seen.length < wanted.size; i++) {
+            const page: ReadonlyArray<EndpointRecord> = yield* s.scanEndpoints(after, 2)
+            if (page.length === 0) break
+            expect(page.length).toBeLessThanOrEqual(2)
+            for (const endpoint of page) {
+              expect(after === undefined || endpoint.id > after).toBe(true)
+              after = endpoint.id
+              if (wanted.has(endpoint.id)) seen.push(endpoint.id)
+            }
+          }
+          expect(seen).toStrictEqual([...wanted].sort())
+          const [first] = yield* s.scanEndpoints(start.slice(0, -1), 1)
+          expect(first).toStrictEqual(ours.find((e) => e.id === start))
+        }))
+
       it.effect("enabledEndpoints returns every enabled endpoint and follows updates", () =>
         Effect.gen(function*() {
           const s = yield* storage

@@ -1,0 +1,87 @@
+/**
+ * The RateLimiter port: per-endpoint rate limits (messages per second with a burst). The dispatcher asks for one
+ * token per attempt; when none is available the delivery waits (it is rescheduled, never failed for it). The
+ * in-process limiter (`MemoryRateLimiter` in `@hookwire/memory`) holds a limit within one process; a shared limiter
+ * (`RedisRateLimiter` in `@hookwire/redis`) holds it across every worker process.
+ *
+ * Limits are a generic cell rate (GCRA, the token bucket without a timer): `perSecond` sustained, up to `burst`
+ * at once after a quiet period. Times are passed in by the caller (epoch ms).
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Limit {
+  /** Sustained rate, tokens per second (> 0). */
+  readonly perSecond: number
+  /** Tokens available at once after a quiet period (≥ 1). */
+  readonly burst: number
+}
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimiterError extends Schema.TaggedError<RateLimiterError>("@hookwire/core/RateLimiterError")(
+  "RateLimiterError",
+  {
+    reason: Schema.Literal("Connection", "Unknown"),
+    message: Schema.String,
+    cause: Schema.optional(Schema.Defect)
+  }
+) {}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class RateLimiter extends Context.Tag("@hookwire/core/RateLimiter")<RateLimiter, {
+  /**
+   * Takes one token for `key` if one is available at `now`: returns 0. Otherwise takes nothing and returns how many
+   * milliseconds to wait before one will be (> 0).
+   */
+  readonly take: (key: string, limit: Limit, now: number) => Effect.Effect<number, RateLimiterError>
+}>() {}
+
+/**
+ * The GCRA decision, shared by in-process implementations (and mirrored by the Redis script): given the stored
+ * "theoretical arrival time" `tat` (epoch ms, or undefined for a fresh key), returns the wait (0 = allowed) and the
+ * new `tat` to store when allowed.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const gcra = (
+  tat: number | undefined,
+  limit: Limit,
+  now: number
+): { readonly waitMs: number; readonly tat: number } => {
+  const interval = 1000 / limit.perSecond
+  const tolerance = interval * (Math.max(1, limit.burst) - 1)
+  const current = Math.max(tat ?? now, now)
+  const allowAt = current - tolerance
+  if (now < allowAt) return { waitMs: Math.ceil(allowAt - now), tat: current }
+  return { waitMs: 0, tat: current + interval }
+}
+
+/**
+ * Checks a limit, throwing an `Error` that says what to fix (configuration time).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const validate = (limit: Limit): Limit => {
+  if (!(typeof limit.perSecond === "number" && limit.perSecond > 0 && Number.isFinite(limit.perSecond))) {
+    throw new Error(`Invalid rate limit perSecond ${limit.perSecond}: use a positive number of messages per second`)
+  }
+  if (!(Number.isInteger(limit.burst) && limit.burst >= 1)) {
+    throw new Error(`Invalid rate limit burst ${limit.burst}: use a whole number of at least 1`)
+  }
+  return limit
+}

@@ -1,0 +1,204 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Dispatcher,
+  OperationalEvents,
+  RecordingTransport,
+  RetryPolicy,
+  Settings,
+  Storage,
+  Webhooks
+} from "@hookwire/core"
+import * as Verify from "@hookwire/verify"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Redacted from "effect/Redacted"
+import * as Tracer from "effect/Tracer"
+import { randomBytes } from "node:crypto"
+import * as MemoryQueue from "../../src/MemoryQueue.js"
+import * as MemoryStorage from "../../src/MemoryStorage.js"
+import { catalog, eventually } from "./harness.js"
+
+const key = () => randomBytes(32).toString("base64")
+const k1 = { id: "k1", key: Redacted.make(key()) }
+const k2 = { id: "k2", key: Redacted.make(key()) }
+
+/** An engine over a given storage instance, so several engines (with different keys) can share one store. */
+const engineOn = (
+  storage: Storage.Storage["Type"],
+  settings: Partial<Settings.Options>,
+  handler?: RecordingTransport.Handler
+) =>
+  Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day" }).pipe(
+    Layer.provideMerge(
+      Webhooks.layer.pipe(
+        Layer.provideMerge(
+          Layer.mergeAll(
+            Settings.layer({ catalog, retryPolicy: RetryPolicy.none, ...settings }),
+            OperationalEvents.layer(),
+            RecordingTransport.layer(handler)
+          )
+        )
+      )
+    ),
+    Layer.provideMerge(Layer.merge(Layer.succeed(Storage.Storage, storage), MemoryQueue.layer))
+  )
+
+const tenant = "acme"
+const url = "https://receiver.example/hook"
+
+describe("secrets at rest", () => {
+  it.effect("are sealed with AES-256-GCM, bound to their endpoint, and still sign correctly", () =>
+    Effect.gen(function*() {
+      const storage = yield* MemoryStorage.make
+      yield* Effect.gen(function*() {
+        const w = yield* Webhooks.Webhooks
+        const created = yield* w.endpoints.create({ tenant, url })
+        const plain = Redacted.value(created.secret)
+        const stored = (yield* storage.getEndpoint(tenant, created.id))!
+        expect(stored.secrets[0]!.value).toMatch(/^enc:v1:k1:/)
+        expect(stored.secrets[0]!.value).not.toContain(plain.slice(6))
+        const { message } = yield* w.publish({ tenant, type: "customer.created", data: { id: "c" } })
+        const [request] = yield* RecordingTransport.awaitRequests(1)
+        expect(Verify.verify(request!.body, request!.headers, { secret: plain, now: () => request!.at }).id).toBe(
+          message.id
+        )
+
+        // A sealed secret copied onto another endpoint does not open there: the attempt fails without leaking it.
+        const other = yield* w.endpoints.create({ tenant, url })
+        const otherRecord = (yield* storage.getEndpoint(tenant, other.id))!
+        yield* storage.updateEndpoint({ ...otherRecord, secrets: stored.secrets })
+        yield* w.endpoints.update({ tenant, id: created.id, eventTypes: ["invoice.paid"] })
+        const second = yield* w.publish({ tenant, type: "customer.created", data: { id: "d" } })
+        const [delivery] = (yield* eventually(
+          w.deliveries.list({ tenant, messageId: second.message.id }),
+          (p) => p.items[0]?.status === "failed"
+        )).items
+        const [attempt] = (yield* w.deliveries.attempts({ tenant, deliveryId: delivery!.id })).items
+        expect(attempt!.errorKind).toBe("unknown")
+        expect(attempt!.errorMessage).toContain("does not open")
+        expect(JSON.stringify(attempt)).not.toContain(plain.slice(6))
+        expect(yield* RecordingTransport.requests).toHaveLength(1)
+      }).pipe(Effect.provide(engineOn(storage, { masterKeys: [k1] })))
+    }))
+
+  it.effect("a master key rotation re-seals every secret in batches; the old key can then be removed", () =>
+    Effect.gen(function*() {
+      const storage = yield* MemoryStorage.make
+      const plains = yield* Effect.gen(function*() {
+        const w = yield* Webhooks.Webhooks
+        const out: Array<{ id: string; tenant: string; plain: string }> = []
+        for (let i = 0; i < 7; i++) {
+          const t = `tenant-${i % 3}`
+          const created = yield* w.endpoints.create({ tenant: t, url })
+          out.push({ id: created.id, tenant: t, plain: Redacted.value(created.secret) })
+        }
+        return out
+      }).pipe(Effect.provide(engineOn(storage, { masterKeys: [k1] })))
+
+      const report = yield* Effect.flatMap(Webhooks.Webhooks, (w) => w.maintenance.resealSecrets({ batchSize: 3 }))
+        .pipe(
+          Effect.provide(engineOn(storage, { masterKeys: [k2, k1] }))
+        )
+      expect(report).toEqual({ scanned: 7, resealed: 7 })
+      for (const { id, tenant: t } of plains) {
+        expect((yield* storage.getEndpoint(t, id))!.secrets[0]!.value).toMatch(/^enc:v1:k2:/)
+      }
+      // Idempotent: nothing left to do.
+      const again = yield* Effect.flatMap(Webhooks.Webhooks, (w) => w.maintenance.resealSecrets()).pipe(
+        Effect.provide(engineOn(storage, { masterKeys: [k2, k1] }))
+      )
+      expect(again.resealed).toBe(0)
+
+      // With only the new key, deliveries still sign with the original secrets.
+      yield* Effect.gen(function*() {
+        const w = yield* Webhooks.Webhooks
+        const target = plains[0]!
+        yield* w.publish({ tenant: target.tenant, type: "customer.created", data: { id: "x" } })
+        const requests = yield* RecordingTransport.awaitRequests(3)
+        const mine = requests.filter((r) => {
+          try {
+            Verify.verify(r.body, r.headers, { secret: target.plain, now: () => r.at })
+            return true
+          } catch {
+            return false
+          }
+        })
+        expect(mine).toHaveLength(1)
+      }).pipe(Effect.provide(engineOn(storage, { masterKeys: [k2] })))
+    }))
+
+  it("rejects malformed master keys without echoing them", () => {
+    const bad = "c2hvcnQ="
+    let message = ""
+    try {
+      Settings.resolve({ catalog, masterKeys: [{ id: "k1", key: bad }] })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toMatch(/32 bytes/)
+    expect(message).not.toContain(bad)
+    expect(() => Settings.resolve({ catalog, masterKeys: [{ id: "bad id!", key: key() }] })).toThrow(/id/)
+  })
+
+  it.effect("no secret appears in any log line or span, across create, rotate, publish, attempts and errors", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const spans: Array<unknown> = []
+      const logger = Logger.make(({ annotations, message }) => lines.push(JSON.stringify({ message, annotations })))
+      // A tracer that records every span's name, attributes and events.
+      let nextId = 0
+      const tracer = Tracer.make({
+        span: (name, parent, context, links, startTime, kind) => {
+          const attributes = new Map<string, unknown>()
+          const events: Array<unknown> = []
+          const span: Tracer.Span = {
+            _tag: "Span",
+            name,
+            spanId: `span${++nextId}`,
+            traceId: "trace",
+            parent,
+            context,
+            status: { _tag: "Started", startTime },
+            attributes,
+            links,
+            sampled: true,
+            kind,
+            end: () => {},
+            attribute: (key, value) => void attributes.set(key, value),
+            event: (eventName, _time, eventAttributes) => void events.push({ eventName, eventAttributes }),
+            addLinks: () => {}
+          }
+          spans.push({ name, attributes, events })
+          return span
+        },
+        context: (f) => f()
+      })
+      const storage = yield* MemoryStorage.make
+      const secrets = yield* Effect.gen(function*() {
+        const w = yield* Webhooks.Webhooks
+        const a = yield* w.endpoints.create({ tenant, url: "http://plain.example/hook" })
+        const rotated = yield* w.endpoints.rotateSecret({ tenant, id: a.id })
+        yield* w.publish({ tenant, type: "customer.created", data: { id: "c" } })
+        yield* RecordingTransport.awaitRequests(1)
+        yield* Effect.either(w.endpoints.create({ tenant, url, secret: "whsec_definitely not base64" }))
+        yield* Effect.either(w.endpoints.create({ tenant, url: "https://u:pw@x.example/" }))
+        yield* Effect.logInfo("endpoint", yield* w.endpoints.get({ tenant, id: a.id }))
+        return [Redacted.value(a.secret), Redacted.value(rotated.secret)]
+      }).pipe(
+        Effect.provide(engineOn(storage, { allowHttp: true }, () => ({ status: 500, body: "nope" }))),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Effect.withTracer(tracer)
+      )
+      const captured = JSON.stringify({
+        lines,
+        spans: spans.map((span) => {
+          const { attributes, ...rest } = span as { attributes: Map<string, unknown> }
+          return { ...rest, attributes: [...attributes.entries()].map(([k, v]) => [k, String(v)]) }
+        })
+      })
+      expect(spans.length).toBeGreaterThan(0)
+      expect(lines.length).toBeGreaterThan(0)
+      for (const secret of secrets) expect(captured).not.toContain(secret.slice(6))
+    }))
+})
