@@ -47,6 +47,82 @@ export type RetryPolicySpec =
   }
 
 /**
+ * A circuit breaker's settings. It opens after `failureThreshold` consecutive failures, or when at least
+ * `minimumAttempts` attempts within `windowMs` failed in a proportion of at least `failureRatio` (when set); while
+ * open, deliveries wait without spending attempts; after `coolDownMs` one probe decides whether it closes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CircuitBreakerSpec {
+  readonly failureThreshold: number
+  readonly failureRatio: number | null
+  readonly minimumAttempts: number
+  readonly windowMs: number
+  readonly coolDownMs: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CircuitState = "closed" | "open" | "half_open"
+
+/**
+ * What the engine tracks about an endpoint's recent deliveries.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EndpointHealth {
+  /** When the current run of failures began (no success since); null when the last attempt succeeded. */
+  readonly failingSince: number | null
+  readonly consecutiveFailures: number
+  readonly circuit: CircuitState
+  /** When the circuit last opened. */
+  readonly circuitOpenedAt: number | null
+  /** While open: when a probe may be sent. */
+  readonly circuitRetryAt: number | null
+}
+
+/**
+ * The health of a new endpoint.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const healthy: EndpointHealth = {
+  failingSince: null,
+  consecutiveFailures: 0,
+  circuit: "closed",
+  circuitOpenedAt: null,
+  circuitRetryAt: null
+}
+
+/**
+ * Per-endpoint delivery options, stored as one value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EndpointOptions {
+  /** At most `perSecond` attempts per second (with `burst`), across every worker sharing a rate limiter. */
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | null
+  /** Deliver in publish order: the next message only after the previous one is delivered or finally failed. */
+  readonly fifo: boolean
+  /** Circuit breaker override: null = the engine's; `false` = off for this endpoint. */
+  readonly circuitBreaker: CircuitBreakerSpec | false | null
+}
+
+/**
+ * The options of a new endpoint.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaultOptions: EndpointOptions = { rateLimit: null, fifo: false, circuitBreaker: null }
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -71,7 +147,24 @@ export interface EndpointRecord {
   /** Name of a scheme registered with the engine; null = the engine's default scheme. */
   readonly scheme: string | null
   readonly secrets: ReadonlyArray<SecretRecord>
+  readonly options: EndpointOptions
+  readonly health: EndpointHealth
   readonly createdAt: number
+  readonly updatedAt: number
+}
+
+/**
+ * The fields the engine changes on its own (health, disabling), written without touching the rest of the endpoint
+ * so they never undo a concurrent edit by the host.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EndpointPatch {
+  readonly health?: EndpointHealth | undefined
+  readonly disabled?: boolean | undefined
+  readonly disabledReason?: string | null | undefined
+  readonly disabledAt?: number | null | undefined
   readonly updatedAt: number
 }
 

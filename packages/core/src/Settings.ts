@@ -13,8 +13,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Catalog from "./Catalog.js"
+import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as Envelope from "./Envelope.js"
 import * as secretsInternal from "./internal/secrets.js"
+import type * as Model from "./Model.js"
 import { version } from "./internal/version.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SecretBox from "./SecretBox.js"
@@ -69,6 +71,10 @@ export interface Options {
    * warning is logged once at start. From the environment: `HOOKWIRE_MASTER_KEYS=id:base64key[,id:base64key…]`.
    */
   readonly masterKeys?: ReadonlyArray<SecretBox.MasterKey> | undefined
+  /** Disable an endpoint that has failed continuously (no success) for this long; `false` = never. Default 5 days. */
+  readonly disableAfter?: Duration.DurationInput | false | undefined
+  /** A circuit breaker for every endpoint (each may override or turn it off). Default: off. */
+  readonly circuitBreaker?: CircuitBreaker.Options | false | undefined
 }
 
 /**
@@ -92,6 +98,8 @@ export interface Resolved {
   readonly signatureId: "message" | "delivery"
   readonly throttleMinMs: number
   readonly maxRetryAfterMs: number
+  readonly disableAfterMs: number | undefined
+  readonly circuitBreaker: Model.CircuitBreakerSpec | undefined
   /** Seals and opens endpoint secrets. */
   readonly secrets: secretsInternal.Secrets
   /** Response bodies are kept up to this many bytes. */
@@ -190,6 +198,12 @@ export const resolve = (options: Options): Resolved => {
     signatureId: options.signatureId ?? "message",
     throttleMinMs: Duration.toMillis(options.throttleMinDelay ?? Duration.seconds(60)),
     maxRetryAfterMs: Duration.toMillis(options.maxRetryAfter ?? Duration.hours(24)),
+    disableAfterMs: options.disableAfter === false
+      ? undefined
+      : Duration.toMillis(options.disableAfter ?? Duration.days(5)),
+    circuitBreaker: options.circuitBreaker === undefined || options.circuitBreaker === false
+      ? undefined
+      : CircuitBreaker.resolve(options.circuitBreaker),
     secrets: secretsInternal.make(
       options.masterKeys === undefined || options.masterKeys.length === 0
         ? undefined

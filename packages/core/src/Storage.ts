@@ -16,6 +16,8 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   DispatchContext,
+  EndpointHealth,
+  EndpointPatch,
   EndpointRecord,
   MessageFilter,
   MessageRecord,
@@ -79,6 +81,17 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
   ) => Effect.Effect<ReadonlyArray<EndpointRecord>, StorageError>
   /** Replaces the stored endpoint with the same tenant and id; returns false when there is none. */
   readonly updateEndpoint: (endpoint: EndpointRecord) => Effect.Effect<boolean, StorageError>
+  /**
+   * Applies a patch to the endpoint's engine-managed fields. With `expected`, only when its current health equals
+   * `expected` (compare-and-set on every field of the health: a circuit breaker uses it so that exactly one worker
+   * sends the probe). Returns the updated endpoint, or undefined when there is none or the health differed.
+   */
+  readonly patchEndpoint: (
+    tenant: Tenant,
+    id: string,
+    patch: EndpointPatch,
+    expected?: EndpointHealth | undefined
+  ) => Effect.Effect<EndpointRecord | undefined, StorageError>
   /** Deletes the endpoint and cancels its pending deliveries; returns false when there is none. */
   readonly deleteEndpoint: (tenant: Tenant, id: string, now: number) => Effect.Effect<boolean, StorageError>
 
@@ -138,6 +151,11 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
       readonly now: number
     }
   ) => Effect.Effect<ReadonlyArray<string>, StorageError>
+  /** The endpoint's pending delivery with the smallest id (the oldest message), for FIFO endpoints. */
+  readonly earliestPendingDelivery: (
+    tenant: Tenant,
+    endpointId: string
+  ) => Effect.Effect<{ readonly id: string; readonly nextAttemptAt: number | null } | undefined, StorageError>
   /**
    * Pending deliveries due before `before`, ordered by (nextAttemptAt, id), starting strictly after `after` when
    * given (for the sweeper when Storage and Queue differ, which pages through them).

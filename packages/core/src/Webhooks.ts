@@ -22,14 +22,16 @@ import {
   StorageError,
   ValidationError
 } from "./Errors.js"
+import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as Id from "./Id.js"
 import * as attemptInternal from "./internal/attempt.js"
 import * as metrics from "./internal/metrics.js"
 import * as validate from "./internal/validate.js"
 import * as views from "./internal/views.js"
-import type * as Model from "./Model.js"
+import * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
 import { Queue } from "./Queue.js"
+import * as RateLimiter from "./RateLimiter.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { Settings } from "./Settings.js"
 import { Storage } from "./Storage.js"
@@ -61,8 +63,46 @@ export interface Endpoint {
   readonly timeoutMs: number | null
   readonly retryPolicy: Model.RetryPolicySpec | null
   readonly scheme: string | null
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | null
+  readonly fifo: boolean
+  /** The endpoint's circuit breaker override: null = the engine's, false = off. */
+  readonly circuitBreaker: Model.CircuitBreakerSpec | false | null
+  readonly health: EndpointHealthView
   readonly createdAt: Date
   readonly updatedAt: Date
+}
+
+/**
+ * How an endpoint is doing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EndpointHealthView {
+  /** When the current run of failures began; null when its last attempt succeeded. */
+  readonly failingSince: Date | null
+  readonly consecutiveFailures: number
+  readonly circuit: {
+    readonly state: Model.CircuitState
+    readonly openedAt: Date | null
+    /** While open: when the next probe may go. */
+    readonly retryAt: Date | null
+  }
+}
+
+/**
+ * Per-endpoint delivery options accepted by create and update.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EndpointOptionsInput {
+  /** At most `perSecond` attempts per second, `burst` at once (default 1). Deliveries beyond wait; never fail. */
+  readonly rateLimit?: { readonly perSecond: number; readonly burst?: number | undefined } | null | undefined
+  /** Deliver in publish order (head-of-line: the next message waits for the previous one to finish). */
+  readonly fifo?: boolean | undefined
+  /** Circuit breaker for this endpoint: options, `false` = off, null = the engine's. */
+  readonly circuitBreaker?: CircuitBreaker.Options | false | null | undefined
 }
 
 /**
@@ -124,7 +164,7 @@ export interface Attempt {
  * @since 0.1.0
  * @category models
  */
-export interface CreateEndpoint {
+export interface CreateEndpoint extends EndpointOptionsInput {
   readonly tenant: string
   readonly url: string
   readonly name?: string | undefined
@@ -149,7 +189,7 @@ export interface CreateEndpoint {
  * @since 0.1.0
  * @category models
  */
-export interface UpdateEndpoint {
+export interface UpdateEndpoint extends EndpointOptionsInput {
   readonly tenant: string
   readonly id: string
   readonly url?: string | undefined
@@ -333,6 +373,41 @@ const specOf = (
   })
 }
 
+const invalidOption = (field: string, error: unknown) =>
+  new ValidationError({
+    code: "invalid_option",
+    field,
+    message: error instanceof Error ? error.message : String(error)
+  })
+
+const resolveOptions = (
+  input: EndpointOptionsInput,
+  current: Model.EndpointOptions
+): Effect.Effect<Model.EndpointOptions, ValidationError> =>
+  Effect.try({
+    try: () => {
+      let rateLimit = current.rateLimit
+      if (input.rateLimit !== undefined) {
+        rateLimit = input.rateLimit === null
+          ? null
+          : RateLimiter.validate({ perSecond: input.rateLimit.perSecond, burst: input.rateLimit.burst ?? 1 })
+      }
+      let circuitBreaker = current.circuitBreaker
+      if (input.circuitBreaker !== undefined) {
+        circuitBreaker = input.circuitBreaker === null || input.circuitBreaker === false
+          ? input.circuitBreaker
+          : CircuitBreaker.resolve(input.circuitBreaker)
+      }
+      if (input.fifo !== undefined && typeof input.fifo !== "boolean") throw new Error("fifo must be true or false")
+      return { rateLimit, circuitBreaker, fifo: input.fifo ?? current.fifo }
+    },
+    catch: (error) =>
+      invalidOption(
+        input.rateLimit !== undefined && String(error).includes("rate limit") ? "rateLimit" : "options",
+        error
+      )
+  })
+
 /**
  * Builds the service from Settings, Storage, Queue, Transport and OperationalEvents.
  *
@@ -429,6 +504,8 @@ export const make = Effect.gen(function*() {
       retryPolicy: yield* specOf(input.retryPolicy),
       scheme,
       secrets: [],
+      options: yield* resolveOptions(input, Model.defaultOptions),
+      health: Model.healthy,
       createdAt: 0,
       updatedAt: 0
     }
@@ -490,6 +567,7 @@ export const make = Effect.gen(function*() {
     if (input.timeoutMs !== undefined) next = { ...next, timeoutMs: yield* validate.timeoutMs(input.timeoutMs, 60_000) }
     if (input.retryPolicy !== undefined) next = { ...next, retryPolicy: yield* specOf(input.retryPolicy) }
     if (input.scheme !== undefined) next = { ...next, scheme: yield* schemeName(input.scheme) }
+    next = { ...next, options: yield* resolveOptions(input, next.options) }
     next = { ...next, updatedAt: yield* Clock.currentTimeMillis }
     const view = yield* save(next)
     if (insecure) yield* warnInsecure(tenant, next.url)

@@ -2,6 +2,7 @@
  * @since 0.1.0
  */
 export * as Catalog from "./Catalog.js"
+export * as CircuitBreaker from "./CircuitBreaker.js"
 export * as Dispatcher from "./Dispatcher.js"
 export * as Envelope from "./Envelope.js"
 export * as Errors from "./Errors.js"

@@ -17,6 +17,7 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   DispatchContext,
+  EndpointHealth,
   EndpointRecord,
   MessageFilter,
   MessageRecord,
@@ -131,6 +132,13 @@ const conflict = (what: string, id: string) =>
     reason: "Conflict",
     message: `a ${what} with id ${id} already exists; ids must be unique (create them with Id.make)`
   })
+
+const sameHealth = (a: EndpointHealth, b: EndpointHealth): boolean =>
+  a.failingSince === b.failingSince &&
+  a.consecutiveFailures === b.consecutiveFailures &&
+  a.circuit === b.circuit &&
+  a.circuitOpenedAt === b.circuitOpenedAt &&
+  a.circuitRetryAt === b.circuitRetryAt
 
 const validLimit = (value: number): boolean => value === Infinity || (Number.isInteger(value) && value > 0)
 
@@ -526,6 +534,38 @@ const unsafeMake = (
         endpoints.set(endpoint.id, endpoint)
         tenantState(endpoint.tenant).enabled = undefined
         return true
+      }),
+
+    patchEndpoint: (tenant, id, patch, expected) =>
+      Effect.sync(() => {
+        const current = getEndpoint(tenant, id)
+        if (current === undefined) return undefined
+        if (expected !== undefined && !sameHealth(current.health, expected)) return undefined
+        const next: EndpointRecord = {
+          ...current,
+          health: patch.health ?? current.health,
+          disabled: patch.disabled ?? current.disabled,
+          disabledReason: patch.disabledReason !== undefined ? patch.disabledReason : current.disabledReason,
+          disabledAt: patch.disabledAt !== undefined ? patch.disabledAt : current.disabledAt,
+          updatedAt: patch.updatedAt
+        }
+        endpoints.set(id, next)
+        if (next.disabled !== current.disabled) tenantState(tenant).enabled = undefined
+        return next
+      }),
+
+    earliestPendingDelivery: (tenant, endpointId) =>
+      Effect.sync(() => {
+        const index = tenants.get(tenant)?.endpointDeliveries.get(endpointId)
+        if (index === undefined) return undefined
+        // Ascending ids = publish order; finished deliveries before the first pending one are skipped.
+        for (const id of index.values()) {
+          const delivery = deliveries.get(id)
+          if (delivery !== undefined && delivery.record.status === "pending") {
+            return { id, nextAttemptAt: delivery.record.nextAttemptAt }
+          }
+        }
+        return undefined
       }),
 
     deleteEndpoint: (tenant, id, now) =>

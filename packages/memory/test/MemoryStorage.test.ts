@@ -33,6 +33,8 @@ const endpoint = (): EndpointRecord => {
     retryPolicy: null,
     scheme: null,
     secrets: [],
+    options: { rateLimit: null, fifo: false, circuitBreaker: null },
+    health: { failingSince: null, consecutiveFailures: 0, circuit: "closed", circuitOpenedAt: null, circuitRetryAt: null },
     createdAt: 1,
     updatedAt: 1
   }

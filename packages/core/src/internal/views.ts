@@ -20,6 +20,18 @@ export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
   timeoutMs: r.timeoutMs,
   retryPolicy: r.retryPolicy,
   scheme: r.scheme,
+  rateLimit: r.options.rateLimit,
+  fifo: r.options.fifo,
+  circuitBreaker: r.options.circuitBreaker,
+  health: {
+    failingSince: date(r.health.failingSince),
+    consecutiveFailures: r.health.consecutiveFailures,
+    circuit: {
+      state: r.health.circuit,
+      openedAt: date(r.health.circuitOpenedAt),
+      retryAt: date(r.health.circuitRetryAt)
+    }
+  },
   createdAt: new Date(r.createdAt),
   updatedAt: new Date(r.updatedAt)
 })

@@ -70,6 +70,8 @@ const fixture = (tenant: Tenant = newTenant()) => {
       retryPolicy: null,
       scheme: null,
       secrets: [{ value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: at, expiresAt: null }],
+      options: { rateLimit: null, fifo: false, circuitBreaker: null },
+      health: { failingSince: null, consecutiveFailures: 0, circuit: "closed", circuitOpenedAt: null, circuitRetryAt: null },
       createdAt: at,
       updatedAt: at,
       ...overrides
@@ -368,6 +370,70 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           expect(first).toStrictEqual(ours.find((e) => e.id === start))
         }))
 
+      it.effect("patchEndpoint changes only engine-managed fields, with an optional compare-and-set on health", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const fx = fixture()
+          const other = fixture()
+          const [endpoint] = yield* insertEndpoints(fx, 1)
+          const failing = { ...endpoint.health, failingSince: 10, consecutiveFailures: 1 }
+          const patched = yield* s.patchEndpoint(fx.tenant, endpoint.id, { health: failing, updatedAt: 11 })
+          expect(patched).toStrictEqual({ ...endpoint, health: failing, updatedAt: 11 })
+          // A host edit in between is kept: the patch does not replace the record.
+          yield* s.updateEndpoint({ ...patched!, name: "renamed", updatedAt: 12 })
+          const open = { ...failing, circuit: "open" as const, circuitOpenedAt: 13, circuitRetryAt: 99 }
+          // Wrong expectation: nothing changes.
+          expect(yield* s.patchEndpoint(fx.tenant, endpoint.id, { health: open, updatedAt: 13 }, endpoint.health))
+            .toBeUndefined()
+          const cas = yield* s.patchEndpoint(fx.tenant, endpoint.id, { health: open, updatedAt: 13 }, failing)
+          expect(cas).toMatchObject({ name: "renamed", health: open, updatedAt: 13 })
+          // Exactly one of several concurrent compare-and-sets wins.
+          const probe = { ...open, circuit: "half_open" as const }
+          const results = yield* Effect.all(
+            Array.from({ length: 8 }, () => s.patchEndpoint(fx.tenant, endpoint.id, { health: probe, updatedAt: 14 }, open)),
+            { concurrency: "unbounded" }
+          )
+          expect(results.filter((r) => r !== undefined)).toHaveLength(1)
+          // Disabling through a patch is visible to enabledEndpoints; another tenant cannot patch.
+          const disabled = yield* s.patchEndpoint(fx.tenant, endpoint.id, {
+            disabled: true,
+            disabledReason: "failing for 5 days",
+            disabledAt: 15,
+            updatedAt: 15
+          })
+          expect(disabled).toMatchObject({ disabled: true, disabledReason: "failing for 5 days", disabledAt: 15 })
+          expect(ids(yield* s.enabledEndpoints(fx.tenant))).not.toContain(endpoint.id)
+          expect(yield* s.patchEndpoint(other.tenant, endpoint.id, { disabled: false, updatedAt: 16 })).toBeUndefined()
+          expect((yield* s.getEndpoint(fx.tenant, endpoint.id))!.disabled).toBe(true)
+        }))
+
+      it.effect("earliestPendingDelivery is the endpoint's oldest pending delivery", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const fx = fixture()
+          const [e1, e2] = yield* insertEndpoints(fx, 2)
+          const a = yield* publish(fx, [e1, e2])
+          const b = yield* publish(fx, [e1])
+          expect(yield* s.earliestPendingDelivery(fx.tenant, e1.id)).toStrictEqual({
+            id: a.deliveries[0].id,
+            nextAttemptAt: a.deliveries[0].nextAttemptAt
+          })
+          yield* s.transitionDelivery(fx.tenant, a.deliveries[0].id, ["pending"], {
+            status: "delivered",
+            nextAttemptAt: null,
+            now: 1
+          })
+          expect((yield* s.earliestPendingDelivery(fx.tenant, e1.id))?.id).toBe(b.deliveries[0].id)
+          expect((yield* s.earliestPendingDelivery(fx.tenant, e2.id))?.id).toBe(a.deliveries[1].id)
+          expect(yield* s.earliestPendingDelivery(fixture().tenant, e1.id)).toBeUndefined()
+          yield* s.transitionDelivery(fx.tenant, b.deliveries[0].id, ["pending"], {
+            status: "failed",
+            nextAttemptAt: null,
+            now: 1
+          })
+          expect(yield* s.earliestPendingDelivery(fx.tenant, e1.id)).toBeUndefined()
+        }))
+
       it.effect("enabledEndpoints returns every enabled endpoint and follows updates", () =>
         Effect.gen(function*() {
           const s = yield* storage
@@ -411,6 +477,8 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             retryPolicy: { _tag: "none" },
             scheme: "stripe",
             secrets: [...endpoint.secrets, { value: "whsec_second", createdAt: 5, expiresAt: 6 }],
+            options: { rateLimit: null, fifo: false, circuitBreaker: null },
+            health: { failingSince: null, consecutiveFailures: 0, circuit: "closed", circuitOpenedAt: null, circuitRetryAt: null },
             updatedAt: endpoint.updatedAt + 1_000
           }
           expect(yield* s.updateEndpoint(updated)).toBe(true)

@@ -1,0 +1,29 @@
+/**
+ * A small builder for statements with optional filters: each `param` returns its `$n` placeholder.
+ *
+ * @internal
+ */
+
+/** @internal */
+export class Params {
+  readonly values: Array<unknown> = []
+  constructor(initial: ReadonlyArray<unknown> = []) {
+    this.values.push(...initial)
+  }
+  /** Adds a value, returns its placeholder (with an optional cast, e.g. `"::bigint"`). */
+  add(value: unknown, cast = ""): string {
+    this.values.push(value)
+    return `$${this.values.length}${cast}`
+  }
+}
+
+/** Keeps the last item of each id (a later write of the same id wins, as it would one by one). */
+export const lastById = <A>(items: ReadonlyArray<A>, id: (a: A) => string): ReadonlyArray<A> => {
+  const byId = new Map<string, A>()
+  for (const item of items) {
+    const key = id(item)
+    if (byId.has(key)) byId.delete(key)
+    byId.set(key, item)
+  }
+  return byId.size === items.length ? items : [...byId.values()]
+}

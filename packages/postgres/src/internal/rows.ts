@@ -1,0 +1,332 @@
+/**
+ * Rows ↔ records. `bigint` columns arrive from node-postgres as strings (it will not guess at precision), so every
+ * time goes through `num`; `jsonb` and `text[]` arrive parsed. Records are built field by field so that they carry
+ * exactly the port's fields.
+ *
+ * @internal
+ */
+import { defaultOptions, healthy } from "@hookwire/core/Model"
+import type {
+  AttemptRecord,
+  AttemptTrigger,
+  DeliveryRecord,
+  DeliveryStatus,
+  EndpointHealth,
+  EndpointOptions,
+  EndpointRecord,
+  MessageRecord,
+  RetryPolicySpec,
+  SecretRecord,
+  TransportErrorKind
+} from "@hookwire/core/Model"
+
+/** @internal */
+export type Row = Record<string, any>
+
+/** @internal */
+export const num = (value: unknown): number => (typeof value === "number" ? value : Number(value))
+
+/** @internal */
+export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : num(value))
+
+const json = <A>(value: unknown): A => (typeof value === "string" ? JSON.parse(value) : value) as A
+
+/** Column list of the endpoints table, in insert order. */
+export const endpointColumns = "id, tenant, url, name, description, event_types, channels, headers, metadata, " +
+  "disabled, disabled_reason, disabled_at, timeout_ms, retry_policy, scheme, secrets, options, health, created_at, " +
+  "updated_at"
+
+/** @internal */
+export const endpointParams = (e: EndpointRecord): ReadonlyArray<unknown> => [
+  e.id,
+  e.tenant,
+  e.url,
+  e.name,
+  e.description,
+  e.eventTypes,
+  e.channels,
+  JSON.stringify(e.headers),
+  JSON.stringify(e.metadata),
+  e.disabled,
+  e.disabledReason,
+  e.disabledAt,
+  e.timeoutMs,
+  e.retryPolicy === null ? null : JSON.stringify(e.retryPolicy),
+  e.scheme,
+  JSON.stringify(e.secrets),
+  JSON.stringify(e.options),
+  JSON.stringify(e.health),
+  e.createdAt,
+  e.updatedAt
+]
+
+/** Placeholders matching `endpointParams`, starting at `$<from>`. */
+export const endpointPlaceholders = (from = 1): string => {
+  const casts = [
+    "",
+    "",
+    "",
+    "",
+    "",
+    "::text[]",
+    "::text[]",
+    "::jsonb",
+    "::jsonb",
+    "::boolean",
+    "",
+    "::bigint",
+    "::integer",
+    "::jsonb",
+    "",
+    "::jsonb",
+    "::jsonb",
+    "::jsonb",
+    "::bigint",
+    "::bigint"
+  ]
+  return casts.map((cast, i) => `$${from + i}${cast}`).join(", ")
+}
+
+/** @internal */
+export const endpoint = (row: Row, prefix = ""): EndpointRecord => ({
+  id: row[prefix + "id"],
+  tenant: row[prefix + "tenant"],
+  url: row[prefix + "url"],
+  name: row[prefix + "name"] ?? null,
+  description: row[prefix + "description"] ?? null,
+  eventTypes: row[prefix + "event_types"] ?? [],
+  channels: row[prefix + "channels"] ?? [],
+  headers: json<Record<string, string>>(row[prefix + "headers"]) ?? {},
+  metadata: json<Record<string, string>>(row[prefix + "metadata"]) ?? {},
+  disabled: row[prefix + "disabled"] === true,
+  disabledReason: row[prefix + "disabled_reason"] ?? null,
+  disabledAt: numOrNull(row[prefix + "disabled_at"]),
+  timeoutMs: numOrNull(row[prefix + "timeout_ms"]),
+  retryPolicy: row[prefix + "retry_policy"] === null || row[prefix + "retry_policy"] === undefined
+    ? null
+    : json<RetryPolicySpec>(row[prefix + "retry_policy"]),
+  scheme: row[prefix + "scheme"] ?? null,
+  secrets: json<ReadonlyArray<SecretRecord>>(row[prefix + "secrets"]) ?? [],
+  options: json<EndpointOptions>(row[prefix + "options"]) ?? defaultOptions,
+  health: json<EndpointHealth>(row[prefix + "health"]) ?? healthy,
+  createdAt: num(row[prefix + "created_at"]),
+  updatedAt: num(row[prefix + "updated_at"])
+})
+
+/** @internal */
+export const messageColumns = "id, tenant, type, body, channels, idempotency_key, created_at"
+
+/** @internal */
+export const message = (row: Row, prefix = ""): MessageRecord => ({
+  id: row[prefix + "id"],
+  tenant: row[prefix + "tenant"],
+  type: row[prefix + "type"],
+  body: row[prefix + "body"],
+  channels: row[prefix + "channels"] ?? [],
+  idempotencyKey: row[prefix + "idempotency_key"] ?? null,
+  createdAt: num(row[prefix + "created_at"])
+})
+
+/** @internal */
+export const deliveryColumns = "id, tenant, message_id, endpoint_id, status, attempts, next_attempt_at, " +
+  "last_attempt_at, last_response_status, last_error, created_at, updated_at"
+
+/** @internal */
+export const delivery = (row: Row, prefix = ""): DeliveryRecord => ({
+  id: row[prefix + "id"],
+  tenant: row[prefix + "tenant"],
+  messageId: row[prefix + "message_id"],
+  endpointId: row[prefix + "endpoint_id"],
+  status: row[prefix + "status"] as DeliveryStatus,
+  attempts: num(row[prefix + "attempts"]),
+  nextAttemptAt: numOrNull(row[prefix + "next_attempt_at"]),
+  lastAttemptAt: numOrNull(row[prefix + "last_attempt_at"]),
+  lastResponseStatus: numOrNull(row[prefix + "last_response_status"]),
+  lastError: (row[prefix + "last_error"] ?? null) as TransportErrorKind | null,
+  createdAt: num(row[prefix + "created_at"]),
+  updatedAt: num(row[prefix + "updated_at"])
+})
+
+/** @internal */
+export const attemptColumns = "id, tenant, delivery_id, message_id, endpoint_id, attempt, trigger, url, started_at, " +
+  "duration_ms, response_status, response_body, error_kind, error_message"
+
+/** @internal */
+export const attempt = (row: Row): AttemptRecord => ({
+  id: row.id,
+  tenant: row.tenant,
+  deliveryId: row.delivery_id,
+  messageId: row.message_id,
+  endpointId: row.endpoint_id,
+  attempt: num(row.attempt),
+  trigger: row.trigger as AttemptTrigger,
+  url: row.url,
+  startedAt: num(row.started_at),
+  durationMs: num(row.duration_ms),
+  responseStatus: numOrNull(row.response_status),
+  responseBody: row.response_body ?? null,
+  errorKind: (row.error_kind ?? null) as TransportErrorKind | null,
+  errorMessage: row.error_message ?? null
+})
+
+/**
+ * Column-wise arrays of deliveries, for `unnest`: one parameter per column instead of one per value, so a
+ * 10,000-row insert is one short statement with 12 parameters.
+ *
+ * @internal
+ */
+export const deliveryArrays = (deliveries: ReadonlyArray<DeliveryRecord>) => {
+  const n = deliveries.length
+  const id = new Array<string>(n)
+  const tenant = new Array<string>(n)
+  const messageId = new Array<string>(n)
+  const endpointId = new Array<string>(n)
+  const status = new Array<string>(n)
+  const attempts = new Array<number>(n)
+  const nextAttemptAt = new Array<number | null>(n)
+  const lastAttemptAt = new Array<number | null>(n)
+  const lastResponseStatus = new Array<number | null>(n)
+  const lastError = new Array<string | null>(n)
+  const createdAt = new Array<number>(n)
+  const updatedAt = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    const d = deliveries[i]
+    id[i] = d.id
+    tenant[i] = d.tenant
+    messageId[i] = d.messageId
+    endpointId[i] = d.endpointId
+    status[i] = d.status
+    attempts[i] = d.attempts
+    nextAttemptAt[i] = d.nextAttemptAt
+    lastAttemptAt[i] = d.lastAttemptAt
+    lastResponseStatus[i] = d.lastResponseStatus
+    lastError[i] = d.lastError
+    createdAt[i] = d.createdAt
+    updatedAt[i] = d.updatedAt
+  }
+  return [
+    id,
+    tenant,
+    messageId,
+    endpointId,
+    status,
+    attempts,
+    nextAttemptAt,
+    lastAttemptAt,
+    lastResponseStatus,
+    lastError,
+    createdAt,
+    updatedAt
+  ] as const
+}
+
+/** `unnest(...)` of `deliveryArrays` starting at `$<from>`, with the column names of the deliveries table. */
+export const deliveryUnnest = (from: number): string =>
+  `unnest($${from}::text[], $${from + 1}::text[], $${from + 2}::text[], $${from + 3}::text[], $${from + 4}::text[], ` +
+  `$${from + 5}::integer[], $${from + 6}::bigint[], $${from + 7}::bigint[], $${from + 8}::integer[], ` +
+  `$${from + 9}::text[], $${from + 10}::bigint[], $${from + 11}::bigint[]) as u(${deliveryColumns})`
+
+/** @internal */
+export const attemptArrays = (attempts: ReadonlyArray<AttemptRecord>) => {
+  const columns: Array<Array<unknown>> = Array.from({ length: 14 }, () => new Array(attempts.length))
+  for (let i = 0; i < attempts.length; i++) {
+    const a = attempts[i]
+    columns[0][i] = a.id
+    columns[1][i] = a.tenant
+    columns[2][i] = a.deliveryId
+    columns[3][i] = a.messageId
+    columns[4][i] = a.endpointId
+    columns[5][i] = a.attempt
+    columns[6][i] = a.trigger
+    columns[7][i] = a.url
+    columns[8][i] = a.startedAt
+    columns[9][i] = Math.round(a.durationMs)
+    columns[10][i] = a.responseStatus
+    columns[11][i] = a.responseBody
+    columns[12][i] = a.errorKind
+    columns[13][i] = a.errorMessage
+  }
+  return columns
+}
+
+/** `unnest(...)` of `attemptArrays` starting at `$<from>`, with the column names of the attempts table. */
+export const attemptUnnest = (from: number): string =>
+  `unnest($${from}::text[], $${from + 1}::text[], $${from + 2}::text[], $${from + 3}::text[], $${from + 4}::text[], ` +
+  `$${from + 5}::integer[], $${from + 6}::text[], $${from + 7}::text[], $${from + 8}::bigint[], ` +
+  `$${from + 9}::integer[], $${from + 10}::integer[], $${from + 11}::text[], $${from + 12}::text[], ` +
+  `$${from + 13}::text[]) as u(${attemptColumns})`
+
+/**
+ * Records as JSON arrays built by PostgreSQL (`json_build_array` in column order, aggregated with `json_agg`): for
+ * the big reads (fan-out, dispatch) one native `JSON.parse` of one value is much cheaper than node-postgres
+ * parsing every field of every row. Numbers arrive as numbers (bigint epoch milliseconds are exact below 2^53).
+ */
+export const jsonArray = (alias: string, columns: string): string =>
+  `json_build_array(${columns.split(",").map((c) => `${alias}.${c.trim()}`).join(", ")})`
+
+/** @internal */
+export const endpointFromJson = (a: ReadonlyArray<any>): EndpointRecord => ({
+  id: a[0],
+  tenant: a[1],
+  url: a[2],
+  name: a[3],
+  description: a[4],
+  eventTypes: a[5] ?? [],
+  channels: a[6] ?? [],
+  headers: a[7] ?? {},
+  metadata: a[8] ?? {},
+  disabled: a[9] === true,
+  disabledReason: a[10],
+  disabledAt: a[11],
+  timeoutMs: a[12],
+  retryPolicy: a[13],
+  scheme: a[14],
+  secrets: a[15] ?? [],
+  options: a[16] ?? defaultOptions,
+  health: a[17] ?? healthy,
+  createdAt: a[18],
+  updatedAt: a[19]
+})
+
+/** @internal */
+export const messageFromJson = (a: ReadonlyArray<any>): MessageRecord => ({
+  id: a[0],
+  tenant: a[1],
+  type: a[2],
+  body: a[3],
+  channels: a[4] ?? [],
+  idempotencyKey: a[5],
+  createdAt: a[6]
+})
+
+/** @internal */
+export const deliveryFromJson = (a: ReadonlyArray<any>): DeliveryRecord => ({
+  id: a[0],
+  tenant: a[1],
+  messageId: a[2],
+  endpointId: a[3],
+  status: a[4],
+  attempts: a[5],
+  nextAttemptAt: a[6],
+  lastAttemptAt: a[7],
+  lastResponseStatus: a[8],
+  lastError: a[9],
+  createdAt: a[10],
+  updatedAt: a[11]
+})
+
+/** Whether every delivery shares every column but `id` and `endpointId` (a publish: one message, one time). */
+export const uniformDeliveries = (deliveries: ReadonlyArray<DeliveryRecord>): boolean => {
+  const first = deliveries[0]
+  if (first === undefined) return false
+  for (let i = 1; i < deliveries.length; i++) {
+    const d = deliveries[i]
+    if (
+      d.tenant !== first.tenant || d.messageId !== first.messageId || d.status !== first.status ||
+      d.attempts !== first.attempts || d.nextAttemptAt !== first.nextAttemptAt ||
+      d.lastAttemptAt !== first.lastAttemptAt || d.lastResponseStatus !== first.lastResponseStatus ||
+      d.lastError !== first.lastError || d.createdAt !== first.createdAt || d.updatedAt !== first.updatedAt
+    ) return false
+  }
+  return true
+}

@@ -1,0 +1,110 @@
+/**
+ * The test database: reachability (skip loudly, or fail under HOOKWIRE_REQUIRE_SERVICES=1), a fresh schema per test
+ * run, dropped afterwards, and the PgClient layer.
+ */
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import pg from "pg"
+import { describe } from "vitest"
+import * as PgMigrator from "../../src/PgMigrator.js"
+
+export const databaseUrl = process.env.HOOKWIRE_TEST_DATABASE_URL ??
+  "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+
+const safeUrl = databaseUrl.replace(/\/\/[^@/]*@/, "//***@")
+
+const probe = async (): Promise<string | undefined> => {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 })
+  client.on("error", () => {})
+  try {
+    await client.connect()
+    await client.query("select 1")
+    return undefined
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+const unreachable = await probe()
+
+if (unreachable !== undefined) {
+  if (process.env.HOOKWIRE_REQUIRE_SERVICES === "1") {
+    throw new Error(
+      `PostgreSQL at ${safeUrl} is unreachable (${unreachable}) and HOOKWIRE_REQUIRE_SERVICES=1 requires it. ` +
+        `Start it (pg_ctlcluster <version> main start) or set HOOKWIRE_TEST_DATABASE_URL.`
+    )
+  }
+  console.warn(
+    `\n\n⚠️  SKIPPING the @hookwire/postgres tests: PostgreSQL at ${safeUrl} is unreachable (${unreachable}).\n` +
+      `   Start PostgreSQL or set HOOKWIRE_TEST_DATABASE_URL; set HOOKWIRE_REQUIRE_SERVICES=1 to make this a failure.\n\n`
+  )
+}
+
+export const available = unreachable === undefined
+
+/** `describe` when PostgreSQL is reachable, a skipped `describe` (after the loud warning above) otherwise. */
+export const describeDb = (name: string, body: () => void): void => {
+  if (available) describe(name, body)
+  else describe.skip(name, body)
+}
+
+const SCHEMA_PREFIX = "hwt_"
+
+/** A schema name no other run uses; it carries its creation time so stale ones can be dropped. */
+export const newSchema = (label: string): string =>
+  `${SCHEMA_PREFIX}${label}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+
+/** Drops schemas of earlier runs that were killed before cleaning up (older than an hour). */
+const dropStale = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const schemas = yield* sql<{ nspname: string }>`select nspname from pg_namespace where nspname like 'hwt\\_%'`
+  const cutoff = Date.now() - 3_600_000
+  for (const { nspname } of schemas) {
+    const created = parseInt(nspname.split("_").at(-2) ?? "", 36)
+    if (Number.isFinite(created) && created < cutoff) {
+      yield* sql.unsafe(`drop schema if exists "${nspname}" cascade`).pipe(Effect.ignore)
+    }
+  }
+})
+
+/** The PgClient for tests; `applicationName` lets a test find (and terminate) its connections. */
+export const clientLayer = (applicationName = "hookwire-test", maxConnections = 10) =>
+  PgClient.layer({ url: Redacted.make(databaseUrl), applicationName, maxConnections })
+
+/** Migrates a fresh schema when built and drops it when released. */
+export const schemaLayer = (schema: string): Layer.Layer<never, unknown, SqlClient.SqlClient> =>
+  Layer.scopedDiscard(
+    Effect.acquireRelease(
+      Effect.zipRight(Effect.ignore(dropStale), PgMigrator.run({ schema })),
+      () =>
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`drop schema if exists "${schema}" cascade`)).pipe(
+          Effect.ignore
+        )
+    )
+  )
+
+/** A plain pg pool for assertions and fixtures outside Effect. */
+export const pool = (max = 4): pg.Pool => {
+  const p = new pg.Pool({ connectionString: databaseUrl, max, application_name: "hookwire-test-checks" })
+  p.on("error", () => {})
+  return p
+}
+
+/** Polls `check` until it returns true, failing after `timeoutMs`: a bounded wait, never a fixed sleep. */
+export const waitFor = async (
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 25
+): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
