@@ -4,9 +4,9 @@
  * answers a repeated `X-VQ-Webhook-Id` with 200 without calling the handler. Rejected requests get 400 with a short
  * reason.
  *
- * The dedup store claims an id when the signature checks out, before the handler runs, and nothing releases it: if
- * the handler throws (a 500), VecTrade's retry of that event is answered as a duplicate and not handled again. Keep
- * the handler to recording or enqueueing the event, which does not fail for transient reasons.
+ * The dedup store claims an id when the signature checks out, before the handler runs; if the handler fails (a
+ * thrown error or a 5xx answer), the middleware releases the claim, so VecTrade's retry of that event reaches the
+ * handler again instead of being answered as a duplicate.
  */
 import { webhookMiddleware, webhookOf } from "@hookwire/express"
 import { MemoryDedupStore, presets } from "@hookwire/verify"

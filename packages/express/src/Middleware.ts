@@ -4,11 +4,19 @@
  * parses the JSON and deduplicates — and either exposes the verified event as `req.webhook` or answers the sender
  * itself (400/413/415 with `{ error, message }`, 200 `{ duplicate: true }` for replays). It refuses to work on a body
  * some other parser already turned into an object, because re-serializing can never reproduce the signed bytes.
+ * The dedup claim is made before the handler runs and given back when the handler fails (a 5xx answer, or a
+ * connection closed before the answer was complete), so the sender's retry is handled rather than lost.
  *
  * @since 0.1.0
  */
-import type { ReceiveOptions, VerifyErrorCode, WebhookEvent, WebhookVerificationError } from "@hookwire/verify"
-import { isWebhookVerificationError, receive, statusFor } from "@hookwire/verify"
+import type {
+  ReceivedWebhookEvent,
+  ReceiveOptions,
+  ReceiveResult,
+  VerifyErrorCode,
+  WebhookVerificationError
+} from "@hookwire/verify"
+import { isWebhookVerificationError, receive, releaseOnFailure, statusFor } from "@hookwire/verify"
 import type { NextFunction, Request, RequestHandler, Response } from "express"
 import type { ServerResponse } from "node:http"
 import { declaredLength, DEFAULT_MAX_BODY_BYTES, isJsonContentType, readBounded, TooLarge } from "./internal/body.js"
@@ -19,10 +27,11 @@ declare global {
     interface Request {
       /**
        * The verified webhook, set by `webhookMiddleware` before your handler runs; `undefined` on routes without it.
+       * `release()` gives its dedup claim back by hand (the middleware already does when the handler fails).
        *
        * @since 0.1.0
        */
-      webhook?: WebhookEvent
+      webhook?: ReceivedWebhookEvent
     }
   }
 }
@@ -42,11 +51,11 @@ declare global {
  * @since 0.1.0
  * @category combinators
  */
-export const webhookOf = <T = unknown>(req: Request): WebhookEvent<T> => {
+export const webhookOf = <T = unknown>(req: Request): ReceivedWebhookEvent<T> => {
   if (req.webhook === undefined) {
     throw new Error("req.webhook is not set: mount webhookMiddleware before this handler on the webhook route")
   }
-  return req.webhook as WebhookEvent<T>
+  return req.webhook as ReceivedWebhookEvent<T>
 }
 
 /**
@@ -80,7 +89,7 @@ export type WebhookRejection = WebhookVerificationError | UnsupportedMediaTypeEr
 
 /**
  * Options for {@link webhookMiddleware}: everything `receive` takes (secret or secrets, scheme, tolerance, `now`,
- * dedup store and TTL) plus the body limit and an optional rejection handler.
+ * dedup store and TTL) plus the body limit and optional rejection and release-failure handlers.
  *
  * @since 0.1.0
  * @category models
@@ -95,6 +104,12 @@ export interface WebhookMiddlewareOptions extends ReceiveOptions {
    * middleware) go to `next(error)` instead.
    */
   readonly onError?: (error: WebhookRejection, req: Request, res: Response) => void
+  /**
+   * Called when the dedup store fails to release the claim of an event whose handler failed (the sender's retry will
+   * then be answered as a duplicate until the claim expires). The response is already over by then, so the error
+   * cannot go to `next()`; log it. Default: `console.error`.
+   */
+  readonly onReleaseError?: (error: unknown, req: Request) => void
 }
 
 /** express.json() and friends mark the request; Express 4's body-parser also pre-fills `req.body` with `{}`. */
@@ -134,7 +149,7 @@ const consumedStreamError = (): Error =>
   )
 
 type Outcome =
-  | { readonly _tag: "Verified"; readonly event: WebhookEvent }
+  | { readonly _tag: "Verified"; readonly result: ReceiveResult }
   | { readonly _tag: "Duplicate" }
   | { readonly _tag: "Rejected"; readonly status: number; readonly error: WebhookRejection }
   | { readonly _tag: "Failed"; readonly error: unknown }
@@ -158,6 +173,15 @@ export const webhookMiddleware = (options: WebhookMiddlewareOptions): RequestHan
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new TypeError(`webhookMiddleware: maxBodyBytes must be a positive integer, got ${String(maxBodyBytes)}.`)
+  }
+
+  const releaseFailed = (error: unknown, id: string | undefined, req: Request): void => {
+    if (options.onReleaseError !== undefined) return options.onReleaseError(error, req)
+    console.error(
+      `@hookwire/express: the dedup store could not release webhook ${String(id)} after its handler failed; `
+        + "the sender's retry will be answered as a duplicate.",
+      error
+    )
   }
 
   const rejected = (error: WebhookRejection): Outcome => ({
@@ -192,7 +216,7 @@ export const webhookMiddleware = (options: WebhookMiddlewareOptions): RequestHan
 
     try {
       const result = await receive(raw, req.headers, options)
-      return result.duplicate ? { _tag: "Duplicate" } : { _tag: "Verified", event: result.event }
+      return result.duplicate ? { _tag: "Duplicate" } : { _tag: "Verified", result }
     } catch (error) {
       // invalid_secret is the receiver's misconfiguration (say, an unset environment variable), not the sender's
       // fault: a 500 through next() gets it logged and makes the sender retry once it is fixed.
@@ -205,7 +229,10 @@ export const webhookMiddleware = (options: WebhookMiddlewareOptions): RequestHan
   const respond = (outcome: Outcome, req: Request, res: Response, next: NextFunction): void => {
     switch (outcome._tag) {
       case "Verified": {
-        req.webhook = outcome.event
+        const { event, release } = outcome.result
+        // A 5xx (an error passed to next() included) or a dropped connection gives the claim back; 2xx-4xx keep it.
+        releaseOnFailure(outcome.result, res, (error) => releaseFailed(error, event.id, req))
+        req.webhook = { ...event, release }
         return next()
       }
       case "Duplicate": {

@@ -1,8 +1,9 @@
 import type { DedupStore, WebhookEvent } from "@hookwire/verify"
 import { generateSecret, github, isWebhookVerificationError, MemoryDedupStore, presets, sign } from "@hookwire/verify"
 import express from "express"
+import { request } from "node:http"
 import { createRequire } from "node:module"
-import { afterEach, describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it, vi } from "vitest"
 import type { WebhookMiddlewareOptions, WebhookRejection } from "../src/index.js"
 import { UnsupportedMediaTypeError, webhookMiddleware, webhookOf } from "../src/index.js"
 import { chunks, declareOnly, GITHUB_VECTOR, post, servers, VECTOR } from "./utils/http.js"
@@ -16,6 +17,38 @@ const now = () => NOW_MS
 
 const event = (fields: Record<string, unknown> = {}) =>
   JSON.stringify({ type: "invoice.paid", data: { invoice: "in_1", amount: 4200 }, ...fields }, null, 2)
+
+/** A MemoryDedupStore that records the ids it is asked to release; `fail` makes releasing reject. */
+const releasing = (fail?: Error) => {
+  const memory = new MemoryDedupStore()
+  const releases: Array<string> = []
+  const dedup: DedupStore = {
+    claim: (id, ttl) => memory.claim(id, ttl),
+    release: (id) => {
+      releases.push(id)
+      if (fail !== undefined) return Promise.reject(fail)
+      memory.release(id)
+    }
+  }
+  return { dedup, releases }
+}
+
+/** A promise and the function that resolves it. */
+const signal = () => {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, resolve }
+}
+
+/** POSTs over real HTTP and drops the connection once `when` resolves, before any answer. */
+const abortedPost = (url: string, body: string, headers: Record<string, string>, when: Promise<void>) =>
+  new Promise<void>((resolve) => {
+    const req = request(url, { method: "POST", headers: { ...headers, "content-type": "application/json" } })
+    req.on("error", () => resolve()) // the reset caused by destroy()
+    req.on("response", () => resolve())
+    req.end(body)
+    void when.then(() => req.destroy())
+  })
 
 describe.each([
   ["Express 5", express],
@@ -69,7 +102,8 @@ describe.each([
         timestamp: NOW_S,
         type: "invoice.paid",
         payload: JSON.parse(body),
-        raw: expect.any(Uint8Array)
+        raw: expect.any(Uint8Array),
+        release: expect.any(Function)
       }])
       // The pretty-printed whitespace survives: the handler gets the signed bytes, not a re-serialization.
       expect(Buffer.from(seen[0]!.raw).toString("utf8")).toBe(body)
@@ -192,6 +226,171 @@ describe.each([
       expect(errors).toHaveLength(1)
       expect((errors[0] as Error).message).toContain("dedup store unreachable")
       expect(seen).toHaveLength(0)
+    })
+  })
+
+  describe("when the handler fails", () => {
+    /** The middleware in front of `handler`, which is told how many times it was called; errors answer 500. */
+    const startWith = async (
+      options: WebhookMiddlewareOptions,
+      handler: (call: number, req: express.Request, res: express.Response, next: express.NextFunction) => unknown
+    ) => {
+      const calls: Array<string | undefined> = []
+      const app = createApp()
+      app.post("/webhooks", webhookMiddleware(options), (req, res, next) => {
+        calls.push(req.webhook!.id)
+        return handler(calls.length, req, res, next)
+      })
+      app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).json({ error: "internal" })
+      })
+      return { calls, url: `${await http.listen(app)}/webhooks` }
+    }
+
+    const secret = generateSecret()
+    const body = event()
+    const headers = sign(body, { secret, id: "msg_retry", timestamp: NOW_S })
+
+    it("lets the retry of an event whose handler threw reach the handler, and succeed", async () => {
+      const { dedup, releases } = releasing()
+      const { calls, url } = await startWith({ secret, now, dedup }, (call, _req, res) => {
+        if (call === 1) throw new Error("database down")
+        res.sendStatus(204)
+      })
+      expect((await post(url, body, headers)).status).toBe(500)
+      // The same bytes and headers, as a sender's retry would send them.
+      expect((await post(url, body, headers)).status).toBe(204)
+      expect((await post(url, body, headers)).body).toEqual({ duplicate: true })
+      expect(calls).toEqual(["msg_retry", "msg_retry"])
+      expect(releases).toEqual(["msg_retry"])
+    })
+
+    it("releases for an error passed to next(), answered 500 by the error handler", async () => {
+      const { dedup } = releasing()
+      const { calls, url } = await startWith({ secret, now, dedup }, (call, _req, res, next) => {
+        if (call === 1) return setImmediate(() => next(new Error("queue full")))
+        res.sendStatus(204)
+      })
+      expect((await post(url, body, headers)).status).toBe(500)
+      expect((await post(url, body, headers)).status).toBe(204)
+      expect(calls).toHaveLength(2)
+    })
+
+    it.runIf(createApp === express)("releases for an async handler that rejects (Express 5)", async () => {
+      const { dedup } = releasing()
+      const { calls, url } = await startWith({ secret, now, dedup }, async (call, _req, res) => {
+        await Promise.resolve()
+        if (call === 1) throw new Error("database down")
+        res.sendStatus(204)
+      })
+      expect((await post(url, body, headers)).status).toBe(500)
+      expect((await post(url, body, headers)).status).toBe(204)
+      expect(calls).toHaveLength(2)
+    })
+
+    it("releases when the handler answers 500 itself", async () => {
+      const { dedup, releases } = releasing()
+      const { calls, url } = await startWith({ secret, now, dedup }, (call, _req, res) => {
+        res.sendStatus(call === 1 ? 500 : 204)
+      })
+      expect((await post(url, body, headers)).status).toBe(500)
+      expect((await post(url, body, headers)).status).toBe(204)
+      expect(calls).toHaveLength(2)
+      expect(releases).toEqual(["msg_retry"])
+    })
+
+    it("keeps the claim after a 204: the retry is a duplicate and never reaches the handler", async () => {
+      const { dedup, releases } = releasing()
+      const { calls, url } = await startWith({ secret, now, dedup }, (_call, _req, res) => res.sendStatus(204))
+      expect((await post(url, body, headers)).status).toBe(204)
+      const retry = await post(url, body, headers)
+      expect([retry.status, retry.body]).toEqual([200, { duplicate: true }])
+      expect(calls).toHaveLength(1)
+      expect(releases).toEqual([])
+    })
+
+    it("keeps the claim after a 400: the receiver rejected the event on purpose", async () => {
+      const { dedup, releases } = releasing()
+      const { calls, url } = await startWith({ secret, now, dedup }, (_call, _req, res) => {
+        res.status(400).json({ error: "unknown invoice" })
+      })
+      expect((await post(url, body, headers)).status).toBe(400)
+      expect((await post(url, body, headers)).body).toEqual({ duplicate: true })
+      expect(calls).toHaveLength(1)
+      expect(releases).toEqual([])
+    })
+
+    it("releases when the client drops the connection while the handler runs", async () => {
+      const { dedup, releases } = releasing()
+      const entered = signal()
+      const proceed = signal()
+      const { calls, url } = await startWith({ secret, now, dedup }, async (call, _req, res) => {
+        if (call === 1) {
+          entered.resolve()
+          await proceed.promise
+        }
+        res.sendStatus(204)
+      })
+      await abortedPost(url, body, headers, entered.promise)
+      await vi.waitFor(() => expect(releases).toEqual(["msg_retry"]))
+      proceed.resolve() // the first handler finishes, writing into a closed connection
+      expect((await post(url, body, headers)).status).toBe(204)
+      expect(calls).toHaveLength(2)
+      expect(releases).toEqual(["msg_retry"])
+    })
+
+    it("lets the handler release by hand, e.g. before answering 429", async () => {
+      const { dedup } = releasing()
+      const { calls, url } = await startWith({ secret, now, dedup }, async (call, req, res) => {
+        if (call > 1) return res.sendStatus(204)
+        await webhookOf(req).release()
+        res.status(429).json({ retry: "later" })
+      })
+      expect((await post(url, body, headers)).status).toBe(429)
+      expect((await post(url, body, headers)).status).toBe(204)
+      expect(calls).toHaveLength(2)
+    })
+
+    it("keeps today's behaviour with a store that has no release: the retry is a duplicate", async () => {
+      const memory = new MemoryDedupStore()
+      const dedup: DedupStore = { claim: (id, ttl) => memory.claim(id, ttl) }
+      const { calls, url } = await startWith({ secret, now, dedup }, (_call, _req, res) => res.sendStatus(500))
+      expect((await post(url, body, headers)).status).toBe(500)
+      expect((await post(url, body, headers)).body).toEqual({ duplicate: true })
+      expect(calls).toHaveLength(1)
+    })
+
+    it("reports a store that fails to release to onReleaseError and keeps serving", async () => {
+      const failure = new Error("redis down")
+      const { dedup, releases } = releasing(failure)
+      const reported: Array<[unknown, string | undefined]> = []
+      const { url } = await startWith({
+        secret,
+        now,
+        dedup,
+        onReleaseError: (error, req) => reported.push([error, req.webhook?.id])
+      }, (_call, _req, res) => res.sendStatus(500))
+      expect((await post(url, body, headers)).status).toBe(500)
+      await vi.waitFor(() => expect(reported).toEqual([[failure, "msg_retry"]]))
+      expect(releases).toEqual(["msg_retry"])
+      const other = event({ n: 2 })
+      expect((await post(url, other, sign(other, { secret, id: "msg_next", timestamp: NOW_S }))).status).toBe(500)
+      await vi.waitFor(() => expect(reported).toHaveLength(2))
+    })
+
+    it("logs a failing release with console.error by default", async () => {
+      const logged = vi.spyOn(console, "error").mockImplementation(() => undefined)
+      try {
+        const failure = new Error("redis down")
+        const { dedup } = releasing(failure)
+        const { url } = await startWith({ secret, now, dedup }, (_call, _req, res) => res.sendStatus(503))
+        expect((await post(url, body, headers)).status).toBe(503)
+        await vi.waitFor(() =>
+          expect(logged).toHaveBeenCalledWith(expect.stringContaining("could not release webhook msg_retry"), failure)
+        )
+      } finally {
+        logged.mockRestore()
+      }
     })
   })
 

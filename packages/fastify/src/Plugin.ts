@@ -4,12 +4,14 @@
  * and a `preValidation` hook hands them to `receive` — which verifies the signature, parses the JSON and deduplicates
  * — before exposing the event as `request.webhook` and its payload as `request.body`. Rejected requests are answered
  * by the plugin (400/413/415 with `{ error, message }`; 200 `{ duplicate: true }` for replays) and never reach the
- * handler. Register it inside the plugin that declares your webhook routes, not on the root instance.
+ * handler. Register it inside the plugin that declares your webhook routes, not on the root instance. The dedup claim
+ * is made before the handler runs and given back when the handler fails (a 5xx reply, or a connection closed before
+ * the reply was complete), so the sender's retry is handled rather than lost.
  *
  * @since 0.1.0
  */
-import type { ReceiveOptions, VerifyErrorCode, WebhookEvent, WebhookVerificationError } from "@hookwire/verify"
-import { isWebhookVerificationError, receive, statusFor } from "@hookwire/verify"
+import type { ReceivedWebhookEvent, ReceiveOptions, VerifyErrorCode, WebhookVerificationError } from "@hookwire/verify"
+import { isHandlingFailure, isWebhookVerificationError, receive, releaseOnFailure, statusFor } from "@hookwire/verify"
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify"
 import fp from "fastify-plugin"
 import type { IncomingMessage } from "node:http"
@@ -20,11 +22,11 @@ declare module "fastify" {
   interface FastifyRequest {
     /**
      * The verified webhook, set by `hookwirePlugin` before validation and your handler run; `undefined` outside a
-     * webhook scope.
+     * webhook scope. `release()` gives its dedup claim back by hand (the plugin already does when the handler fails).
      *
      * @since 0.1.0
      */
-    webhook?: WebhookEvent
+    webhook?: ReceivedWebhookEvent
   }
 }
 
@@ -43,13 +45,13 @@ declare module "fastify" {
  * @since 0.1.0
  * @category combinators
  */
-export const webhookOf = <T = unknown>(request: FastifyRequest): WebhookEvent<T> => {
+export const webhookOf = <T = unknown>(request: FastifyRequest): ReceivedWebhookEvent<T> => {
   if (request.webhook === undefined) {
     throw new Error(
       "request.webhook is not set: register hookwirePlugin in the same scope as this route, before declaring it"
     )
   }
-  return request.webhook as WebhookEvent<T>
+  return request.webhook as ReceivedWebhookEvent<T>
 }
 
 /**
@@ -141,6 +143,9 @@ const plugin: FastifyPluginAsync<HookwireOptions> = async (scope, options) => {
 
   if (!scope.hasRequestDecorator("webhook")) scope.decorateRequest("webhook", undefined)
 
+  // The release of each request that claimed an id, out of reach of handlers that reassign request.webhook.
+  const claims = new WeakMap<FastifyRequest, () => Promise<void>>()
+
   // Only this scope's parsers change: a child context gets its own copy of the parent's table.
   scope.removeAllContentTypeParsers()
   const parseRaw = (_request: FastifyRequest, payload: IncomingMessage) => readBounded(payload, maxBodyBytes)
@@ -164,14 +169,35 @@ const plugin: FastifyPluginAsync<HookwireOptions> = async (scope, options) => {
     try {
       const result = await receive(body ?? new Uint8Array(0), request.headers, options)
       if (result.duplicate) return reply.code(200).send({ duplicate: true })
-      request.webhook = result.event
-      request.body = result.event.payload
+      const { event, release } = result
+      claims.set(request, release)
+      // Covers what onSend cannot see: a connection closed before the reply was complete, a hijacked reply.
+      releaseOnFailure(result, reply.raw, (error) => {
+        request.log.error(
+          { err: error, webhookId: event.id },
+          "@hookwire/fastify: the dedup store could not release the webhook after its handler failed; "
+            + "the sender's retry will be answered as a duplicate"
+        )
+      })
+      request.webhook = { ...event, release }
+      request.body = event.payload
     } catch (error) {
       // invalid_secret is the receiver's misconfiguration (say, an unset environment variable), not the sender's
       // fault: a 500 through Fastify's error handler gets it logged and makes the sender retry once it is fixed.
       if (isWebhookVerificationError(error) && error.code !== "invalid_secret") return reject(error, request, reply)
       throw error
     }
+  })
+
+  // A 5xx (a thrown error included) gives the claim back before the reply is sent, so even an immediate retry finds
+  // the id free. 2xx, 3xx and 4xx keep it: a 4xx is a deliberate rejection that the retry would get too.
+  scope.addHook("onSend", async (request, reply, payload) => {
+    const release = claims.get(request)
+    if (release !== undefined && isHandlingFailure(reply.statusCode)) {
+      // A failure is not lost: releaseOnFailure sees the same 5xx (or the dropped connection) and logs it.
+      await release().then(undefined, () => undefined)
+    }
+    return payload
   })
 }
 

@@ -1,8 +1,10 @@
 import type { DedupStore, WebhookEvent } from "@hookwire/verify"
 import { generateSecret, github, isWebhookVerificationError, MemoryDedupStore, presets, sign } from "@hookwire/verify"
-import type { FastifyInstance } from "fastify"
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
 import Fastify from "fastify"
-import { afterEach, describe, expect, it } from "vitest"
+import { request as httpRequest } from "node:http"
+import { Writable } from "node:stream"
+import { afterEach, describe, expect, it, vi } from "vitest"
 import type { HookwireOptions, WebhookRejection } from "../src/index.js"
 import { hookwirePlugin, UnsupportedMediaTypeError, webhookOf } from "../src/index.js"
 import { chunks, declareOnly, GITHUB_VECTOR, post, VECTOR } from "./utils/http.js"
@@ -70,7 +72,8 @@ describe("hookwirePlugin over HTTP", () => {
       timestamp: NOW_S,
       type: "invoice.paid",
       payload: JSON.parse(body),
-      raw: expect.any(Uint8Array)
+      raw: expect.any(Uint8Array),
+      release: expect.any(Function)
     }])
     expect(Buffer.from(seen[0]!.raw).toString("utf8")).toBe(body)
     expect(bodies).toEqual([JSON.parse(body)])
@@ -427,5 +430,217 @@ describe("hookwirePlugin through app.inject", () => {
     expect([text.statusCode, text.json()]).toEqual([415, { rejected: "unsupported_media_type" }])
     expect(isWebhookVerificationError(rejections[0])).toBe(true)
     expect(rejections[1]).toBeInstanceOf(UnsupportedMediaTypeError)
+  })
+})
+
+/** A MemoryDedupStore that records the ids it is asked to release; `release` replaces the forgetting. */
+const releasing = (release?: (forget: () => void) => void | Promise<void>) => {
+  const memory = new MemoryDedupStore()
+  const releases: Array<string> = []
+  const dedup: DedupStore = {
+    claim: (id, ttl) => memory.claim(id, ttl),
+    release: (id) => {
+      releases.push(id)
+      const forget = () => memory.release(id)
+      return release === undefined ? forget() : release(forget)
+    }
+  }
+  return { dedup, releases }
+}
+
+/** A promise and the function that resolves it. */
+const signal = () => {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, resolve }
+}
+
+/** POSTs over real HTTP and drops the connection once `when` resolves, before any answer. */
+const abortedPost = (url: string, body: string, headers: Record<string, string>, when: Promise<void>) =>
+  new Promise<void>((resolve) => {
+    const req = httpRequest(url, { method: "POST", headers: { ...headers, "content-type": "application/json" } })
+    req.on("error", () => resolve()) // the reset caused by destroy()
+    req.on("response", () => resolve())
+    req.end(body)
+    void when.then(() => req.destroy())
+  })
+
+describe("hookwirePlugin when the handler fails", () => {
+  /** A webhook scope whose handler is told how many times it was called; `logs` collects error log lines. */
+  const startWith = async (
+    options: HookwireOptions,
+    handler: (call: number, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+    config: { readonly listen?: boolean } = {}
+  ) => {
+    const calls: Array<string | undefined> = []
+    const logs: Array<Record<string, unknown>> = []
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(JSON.parse(chunk.toString("utf8")) as Record<string, unknown>)
+        done()
+      }
+    })
+    const app = Fastify({ logger: { level: "error", stream } })
+    apps.push(app)
+    await app.register(async (webhooks) => {
+      await webhooks.register(hookwirePlugin, options)
+      webhooks.post("/webhooks", async (request, reply) => {
+        calls.push(request.webhook!.id)
+        return handler(calls.length, request, reply)
+      })
+    })
+    if (config.listen === false) {
+      await app.ready()
+      return { app, calls, logs, url: "" }
+    }
+    return { app, calls, logs, url: `${await app.listen({ port: 0, host: "127.0.0.1" })}/webhooks` }
+  }
+
+  const secret = generateSecret()
+  const body = event()
+  const headers = sign(body, { secret, id: "msg_retry", timestamp: NOW_S })
+
+  it("lets the retry of an event whose handler threw reach the handler, and succeed", async () => {
+    const { dedup, releases } = releasing()
+    const { calls, url } = await startWith({ secret, now, dedup }, async (call, _request, reply) => {
+      if (call === 1) throw new Error("database down")
+      return reply.code(204).send()
+    })
+    expect((await post(url, body, headers)).status).toBe(500)
+    // The same bytes and headers, as a sender's retry would send them.
+    expect((await post(url, body, headers)).status).toBe(204)
+    expect((await post(url, body, headers)).body).toEqual({ duplicate: true })
+    expect(calls).toEqual(["msg_retry", "msg_retry"])
+    expect(releases).toEqual(["msg_retry"])
+  })
+
+  it("releases when the handler answers 500 itself", async () => {
+    const { dedup, releases } = releasing()
+    const { calls, url } = await startWith(
+      { secret, now, dedup },
+      async (call, _request, reply) => reply.code(call === 1 ? 500 : 204).send()
+    )
+    expect((await post(url, body, headers)).status).toBe(500)
+    expect((await post(url, body, headers)).status).toBe(204)
+    expect(calls).toHaveLength(2)
+    expect(releases).toEqual(["msg_retry"])
+  })
+
+  it("releases before the 5xx is sent, so even an immediate retry finds a slow store's id free", async () => {
+    const { dedup } = releasing(async (forget) => {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      forget()
+    })
+    const { calls, url } = await startWith(
+      { secret, now, dedup },
+      async (call, _request, reply) => reply.code(call === 1 ? 503 : 204).send()
+    )
+    expect((await post(url, body, headers)).status).toBe(503)
+    expect((await post(url, body, headers)).status).toBe(204)
+    expect(calls).toHaveLength(2)
+  })
+
+  it("keeps the claim after a 204: the retry is a duplicate and never reaches the handler", async () => {
+    const { dedup, releases } = releasing()
+    const { calls, url } = await startWith(
+      { secret, now, dedup },
+      async (_call, _request, reply) => reply.code(204).send()
+    )
+    expect((await post(url, body, headers)).status).toBe(204)
+    const retry = await post(url, body, headers)
+    expect([retry.status, retry.body]).toEqual([200, { duplicate: true }])
+    expect(calls).toHaveLength(1)
+    expect(releases).toEqual([])
+  })
+
+  it("keeps the claim after a 400: the receiver rejected the event on purpose", async () => {
+    const { dedup, releases } = releasing()
+    const { calls, url } = await startWith(
+      { secret, now, dedup },
+      async (_call, _request, reply) => reply.code(400).send({ error: "unknown invoice" })
+    )
+    expect((await post(url, body, headers)).status).toBe(400)
+    expect((await post(url, body, headers)).body).toEqual({ duplicate: true })
+    expect(calls).toHaveLength(1)
+    expect(releases).toEqual([])
+  })
+
+  it("releases when the client drops the connection while the handler runs", async () => {
+    const { dedup, releases } = releasing()
+    const entered = signal()
+    const proceed = signal()
+    const { calls, url } = await startWith({ secret, now, dedup }, async (call, _request, reply) => {
+      if (call === 1) {
+        entered.resolve()
+        await proceed.promise
+      }
+      return reply.code(204).send()
+    })
+    await abortedPost(url, body, headers, entered.promise)
+    await vi.waitFor(() => expect(releases).toEqual(["msg_retry"]))
+    proceed.resolve() // the first handler finishes, replying into a closed connection
+    expect((await post(url, body, headers)).status).toBe(204)
+    expect(calls).toHaveLength(2)
+    expect(releases).toEqual(["msg_retry"])
+  })
+
+  it("lets the handler release by hand, e.g. before answering 429", async () => {
+    const { dedup } = releasing()
+    const { calls, url } = await startWith({ secret, now, dedup }, async (call, request, reply) => {
+      if (call > 1) return reply.code(204).send()
+      await webhookOf(request).release()
+      return reply.code(429).send({ retry: "later" })
+    })
+    expect((await post(url, body, headers)).status).toBe(429)
+    expect((await post(url, body, headers)).status).toBe(204)
+    expect(calls).toHaveLength(2)
+  })
+
+  it("keeps today's behaviour with a store that has no release: the retry is a duplicate", async () => {
+    const memory = new MemoryDedupStore()
+    const dedup: DedupStore = { claim: (id, ttl) => memory.claim(id, ttl) }
+    const { calls, url } = await startWith(
+      { secret, now, dedup },
+      async (_call, _request, reply) => reply.code(500).send()
+    )
+    expect((await post(url, body, headers)).status).toBe(500)
+    expect((await post(url, body, headers)).body).toEqual({ duplicate: true })
+    expect(calls).toHaveLength(1)
+  })
+
+  it("logs a store that fails to release once, through the request logger, without changing the reply", async () => {
+    const { dedup, releases } = releasing(() => Promise.reject(new Error("redis down")))
+    const { logs, url } = await startWith({ secret, now, dedup }, async () => {
+      throw new Error("database down")
+    })
+    const answer = await post(url, body, headers)
+    expect([answer.status, answer.body.message]).toEqual([500, "database down"])
+    await vi.waitFor(() =>
+      expect(logs.filter((line) => String(line.msg).includes("could not release"))).toHaveLength(1)
+    )
+    const line = logs.find((l) => String(l.msg).includes("could not release"))!
+    expect(line).toMatchObject({ webhookId: "msg_retry", err: { message: "redis down" } })
+    expect(releases).toEqual(["msg_retry"])
+  })
+
+  it("releases through app.inject too", async () => {
+    const { dedup, releases } = releasing()
+    const { app, calls } = await startWith({ secret, now, dedup }, async (call, _request, reply) => {
+      if (call === 1) throw new Error("database down")
+      return reply.code(204).send()
+    }, { listen: false })
+    const inject = () =>
+      app.inject({
+        method: "POST",
+        url: "/webhooks",
+        headers: { ...headers, "content-type": "application/json" },
+        payload: body
+      })
+    expect((await inject()).statusCode).toBe(500)
+    expect((await inject()).statusCode).toBe(204)
+    const duplicate = await inject()
+    expect([duplicate.statusCode, duplicate.json()]).toEqual([200, { duplicate: true }])
+    expect(calls).toHaveLength(2)
+    expect(releases).toEqual(["msg_retry"])
   })
 })

@@ -2,7 +2,7 @@
  * Deduplication for receivers. Senders retry, and at-least-once delivery means the same webhook id can arrive more
  * than once; a `DedupStore` remembers ids it has seen for a while so the handler runs once per id. The in-memory
  * store here suits a single process; Redis and Postgres stores live in their adapter packages and implement the same
- * one-method interface.
+ * interface: `claim`, and `release` to forget an id whose handling failed.
  *
  * @since 0.1.0
  */
@@ -10,8 +10,12 @@
 /**
  * Remembers webhook ids. `claim` returns `true` the first time an id is seen within `ttlSeconds` (the caller
  * proceeds) and `false` for a duplicate. It must be atomic: two concurrent claims of one id return one `true`.
- * `release` (optional) forgets a claimed id, for when handling it failed: the sender's retry must then be handled
- * rather than acknowledged as a duplicate.
+ *
+ * `release` forgets a claimed id, for when handling it failed: the sender's retry must then be handled rather than
+ * acknowledged as a duplicate. `receive` claims before the handler runs and `ReceiveResult.release` (called for you by
+ * `@hookwire/express` and `@hookwire/fastify` when the handler fails) calls it. It is optional only so that older
+ * stores keep working, and every store should implement it: without it the event of a failed handler is lost, since
+ * its retry is answered as a duplicate until the claim expires. Releasing an id that is not claimed must do nothing.
  *
  * @since 0.1.0
  * @category models

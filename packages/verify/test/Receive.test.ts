@@ -1,9 +1,13 @@
-import { describe, expect, it } from "vitest"
+import { EventEmitter } from "node:events"
+import { describe, expect, it, vi } from "vitest"
 import {
   type DedupStore,
+  isHandlingFailure,
   MemoryDedupStore,
   presets,
   receive,
+  releaseOnFailure,
+  type ServerResponseLike,
   sign,
   statusFor,
   stripe,
@@ -183,10 +187,193 @@ describe("verifyRequest", () => {
     expect((await verifyRequest(request(body, headers), { secret, dedup })).duplicate).toBe(true)
   })
 
+  it("release() makes the id claimable again, for the sender's retry", async () => {
+    const dedup = new MemoryDedupStore()
+    const body = "{\"type\":\"invoice.paid\"}"
+    const headers = sign(body, { secret, id: "msg_release" })
+    const first = await verifyRequest(request(body, headers), { secret, dedup })
+    expect(first.duplicate).toBe(false)
+    expect((await verifyRequest(request(body, headers), { secret, dedup })).duplicate).toBe(true)
+    await first.release()
+    const retry = await verifyRequest(request(body, headers), { secret, dedup })
+    expect(retry.duplicate).toBe(false)
+    expect(retry.event.id).toBe("msg_release")
+    expect((await verifyRequest(request(body, headers), { secret, dedup })).duplicate).toBe(true)
+  })
+
   it("refuses a Request whose body was already consumed", async () => {
     const headers = sign("{}", { secret, id: "m" })
     const req = request("{}", headers)
     await req.text()
     await expect(verifyRequest(req, { secret })).rejects.toThrow(/already read/)
+  })
+})
+
+describe("ReceiveResult.release", () => {
+  /** A MemoryDedupStore whose releases are recorded, and optionally fail. */
+  const releasing = (release?: (id: string) => void | Promise<void>) => {
+    const memory = new MemoryDedupStore()
+    const releases: Array<string> = []
+    const store: DedupStore = {
+      claim: (id, ttl) => memory.claim(id, ttl),
+      release: (id) => {
+        releases.push(id)
+        return release === undefined ? memory.release(id) : release(id)
+      }
+    }
+    return { memory, releases, store }
+  }
+
+  it("forgets the claim, so the retry is handled and the one after it is a duplicate again", async () => {
+    const { releases, store } = releasing()
+    const { headers, raw } = signed("{}", "msg_failed")
+    const first = await receive(raw, headers, { secret, dedup: store })
+    await first.release()
+    expect(releases).toEqual(["msg_failed"])
+    expect((await receive(raw, headers, { secret, dedup: store })).duplicate).toBe(false)
+    expect((await receive(raw, headers, { secret, dedup: store })).duplicate).toBe(true)
+  })
+
+  it("reaches the store once, however often it is called, and every call shares the outcome", async () => {
+    const { releases, store } = releasing()
+    const { headers, raw } = signed("{}", "msg_once")
+    const first = await receive(raw, headers, { secret, dedup: store })
+    await Promise.all([first.release(), first.release()])
+    // The retry claims again; a late release of the first delivery must not forget the retry's claim.
+    const retry = await receive(raw, headers, { secret, dedup: store })
+    await first.release()
+    expect(releases).toEqual(["msg_once"])
+    expect(retry.duplicate).toBe(false)
+    expect((await receive(raw, headers, { secret, dedup: store })).duplicate).toBe(true)
+  })
+
+  it("calls the store synchronously, so an in-memory claim is gone as soon as release() returns", async () => {
+    const { memory, store } = releasing()
+    const { headers, raw } = signed("{}", "msg_sync")
+    const first = await receive(raw, headers, { secret, dedup: store })
+    void first.release()
+    expect(memory.claim("msg_sync", 60)).toBe(true)
+  })
+
+  it("does nothing for a duplicate: its claim belongs to the delivery that made it", async () => {
+    const { releases, store } = releasing()
+    const { headers, raw } = signed("{}", "msg_dup")
+    await receive(raw, headers, { secret, dedup: store })
+    const duplicate = await receive(raw, headers, { secret, dedup: store })
+    expect(duplicate.duplicate).toBe(true)
+    await duplicate.release()
+    expect(releases).toEqual([])
+    expect((await receive(raw, headers, { secret, dedup: store })).duplicate).toBe(true)
+  })
+
+  it("resolves without a store, without an id, and with a store that cannot release (today's behaviour)", async () => {
+    const { headers, raw } = signed("{}")
+    await expect((await receive(raw, headers, { secret })).release()).resolves.toBeUndefined()
+
+    const body = "{\"id\":\"evt_1\"}"
+    const stripeHeaders = sign(body, { scheme: stripe, secret: "whsec_s", id: "unused" })
+    const { releases, store } = releasing()
+    const noId = await receive(Buffer.from(body), stripeHeaders, { scheme: stripe, secret: "whsec_s", dedup: store })
+    await expect(noId.release()).resolves.toBeUndefined()
+    expect(releases).toEqual([])
+
+    const claimOnly = recording()
+    const claimed = await receive(raw, headers, { secret, dedup: claimOnly.store })
+    expect(claimed.duplicate).toBe(false)
+    await expect(claimed.release()).resolves.toBeUndefined()
+  })
+
+  it("rejects, never throws, when the store fails to release (synchronously or not)", async () => {
+    const { headers, raw } = signed("{}", "msg_fail")
+    const sync = releasing(() => {
+      throw new Error("release threw")
+    })
+    const a = await receive(raw, headers, { secret, dedup: sync.store })
+    let pending: Promise<void> | undefined
+    expect(() => (pending = a.release())).not.toThrow()
+    await expect(pending).rejects.toThrow("release threw")
+    await expect(a.release()).rejects.toThrow("release threw")
+    expect(sync.releases).toEqual(["msg_fail"])
+
+    const async = releasing(() => Promise.reject(new Error("redis down")))
+    const b = await receive(raw, headers, { secret, dedup: async.store })
+    await expect(b.release()).rejects.toThrow("redis down")
+  })
+})
+
+describe("isHandlingFailure", () => {
+  it("is true for 5xx only: 2xx/3xx mean handled, a 4xx is a deliberate rejection", () => {
+    expect([500, 502, 503, 599].map(isHandlingFailure)).toEqual([true, true, true, true])
+    expect([200, 204, 301, 304, 400, 404, 409, 429].map(isHandlingFailure)).toEqual(Array(8).fill(false))
+  })
+})
+
+describe("releaseOnFailure", () => {
+  /** Enough of a ServerResponse: the events and the fields releaseOnFailure reads. */
+  const response = (init: Partial<ServerResponseLike> = {}) =>
+    Object.assign(new EventEmitter(), { statusCode: 200, destroyed: false, writableFinished: false, ...init })
+
+  const finish = (res: ReturnType<typeof response>, status: number) => {
+    res.statusCode = status
+    res.writableFinished = true
+    res.emit("finish")
+    res.destroyed = true
+    res.emit("close")
+  }
+
+  const watched = (init: Partial<ServerResponseLike> = {}, release = () => Promise.resolve()) => {
+    const result = { release: vi.fn(release) }
+    const errors: Array<unknown> = []
+    const res = response(init)
+    releaseOnFailure(result, res, (error) => errors.push(error))
+    return { errors, res, result }
+  }
+
+  it("releases when the response finishes with a 5xx, once", () => {
+    const { res, result } = watched()
+    finish(res, 503)
+    expect(result.release).toHaveBeenCalledTimes(1)
+  })
+
+  it("keeps the claim for 2xx, 3xx and 4xx", () => {
+    for (const status of [200, 204, 302, 400, 422]) {
+      const { res, result } = watched()
+      finish(res, status)
+      expect(result.release, String(status)).not.toHaveBeenCalled()
+    }
+  })
+
+  it("releases when the connection closes before the response is complete", () => {
+    const { res, result } = watched()
+    res.destroyed = true
+    res.emit("close")
+    expect(result.release).toHaveBeenCalledTimes(1)
+  })
+
+  it("releases at once when the connection was already gone, and judges an already finished response", () => {
+    expect(watched({ destroyed: true }).result.release).toHaveBeenCalledTimes(1)
+    expect(watched({ writableFinished: true, destroyed: true, statusCode: 500 }).result.release).toHaveBeenCalled()
+    expect(watched({ writableFinished: true, destroyed: true, statusCode: 204 }).result.release).not.toHaveBeenCalled()
+  })
+
+  it("reports a failing release to onError instead of leaving a rejection unhandled", async () => {
+    const failure = new Error("redis down")
+    const { errors, res } = watched({}, () => Promise.reject(failure))
+    finish(res, 500)
+    await vi.waitFor(() => expect(errors).toEqual([failure]))
+  })
+
+  it("falls back to console.error when onError itself throws", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined)
+    try {
+      const res = response()
+      releaseOnFailure({ release: () => Promise.reject(new Error("redis down")) }, res, () => {
+        throw new Error("logger broken")
+      })
+      finish(res, 500)
+      await vi.waitFor(() => expect(logged).toHaveBeenCalledWith(expect.objectContaining({ message: "logger broken" })))
+    } finally {
+      logged.mockRestore()
+    }
   })
 })

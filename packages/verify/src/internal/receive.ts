@@ -1,9 +1,10 @@
 /**
  * What `receive` and `verifyRequest` do after (and around) verification: bounded body reading for Fetch requests,
- * strict UTF-8 JSON parsing of the verified bytes, event type extraction and the dedup claim.
+ * strict UTF-8 JSON parsing of the verified bytes, event type extraction, the dedup claim and its release.
  *
  * @internal
  */
+import type { DedupStore } from "../DedupStore.js"
 import type { ReceiveOptions, ReceiveResult, VerifyRequestOptions } from "../Receive.js"
 import type { VerifiedWebhook } from "../Scheme.js"
 import { WebhookVerificationError } from "../VerifyError.js"
@@ -52,19 +53,46 @@ const dedupTtlOf = (options: ReceiveOptions): number => {
   return Math.ceil(Math.max(ttl, 2 * toleranceOf(options)))
 }
 
+/** Nothing was claimed (no store, no id, a duplicate) or the store cannot forget: there is nothing to give back. */
+const noRelease = (): Promise<void> => Promise.resolve()
+
+/**
+ * Gives the claim on `id` back to `store` at most once: every call shares the outcome of the first. Calling the store
+ * a second time could forget a claim that the sender's retry made in between, and lose that retry instead. The store
+ * is called synchronously by the first call, so an in-memory store has forgotten the id when `release()` returns.
+ */
+const releaseOf = (store: DedupStore, id: string): () => Promise<void> => {
+  let released: Promise<void> | undefined
+  return () => {
+    if (released === undefined) {
+      try {
+        released = Promise.resolve(store.release!(id)).then(() => undefined)
+      } catch (error) {
+        released = Promise.reject(error)
+      }
+    }
+    return released
+  }
+}
+
 export const finish = async <T>(
   verified: VerifiedWebhook,
   raw: Uint8Array,
   options: ReceiveOptions
 ): Promise<ReceiveResult<T>> => {
   const payload = parse(raw) as T
+  const store = options.dedup
   let duplicate = false
-  if (options.dedup !== undefined && verified.id !== undefined) {
-    duplicate = !(await options.dedup.claim(verified.id, dedupTtlOf(options)))
+  let release = noRelease
+  if (store !== undefined && verified.id !== undefined) {
+    duplicate = !(await store.claim(verified.id, dedupTtlOf(options)))
+    // A duplicate's claim belongs to the delivery that made it: releasing it here would let a third copy through.
+    if (!duplicate && typeof store.release === "function") release = releaseOf(store, verified.id)
   }
   return {
     duplicate,
-    event: { id: verified.id, timestamp: verified.timestamp, type: typeOf(payload), payload, raw }
+    event: { id: verified.id, timestamp: verified.timestamp, type: typeOf(payload), payload, raw },
+    release
   }
 }
 
