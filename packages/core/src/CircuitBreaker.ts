@@ -77,7 +77,10 @@ export type Gate =
 export const gate = (health: EndpointHealth, now: number, probeDeadlineMs: number): Gate => {
   if (health.circuit === "closed") return { _tag: "Send" }
   const retryAt = health.circuitRetryAt ?? now
-  if (now < retryAt) return { _tag: "Wait", until: retryAt }
+  // While a probe is out, look again every second: its outcome decides for everyone.
+  if (now < retryAt) {
+    return { _tag: "Wait", until: health.circuit === "half_open" ? Math.min(retryAt, now + 1000) : retryAt }
+  }
   // Open and cooled down, or a half-open probe whose worker never reported (past its deadline): probe again.
   return { _tag: "Probe", next: { ...health, circuit: "half_open", circuitRetryAt: now + probeDeadlineMs } }
 }
@@ -107,7 +110,13 @@ export interface Transition {
  * @category combinators
  */
 export const onSuccess = (health: EndpointHealth): Transition => ({
-  health: { failingSince: null, consecutiveFailures: 0, circuit: "closed", circuitOpenedAt: null, circuitRetryAt: null },
+  health: {
+    failingSince: null,
+    consecutiveFailures: 0,
+    circuit: "closed",
+    circuitOpenedAt: null,
+    circuitRetryAt: null
+  },
   opened: false,
   closed: health.circuit !== "closed",
   recovered: health.failingSince !== null,

@@ -18,18 +18,22 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
+import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as attemptInternal from "./internal/attempt.js"
 import * as metrics from "./internal/metrics.js"
 import type * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
 import type { OperationalEvent } from "./OperationalEvents.js"
 import { type ClaimedItem, Queue as QueuePort } from "./Queue.js"
+import * as RateLimiter from "./RateLimiter.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { Settings } from "./Settings.js"
 import { Storage } from "./Storage.js"
@@ -86,7 +90,20 @@ interface Result {
   readonly event: OperationalEvent | undefined
   /** Already written by the attempt itself (410 Gone writes its result before cancelling the rest). */
   readonly recorded: boolean
+  /** The endpoint delivers in order: a final result wakes its next delivery. */
+  readonly fifo: boolean
 }
+
+/** `Metric.update` for each input, reading the fiber's metric labels once rather than once per input. */
+const updateEach = <In, A>(
+  metric: Metric.Metric<unknown, In, unknown>,
+  items: ReadonlyArray<A>,
+  input: (a: A) => In
+): Effect.Effect<void> =>
+  FiberRef.getWith(FiberRef.currentMetricLabels, (labels) =>
+    Effect.sync(() => {
+      for (const item of items) metric.unsafeUpdate(input(item), labels)
+    }))
 
 const positiveInt = (name: string, value: number): number => {
   if (!(Number.isInteger(value) && value >= 1)) {
@@ -107,6 +124,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const queue = yield* QueuePort
   const transport = yield* Transport
   const events = yield* OperationalEvents
+  // A shared limiter holds rate limits across processes; without one, limits hold within this process.
+  const provided = yield* Effect.serviceOption(RateLimiter.RateLimiter)
+  const limiter = Option.isSome(provided) ? provided.value : yield* RateLimiter.makeMemory
 
   const concurrency = positiveInt("concurrency", options.concurrency ?? 64)
   const perEndpoint = positiveInt("perEndpointConcurrency", options.perEndpointConcurrency ?? 16)
@@ -126,7 +146,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const waiting = new Map<string, Array<{ item: ClaimedItem; ctx: Model.DispatchContext }>>()
   let waitingCount = 0
   const slots = yield* Effect.makeLatch(true)
-  const results = yield* Queue.unbounded<Result>()
+  // Bounded: when results cannot be written (storage down), attempts wait here holding their slots, so no more work
+  // is claimed, and what a crash could send twice stays bounded by what is in flight.
+  const results = yield* Queue.bounded<Result>(Math.max(writeBatchSize, 4 * concurrency))
+  // Attempts and failures per endpoint within the circuit breaker's window (failure-ratio rule), in this process.
+  const windows = new Map<string, Array<{ readonly at: number; readonly ok: boolean }>>()
   let writing = 0
   const attempts = yield* FiberSet.make<void, never>()
 
@@ -158,6 +182,21 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       for (const r of batch) {
         if (r.event !== undefined) yield* events.publish(r.event)
       }
+      // FIFO endpoints: a finished delivery lets the next one of its endpoint go (not before its own due time).
+      const now = yield* Clock.currentTimeMillis
+      for (const r of batch) {
+        if (!r.fifo || r.runAt !== undefined) continue
+        const head = yield* storage.earliestPendingDelivery(r.delivery.tenant, r.delivery.endpointId).pipe(
+          logged("finding the next FIFO delivery"),
+          Effect.retry(retryStorage)
+        )
+        if (head !== undefined) {
+          yield* queue.enqueue([{ id: head.id, runAt: Math.max(now, head.nextAttemptAt ?? now) }]).pipe(
+            logged("waking the next FIFO delivery"),
+            Effect.retry(retryStorage)
+          )
+        }
+      }
     })
 
   const writer = Effect.gen(function*() {
@@ -188,34 +227,42 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       return slots.open
     })
 
-  const disableGone = (endpoint: Model.EndpointRecord, now: number) =>
+  /**
+   * Disables an endpoint the engine gave up on (410 Gone, or failing for `disableAfter`) and ends its pending
+   * deliveries: cancelled for 410 (the receiver asked for nothing more), failed otherwise (recoverable after
+   * re-enabling).
+   */
+  const disableEndpoint = (
+    endpoint: Model.EndpointRecord,
+    now: number,
+    reason: string,
+    pending: "cancelled" | "failed"
+  ) =>
     Effect.gen(function*() {
-      const current = yield* storage.getEndpoint(endpoint.tenant, endpoint.id)
-      if (current !== undefined && !current.disabled) {
-        yield* storage.updateEndpoint({
-          ...current,
-          disabled: true,
-          disabledReason: "the receiver answered 410 Gone",
-          disabledAt: now,
-          updatedAt: now
-        })
+      const patched = yield* storage.patchEndpoint(endpoint.tenant, endpoint.id, {
+        disabled: true,
+        disabledReason: reason,
+        disabledAt: now,
+        updatedAt: now
+      })
+      if (patched !== undefined && !endpoint.disabled) {
         yield* events.publish({
           type: "endpoint.disabled",
           tenant: endpoint.tenant,
           endpointId: endpoint.id,
-          reason: "the receiver answered 410 Gone",
+          reason,
           at: new Date(now)
         })
       }
-      const cancelled = yield* storage.transitionEndpointDeliveries(endpoint.tenant, endpoint.id, {
+      const ended = yield* storage.transitionEndpointDeliveries(endpoint.tenant, endpoint.id, {
         from: ["pending"],
-        to: "cancelled",
+        to: pending,
         since: 0,
         nextAttemptAt: null,
         now
       })
-      if (cancelled.length > 0) yield* queue.remove(cancelled)
-      // Deliveries of this endpoint waiting here were just cancelled: drop them instead of sending them.
+      if (ended.length > 0) yield* queue.remove(ended)
+      // Deliveries of this endpoint waiting here were just ended: drop them instead of sending them.
       const line = waiting.get(endpoint.id)
       if (line !== undefined) {
         waiting.delete(endpoint.id)
@@ -224,10 +271,96 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         yield* slots.open
         yield* queue.complete(line.map((w) => w.item))
       }
-    }).pipe(logged("disabling a gone endpoint"), Effect.retry(retryStorage))
+    }).pipe(logged("disabling an endpoint"), Effect.retry(retryStorage))
+
+  const breakerOf = (endpoint: Model.EndpointRecord): Model.CircuitBreakerSpec | undefined =>
+    endpoint.options.circuitBreaker === false
+      ? undefined
+      : endpoint.options.circuitBreaker ?? settings.circuitBreaker
+
+  const windowOf = (endpointId: string, breaker: Model.CircuitBreakerSpec | undefined, now: number, ok: boolean) => {
+    if (breaker === undefined || breaker.failureRatio === null) return undefined
+    const entries = (windows.get(endpointId) ?? []).filter((e) => e.at > now - breaker.windowMs)
+    entries.push({ at: now, ok })
+    windows.set(endpointId, entries)
+    return { attempts: entries.length, failures: entries.filter((e) => !e.ok).length }
+  }
+
+  /**
+   * Applies an attempt's outcome to the endpoint's health; returns a reason when the endpoint must be disabled.
+   * Read-modify-write with compare-and-set on the stored health (the snapshot loaded at claim time may be stale, and
+   * other workers update the same endpoint), retried a few times.
+   */
+  const updateHealth = (endpoint: Model.EndpointRecord, success: boolean, now: number) =>
+    Effect.gen(function*() {
+      const isHealthy = (h: Model.EndpointHealth) =>
+        h.failingSince === null && h.consecutiveFailures === 0 && h.circuit === "closed"
+      // The common case costs nothing: a success on an endpoint that was healthy when claimed.
+      if (success && isHealthy(endpoint.health)) return undefined
+      const breaker = breakerOf(endpoint)
+      const window = windowOf(endpoint.id, breaker, now, success)
+      for (let i = 0; i < 5; i++) {
+        const fresh = yield* storage.getEndpoint(endpoint.tenant, endpoint.id)
+        if (fresh === undefined) return undefined
+        const health = fresh.health
+        if (success && isHealthy(health)) return undefined
+        const transition = success
+          ? CircuitBreaker.onSuccess(health)
+          : CircuitBreaker.onFailure(health, now, { breaker, disableAfterMs: settings.disableAfterMs, window })
+        const patched = yield* storage.patchEndpoint(
+          endpoint.tenant,
+          endpoint.id,
+          { health: transition.health, updatedAt: now },
+          health
+        )
+        if (patched === undefined) continue
+        const ids = { tenant: endpoint.tenant, endpointId: endpoint.id, at: new Date(now) }
+        if (transition.recovered) yield* events.publish({ type: "endpoint.recovered", reason: "succeeded", ...ids })
+        if (transition.closed) yield* events.publish({ type: "endpoint.circuit_closed", ...ids })
+        if (transition.opened) {
+          yield* events.publish({
+            type: "endpoint.circuit_opened",
+            reason: health.circuit === "half_open"
+              ? "the probe failed"
+              : `${transition.health.consecutiveFailures} consecutive failures`,
+            retryAt: new Date(transition.health.circuitRetryAt!),
+            ...ids
+          })
+        }
+        return transition.disable
+      }
+      yield* Effect.logWarning("Dispatcher: endpoint health changed under five updates in a row; skipping this one")
+      return undefined
+    }).pipe(logged("updating endpoint health"), Effect.retry(retryStorage))
+
+  /** Waits for the endpoint's rate limit; false when the wait is long and the delivery went back to the queue. */
+  const rateLimit = (item: ClaimedItem, endpoint: Model.EndpointRecord) =>
+    Effect.gen(function*() {
+      const limit = endpoint.options.rateLimit
+      if (limit === null) return true
+      for (let i = 0; i < 20; i++) {
+        const now = yield* Clock.currentTimeMillis
+        const wait = yield* limiter.take(endpoint.id, limit, now).pipe(
+          Effect.catchAll((error) =>
+            Effect.as(Effect.logWarning("Dispatcher: the rate limiter failed; waiting 1 s", error), 1000)
+          )
+        )
+        if (wait === 0) return true
+        // Short waits are slept here (holding the slot: precise and cheap); long ones go back to the queue.
+        if (wait > 1000) {
+          yield* queue.reschedule([{ item, runAt: now + wait }])
+          return false
+        }
+        yield* Effect.sleep(wait)
+      }
+      yield* queue.reschedule([{ item, runAt: (yield* Clock.currentTimeMillis) + 1000 }])
+      return false
+    })
 
   const attempt = (item: ClaimedItem, ctx: Model.DispatchContext) =>
     Effect.gen(function*() {
+      // Most endpoints have no rate limit: skip the limiter's effect entirely for them.
+      if (ctx.endpoint.options.rateLimit !== null && !(yield* rateLimit(item, ctx.endpoint))) return
       const { outcome, record } = yield* attemptInternal.perform(settings, transport, ctx, "scheduled", maxTimeoutMs)
       const now = yield* Clock.currentTimeMillis
       const policy = ctx.endpoint.retryPolicy === null
@@ -259,6 +392,29 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         messageId: ctx.message.id,
         endpointId: ctx.endpoint.id
       }
+      const fifo = ctx.endpoint.options.fifo
+      const disableReason = decision._tag === "Gone"
+        ? undefined
+        : yield* updateHealth(ctx.endpoint, decision._tag === "Delivered", now)
+      if (disableReason !== undefined) {
+        // Failing for too long: this delivery fails, the endpoint is disabled and its pending deliveries fail too.
+        const delivery: Model.DeliveryRecord = { ...base, status: "failed", nextAttemptAt: null }
+        yield* metrics.attempted("failed", record.durationMs)
+        yield* storage.recordAttempts([{ attempt: record, delivery }]).pipe(
+          logged("recording attempts"),
+          Effect.retry(retryStorage)
+        )
+        yield* disableEndpoint(ctx.endpoint, now, disableReason, "failed")
+        const event: OperationalEvent = {
+          type: "delivery.failed",
+          ...ids,
+          attempts: attemptsMade,
+          reason: `the endpoint was disabled: ${disableReason}`,
+          at: new Date(now)
+        }
+        yield* Queue.offer(results, { item, attempt: record, delivery, runAt: undefined, event, recorded: true, fifo })
+        return
+      }
       switch (decision._tag) {
         case "Delivered": {
           delivery = { ...base, status: "delivered", nextAttemptAt: null }
@@ -284,14 +440,14 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
               logged("recording attempts"),
               Effect.retry(retryStorage)
             )
-            yield* disableGone(ctx.endpoint, now)
-            yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: true })
+            yield* disableEndpoint(ctx.endpoint, now, reason, "cancelled")
+            yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: true, fifo })
             return
           }
           break
         }
       }
-      yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: false })
+      yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: false, fifo })
     }).pipe(
       // Unexpected (a defect): log it; the lease expires and the delivery is attempted again.
       Effect.catchAllCause((cause) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)),
@@ -303,7 +459,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           "hookwire.delivery": ctx.delivery.id,
           "hookwire.endpoint": ctx.endpoint.id,
           "hookwire.attempt": ctx.delivery.attempts + 1
-        }
+        },
+        // A call-site stack trace per span (an Error per attempt) costs more than the rest of the span.
+        captureStackTrace: false
       })
     )
 
@@ -314,6 +472,17 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       return Effect.asVoid(FiberSet.run(attempts, attempt(item, ctx)))
     })
 
+  /** `start` for a claimed batch: forks through the batch's runtime (the fiber starts on the next scheduler tick). */
+  const launch = (
+    item: ClaimedItem,
+    ctx: Model.DispatchContext,
+    fork: (effect: Effect.Effect<void>, options?: { readonly immediate?: boolean }) => unknown
+  ): void => {
+    inFlight++
+    endpointInFlight.set(ctx.endpoint.id, (endpointInFlight.get(ctx.endpoint.id) ?? 0) + 1)
+    fork(attempt(item, ctx), { immediate: false })
+  }
+
   // --- claiming -------------------------------------------------------------------------------------------------
   const dispatch = (items: ReadonlyArray<ClaimedItem>, now: number) =>
     Effect.gen(function*() {
@@ -323,9 +492,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const done: Array<ClaimedItem> = []
       const later: Array<{ item: ClaimedItem; runAt: number }> = []
       const failedDisabled: Array<Model.DispatchContext> = []
+      yield* updateEach(metrics.queueLag, items, (item) => Math.max(0, now - item.runAt))
+      // One runtime for the batch: forking through it costs a fraction of `FiberSet.run` per attempt.
+      const fork = yield* FiberSet.runtime(attempts)<never>()
       for (const item of items) {
-        yield* Metric.update(metrics.queueLag, Math.max(0, now - item.runAt))
-        const ctx = byId.get(item.id)
+        let ctx = byId.get(item.id)
         if (ctx === undefined || ctx.delivery.status !== "pending") {
           // Deleted, cancelled, or finished by an earlier holder of an expired lease.
           done.push(item)
@@ -341,10 +512,41 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           done.push(item)
           continue
         }
+        // FIFO: only the endpoint's oldest pending delivery may go; the others wait for it (head-of-line).
+        if (ctx.endpoint.options.fifo) {
+          const head = yield* storage.earliestPendingDelivery(ctx.delivery.tenant, ctx.endpoint.id)
+          if (head !== undefined && head.id !== ctx.delivery.id) {
+            later.push({ item, runAt: Math.max(now + 1000, head.nextAttemptAt ?? 0) })
+            continue
+          }
+        }
+        // Circuit breaker: while open, deliveries wait without spending attempts; after the cool-down exactly one
+        // worker wins the compare-and-set and sends the probe.
+        const breaker = breakerOf(ctx.endpoint)
+        if (breaker !== undefined || ctx.endpoint.health.circuit !== "closed") {
+          const gate = CircuitBreaker.gate(ctx.endpoint.health, now, leaseMs)
+          if (gate._tag === "Wait") {
+            later.push({ item, runAt: gate.until })
+            continue
+          }
+          if (gate._tag === "Probe") {
+            const won = yield* storage.patchEndpoint(
+              ctx.delivery.tenant,
+              ctx.endpoint.id,
+              { health: gate.next, updatedAt: now },
+              ctx.endpoint.health
+            )
+            if (won === undefined) {
+              later.push({ item, runAt: now + 1000 })
+              continue
+            }
+            ctx = { ...ctx, endpoint: won }
+          }
+        }
         const busy = endpointInFlight.get(ctx.endpoint.id) ?? 0
         if (busy < perEndpoint) {
           occupied++
-          yield* start(item, ctx)
+          launch(item, ctx, fork)
         } else {
           const line = waiting.get(ctx.endpoint.id) ?? []
           if (line.length < perEndpoint) {
@@ -404,7 +606,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         continue
       }
       yield* dispatch(items, now).pipe(
-        Effect.withSpan("Dispatcher.claim", { attributes: { "hookwire.claimed": items.length } })
+        Effect.withSpan("Dispatcher.claim", {
+          attributes: { "hookwire.claimed": items.length },
+          captureStackTrace: false
+        })
       )
     }
   }).pipe(

@@ -1,6 +1,6 @@
 /**
  * Operational events: what a host tells its own customers about their endpoints — an endpoint was disabled (and
- * why), recovered, a delivery finally failed or succeeded. Published on an Effect `PubSub` (subscribe, or consume
+ * why) or recovered, its circuit breaker opened or closed, a delivery finally failed or succeeded. Published on an Effect `PubSub` (subscribe, or consume
  * as a `Stream`) and, in the Promise API, to an `onEvent` callback. A slow subscriber never slows delivery: each
  * subscriber has a bounded sliding buffer.
  *
@@ -25,7 +25,29 @@ export type OperationalEvent =
     readonly reason: string
     readonly at: Date
   }
-  | { readonly type: "endpoint.recovered"; readonly tenant: string; readonly endpointId: string; readonly at: Date }
+  | {
+    readonly type: "endpoint.recovered"
+    readonly tenant: string
+    readonly endpointId: string
+    /** "enabled": re-enabled by the host; "succeeded": a failing endpoint answered 2xx again. */
+    readonly reason: "enabled" | "succeeded"
+    readonly at: Date
+  }
+  | {
+    readonly type: "endpoint.circuit_opened"
+    readonly tenant: string
+    readonly endpointId: string
+    readonly reason: string
+    /** When a probe will be sent. */
+    readonly retryAt: Date
+    readonly at: Date
+  }
+  | {
+    readonly type: "endpoint.circuit_closed"
+    readonly tenant: string
+    readonly endpointId: string
+    readonly at: Date
+  }
   | {
     readonly type: "delivery.succeeded"
     readonly tenant: string

@@ -1,7 +1,7 @@
 /**
  * The RateLimiter port: per-endpoint rate limits (messages per second with a burst). The dispatcher asks for one
  * token per attempt; when none is available the delivery waits (it is rescheduled, never failed for it). The
- * in-process limiter (`MemoryRateLimiter` in `@hookwire/memory`) holds a limit within one process; a shared limiter
+ * in-process limiter (`RateLimiter.layerMemory`, the default) holds a limit within one process; a shared limiter
  * (`RedisRateLimiter` in `@hookwire/redis`) holds it across every worker process.
  *
  * Limits are a generic cell rate (GCRA, the token bucket without a timer): `perSecond` sustained, up to `burst`
@@ -10,7 +10,8 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 
 /**
@@ -85,3 +86,34 @@ export const validate = (limit: Limit): Limit => {
   }
   return limit
 }
+
+/**
+ * An in-process limiter: holds each key's limit within this process. The dispatcher uses one when no RateLimiter is
+ * provided; provide a shared one (`RedisRateLimiter`) to hold limits across worker processes. Keys whose burst has
+ * fully recovered are forgotten, so memory stays bounded by the active keys.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<RateLimiter["Type"]> = Effect.sync(() => {
+  const tats = new Map<string, number>()
+  let lastSweep = 0
+  return {
+    take: (key, limit, now) =>
+      Effect.sync(() => {
+        if (now - lastSweep > 60_000 && tats.size > 1024) {
+          lastSweep = now
+          for (const [k, tat] of tats) if (tat <= now) tats.delete(k)
+        }
+        const result = gcra(tats.get(key), limit, now)
+        if (result.waitMs === 0) tats.set(key, result.tat)
+        return result.waitMs
+      })
+  }
+})
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<RateLimiter> = Layer.effect(RateLimiter, makeMemory)

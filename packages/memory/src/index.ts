@@ -17,11 +17,6 @@ export * as MemoryQueue from "./MemoryQueue.js"
 /**
  * @since 0.1.0
  */
-export * as MemoryRateLimiter from "./MemoryRateLimiter.js"
-
-/**
- * @since 0.1.0
- */
 export * as MemoryStorage from "./MemoryStorage.js"
 
 /**

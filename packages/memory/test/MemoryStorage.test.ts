@@ -34,7 +34,13 @@ const endpoint = (): EndpointRecord => {
     scheme: null,
     secrets: [],
     options: { rateLimit: null, fifo: false, circuitBreaker: null },
-    health: { failingSince: null, consecutiveFailures: 0, circuit: "closed", circuitOpenedAt: null, circuitRetryAt: null },
+    health: {
+      failingSince: null,
+      consecutiveFailures: 0,
+      circuit: "closed",
+      circuitOpenedAt: null,
+      circuitRetryAt: null
+    },
     createdAt: 1,
     updatedAt: 1
   }

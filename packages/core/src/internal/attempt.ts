@@ -4,7 +4,6 @@
  * `Webhooks.deliveries.retry` (manual attempts), so both sign and record exactly alike.
  */
 import type * as Verify from "@hookwire/verify"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Id from "../Id.js"
 import type * as Model from "../Model.js"
@@ -34,85 +33,93 @@ export interface AttemptOutcome {
   readonly outcome: RetryPolicy.Outcome
 }
 
-export const perform = Effect.fnUntraced(function*(
+/**
+ * Signs and sends one attempt. Written as one `Effect.match` over the send rather than a generator: this runs once per
+ * delivery, and every step saved here is saved on every webhook. Both times come from the fiber's `Clock` (read once
+ * for the service, then synchronously), so `TestClock` drives them as before.
+ */
+export const perform = (
   settings: Settings.Resolved,
   transport: Transport["Type"],
   ctx: Model.DispatchContext,
   trigger: Model.AttemptTrigger,
   maxTimeoutMs: number = Infinity
-) {
-  const { delivery, endpoint, message } = ctx
-  const startedAt = yield* Clock.currentTimeMillis
-  const attemptNumber = delivery.attempts + 1
-  const base = {
-    id: Id.make("atm", startedAt),
-    tenant: delivery.tenant,
-    deliveryId: delivery.id,
-    messageId: message.id,
-    endpointId: endpoint.id,
-    attempt: attemptNumber,
-    trigger,
-    url: endpoint.url,
-    startedAt
-  }
-  const signature = yield* Effect.either(Effect.try({
-    try: () =>
-      schemeFor(settings, endpoint).sign({
+): Effect.Effect<AttemptOutcome> =>
+  Effect.clockWith((clock) => {
+    const { delivery, endpoint, message } = ctx
+    const startedAt = clock.unsafeCurrentTimeMillis()
+    const attemptNumber = delivery.attempts + 1
+    const base = {
+      id: Id.make("atm", startedAt),
+      tenant: delivery.tenant,
+      deliveryId: delivery.id,
+      messageId: message.id,
+      endpointId: endpoint.id,
+      attempt: attemptNumber,
+      trigger,
+      url: endpoint.url,
+      startedAt
+    }
+    let signature: Readonly<Record<string, string>>
+    try {
+      signature = schemeFor(settings, endpoint).sign({
         id: settings.signatureId === "delivery" ? delivery.id : message.id,
         timestamp: Math.floor(startedAt / 1000),
         body: message.body,
         secrets: activeSecrets(settings, endpoint, startedAt)
+      })
+    } catch (error) {
+      // Never include the secret: the scheme's errors describe the problem without it.
+      const record: Model.AttemptRecord = {
+        ...base,
+        durationMs: 0,
+        responseStatus: null,
+        responseBody: null,
+        errorKind: "unknown",
+        errorMessage: `signing failed: ${error instanceof Error ? error.message : String(error)}`
+      }
+      return Effect.succeed({ record, outcome: { _tag: "TransportError", kind: "unknown" } } satisfies AttemptOutcome)
+    }
+    const headers: Record<string, string> = {
+      ...endpoint.headers,
+      "content-type": "application/json",
+      "user-agent": settings.userAgent,
+      ...signature
+    }
+    return Effect.match(
+      transport.send({
+        url: endpoint.url,
+        headers,
+        body: message.body,
+        timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
+        maxResponseBytes: settings.maxResponseBytes
       }),
-    // Never include the secret: the scheme's errors describe the problem without it.
-    catch: (error) => `signing failed: ${error instanceof Error ? error.message : String(error)}`
-  }))
-  if (signature._tag === "Left") {
-    const record: Model.AttemptRecord = {
-      ...base,
-      durationMs: 0,
-      responseStatus: null,
-      responseBody: null,
-      errorKind: "unknown",
-      errorMessage: signature.left
-    }
-    return { record, outcome: { _tag: "TransportError", kind: "unknown" } } satisfies AttemptOutcome
-  }
-  const headers: Record<string, string> = {
-    ...endpoint.headers,
-    "content-type": "application/json",
-    "user-agent": settings.userAgent,
-    ...signature.right
-  }
-  const result = yield* Effect.either(transport.send({
-    url: endpoint.url,
-    headers,
-    body: message.body,
-    timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
-    maxResponseBytes: settings.maxResponseBytes
-  }))
-  const durationMs = (yield* Clock.currentTimeMillis) - startedAt
-  if (result._tag === "Left") {
-    const record: Model.AttemptRecord = {
-      ...base,
-      durationMs,
-      responseStatus: null,
-      responseBody: null,
-      errorKind: result.left.reason,
-      errorMessage: result.left.message
-    }
-    return { record, outcome: { _tag: "TransportError", kind: result.left.reason } } satisfies AttemptOutcome
-  }
-  const response = result.right
-  const record: Model.AttemptRecord = {
-    ...base,
-    durationMs,
-    responseStatus: response.status,
-    responseBody: response.body,
-    errorKind: null,
-    errorMessage: null
-  }
-  return {
-    record,
-    outcome: { _tag: "Response", status: response.status, retryAfter: response.headers["retry-after"] }
-  } satisfies AttemptOutcome
-})
+      {
+        onFailure: (error): AttemptOutcome => {
+          const record: Model.AttemptRecord = {
+            ...base,
+            durationMs: clock.unsafeCurrentTimeMillis() - startedAt,
+            responseStatus: null,
+            responseBody: null,
+            errorKind: error.reason,
+            errorMessage: error.message
+          }
+          return { record, outcome: { _tag: "TransportError", kind: error.reason } }
+        },
+        onSuccess: (response): AttemptOutcome => {
+          const record: Model.AttemptRecord = {
+            ...base,
+            durationMs: clock.unsafeCurrentTimeMillis() - startedAt,
+            responseStatus: response.status,
+            responseBody: response.body,
+            errorKind: null,
+            errorMessage: null
+          }
+          return {
+            record,
+            outcome: { _tag: "Response", status: response.status, retryAfter: response.headers["retry-after"] }
+          }
+        }
+      }
+    )
+  })
