@@ -1,0 +1,244 @@
+/**
+ * The Lua scripts of the Redis queue and rate limiter. Each queue script touches the three keys of one queue, which
+ * share a hash tag, so they run atomically on one node, in Redis Cluster too.
+ *
+ * Queue state, per item id:
+ *
+ * - `items` (hash): id → `runAt|claims|token`. `token` is empty while nobody holds the item. It stays set when a lease
+ *   expires (the item is back in `due`), so a slow holder can still finish an item nobody has claimed again.
+ * - `due` (sorted set): ids waiting to be claimed, scored by run time (epoch ms).
+ * - `leases` (sorted set): claimed ids, scored by lease expiry (epoch ms).
+ *
+ * Every id in `items` is in exactly one of `due` and `leases`. Run times travel as the strings the client sent (and
+ * Redis's own rendering of scores), never through Lua's `tostring`, which keeps only 14 digits.
+ *
+ * @internal
+ */
+
+// Shared helpers. `unpack` is limited by Lua's C stack (about 8,000 values), so long argument lists go in chunks.
+const prelude = `
+local function chunked(cmd, key, list, step)
+  local n = #list
+  local i = 1
+  while i <= n do
+    local j = math.min(i + step - 1, n)
+    redis.call(cmd, key, unpack(list, i, j))
+    i = j + 1
+  end
+end
+local function hmget(key, ids)
+  local out = {}
+  local n = #ids
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 999, n)
+    local part = redis.call('HMGET', key, unpack(ids, i, j))
+    for k = 1, #part do out[i + k - 1] = part[k] end
+    i = j + 1
+  end
+  return out
+end
+local function parse(v)
+  return string.match(v, '^([^|]*)|([^|]*)|(.*)$')
+end
+`
+
+/**
+ * KEYS: due, leases, items. ARGV: wake channel, then (id, runAt) pairs. Queues each id at its run time; an id already
+ * queued keeps its claim count and loses its holder (its token goes stale). Publishes the earliest run time.
+ */
+export const enqueue = `${prelude}
+local ids, runs = {}, {}
+for i = 2, #ARGV, 2 do
+  ids[#ids + 1] = ARGV[i]
+  runs[#runs + 1] = ARGV[i + 1]
+end
+if #ids == 0 then return 0 end
+local old = hmget(KEYS[3], ids)
+local hset, zadd, unlease = {}, {}, {}
+local min, minText = nil, nil
+for i = 1, #ids do
+  local claims = '0'
+  if old[i] then
+    local _, c = parse(old[i])
+    claims = c
+    unlease[#unlease + 1] = ids[i]
+  end
+  hset[#hset + 1] = ids[i]
+  hset[#hset + 1] = runs[i] .. '|' .. claims .. '|'
+  zadd[#zadd + 1] = runs[i]
+  zadd[#zadd + 1] = ids[i]
+  local r = tonumber(runs[i])
+  if min == nil or r < min then
+    min = r
+    minText = runs[i]
+  end
+end
+if #unlease > 0 then chunked('ZREM', KEYS[2], unlease, 1000) end
+chunked('HSET', KEYS[3], hset, 1000)
+chunked('ZADD', KEYS[1], zadd, 1000)
+redis.call('PUBLISH', ARGV[1], minText)
+return #ids
+`
+
+/**
+ * KEYS: due, leases, items. ARGV: now, lease expiry, max, token base. First returns expired leases to `due` at their
+ * own run time (keeping their place in line and their token), then leases up to `max` due items, earliest first.
+ * Returns a flat list: id, runAt, claims, token, …
+ */
+export const claim = `${prelude}
+for round = 1, 10 do
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+  if #expired == 0 then break end
+  local vals = hmget(KEYS[3], expired)
+  local zadd = {}
+  for i = 1, #expired do
+    if vals[i] then
+      local runAt = parse(vals[i])
+      zadd[#zadd + 1] = runAt
+      zadd[#zadd + 1] = expired[i]
+    end
+  end
+  chunked('ZREM', KEYS[2], expired, 1000)
+  if #zadd > 0 then chunked('ZADD', KEYS[1], zadd, 1000) end
+  if #expired < 1000 then break end
+end
+local max = tonumber(ARGV[3])
+if max <= 0 then return {} end
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, max)
+local n = #due / 2
+if n == 0 then return {} end
+local ids = {}
+for i = 1, n do ids[i] = due[2 * i - 1] end
+local vals = hmget(KEYS[3], ids)
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - 1)
+local out, hset, zadd = {}, {}, {}
+for i = 1, n do
+  local id = ids[i]
+  local runAt = due[2 * i]
+  local claims = 1
+  if vals[i] then
+    local _, c = parse(vals[i])
+    claims = (tonumber(c) or 0) + 1
+  end
+  local token = ARGV[4] .. '.' .. i
+  hset[#hset + 1] = id
+  hset[#hset + 1] = runAt .. '|' .. claims .. '|' .. token
+  zadd[#zadd + 1] = ARGV[2]
+  zadd[#zadd + 1] = id
+  out[#out + 1] = id
+  out[#out + 1] = runAt
+  out[#out + 1] = tostring(claims)
+  out[#out + 1] = token
+end
+chunked('HSET', KEYS[3], hset, 1000)
+chunked('ZADD', KEYS[2], zadd, 1000)
+return out
+`
+
+/**
+ * KEYS: due, leases, items. ARGV: wake channel, then (id, token, runAt) triples; an empty runAt keeps the item's own
+ * (release). Items whose token is current go back to `due` and lose their holder; stale tokens change nothing.
+ * Publishes the earliest run time when anything moved. Returns how many moved.
+ */
+export const reschedule = `${prelude}
+local ids, tokens, runs = {}, {}, {}
+for i = 2, #ARGV, 3 do
+  ids[#ids + 1] = ARGV[i]
+  tokens[#tokens + 1] = ARGV[i + 1]
+  runs[#runs + 1] = ARGV[i + 2]
+end
+if #ids == 0 then return 0 end
+local vals = hmget(KEYS[3], ids)
+local hset, zadd, unlease = {}, {}, {}
+local min, minText = nil, nil
+for i = 1, #ids do
+  if vals[i] then
+    local runAt, claims, token = parse(vals[i])
+    if token ~= '' and token == tokens[i] then
+      local r = runs[i]
+      if r == '' then r = runAt end
+      hset[#hset + 1] = ids[i]
+      hset[#hset + 1] = r .. '|' .. claims .. '|'
+      zadd[#zadd + 1] = r
+      zadd[#zadd + 1] = ids[i]
+      unlease[#unlease + 1] = ids[i]
+      local n = tonumber(r)
+      if min == nil or n < min then
+        min = n
+        minText = r
+      end
+    end
+  end
+end
+if #unlease == 0 then return 0 end
+chunked('ZREM', KEYS[2], unlease, 1000)
+chunked('HSET', KEYS[3], hset, 1000)
+chunked('ZADD', KEYS[1], zadd, 1000)
+redis.call('PUBLISH', ARGV[1], minText)
+return #unlease
+`
+
+/**
+ * KEYS: due, leases, items. ARGV: (id, token) pairs. Drops items whose token is current. Returns how many.
+ */
+export const complete = `${prelude}
+local ids, tokens = {}, {}
+for i = 1, #ARGV, 2 do
+  ids[#ids + 1] = ARGV[i]
+  tokens[#tokens + 1] = ARGV[i + 1]
+end
+if #ids == 0 then return 0 end
+local vals = hmget(KEYS[3], ids)
+local done = {}
+for i = 1, #ids do
+  if vals[i] then
+    local _, _, token = parse(vals[i])
+    if token ~= '' and token == tokens[i] then done[#done + 1] = ids[i] end
+  end
+end
+if #done == 0 then return 0 end
+chunked('HDEL', KEYS[3], done, 1000)
+chunked('ZREM', KEYS[2], done, 1000)
+chunked('ZREM', KEYS[1], done, 1000)
+return #done
+`
+
+/** KEYS: due, leases, items. ARGV: ids. Drops the items, claimed or not. */
+export const remove = `${prelude}
+if #ARGV == 0 then return 0 end
+chunked('HDEL', KEYS[3], ARGV, 1000)
+chunked('ZREM', KEYS[2], ARGV, 1000)
+chunked('ZREM', KEYS[1], ARGV, 1000)
+return #ARGV
+`
+
+/** KEYS: due, leases. The earliest run time and the earliest lease expiry, as strings ('' when empty). */
+export const next = `
+local d = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local l = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+return { d[2] or '', l[2] or '' }
+`
+
+/**
+ * KEYS: the limit's key. ARGV: perSecond, burst, now. GCRA, operation for operation as `gcra` in
+ * `@hookwire/core/RateLimiter` (Lua numbers are IEEE doubles, like JavaScript's), so both decide alike. The stored
+ * theoretical arrival time keeps all 17 digits; the key expires a second after it has passed, when a fresh key would
+ * decide the same.
+ */
+export const gcra = `
+local perSecond = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local interval = 1000 / perSecond
+local tolerance = interval * (math.max(1, burst) - 1)
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored then tat = tonumber(stored) end
+local current = math.max(tat, now)
+local allowAt = current - tolerance
+if now < allowAt then return math.ceil(allowAt - now) end
+local newTat = current + interval
+redis.call('SET', KEYS[1], string.format('%.17g', newTat), 'PX', math.ceil(newTat - now) + 1000)
+return 0
+`

@@ -1,0 +1,20 @@
+/**
+ * PostgreSQL storage for the tests and the worker script (no vitest imports here: the worker runs outside vitest).
+ */
+import type * as Storage from "@hookwire/core/Storage"
+import * as PgAdapter from "@hookwire/postgres/PgAdapter"
+import * as PgStorage from "@hookwire/postgres/PgStorage"
+import * as Layer from "effect/Layer"
+
+export const databaseUrl = process.env.HOOKWIRE_TEST_DATABASE_URL ??
+  "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+
+/** Postgres Storage alone (no Postgres queue) on a migrated schema, with its own pool. */
+export const storageLayer = (
+  schema: string,
+  applicationName = "hookwire-redis-test",
+  maxConnections = 10
+): Layer.Layer<Storage.Storage, unknown> =>
+  PgStorage.layer({ schema }).pipe(
+    Layer.provide(PgAdapter.clientLayer({ url: databaseUrl, applicationName, client: { maxConnections } }))
+  )
