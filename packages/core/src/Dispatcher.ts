@@ -13,10 +13,12 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
@@ -26,6 +28,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
+import type * as Tracer from "effect/Tracer"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as attemptInternal from "./internal/attempt.js"
 import * as metrics from "./internal/metrics.js"
@@ -81,6 +84,13 @@ export class Dispatcher extends Context.Tag("@hookwire/core/Dispatcher")<Dispatc
   readonly stats: Effect.Effect<Stats>
 }>() {}
 
+/** A claimed delivery handed to a worker, with the span of the claim that took it (the attempt span's parent). */
+interface Job {
+  readonly item: ClaimedItem
+  readonly ctx: Model.DispatchContext
+  readonly parent: Tracer.AnySpan | undefined
+}
+
 interface Result {
   readonly item: ClaimedItem
   readonly attempt: Model.AttemptRecord
@@ -94,9 +104,21 @@ interface Result {
   readonly fifo: boolean
 }
 
+const outcomes = {
+  delivered: Metric.tagged(metrics.attemptOutcomes, "outcome", "delivered")
+}
+
+/** `metrics.attempted`, in one step: both metrics updated with the fiber's labels read once. */
+const attempted = (outcome: keyof typeof outcomes, durationMs: number): Effect.Effect<void> =>
+  FiberRef.getWith(FiberRef.currentMetricLabels, (labels) =>
+    Effect.sync(() => {
+      outcomes[outcome].unsafeUpdate(1, labels)
+      metrics.attemptDuration.unsafeUpdate(durationMs, labels)
+    }))
+
 /** `Metric.update` for each input, reading the fiber's metric labels once rather than once per input. */
-const updateEach = <In, A>(
-  metric: Metric.Metric<unknown, In, unknown>,
+const updateEach = <Type, In, Out, A>(
+  metric: Metric.Metric<Type, In, Out>,
   items: ReadonlyArray<A>,
   input: (a: A) => In
 ): Effect.Effect<void> =>
@@ -124,6 +146,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const queue = yield* QueuePort
   const transport = yield* Transport
   const events = yield* OperationalEvents
+  // Read once: the attempts run in fibers forked from this one, which would read the same services every time.
+  const clock = yield* Effect.clock
+  const random = yield* Effect.random
   // A shared limiter holds rate limits across processes; without one, limits hold within this process.
   const provided = yield* Effect.serviceOption(RateLimiter.RateLimiter)
   const limiter = Option.isSome(provided) ? provided.value : yield* RateLimiter.makeMemory
@@ -143,7 +168,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   let occupied = 0 // in flight + waiting
   let inFlight = 0
   const endpointInFlight = new Map<string, number>()
-  const waiting = new Map<string, Array<{ item: ClaimedItem; ctx: Model.DispatchContext }>>()
+  const waiting = new Map<string, Array<Job>>()
   let waitingCount = 0
   const slots = yield* Effect.makeLatch(true)
   // Bounded: when results cannot be written (storage down), attempts wait here holding their slots, so no more work
@@ -151,8 +176,14 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const results = yield* Queue.bounded<Result>(Math.max(writeBatchSize, 4 * concurrency))
   // Attempts and failures per endpoint within the circuit breaker's window (failure-ratio rule), in this process.
   const windows = new Map<string, Array<{ readonly at: number; readonly ok: boolean }>>()
+  const healthLocks = new Map<string, Effect.Semaphore>()
   let writing = 0
-  const attempts = yield* FiberSet.make<void, never>()
+  // Attempts run on a pool of `concurrency` worker fibers fed through `jobs`, rather than a fiber each: forking a
+  // fiber costs more than everything else an attempt does in Effect. There is always a free worker for a job (at most
+  // `concurrency` attempts are in flight). `idle` is open while no attempt is in flight (graceful shutdown waits on it).
+  const workers = yield* FiberSet.make<never, never>()
+  const jobs = yield* Queue.unbounded<Job>()
+  const idle = yield* Effect.makeLatch(true)
 
   // Storage or queue trouble: retry with a backoff capped at 5 s, forever; leases cover a crash meanwhile.
   const retryStorage = Schedule.exponential("50 millis", 2).pipe(Schedule.union(Schedule.spaced("5 seconds")))
@@ -201,9 +232,17 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   const writer = Effect.gen(function*() {
     while (true) {
-      const batch = yield* Queue.takeBetween(results, 1, writeBatchSize)
+      const batch = Array.from(yield* Queue.takeBetween(results, 1, writeBatchSize))
       writing = batch.length
-      yield* writeBatch(Array.from(batch))
+      if (batch.length < writeBatchSize) {
+        // Linger one timer tick: results of attempts finishing meanwhile (responses arrive one socket at a time)
+        // join this batch, so storage is written once for many attempts rather than once per attempt. Under a
+        // TestClock a zero sleep does not wait.
+        yield* Effect.sleep(0)
+        for (const r of yield* Queue.takeUpTo(results, writeBatchSize - batch.length)) batch.push(r)
+        writing = batch.length
+      }
+      yield* writeBatch(batch)
       writing = 0
       if (stopping && (yield* Queue.isEmpty(results))) return
     }
@@ -221,8 +260,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       if (line !== undefined && line.length === 0) waiting.delete(endpointId)
       if (next !== undefined) {
         waitingCount--
-        return start(next.item, next.ctx)
+        launch(next)
+        return Effect.void
       }
+      if (inFlight === 0) idle.unsafeOpen()
       occupied--
       return slots.open
     })
@@ -299,7 +340,29 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       if (success && isHealthy(endpoint.health)) return undefined
       const breaker = breakerOf(endpoint)
       const window = windowOf(endpoint.id, breaker, now, success)
-      for (let i = 0; i < 5; i++) {
+      // Updates of one endpoint are serialized within this process, so concurrent results never race each other
+      // here; across processes the compare-and-set retries, with a short random pause.
+      const lock = healthLocks.get(endpoint.id) ?? (yield* Effect.makeSemaphore(1))
+      healthLocks.set(endpoint.id, lock)
+      return yield* lock.withPermits(1)(healthUpdate(endpoint, success, now, breaker, window)).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          if (healthLocks.size > 10_000) healthLocks.clear()
+        }))
+      )
+    })
+
+  const healthUpdate = (
+    endpoint: Model.EndpointRecord,
+    success: boolean,
+    now: number,
+    breaker: Model.CircuitBreakerSpec | undefined,
+    window: { readonly attempts: number; readonly failures: number } | undefined
+  ) =>
+    Effect.gen(function*() {
+      const isHealthy = (h: Model.EndpointHealth) =>
+        h.failingSince === null && h.consecutiveFailures === 0 && h.circuit === "closed"
+      for (let i = 0; i < 10; i++) {
+        if (i > 0) yield* Effect.sleep(Math.floor((yield* Random.next) * 20 * i))
         const fresh = yield* storage.getEndpoint(endpoint.tenant, endpoint.id)
         if (fresh === undefined) return undefined
         const health = fresh.health
@@ -329,7 +392,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         }
         return transition.disable
       }
-      yield* Effect.logWarning("Dispatcher: endpoint health changed under five updates in a row; skipping this one")
+      yield* Effect.logDebug("Dispatcher: endpoint health kept changing under ten updates in a row; skipping one")
       return undefined
     }).pipe(logged("updating endpoint health"), Effect.retry(retryStorage))
 
@@ -357,41 +420,87 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       return false
     })
 
-  const attempt = (item: ClaimedItem, ctx: Model.DispatchContext) =>
+  /**
+   * What an attempt's outcome means for its delivery, written to the results queue. This runs once per delivery, so
+   * the common case — delivered, to an endpoint that was healthy when claimed — is settled in one step without a
+   * generator; everything else (retries, failures, 410 Gone, health transitions) takes `settleFully`.
+   */
+  const settle = (
+    item: ClaimedItem,
+    ctx: Model.DispatchContext,
+    { outcome, record }: attemptInternal.AttemptOutcome,
+    random: number
+  ) => {
+    const now = clock.unsafeCurrentTimeMillis()
+    const policy = ctx.endpoint.retryPolicy === null
+      ? settings.retryPolicy
+      : RetryPolicy.fromSpec(ctx.endpoint.retryPolicy)
+    const attemptsMade = ctx.delivery.attempts + 1
+    const decision = RetryPolicy.decide(policy, {
+      attempts: attemptsMade,
+      outcome,
+      now,
+      random,
+      throttleMinMs: settings.throttleMinMs,
+      maxRetryAfterMs: settings.maxRetryAfterMs
+    })
+    const base = {
+      ...ctx.delivery,
+      attempts: attemptsMade,
+      lastAttemptAt: record.startedAt,
+      lastResponseStatus: record.responseStatus,
+      lastError: record.errorKind,
+      updatedAt: now
+    }
+    const ids = {
+      tenant: ctx.delivery.tenant,
+      deliveryId: ctx.delivery.id,
+      messageId: ctx.message.id,
+      endpointId: ctx.endpoint.id
+    }
+    const health = ctx.endpoint.health
+    // `updateHealth` does nothing for a success on an endpoint that was healthy when claimed: skip it here.
+    if (
+      decision._tag === "Delivered" &&
+      health.failingSince === null && health.consecutiveFailures === 0 && health.circuit === "closed"
+    ) {
+      const delivery: Model.DeliveryRecord = { ...base, status: "delivered", nextAttemptAt: null }
+      const event: OperationalEvent = { type: "delivery.succeeded", ...ids, attempts: attemptsMade, at: new Date(now) }
+      return Effect.zipRight(
+        attempted("delivered", record.durationMs),
+        Queue.offer(results, {
+          item,
+          attempt: record,
+          delivery,
+          runAt: undefined,
+          event,
+          recorded: false,
+          fifo: ctx.endpoint.options.fifo
+        })
+      )
+    }
+    return settleFully(item, ctx, record, decision, base, ids, attemptsMade, now)
+  }
+
+  const settleFully = (
+    item: ClaimedItem,
+    ctx: Model.DispatchContext,
+    record: Model.AttemptRecord,
+    decision: RetryPolicy.Decision,
+    base: Omit<Model.DeliveryRecord, "status" | "nextAttemptAt">,
+    ids: {
+      readonly tenant: string
+      readonly deliveryId: string
+      readonly messageId: string
+      readonly endpointId: string
+    },
+    attemptsMade: number,
+    now: number
+  ) =>
     Effect.gen(function*() {
-      // Most endpoints have no rate limit: skip the limiter's effect entirely for them.
-      if (ctx.endpoint.options.rateLimit !== null && !(yield* rateLimit(item, ctx.endpoint))) return
-      const { outcome, record } = yield* attemptInternal.perform(settings, transport, ctx, "scheduled", maxTimeoutMs)
-      const now = yield* Clock.currentTimeMillis
-      const policy = ctx.endpoint.retryPolicy === null
-        ? settings.retryPolicy
-        : RetryPolicy.fromSpec(ctx.endpoint.retryPolicy)
-      const attemptsMade = ctx.delivery.attempts + 1
-      const decision = RetryPolicy.decide(policy, {
-        attempts: attemptsMade,
-        outcome,
-        now,
-        random: yield* Random.next,
-        throttleMinMs: settings.throttleMinMs,
-        maxRetryAfterMs: settings.maxRetryAfterMs
-      })
-      const base = {
-        ...ctx.delivery,
-        attempts: attemptsMade,
-        lastAttemptAt: record.startedAt,
-        lastResponseStatus: record.responseStatus,
-        lastError: record.errorKind,
-        updatedAt: now
-      }
       let delivery: Model.DeliveryRecord
       let runAt: number | undefined
       let event: OperationalEvent | undefined
-      const ids = {
-        tenant: ctx.delivery.tenant,
-        deliveryId: ctx.delivery.id,
-        messageId: ctx.message.id,
-        endpointId: ctx.endpoint.id
-      }
       const fifo = ctx.endpoint.options.fifo
       const disableReason = decision._tag === "Gone"
         ? undefined
@@ -448,13 +557,36 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         }
       }
       yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: false, fifo })
-    }).pipe(
+    })
+
+  /**
+   * One attempt, in its own fiber and span. Built from a few combinators rather than a generator: this runs once per
+   * delivery. The Clock and Random services are the dispatcher's (read once when it starts: attempts run in fibers
+   * forked from it, which would read the same ones).
+   */
+  const attempt = ({ ctx, item, parent }: Job) => {
+    const send = Effect.suspend(() =>
+      Effect.flatMap(
+        attemptInternal.performWith(clock, settings, transport, ctx, "scheduled", maxTimeoutMs),
+        (result) => Effect.flatMap(random.next, (r) => settle(item, ctx, result, r))
+      )
+    )
+    // Most endpoints have no rate limit: skip the limiter's effect entirely for them.
+    const body = ctx.endpoint.options.rateLimit === null
+      ? send
+      : Effect.flatMap(rateLimit(item, ctx.endpoint), (go) => go ? send : Effect.void)
+    return body.pipe(
       // Unexpected (a defect): log it; the lease expires and the delivery is attempted again.
       Effect.catchAllCause((cause) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)),
-      // Interrupted (shutdown past its grace): give the delivery back at once.
-      Effect.onInterrupt(() => Effect.ignore(queue.release([item]))),
-      Effect.ensuring(release(ctx.endpoint.id)),
+      // Always give the slot back. Interrupted (shutdown past its grace): first give the delivery back at once.
+      Effect.onExit((exit) =>
+        Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+          ? Effect.ensuring(Effect.ignore(queue.release([item])), release(ctx.endpoint.id))
+          : release(ctx.endpoint.id)
+      ),
       Effect.withSpan("Dispatcher.attempt", {
+        // The claim's span, as when each attempt was a fiber forked inside it.
+        ...(parent !== undefined ? { parent } : {}),
         attributes: {
           "hookwire.delivery": ctx.delivery.id,
           "hookwire.endpoint": ctx.endpoint.id,
@@ -464,24 +596,17 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         captureStackTrace: false
       })
     )
-
-  const start = (item: ClaimedItem, ctx: Model.DispatchContext): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      inFlight++
-      endpointInFlight.set(ctx.endpoint.id, (endpointInFlight.get(ctx.endpoint.id) ?? 0) + 1)
-      return Effect.asVoid(FiberSet.run(attempts, attempt(item, ctx)))
-    })
-
-  /** `start` for a claimed batch: forks through the batch's runtime (the fiber starts on the next scheduler tick). */
-  const launch = (
-    item: ClaimedItem,
-    ctx: Model.DispatchContext,
-    fork: (effect: Effect.Effect<void>, options?: { readonly immediate?: boolean }) => unknown
-  ): void => {
-    inFlight++
-    endpointInFlight.set(ctx.endpoint.id, (endpointInFlight.get(ctx.endpoint.id) ?? 0) + 1)
-    fork(attempt(item, ctx), { immediate: false })
   }
+
+  /** Hands a claimed delivery to a worker (it starts on the next scheduler tick). */
+  const launch = (job: Job): void => {
+    if (inFlight++ === 0) idle.unsafeClose()
+    endpointInFlight.set(job.ctx.endpoint.id, (endpointInFlight.get(job.ctx.endpoint.id) ?? 0) + 1)
+    Queue.unsafeOffer(jobs, job)
+  }
+
+  // A worker never fails: `attempt` handles every cause but interruption.
+  const worker = Effect.forever(Effect.flatMap(Queue.take(jobs), attempt))
 
   // --- claiming -------------------------------------------------------------------------------------------------
   const dispatch = (items: ReadonlyArray<ClaimedItem>, now: number) =>
@@ -493,8 +618,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const later: Array<{ item: ClaimedItem; runAt: number }> = []
       const failedDisabled: Array<Model.DispatchContext> = []
       yield* updateEach(metrics.queueLag, items, (item) => Math.max(0, now - item.runAt))
-      // One runtime for the batch: forking through it costs a fraction of `FiberSet.run` per attempt.
-      const fork = yield* FiberSet.runtime(attempts)<never>()
+      // The claim's span: each attempt's span is its child.
+      const parent = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
       for (const item of items) {
         let ctx = byId.get(item.id)
         if (ctx === undefined || ctx.delivery.status !== "pending") {
@@ -546,13 +671,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         const busy = endpointInFlight.get(ctx.endpoint.id) ?? 0
         if (busy < perEndpoint) {
           occupied++
-          launch(item, ctx, fork)
+          launch({ item, ctx, parent })
         } else {
           const line = waiting.get(ctx.endpoint.id) ?? []
           if (line.length < perEndpoint) {
             occupied++
             waitingCount++
-            line.push({ item, ctx })
+            line.push({ item, ctx, parent })
             waiting.set(ctx.endpoint.id, line)
           } else {
             // The endpoint is saturated: give the delivery back for a little while, without spending an attempt.
@@ -581,7 +706,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       }
       if (done.length > 0) yield* queue.complete(done)
       if (later.length > 0) yield* queue.reschedule(later)
-      if (occupied >= concurrency) yield* slots.close
+      if (occupied >= concurrency) {
+        saturated = true
+        yield* slots.close
+      }
     }).pipe(
       Effect.tapErrorCause((cause) =>
         Effect.zipRight(
@@ -591,13 +719,27 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       )
     )
 
+  // Below this many free slots, a claim right after the dispatcher was saturated first lingers one timer tick.
+  const minClaim = Math.max(1, Math.floor(concurrency / 8))
+  let saturated = false
+
   const claimLoop = Effect.gen(function*() {
     while (true) {
       yield* slots.await
-      const free = concurrency - occupied
+      let free = concurrency - occupied
       if (free <= 0) {
         yield* slots.close
         continue
+      }
+      if (saturated) {
+        saturated = false
+        // Slots free up one response at a time: rather than claiming (and loading, and tracing) one delivery per
+        // freed slot, let the attempts finishing meanwhile free theirs and claim them together. Under a TestClock a
+        // zero sleep does not wait.
+        if (free < minClaim) {
+          yield* Effect.sleep(0)
+          free = concurrency - occupied
+        }
       }
       const now = yield* Clock.currentTimeMillis
       const items = yield* queue.claim({ max: free, leaseMs, now })
@@ -617,6 +759,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.retry(retryStorage)
   )
 
+  for (let i = 0; i < concurrency; i++) yield* FiberSet.run(workers, worker)
   const writerFiber = yield* Effect.forkDaemon(writer)
   const claimFiber = yield* Effect.forkDaemon(claimLoop)
 
@@ -631,8 +774,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       if (waitingItems.length > 0) yield* Effect.ignore(queue.release(waitingItems))
       // 3. Let in-flight attempts finish within the grace period; interrupt (and release) the rest.
       // Finalizers run uninterruptibly: the timed waits must be made interruptible or their timeouts never fire.
-      yield* FiberSet.awaitEmpty(attempts).pipe(Effect.interruptible, Effect.timeout(graceMs), Effect.ignore)
-      yield* FiberSet.clear(attempts)
+      yield* idle.await.pipe(Effect.interruptible, Effect.timeout(graceMs), Effect.ignore)
+      yield* FiberSet.clear(workers)
+      // Jobs no worker started (their fibers would have been interrupted before running): back to the queue at once.
+      const unstarted = yield* Queue.takeAll(jobs)
+      if (unstarted.length > 0) yield* Effect.ignore(queue.release(Array.from(unstarted, (job) => job.item)))
       // 4. Write every result we have: an idle writer is stopped, a busy one drains the queue and stops.
       stopping = true
       if (writing === 0 && (yield* Queue.isEmpty(results))) {

@@ -15,9 +15,9 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as EffectQueue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as Catalog from "./Catalog.js"
 import * as Dispatcher from "./Dispatcher.js"
 import * as HttpTransport from "./HttpTransport.js"
@@ -226,13 +226,21 @@ const forwardEvents = (onEvent: NonNullable<Options<any>["onEvent"]>) =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const events = yield* OperationalEvents.OperationalEvents
-      const stream = yield* events.subscribe
-      yield* Effect.forkScoped(Stream.runForEach(stream, (event) =>
+      const dequeue = yield* events.subscribeQueue
+      const handle = (event: OperationalEvents.OperationalEvent) =>
         Effect.tryPromise(async () => {
           await onEvent(event)
-        }).pipe(
-          Effect.catchAll((error) => Effect.logError(`onEvent threw for ${event.type}`, error))
-        )))
+        }).pipe(Effect.catchAll((error) => Effect.logError(`onEvent threw for ${event.type}`, error)))
+      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(EffectQueue.take(dequeue), handle)))
+      // On close, events published by the last attempts are still waiting here: hand them over (within 5 s) before
+      // the subscription ends. (Finalizers run in reverse order: this runs before the consumer above is stopped.)
+      yield* Effect.addFinalizer(() =>
+        Effect.flatMap(EffectQueue.takeAll(dequeue), (rest) => Effect.forEach(rest, handle, { discard: true })).pipe(
+          Effect.interruptible,
+          Effect.timeout("5 seconds"),
+          Effect.ignore
+        )
+      )
     })
   )
 

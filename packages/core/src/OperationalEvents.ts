@@ -10,6 +10,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
+import type * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
@@ -76,6 +77,8 @@ export class OperationalEvents extends Context.Tag("@hookwire/core/OperationalEv
   readonly publish: (event: OperationalEvent) => Effect.Effect<void>
   /** A subscription for the lifetime of the scope. */
   readonly subscribe: Effect.Effect<Stream.Stream<OperationalEvent>, never, Scope.Scope>
+  /** A subscription as a queue, for consumers that must drain what is left when they stop. */
+  readonly subscribeQueue: Effect.Effect<Queue.Dequeue<OperationalEvent>, never, Scope.Scope>
 }>() {}
 
 /**
@@ -92,7 +95,8 @@ export const layer = (options?: { readonly bufferSize?: number }): Layer.Layer<O
       )
       return {
         publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
-        subscribe: Effect.map(PubSub.subscribe(pubsub), (dequeue) => Stream.fromQueue(dequeue))
+        subscribe: Effect.map(PubSub.subscribe(pubsub), (dequeue) => Stream.fromQueue(dequeue)),
+        subscribeQueue: PubSub.subscribe(pubsub)
       }
     })
   )

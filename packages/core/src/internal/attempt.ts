@@ -4,6 +4,7 @@
  * `Webhooks.deliveries.retry` (manual attempts), so both sign and record exactly alike.
  */
 import type * as Verify from "@hookwire/verify"
+import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Id from "../Id.js"
 import type * as Model from "../Model.js"
@@ -45,81 +46,94 @@ export const perform = (
   trigger: Model.AttemptTrigger,
   maxTimeoutMs: number = Infinity
 ): Effect.Effect<AttemptOutcome> =>
-  Effect.clockWith((clock) => {
-    const { delivery, endpoint, message } = ctx
-    const startedAt = clock.unsafeCurrentTimeMillis()
-    const attemptNumber = delivery.attempts + 1
-    const base = {
-      id: Id.make("atm", startedAt),
-      tenant: delivery.tenant,
-      deliveryId: delivery.id,
-      messageId: message.id,
-      endpointId: endpoint.id,
-      attempt: attemptNumber,
-      trigger,
+  Effect.clockWith((clock) => performWith(clock, settings, transport, ctx, trigger, maxTimeoutMs))
+
+/**
+ * `perform` with a given Clock service (the Dispatcher reads it once, not once per attempt). Not lazy: it signs and
+ * reads the start time when called, so call it when the attempt starts (inside `Effect.suspend` or a `flatMap`).
+ */
+export const performWith = (
+  clock: Clock.Clock,
+  settings: Settings.Resolved,
+  transport: Transport["Type"],
+  ctx: Model.DispatchContext,
+  trigger: Model.AttemptTrigger,
+  maxTimeoutMs: number = Infinity
+): Effect.Effect<AttemptOutcome> => {
+  const { delivery, endpoint, message } = ctx
+  const startedAt = clock.unsafeCurrentTimeMillis()
+  const attemptNumber = delivery.attempts + 1
+  const base = {
+    id: Id.make("atm", startedAt),
+    tenant: delivery.tenant,
+    deliveryId: delivery.id,
+    messageId: message.id,
+    endpointId: endpoint.id,
+    attempt: attemptNumber,
+    trigger,
+    url: endpoint.url,
+    startedAt
+  }
+  let signature: Readonly<Record<string, string>>
+  try {
+    signature = schemeFor(settings, endpoint).sign({
+      id: settings.signatureId === "delivery" ? delivery.id : message.id,
+      timestamp: Math.floor(startedAt / 1000),
+      body: message.body,
+      secrets: activeSecrets(settings, endpoint, startedAt)
+    })
+  } catch (error) {
+    // Never include the secret: the scheme's errors describe the problem without it.
+    const record: Model.AttemptRecord = {
+      ...base,
+      durationMs: 0,
+      responseStatus: null,
+      responseBody: null,
+      errorKind: "unknown",
+      errorMessage: `signing failed: ${error instanceof Error ? error.message : String(error)}`
+    }
+    return Effect.succeed({ record, outcome: { _tag: "TransportError", kind: "unknown" } } satisfies AttemptOutcome)
+  }
+  const headers: Record<string, string> = {
+    ...endpoint.headers,
+    "content-type": "application/json",
+    "user-agent": settings.userAgent,
+    ...signature
+  }
+  return Effect.match(
+    transport.send({
       url: endpoint.url,
-      startedAt
-    }
-    let signature: Readonly<Record<string, string>>
-    try {
-      signature = schemeFor(settings, endpoint).sign({
-        id: settings.signatureId === "delivery" ? delivery.id : message.id,
-        timestamp: Math.floor(startedAt / 1000),
-        body: message.body,
-        secrets: activeSecrets(settings, endpoint, startedAt)
-      })
-    } catch (error) {
-      // Never include the secret: the scheme's errors describe the problem without it.
-      const record: Model.AttemptRecord = {
-        ...base,
-        durationMs: 0,
-        responseStatus: null,
-        responseBody: null,
-        errorKind: "unknown",
-        errorMessage: `signing failed: ${error instanceof Error ? error.message : String(error)}`
-      }
-      return Effect.succeed({ record, outcome: { _tag: "TransportError", kind: "unknown" } } satisfies AttemptOutcome)
-    }
-    const headers: Record<string, string> = {
-      ...endpoint.headers,
-      "content-type": "application/json",
-      "user-agent": settings.userAgent,
-      ...signature
-    }
-    return Effect.match(
-      transport.send({
-        url: endpoint.url,
-        headers,
-        body: message.body,
-        timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
-        maxResponseBytes: settings.maxResponseBytes
-      }),
-      {
-        onFailure: (error): AttemptOutcome => {
-          const record: Model.AttemptRecord = {
-            ...base,
-            durationMs: clock.unsafeCurrentTimeMillis() - startedAt,
-            responseStatus: null,
-            responseBody: null,
-            errorKind: error.reason,
-            errorMessage: error.message
-          }
-          return { record, outcome: { _tag: "TransportError", kind: error.reason } }
-        },
-        onSuccess: (response): AttemptOutcome => {
-          const record: Model.AttemptRecord = {
-            ...base,
-            durationMs: clock.unsafeCurrentTimeMillis() - startedAt,
-            responseStatus: response.status,
-            responseBody: response.body,
-            errorKind: null,
-            errorMessage: null
-          }
-          return {
-            record,
-            outcome: { _tag: "Response", status: response.status, retryAfter: response.headers["retry-after"] }
-          }
+      headers,
+      body: message.body,
+      timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
+      maxResponseBytes: settings.maxResponseBytes
+    }),
+    {
+      onFailure: (error): AttemptOutcome => {
+        const record: Model.AttemptRecord = {
+          ...base,
+          durationMs: clock.unsafeCurrentTimeMillis() - startedAt,
+          responseStatus: null,
+          responseBody: null,
+          errorKind: error.reason,
+          errorMessage: error.message
+        }
+        return { record, outcome: { _tag: "TransportError", kind: error.reason } }
+      },
+      onSuccess: (response): AttemptOutcome => {
+        const record: Model.AttemptRecord = {
+          ...base,
+          durationMs: clock.unsafeCurrentTimeMillis() - startedAt,
+          responseStatus: response.status,
+          responseBody: response.body,
+          errorKind: null,
+          errorMessage: null
+        }
+        return {
+          record,
+          outcome: { _tag: "Response", status: response.status, retryAfter: response.headers["retry-after"] }
         }
       }
-    )
-  })
+    }
+  )
+}

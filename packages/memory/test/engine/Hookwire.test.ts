@@ -1,6 +1,7 @@
 import { createHookwire, Errors, RecordingTransport, RetryPolicy } from "@hookwire/core"
 import type { Hookwire, OperationalEvents } from "@hookwire/core"
 import * as Verify from "@hookwire/verify"
+import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { memory } from "../../src/index.js"
 import { catalog } from "./harness.js"
@@ -84,6 +85,34 @@ describe("createHookwire (Promise API)", () => {
     await hookwire.close() // idempotent
     await expect(hookwire.endpoints.list({ tenant: "t" })).rejects.toThrow(/closed/)
     await expect(hookwire.start()).rejects.toThrow(/closed/)
+  })
+
+  it("close() hands every event of the last attempts to onEvent before it returns", async () => {
+    const succeeded: Array<string> = []
+    let started = 0
+    const hookwire = createHookwire({
+      adapter: memory(),
+      catalog,
+      logger: false,
+      transport: RecordingTransport.layer(() => {
+        started++
+        return Effect.as(Effect.sleep("100 millis"), { status: 204 })
+      }),
+      onEvent: async (event) => {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        if (event.type === "delivery.succeeded") succeeded.push(event.deliveryId)
+      }
+    })
+    await hookwire.endpoints.create({ tenant: "t", url: "https://r.example/hook" })
+    for (let i = 0; i < 20; i++) {
+      await hookwire.publish({ tenant: "t", type: "customer.created", data: { id: `c${i}` } })
+    }
+    await hookwire.start()
+    await until(async () => started, (n) => n >= 5)
+    await hookwire.close()
+    // Every attempt that started finished within the shutdown grace and its event reached onEvent.
+    expect(started).toBeGreaterThanOrEqual(5)
+    expect(succeeded).toHaveLength(started)
   })
 
   it("routes log lines to the logger option, and can silence them", async () => {
