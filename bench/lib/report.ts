@@ -15,8 +15,11 @@ const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "results
 const format = (value: string | number): string =>
   typeof value === "number" ? (Number.isInteger(value) ? String(value) : value.toFixed(3)) : value.replace(/\s+/g, "_")
 
-/** Prints `BENCH <name> k=v …` per result and writes `bench/results/<name>.json`; returns the file path. */
-export const report = (name: string, results: Array<Result>): string => {
+/**
+ * Prints `BENCH <name> k=v …` per result and writes `bench/results/<name>.json` (with `details`, e.g. every round's
+ * numbers, which are not printed); returns the file path.
+ */
+export const report = (name: string, results: Array<Result>, details?: Record<string, unknown>): string => {
   for (const result of results) {
     const fields = Object.entries(result).map(([key, value]) => `${key}=${format(value)}`)
     console.log(["BENCH", name, ...fields].join(" "))
@@ -24,7 +27,7 @@ export const report = (name: string, results: Array<Result>): string => {
   mkdirSync(RESULTS_DIR, { recursive: true })
   const file = join(RESULTS_DIR, `${name}.json`)
   const machine = { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length }
-  writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), machine, results }, null, 2) + "\n")
+  writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), machine, results, ...(details ?? {}) }, null, 2) + "\n")
   return file
 }
 

@@ -71,7 +71,13 @@ const fixture = (tenant: Tenant = newTenant()) => {
       scheme: null,
       secrets: [{ value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: at, expiresAt: null }],
       options: { rateLimit: null, fifo: false, circuitBreaker: null },
-      health: { failingSince: null, consecutiveFailures: 0, circuit: "closed", circuitOpenedAt: null, circuitRetryAt: null },
+      health: {
+        failingSince: null,
+        consecutiveFailures: 0,
+        circuit: "closed",
+        circuitOpenedAt: null,
+        circuitRetryAt: null
+      },
       createdAt: at,
       updatedAt: at,
       ...overrides
@@ -390,7 +396,10 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           // Exactly one of several concurrent compare-and-sets wins.
           const probe = { ...open, circuit: "half_open" as const }
           const results = yield* Effect.all(
-            Array.from({ length: 8 }, () => s.patchEndpoint(fx.tenant, endpoint.id, { health: probe, updatedAt: 14 }, open)),
+            Array.from(
+              { length: 8 },
+              () => s.patchEndpoint(fx.tenant, endpoint.id, { health: probe, updatedAt: 14 }, open)
+            ),
             { concurrency: "unbounded" }
           )
           expect(results.filter((r) => r !== undefined)).toHaveLength(1)
@@ -478,7 +487,13 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             scheme: "stripe",
             secrets: [...endpoint.secrets, { value: "whsec_second", createdAt: 5, expiresAt: 6 }],
             options: { rateLimit: null, fifo: false, circuitBreaker: null },
-            health: { failingSince: null, consecutiveFailures: 0, circuit: "closed", circuitOpenedAt: null, circuitRetryAt: null },
+            health: {
+              failingSince: null,
+              consecutiveFailures: 0,
+              circuit: "closed",
+              circuitOpenedAt: null,
+              circuitRetryAt: null
+            },
             updatedAt: endpoint.updatedAt + 1_000
           }
           expect(yield* s.updateEndpoint(updated)).toBe(true)

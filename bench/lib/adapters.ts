@@ -1,0 +1,120 @@
+/**
+ * The storage/queue adapters the engine benches run against, by name (`--adapter memory`), and a counter of
+ * recorded deliveries that works with any of them.
+ *
+ * Adding an adapter (the extension point): add its name to `ADAPTER_NAMES` and an entry to `openers` that returns a
+ * fresh, empty store and a `close` that releases it. For Postgres (`@hookwire/postgres`, not a dependency of the
+ * benches yet) that means: add `"@hookwire/postgres": "workspace:^"` to bench/package.json and a reference to
+ * ../packages/postgres in bench/tsconfig.json; read the URL from `HOOKWIRE_BENCH_DATABASE_URL` (falling back to
+ * `HOOKWIRE_TEST_DATABASE_URL`, DESIGN/STYLE §7), create or truncate the bench's schema in `open`, and drop it in
+ * `close`. Redis (queue) over Postgres (storage) is the same with both URLs. Nothing else in the benches changes:
+ * they only see `Adapter` (a Layer providing Storage and Queue).
+ */
+import type { Adapter } from "@hookwire/core/Hookwire"
+import { Queue } from "@hookwire/core/Queue"
+import { type AttemptResult, Storage } from "@hookwire/core/Storage"
+import { memory } from "@hookwire/memory"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+export const ADAPTER_NAMES = ["memory", "postgres", "redis"] as const
+export type AdapterName = typeof ADAPTER_NAMES[number]
+
+/** A fresh, empty store for one run, and how to release it afterwards. */
+export interface OpenedAdapter {
+  readonly name: AdapterName
+  readonly adapter: Adapter
+  readonly close: () => Promise<void>
+}
+
+const notYet = (name: AdapterName, pkg: string) => (): Promise<OpenedAdapter> =>
+  Promise.reject(
+    new Error(
+      `--adapter ${name} is not wired into the benches yet: it needs ${pkg} (see the extension point in ` +
+        "bench/lib/adapters.ts)"
+    )
+  )
+
+const openers: Record<AdapterName, () => Promise<OpenedAdapter>> = {
+  // A new Storage and Queue per call: runs never see each other's records.
+  memory: async () => ({ name: "memory", adapter: memory(), close: async () => {} }),
+  postgres: notYet("postgres", "@hookwire/postgres"),
+  redis: notYet("redis", "@hookwire/postgres and @hookwire/redis")
+}
+
+/** The adapter named by the `--adapter` flag (default "memory"). */
+export const adapterName = (flag: string | boolean | undefined): AdapterName => {
+  const name = flag === undefined ? "memory" : flag
+  if (typeof name !== "string" || !(ADAPTER_NAMES as ReadonlyArray<string>).includes(name)) {
+    throw new Error(`--adapter must be one of ${ADAPTER_NAMES.join(", ")}, got ${String(flag)}`)
+  }
+  return name as AdapterName
+}
+
+/** Opens a fresh store of the named adapter. */
+export const openAdapter = (name: AdapterName): Promise<OpenedAdapter> => openers[name]()
+
+/**
+ * Counts the attempt results Storage has recorded, by the delivery status they set. A delivery counts as delivered
+ * once `recordAttempts` has returned for it: the engine's own notion of "recorded delivered", on any adapter.
+ */
+export class DeliveryCounter {
+  delivered = 0
+  /** Results that were not a delivery (a retry scheduled, a failure): a healthy bench run has none. */
+  notDelivered = 0
+  /** `performance.now()` when `delivered` reached the target. */
+  reachedAt: number | undefined = undefined
+  private target = Infinity
+  private resolve: (() => void) | undefined = undefined
+
+  add(results: ReadonlyArray<AttemptResult>): void {
+    for (const result of results) {
+      if (result.delivery.status === "delivered") this.delivered++
+      else this.notDelivered++
+    }
+    if (this.delivered >= this.target && this.reachedAt === undefined) {
+      this.reachedAt = performance.now()
+      this.resolve?.()
+    }
+  }
+
+  /** Resolves once `target` deliveries are recorded delivered; rejects after `timeoutMs`. */
+  until(target: number, timeoutMs: number): Promise<number> {
+    this.target = target
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.resolve = undefined
+        reject(
+          new Error(
+            `only ${this.delivered} of ${target} deliveries were recorded delivered within ${timeoutMs} ms ` +
+              `(${this.notDelivered} other results)`
+          )
+        )
+      }, timeoutMs)
+      this.resolve = () => {
+        clearTimeout(timer)
+        resolve(this.reachedAt!)
+      }
+      if (this.delivered >= target) {
+        this.reachedAt ??= performance.now()
+        this.resolve()
+      }
+    })
+  }
+}
+
+/** The adapter with its Storage's `recordAttempts` reporting to `counter` after each successful write. */
+export const counted = (adapter: Adapter, counter: DeliveryCounter): Adapter => ({
+  layer: Layer.effectContext(
+    Effect.gen(function*() {
+      const storage = yield* Storage
+      const queue = yield* Queue
+      return Context.make(Storage, {
+        ...storage,
+        recordAttempts: (results) =>
+          Effect.tap(storage.recordAttempts(results), () => Effect.sync(() => counter.add(results)))
+      }).pipe(Context.add(Queue, queue))
+    })
+  ).pipe(Layer.provide(adapter.layer))
+})
