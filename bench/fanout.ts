@@ -12,7 +12,7 @@
  * before measuring (3), --verbose, --strict (exit 1 above the bar).
  */
 import * as Hookwire from "@hookwire/core/Hookwire"
-import { adapterName, type AdapterName, openAdapter } from "./lib/adapters.js"
+import { type AdapterName, adapterName, openAdapter } from "./lib/adapters.js"
 import { catalog, dataMaker, EVENT_TYPE, numberFlag } from "./lib/payload.js"
 import { median, report } from "./lib/report.js"
 import type { BenchArgs } from "./run.js"

@@ -15,7 +15,7 @@
  * --strict (exit 1 above the bar).
  */
 import * as Hookwire from "@hookwire/core/Hookwire"
-import { adapterName, type AdapterName, counted, DeliveryCounter, openAdapter } from "./lib/adapters.js"
+import { type AdapterName, adapterName, counted, DeliveryCounter, openAdapter } from "./lib/adapters.js"
 import { catalog, dataMaker, EVENT_TYPE, type Events, newSecret, numberFlag } from "./lib/payload.js"
 import { type Receiver, withReceiver } from "./lib/receiver.js"
 import { report } from "./lib/report.js"

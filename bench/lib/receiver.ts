@@ -41,8 +41,7 @@ export interface Receiver {
 type Reply = { readonly type: string } & Record<string, unknown>
 
 /** The child inherits tsx's loader flags (to run TypeScript) but not profiling flags meant for this process. */
-const childExecArgv = (): Array<string> =>
-  process.execArgv.filter((arg) => !/^--(cpu-prof|heap-prof|prof)/.test(arg))
+const childExecArgv = (): Array<string> => process.execArgv.filter((arg) => !/^--(cpu-prof|heap-prof|prof)/.test(arg))
 
 const waitFor = (child: ChildProcess, type: string, timeoutMs: number): Promise<Reply> =>
   new Promise((resolve, reject) => {

@@ -27,7 +27,10 @@ export const report = (name: string, results: Array<Result>, details?: Record<st
   mkdirSync(RESULTS_DIR, { recursive: true })
   const file = join(RESULTS_DIR, `${name}.json`)
   const machine = { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length }
-  writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), machine, results, ...(details ?? {}) }, null, 2) + "\n")
+  writeFileSync(
+    file,
+    JSON.stringify({ name, date: new Date().toISOString(), machine, results, ...(details ?? {}) }, null, 2) + "\n"
+  )
   return file
 }
 
