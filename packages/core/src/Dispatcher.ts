@@ -20,7 +20,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -108,13 +107,18 @@ const outcomes = {
   delivered: Metric.tagged(metrics.attemptOutcomes, "outcome", "delivered")
 }
 
-/** `metrics.attempted`, in one step: both metrics updated with the fiber's labels read once. */
+/** `metrics.attempted`, in one step. */
 const attempted = (outcome: keyof typeof outcomes, durationMs: number): Effect.Effect<void> =>
-  FiberRef.getWith(FiberRef.currentMetricLabels, (labels) =>
-    Effect.sync(() => {
-      outcomes[outcome].unsafeUpdate(1, labels)
-      metrics.attemptDuration.unsafeUpdate(durationMs, labels)
-    }))
+  attemptInternal.updateMetrics((labels) => {
+    outcomes[outcome].unsafeUpdate(1, labels)
+    metrics.attemptDuration.unsafeUpdate(durationMs, labels)
+  })
+
+/** Completes after the I/O callbacks of the current event-loop turn have run (`setImmediate`); interruptible. */
+const nextMacrotask: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
 
 /** `Metric.update` for each input, reading the fiber's metric labels once rather than once per input. */
 const updateEach = <Type, In, Out, A>(
@@ -122,10 +126,9 @@ const updateEach = <Type, In, Out, A>(
   items: ReadonlyArray<A>,
   input: (a: A) => In
 ): Effect.Effect<void> =>
-  FiberRef.getWith(FiberRef.currentMetricLabels, (labels) =>
-    Effect.sync(() => {
-      for (const item of items) metric.unsafeUpdate(input(item), labels)
-    }))
+  attemptInternal.updateMetrics((labels) => {
+    for (const item of items) metric.unsafeUpdate(input(item), labels)
+  })
 
 const positiveInt = (name: string, value: number): number => {
   if (!(Number.isInteger(value) && value >= 1)) {
@@ -146,7 +149,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const queue = yield* QueuePort
   const transport = yield* Transport
   const events = yield* OperationalEvents
-  // Read once: the attempts run in fibers forked from this one, which would read the same services every time.
+  // Read once: attempts run on worker fibers forked from this one, which would read the same services every time.
   const clock = yield* Effect.clock
   const random = yield* Effect.random
   // A shared limiter holds rate limits across processes; without one, limits hold within this process.
@@ -177,12 +180,42 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // Attempts and failures per endpoint within the circuit breaker's window (failure-ratio rule), in this process.
   const windows = new Map<string, Array<{ readonly at: number; readonly ok: boolean }>>()
   const healthLocks = new Map<string, Effect.Semaphore>()
+  // How long each endpoint's attempts take here (a moving average), from the start times of its attempts in flight:
+  // a saturated slow or hung endpoint must not tie up more global slots (see `dispatch`).
+  const startTimes = new Map<string, Array<number>>()
+  const typicalMs = new Map<string, number>()
+  const observeStart = (endpointId: string, now: number) => {
+    const starts = startTimes.get(endpointId)
+    if (starts === undefined) startTimes.set(endpointId, [now])
+    else starts.push(now)
+  }
+  const observeDuration = (endpointId: string, now: number) => {
+    // Attempts of one endpoint end roughly in the order they started: pair this end with the oldest start.
+    const starts = startTimes.get(endpointId)
+    const started = starts?.shift()
+    if (starts !== undefined && starts.length === 0) startTimes.delete(endpointId)
+    if (started === undefined) return
+    const previous = typicalMs.get(endpointId)
+    typicalMs.set(endpointId, previous === undefined ? now - started : previous * 0.8 + (now - started) * 0.2)
+    if (typicalMs.size > 100_000) typicalMs.clear()
+  }
   let writing = 0
-  // Attempts run on a pool of `concurrency` worker fibers fed through `jobs`, rather than a fiber each: forking a
-  // fiber costs more than everything else an attempt does in Effect. There is always a free worker for a job (at most
-  // `concurrency` attempts are in flight). `idle` is open while no attempt is in flight (graceful shutdown waits on it).
+  // Attempts run on long-lived worker fibers fed by `launch`, rather than a fiber each: forking a fiber costs more
+  // than everything else an attempt does in Effect. Workers are started as attempts need them, one per attempt in
+  // flight at most (so never more than `concurrency`), and a job waits only for a worker's next turn. `idle` is open
+  // while no attempt is in flight (graceful shutdown waits on it).
   const workers = yield* FiberSet.make<never, never>()
-  const jobs = yield* Queue.unbounded<Job>()
+  let workerCount = 0
+  // Jobs no worker has taken yet, and the workers waiting for one (at most one of the two is non-empty). Plain arrays
+  // and a resume callback: an Effect `Queue` costs several times more per hand-over.
+  const pending: Array<Job> = []
+  const waitingWorkers: Array<(job: Effect.Effect<Job>) => void> = []
+  let stopped = false
+  const take: Effect.Effect<Job> = Effect.suspend(() =>
+    pending.length > 0 ? Effect.succeed(pending.shift()!) : Effect.async<Job>((resume) => {
+      waitingWorkers.push(resume)
+    })
+  )
   const idle = yield* Effect.makeLatch(true)
 
   // Storage or queue trouble: retry with a backoff capped at 5 s, forever; leases cover a crash meanwhile.
@@ -251,6 +284,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // --- attempts -------------------------------------------------------------------------------------------------
   const release = (endpointId: string) =>
     Effect.suspend(() => {
+      observeDuration(endpointId, clock.unsafeCurrentTimeMillis())
       inFlight--
       const n = (endpointInFlight.get(endpointId) ?? 1) - 1
       if (n === 0) endpointInFlight.delete(endpointId)
@@ -401,20 +435,30 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.gen(function*() {
       const limit = endpoint.options.rateLimit
       if (limit === null) return true
+      const onError = (error: unknown) =>
+        Effect.as(Effect.logWarning("Dispatcher: the rate limiter failed; waiting 1 s", error), {
+          waitMs: 1000,
+          reserved: false
+        })
       for (let i = 0; i < 20; i++) {
         const now = yield* Clock.currentTimeMillis
-        const wait = yield* limiter.take(endpoint.id, limit, now).pipe(
-          Effect.catchAll((error) =>
-            Effect.as(Effect.logWarning("Dispatcher: the rate limiter failed; waiting 1 s", error), 1000)
+        // Short waits are slept here (holding the slot: precise and cheap); long ones go back to the queue. A limiter
+        // that reserves gives an exact slot: no second ask, so timer lateness is never lost.
+        const { reserved, waitMs } = limiter.reserve !== undefined
+          ? yield* limiter.reserve(endpoint.id, limit, now, 1000).pipe(Effect.catchAll(onError))
+          : yield* limiter.take(endpoint.id, limit, now).pipe(
+            Effect.map((waitMs) => ({ waitMs, reserved: waitMs === 0 })),
+            Effect.catchAll(onError)
           )
-        )
-        if (wait === 0) return true
-        // Short waits are slept here (holding the slot: precise and cheap); long ones go back to the queue.
-        if (wait > 1000) {
-          yield* queue.reschedule([{ item, runAt: now + wait }])
+        if (reserved) {
+          if (waitMs > 0) yield* Effect.sleep(waitMs)
+          return true
+        }
+        if (waitMs > 1000) {
+          yield* queue.reschedule([{ item, runAt: now + waitMs }])
           return false
         }
-        yield* Effect.sleep(wait)
+        yield* Effect.sleep(waitMs)
       }
       yield* queue.reschedule([{ item, runAt: (yield* Clock.currentTimeMillis) + 1000 }])
       return false
@@ -465,7 +509,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       health.failingSince === null && health.consecutiveFailures === 0 && health.circuit === "closed"
     ) {
       const delivery: Model.DeliveryRecord = { ...base, status: "delivered", nextAttemptAt: null }
-      const event: OperationalEvent = { type: "delivery.succeeded", ...ids, attempts: attemptsMade, at: new Date(now) }
+      const event: OperationalEvent = {
+        type: "delivery.succeeded",
+        tenant: ids.tenant,
+        deliveryId: ids.deliveryId,
+        messageId: ids.messageId,
+        endpointId: ids.endpointId,
+        attempts: attemptsMade,
+        at: new Date(now)
+      }
       return Effect.zipRight(
         attempted("delivered", record.durationMs),
         Queue.offer(results, {
@@ -560,9 +612,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     })
 
   /**
-   * One attempt, in its own fiber and span. Built from a few combinators rather than a generator: this runs once per
-   * delivery. The Clock and Random services are the dispatcher's (read once when it starts: attempts run in fibers
-   * forked from it, which would read the same ones).
+   * One attempt, on a worker fiber, in its own span. Built from a few combinators rather than a generator: this runs
+   * once per delivery. The Clock and Random services are the dispatcher's (read once when it starts: the workers are
+   * forked from it, and would read the same ones).
    */
   const attempt = ({ ctx, item, parent }: Job) => {
     const send = Effect.suspend(() =>
@@ -575,38 +627,54 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const body = ctx.endpoint.options.rateLimit === null
       ? send
       : Effect.flatMap(rateLimit(item, ctx.endpoint), (go) => go ? send : Effect.void)
-    return body.pipe(
+    // The span "Dispatcher.attempt" (a child of the claim's span, as when each attempt was a fiber forked inside
+    // it), with the slot given back in the same region, however the attempt ends; interrupted (shutdown past its
+    // grace), the delivery first goes back to the queue at once.
+    return attemptInternal.traced(
       // Unexpected (a defect): log it; the lease expires and the delivery is attempted again.
-      Effect.catchAllCause((cause) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)),
-      // Always give the slot back. Interrupted (shutdown past its grace): first give the delivery back at once.
-      Effect.onExit((exit) =>
-        Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
-          ? Effect.ensuring(Effect.ignore(queue.release([item])), release(ctx.endpoint.id))
-          : release(ctx.endpoint.id)
-      ),
-      Effect.withSpan("Dispatcher.attempt", {
-        // The claim's span, as when each attempt was a fiber forked inside it.
-        ...(parent !== undefined ? { parent } : {}),
+      Effect.catchAllCause(body, (cause) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)),
+      "Dispatcher.attempt",
+      {
+        parent,
         attributes: {
           "hookwire.delivery": ctx.delivery.id,
           "hookwire.endpoint": ctx.endpoint.id,
           "hookwire.attempt": ctx.delivery.attempts + 1
-        },
-        // A call-site stack trace per span (an Error per attempt) costs more than the rest of the span.
-        captureStackTrace: false
-      })
+        }
+      },
+      (exit) =>
+        Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+          ? Effect.ensuring(Effect.ignore(queue.release([item])), release(ctx.endpoint.id))
+          : release(ctx.endpoint.id)
     )
   }
 
   /** Hands a claimed delivery to a worker (it starts on the next scheduler tick). */
   const launch = (job: Job): void => {
     if (inFlight++ === 0) idle.unsafeClose()
+    observeStart(job.ctx.endpoint.id, clock.unsafeCurrentTimeMillis())
     endpointInFlight.set(job.ctx.endpoint.id, (endpointInFlight.get(job.ctx.endpoint.id) ?? 0) + 1)
-    Queue.unsafeOffer(jobs, job)
+    const waiter = stopped ? undefined : waitingWorkers.pop()
+    if (waiter !== undefined) return waiter(Effect.succeed(job))
+    pending.push(job)
+    // Workers are started as needed, one per attempt in flight at most: never more than `concurrency`.
+    if (!stopped && workerCount < inFlight) {
+      workerCount++
+      spawn(worker(), { immediate: false })
+    }
   }
 
-  // A worker never fails: `attempt` handles every cause but interruption.
-  const worker = Effect.forever(Effect.flatMap(Queue.take(jobs), attempt))
+  // A plain loop, not `Effect.forever`, which yields to the scheduler after every job. `attempt` handles every cause
+  // but interruption; should something still escape it (a defect in a finalizer), the worker logs it and goes on, so
+  // the pool never shrinks.
+  const worker = (): Effect.Effect<never> =>
+    Effect.flatMap(
+      Effect.catchAllCause(
+        Effect.flatMap(take, attempt),
+        (cause) => Effect.logError("Dispatcher: an attempt failed unexpectedly", cause)
+      ),
+      worker
+    )
 
   // --- claiming -------------------------------------------------------------------------------------------------
   const dispatch = (items: ReadonlyArray<ClaimedItem>, now: number) =>
@@ -617,6 +685,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const done: Array<ClaimedItem> = []
       const later: Array<{ item: ClaimedItem; runAt: number }> = []
       const failedDisabled: Array<Model.DispatchContext> = []
+      const overflow = new Map<string, number>()
       yield* updateEach(metrics.queueLag, items, (item) => Math.max(0, now - item.runAt))
       // The claim's span: each attempt's span is its child.
       const parent = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
@@ -673,15 +742,23 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           occupied++
           launch({ item, ctx, parent })
         } else {
+          // The endpoint is at its in-flight cap. A fast one frees a slot soon: its next deliveries wait in a short
+          // line here. A slow or hung one must not tie up more of the global slots, nor be claimed again and again:
+          // its deliveries go back to the queue for about one of its attempt durations, without spending an attempt.
+          const typical = typicalMs.get(ctx.endpoint.id) ?? 0
           const line = waiting.get(ctx.endpoint.id) ?? []
-          if (line.length < perEndpoint) {
+          if (typical < 1000 && line.length < perEndpoint) {
             occupied++
             waitingCount++
             line.push({ item, ctx, parent })
             waiting.set(ctx.endpoint.id, line)
           } else {
-            // The endpoint is saturated: give the delivery back for a little while, without spending an attempt.
-            later.push({ item, runAt: now + 100 + Math.floor((yield* Random.next) * 200) })
+            // The k-th overflowing delivery of this batch waits about k / cap attempt durations more: a saturated
+            // endpoint can only take `perEndpointConcurrency` deliveries per attempt duration.
+            const k = overflow.get(ctx.endpoint.id) ?? 0
+            overflow.set(ctx.endpoint.id, k + 1)
+            const delay = Math.min(Math.max(100, typical) * (1 + Math.floor(k / perEndpoint)), 300_000)
+            later.push({ item, runAt: now + delay + Math.floor((yield* Random.next) * delay * 0.5) })
           }
         }
       }
@@ -734,10 +811,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       if (saturated) {
         saturated = false
         // Slots free up one response at a time: rather than claiming (and loading, and tracing) one delivery per
-        // freed slot, let the attempts finishing meanwhile free theirs and claim them together. Under a TestClock a
-        // zero sleep does not wait.
+        // freed slot, let the responses already read in this turn of the event loop free theirs, and claim them
+        // together. One macrotask, not a timer: a millisecond without claiming would leave slots idle.
         if (free < minClaim) {
-          yield* Effect.sleep(0)
+          yield* nextMacrotask
           free = concurrency - occupied
         }
       }
@@ -759,7 +836,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.retry(retryStorage)
   )
 
-  for (let i = 0; i < concurrency; i++) yield* FiberSet.run(workers, worker)
+  const spawn = yield* FiberSet.runtime(workers)<never>()
   const writerFiber = yield* Effect.forkDaemon(writer)
   const claimFiber = yield* Effect.forkDaemon(claimLoop)
 
@@ -775,10 +852,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       // 3. Let in-flight attempts finish within the grace period; interrupt (and release) the rest.
       // Finalizers run uninterruptibly: the timed waits must be made interruptible or their timeouts never fire.
       yield* idle.await.pipe(Effect.interruptible, Effect.timeout(graceMs), Effect.ignore)
+      stopped = true
       yield* FiberSet.clear(workers)
       // Jobs no worker started (their fibers would have been interrupted before running): back to the queue at once.
-      const unstarted = yield* Queue.takeAll(jobs)
-      if (unstarted.length > 0) yield* Effect.ignore(queue.release(Array.from(unstarted, (job) => job.item)))
+      const unstarted = pending.splice(0, pending.length)
+      if (unstarted.length > 0) yield* Effect.ignore(queue.release(unstarted.map((job) => job.item)))
       // 4. Write every result we have: an idle writer is stopped, a busy one drains the queue and stops.
       stopping = true
       if (writing === 0 && (yield* Queue.isEmpty(results))) {

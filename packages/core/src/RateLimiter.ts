@@ -48,6 +48,17 @@ export class RateLimiter extends Context.Tag("@hookwire/core/RateLimiter")<RateL
    * milliseconds to wait before one will be (> 0).
    */
   readonly take: (key: string, limit: Limit, now: number) => Effect.Effect<number, RateLimiterError>
+  /**
+   * Optional: like `take`, but when the next token comes within `maxWaitMs` it is **reserved** for the caller, who
+   * then sends after exactly `waitMs` without asking again (`reserved: true`). Reservations keep tokens at exact
+   * spacing however late the caller's timer fires, so a limit is met precisely even with `burst: 1`.
+   */
+  readonly reserve?: (
+    key: string,
+    limit: Limit,
+    now: number,
+    maxWaitMs: number
+  ) => Effect.Effect<{ readonly waitMs: number; readonly reserved: boolean }, RateLimiterError>
 }>() {}
 
 /**
@@ -69,6 +80,26 @@ export const gcra = (
   const allowAt = current - tolerance
   if (now < allowAt) return { waitMs: Math.ceil(allowAt - now), tat: current }
   return { waitMs: 0, tat: current + interval }
+}
+
+/**
+ * GCRA with reservations: a token due within `maxWaitMs` is taken now, for later (see `RateLimiter.reserve`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const gcraReserve = (
+  tat: number | undefined,
+  limit: Limit,
+  now: number,
+  maxWaitMs: number
+): { readonly waitMs: number; readonly reserved: boolean; readonly tat: number } => {
+  const interval = 1000 / limit.perSecond
+  const tolerance = interval * (Math.max(1, limit.burst) - 1)
+  const current = Math.max(tat ?? now, now)
+  const waitMs = Math.max(0, Math.ceil(current - tolerance - now))
+  if (waitMs > maxWaitMs) return { waitMs, reserved: false, tat: current }
+  return { waitMs, reserved: true, tat: current + interval }
 }
 
 /**
@@ -108,6 +139,12 @@ export const makeMemory: Effect.Effect<RateLimiter["Type"]> = Effect.sync(() => 
         const result = gcra(tats.get(key), limit, now)
         if (result.waitMs === 0) tats.set(key, result.tat)
         return result.waitMs
+      }),
+    reserve: (key, limit, now, maxWaitMs) =>
+      Effect.sync(() => {
+        const result = gcraReserve(tats.get(key), limit, now, maxWaitMs)
+        if (result.reserved) tats.set(key, result.tat)
+        return { waitMs: result.waitMs, reserved: result.reserved }
       })
   }
 })

@@ -36,6 +36,25 @@ describe("RateLimiter.gcra", () => {
     expect(allowed).toBe(1000)
   })
 
+  it("reservations keep exact spacing however late the callers wake", () => {
+    const limit = { perSecond: 100, burst: 1 }
+    let tat: number | undefined
+    const sent: Array<number> = []
+    // 500 callers arrive at once; each sends at its reserved time plus up to 3 ms of timer lateness.
+    for (let i = 0; i < 500; i++) {
+      const now = 0
+      const r = RateLimiter.gcraReserve(tat, limit, now, 10_000)
+      expect(r.reserved).toBe(true)
+      tat = r.tat
+      sent.push(now + r.waitMs + (i % 4))
+    }
+    // 500 tokens over 4.99 s: exactly the rate, not a token lost to lateness.
+    expect(Math.max(...sent.map((t, i) => t - (i % 4)))).toBe(4990)
+    // Beyond maxWaitMs nothing is reserved.
+    const far = RateLimiter.gcraReserve(tat, limit, 0, 100)
+    expect(far).toMatchObject({ reserved: false, waitMs: 5000 })
+  })
+
   it("rejects invalid limits with a message that says what to fix", () => {
     expect(() => RateLimiter.validate({ perSecond: 0, burst: 1 })).toThrow(/perSecond/)
     expect(() => RateLimiter.validate({ perSecond: 5, burst: 0.5 })).toThrow(/burst/)
