@@ -3,20 +3,25 @@
  * recorded deliveries that works with any of them.
  *
  * Adding an adapter (the extension point): add its name to `ADAPTER_NAMES` and an entry to `openers` that returns a
- * fresh, empty store and a `close` that releases it. For Postgres (`@hookwire/postgres`, not a dependency of the
- * benches yet) that means: add `"@hookwire/postgres": "workspace:^"` to bench/package.json and a reference to
- * ../packages/postgres in bench/tsconfig.json; read the URL from `HOOKWIRE_BENCH_DATABASE_URL` (falling back to
- * `HOOKWIRE_TEST_DATABASE_URL`, DESIGN/STYLE §7), create or truncate the bench's schema in `open`, and drop it in
- * `close`. Redis (queue) over Postgres (storage) is the same with both URLs. Nothing else in the benches changes:
- * they only see `Adapter` (a Layer providing Storage and Queue).
+ * fresh, empty store and a `close` that releases it. Postgres runs in a fresh schema per run (URL from
+ * `HOOKWIRE_BENCH_DATABASE_URL`, else `HOOKWIRE_TEST_DATABASE_URL`); Redis is a Redis queue (fresh key prefix, from
+ * `HOOKWIRE_BENCH_REDIS_URL` / `HOOKWIRE_TEST_REDIS_URL`) over Postgres storage. Both are dropped in `close`.
+ * Nothing else in the benches changes: they only see `Adapter` (a Layer providing Storage and Queue).
  */
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { Adapter } from "@hookwire/core/Hookwire"
 import { Queue } from "@hookwire/core/Queue"
 import { type AttemptResult, Storage } from "@hookwire/core/Storage"
 import { memory } from "@hookwire/memory"
+import * as PgAdapter from "@hookwire/postgres/PgAdapter"
+import * as PgMigrator from "@hookwire/postgres/PgMigrator"
+import * as PgStorage from "@hookwire/postgres/PgStorage"
+import { redisQueue } from "@hookwire/redis"
+import * as RedisQueue from "@hookwire/redis/RedisQueue"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { Redis } from "ioredis"
 
 export const ADAPTER_NAMES = ["memory", "postgres", "redis"] as const
 export type AdapterName = typeof ADAPTER_NAMES[number]
@@ -28,19 +33,57 @@ export interface OpenedAdapter {
   readonly close: () => Promise<void>
 }
 
-const notYet = (name: AdapterName, pkg: string) => (): Promise<OpenedAdapter> =>
-  Promise.reject(
-    new Error(
-      `--adapter ${name} is not wired into the benches yet: it needs ${pkg} (see the extension point in ` +
-        "bench/lib/adapters.ts)"
-    )
-  )
-
 const openers: Record<AdapterName, () => Promise<OpenedAdapter>> = {
   // A new Storage and Queue per call: runs never see each other's records.
   memory: async () => ({ name: "memory", adapter: memory(), close: async () => {} }),
-  postgres: notYet("postgres", "@hookwire/postgres"),
-  redis: notYet("redis", "@hookwire/postgres and @hookwire/redis")
+  postgres: async () => {
+    const url = process.env.HOOKWIRE_BENCH_DATABASE_URL ?? process.env.HOOKWIRE_TEST_DATABASE_URL ??
+      "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+    const tag = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+    const schema = `bench_pg_${tag}`
+    const client = PgAdapter.clientLayer({ url, applicationName: "hookwire-bench" })
+    return {
+      name: "postgres",
+      adapter: PgAdapter.postgres({ url, schema }),
+      close: async () => {
+        await Effect.runPromise(
+          Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`drop schema if exists "${schema}" cascade`)).pipe(
+            Effect.provide(client),
+            Effect.scoped,
+            Effect.ignore
+          )
+        )
+      }
+    }
+  },
+  redis: async () => {
+    const url = process.env.HOOKWIRE_BENCH_DATABASE_URL ?? process.env.HOOKWIRE_TEST_DATABASE_URL ??
+      "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+    const redisUrl = process.env.HOOKWIRE_BENCH_REDIS_URL ?? process.env.HOOKWIRE_TEST_REDIS_URL ??
+      "redis://127.0.0.1:6379"
+    const tag = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+    const schema = `bench_redis_${tag}`
+    const prefix = `bench:${tag}`
+    const client = PgAdapter.clientLayer({ url, applicationName: "hookwire-bench" })
+    await Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(client), Effect.scoped))
+    return {
+      name: "redis",
+      adapter: redisQueue({ storage: Layer.provide(PgStorage.layer({ schema }), client), redis: redisUrl, prefix }),
+      close: async () => {
+        await Effect.runPromise(
+          Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`drop schema if exists "${schema}" cascade`)).pipe(
+            Effect.provide(client),
+            Effect.scoped,
+            Effect.ignore
+          )
+        )
+        const r = new Redis(redisUrl)
+        const k = RedisQueue.keys(prefix)
+        await r.unlink(k.due, k.leases, k.items)
+        r.disconnect()
+      }
+    }
+  }
 }
 
 /** The adapter named by the `--adapter` flag (default "memory"). */

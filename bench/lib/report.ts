@@ -3,7 +3,7 @@
  * stdout, and the whole run as JSON in `bench/results/<name>.json` for tooling and history.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
-import { cpus } from "node:os"
+import { cpus, loadavg } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -26,7 +26,14 @@ export const report = (name: string, results: Array<Result>, details?: Record<st
   }
   mkdirSync(RESULTS_DIR, { recursive: true })
   const file = join(RESULTS_DIR, `${name}.json`)
-  const machine = { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length }
+  // The load average says how shared the machine was while the bench ran (other processes' CPU time skews results).
+  const machine = {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: cpus().length,
+    loadavg: loadavg().map((l) => Math.round(l * 100) / 100)
+  }
   writeFileSync(
     file,
     JSON.stringify({ name, date: new Date().toISOString(), machine, results, ...(details ?? {}) }, null, 2) + "\n"

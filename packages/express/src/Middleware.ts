@@ -17,10 +17,16 @@ import type {
   WebhookVerificationError
 } from "@hookwire/verify"
 import { isWebhookVerificationError, receive, releaseOnFailure, statusFor } from "@hookwire/verify"
+import {
+  declaredLength,
+  DEFAULT_MAX_BODY_BYTES,
+  isJsonContentType,
+  payloadTooLarge,
+  readBounded,
+  TooLarge
+} from "@hookwire/verify/Node"
 import type { NextFunction, Request, RequestHandler, Response } from "express"
 import type { ServerResponse } from "node:http"
-import { declaredLength, DEFAULT_MAX_BODY_BYTES, isJsonContentType, readBounded, TooLarge } from "./internal/body.js"
-import { payloadTooLarge } from "./internal/errors.js"
 
 declare global {
   namespace Express {

@@ -12,11 +12,17 @@
  */
 import type { ReceivedWebhookEvent, ReceiveOptions, VerifyErrorCode, WebhookVerificationError } from "@hookwire/verify"
 import { isHandlingFailure, isWebhookVerificationError, receive, releaseOnFailure, statusFor } from "@hookwire/verify"
+import {
+  declaredLength,
+  DEFAULT_MAX_BODY_BYTES,
+  isJsonContentType,
+  payloadTooLarge,
+  readBounded,
+  TooLarge
+} from "@hookwire/verify/Node"
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify"
 import fp from "fastify-plugin"
 import type { IncomingMessage } from "node:http"
-import { declaredLength, DEFAULT_MAX_BODY_BYTES, isJsonContentType, readBounded, TooLarge } from "./internal/body.js"
-import { payloadTooLarge } from "./internal/errors.js"
 
 declare module "fastify" {
   interface FastifyRequest {

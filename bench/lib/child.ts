@@ -1,0 +1,89 @@
+/**
+ * Runs a helper process of the benches (a receiver, a hostile server) beside the bench, so its work does not share
+ * the sender's event loop: forks the script under the same loader (tsx), waits for its `{ type: "ready" }`, sends
+ * IPC commands with a deadline, and always kills it afterwards. A helper must exit when its IPC channel closes, so
+ * it never outlives a bench that dies. (The same protocol as `receiver.ts`, for helpers that are not the receiver.)
+ */
+import { type ChildProcess, fork } from "node:child_process"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const READY_TIMEOUT_MS = 15_000
+const COMMAND_TIMEOUT_MS = 15_000
+
+export type Message = { readonly type: string } & Record<string, unknown>
+
+export interface Child {
+  readonly pid: number
+  /** The `ready` message the helper sent once listening. */
+  readonly ready: Message
+  /** Sends `message` and resolves with the helper's first message of type `reply`. */
+  readonly command: (message: Message, reply: string) => Promise<Message>
+}
+
+/** The path of `name` next to the module `metaUrl`, with that module's extension (".ts" under tsx, ".js" in dist). */
+export const sibling = (metaUrl: string, name: string): string => {
+  const here = fileURLToPath(metaUrl)
+  return join(dirname(here), `${name}${here.slice(here.lastIndexOf("."))}`)
+}
+
+/** The child inherits tsx's loader flags (to run TypeScript) but not profiling flags meant for this process. */
+const childExecArgv = (): Array<string> => process.execArgv.filter((arg) => !/^--(cpu-prof|heap-prof|prof)/.test(arg))
+
+const waitFor = (child: ChildProcess, type: string, timeoutMs: number): Promise<Message> =>
+  new Promise((resolve, reject) => {
+    const cleanup = () => {
+      clearTimeout(timer)
+      child.off("message", onMessage)
+      child.off("exit", onExit)
+    }
+    const onMessage = (message: Message) => {
+      if (message.type !== type) return
+      cleanup()
+      resolve(message)
+    }
+    const onExit = (code: number | null, signal: string | null) => {
+      cleanup()
+      reject(new Error(`the helper exited (code ${code}, signal ${signal}) while waiting for "${type}"`))
+    }
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new Error(`the helper did not answer "${type}" within ${timeoutMs} ms`))
+    }, timeoutMs)
+    child.on("message", onMessage)
+    child.on("exit", onExit)
+  })
+
+const stop = async (child: ChildProcess): Promise<void> => {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  child.kill("SIGKILL")
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())])
+}
+
+/** Runs `f` with the helper `script` (given `args`), and kills the helper afterwards, also when `f` throws. */
+export const withChild = async <A>(
+  script: string,
+  args: ReadonlyArray<string>,
+  f: (child: Child) => Promise<A>
+): Promise<A> => {
+  const child = fork(script, [...args], { execArgv: childExecArgv(), stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  // Last resort: this process exits without reaching `finally` (process.exit elsewhere).
+  const onExit = () => child.kill("SIGKILL")
+  process.once("exit", onExit)
+  try {
+    const ready = await waitFor(child, "ready", READY_TIMEOUT_MS)
+    return await f({
+      pid: child.pid!,
+      ready,
+      command: (message, reply) => {
+        const answer = waitFor(child, reply, COMMAND_TIMEOUT_MS)
+        child.send(message)
+        return answer
+      }
+    })
+  } finally {
+    process.off("exit", onExit)
+    await stop(child)
+  }
+}
