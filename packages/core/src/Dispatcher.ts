@@ -68,6 +68,8 @@ export interface Options {
  * @category models
  */
 export interface Stats {
+  /** Global slots taken: attempts in flight plus deliveries waiting here for their endpoint. At most `concurrency`. */
+  readonly occupied: number
   readonly inFlight: number
   /** Claimed deliveries waiting for their endpoint's in-flight cap. */
   readonly waiting: number
@@ -293,9 +295,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const next = line?.shift()
       if (line !== undefined && line.length === 0) waiting.delete(endpointId)
       if (next !== undefined) {
+        // The waiting delivery already holds a slot (counted when it joined the line): the finished attempt's slot
+        // is the one freed.
         waitingCount--
+        occupied--
         launch(next)
-        return Effect.void
+        return slots.open
       }
       if (inFlight === 0) idle.unsafeOpen()
       occupied--
@@ -880,8 +885,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   )
 
   return {
-    stats: Effect.sync(() => ({ inFlight, waiting: waitingCount, unwritten: 0 })).pipe(
-      Effect.zipWith(Queue.size(results), (s, size) => ({ ...s, unwritten: size + writing }))
+    stats: Effect.sync(() => ({ occupied, inFlight, waiting: waitingCount, unwritten: 0 })).pipe(
+      // Queue.size is negative while the writer waits in take: clamp it.
+      Effect.zipWith(Queue.size(results), (s, size) => ({ ...s, unwritten: Math.max(0, size) + writing }))
     )
   } satisfies Dispatcher["Type"]
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Errors, OperationalEvents, RecordingTransport, RetryPolicy, Webhooks } from "@hookwire/core"
+import { Dispatcher, Errors, OperationalEvents, RecordingTransport, RetryPolicy, Webhooks } from "@hookwire/core"
 import * as Verify from "@hookwire/verify"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -276,6 +276,30 @@ describe("Dispatcher", () => {
       expect(peak).toBe(5)
       expect(peakPerEndpoint).toBe(2)
     }).pipe(Effect.provide(engine({ dispatcher: { concurrency: 5, perEndpointConcurrency: 2 } }))))
+
+  it.effect("gives every global slot back: after a saturated endpoint drains, nothing stays occupied", () =>
+    Effect.gen(function*() {
+      const w = yield* W
+      const dispatcher = yield* Dispatcher.Dispatcher
+      yield* w.endpoints.create({ tenant, url })
+      yield* w.endpoints.create({ tenant, url: "https://other.example/hook" })
+      // 2 endpoints × 40 messages with an in-flight cap of 1 and 4 slots: deliveries queue in the waiting line and
+      // are handed freed slots over and over.
+      for (let i = 0; i < 40; i++) yield* publishOne
+      const delivered = yield* eventually(
+        w.deliveries.list({ tenant, status: "delivered", limit: 100 }),
+        (p) => p.items.length === 80,
+        20_000
+      )
+      expect(delivered.items).toHaveLength(80)
+      const stats = yield* eventually(dispatcher.stats, (s) => s.inFlight === 0 && s.unwritten === 0)
+      expect(stats).toMatchObject({ occupied: 0, inFlight: 0, waiting: 0, unwritten: 0 })
+    }).pipe(Effect.provide(
+      engine({
+        handler: () => Effect.as(Effect.yieldNow(), { status: 204 }),
+        dispatcher: { concurrency: 4, perEndpointConcurrency: 1 }
+      }) as Layer.Layer<Webhooks.Webhooks | Dispatcher.Dispatcher | RecordingTransport.RecordingTransport>
+    )))
 
   it.effect("fans out to 1,000 endpoints and delivers them all", () =>
     Effect.gen(function*() {
