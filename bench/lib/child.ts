@@ -2,7 +2,7 @@
  * Runs a helper process of the benches (a receiver, a hostile server) beside the bench, so its work does not share
  * the sender's event loop: forks the script under the same loader (tsx), waits for its `{ type: "ready" }`, sends
  * IPC commands with a deadline, and always kills it afterwards. A helper must exit when its IPC channel closes, so
- * it never outlives a bench that dies. (The same protocol as `receiver.ts`, for helpers that are not the receiver.)
+ * it never outlives a bench that dies. `receiver.ts` and the hostile server are built on it.
  */
 import { type ChildProcess, fork } from "node:child_process"
 import { dirname, join } from "node:path"

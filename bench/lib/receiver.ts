@@ -3,15 +3,9 @@
  * does not share the sender's event loop. `withReceiver` always kills the process, whatever happens; should the bench
  * process itself die, the receiver sees its IPC channel close and exits.
  */
-import { type ChildProcess, fork } from "node:child_process"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { sibling, withChild } from "./child.js"
 
-// Next to this file, with this file's extension (".ts" under tsx, ".js" when run compiled from dist/).
-const here = fileURLToPath(import.meta.url)
-const SCRIPT = join(dirname(here), `receiver-process${here.slice(here.lastIndexOf("."))}`)
-const READY_TIMEOUT_MS = 15_000
-const COMMAND_TIMEOUT_MS = 15_000
+const SCRIPT = sibling(import.meta.url, "receiver-process")
 
 /** What the receiver counted since the last `reset`. */
 export interface ReceiverStats {
@@ -38,58 +32,12 @@ export interface Receiver {
   readonly clockOffset: (pings?: number) => Promise<{ readonly offsetMs: number; readonly roundTripMs: number }>
 }
 
-type Reply = { readonly type: string } & Record<string, unknown>
-
-/** The child inherits tsx's loader flags (to run TypeScript) but not profiling flags meant for this process. */
-const childExecArgv = (): Array<string> => process.execArgv.filter((arg) => !/^--(cpu-prof|heap-prof|prof)/.test(arg))
-
-const waitFor = (child: ChildProcess, type: string, timeoutMs: number): Promise<Reply> =>
-  new Promise((resolve, reject) => {
-    const cleanup = () => {
-      clearTimeout(timer)
-      child.off("message", onMessage)
-      child.off("exit", onExit)
-    }
-    const onMessage = (message: Reply) => {
-      if (message.type !== type) return
-      cleanup()
-      resolve(message)
-    }
-    const onExit = (code: number | null, signal: string | null) => {
-      cleanup()
-      reject(new Error(`the receiver exited (code ${code}, signal ${signal}) while waiting for "${type}"`))
-    }
-    const timer = setTimeout(() => {
-      cleanup()
-      reject(new Error(`the receiver did not answer "${type}" within ${timeoutMs} ms`))
-    }, timeoutMs)
-    child.on("message", onMessage)
-    child.on("exit", onExit)
-  })
-
-const stop = async (child: ChildProcess): Promise<void> => {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
-  child.kill("SIGKILL")
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())])
-}
-
 /** Runs `f` with a receiver process, and kills the process afterwards (also when `f` throws). */
-export const withReceiver = async <A>(f: (receiver: Receiver) => Promise<A>): Promise<A> => {
-  const child = fork(SCRIPT, [], { execArgv: childExecArgv(), stdio: ["ignore", "inherit", "inherit", "ipc"] })
-  // Last resort: this process exits without reaching `finally` (process.exit elsewhere).
-  const onExit = () => child.kill("SIGKILL")
-  process.once("exit", onExit)
-  try {
-    const ready = await waitFor(child, "ready", READY_TIMEOUT_MS)
-    const command = async (message: Reply, reply: string) => {
-      const answer = waitFor(child, reply, COMMAND_TIMEOUT_MS)
-      child.send(message)
-      return answer
-    }
+export const withReceiver = <A>(f: (receiver: Receiver) => Promise<A>): Promise<A> =>
+  withChild(SCRIPT, [], async ({ command, pid, ready }) => {
     const receiver: Receiver = {
       url: `http://127.0.0.1:${ready.port as number}/webhooks`,
-      pid: child.pid!,
+      pid,
       configure: async ({ record, secret }) => {
         await command({ type: "configure", secret, record }, "configured")
       },
@@ -119,9 +67,5 @@ export const withReceiver = async <A>(f: (receiver: Receiver) => Promise<A>): Pr
         return { offsetMs: mid(offsets), roundTripMs: mid(trips) }
       }
     }
-    return await f(receiver)
-  } finally {
-    process.off("exit", onExit)
-    await stop(child)
-  }
-}
+    return f(receiver)
+  })
