@@ -114,6 +114,36 @@ export const makeWith = (
 
     const limitOf = (request: PageRequest) => Math.max(0, Math.floor(request.limit))
 
+    /**
+     * One page of a tenant's records of `table`, ordered by id: the shared shape of every list query. `extra` adds
+     * the list's own filters to the shared `where` (tenant, cursor, time window).
+     */
+    const listPage = <A extends { readonly id: string }>(
+      label: string,
+      table: string,
+      columns: string,
+      decode: (row: rows.Row) => A,
+      tenant: string,
+      request: PageRequest & { readonly since?: number | undefined; readonly until?: number | undefined },
+      timeColumn: string,
+      prefix: Id.Prefix,
+      extra: (params: Params, where: Array<string>) => void = () => {}
+    ) => {
+      const params = new Params()
+      const where = listWhere(params, tenant, request, timeColumn, prefix)
+      extra(params, where)
+      const limit = limitOf(request)
+      return query(
+        `select ${columns} from ${table} as x where ${where.join(" and ")} order by x.id limit ${
+          params.add(limit + 1, "::bigint")
+        }`,
+        params.values
+      ).pipe(
+        Effect.map((found) => page(found.map((row) => decode(row)), limit)),
+        mapStorage(label)
+      )
+    }
+
     const insertEndpointText = `insert into ${E} (${rows.endpointColumns}) values (${rows.endpointPlaceholders()})`
 
     const insertEndpoint = (endpoint: EndpointRecord) =>
@@ -329,20 +359,17 @@ export const makeWith = (
           mapStorage("PgStorage.getEndpoint")
         ),
 
-      listEndpoints: (tenant, request) => {
-        const params = new Params()
-        const where = listWhere(params, tenant, request, "created_at", "ep")
-        const limit = limitOf(request)
-        return query(
-          `select ${rows.endpointColumns} from ${E} as x where ${where.join(" and ")} order by x.id limit ${
-            params.add(limit + 1, "::bigint")
-          }`,
-          params.values
-        ).pipe(
-          Effect.map((found) => page(found.map((row) => rows.endpoint(row)), limit)),
-          mapStorage("PgStorage.listEndpoints")
-        )
-      },
+      listEndpoints: (tenant, request) =>
+        listPage(
+          "PgStorage.listEndpoints",
+          E,
+          rows.endpointColumns,
+          rows.endpoint,
+          tenant,
+          request,
+          "created_at",
+          "ep"
+        ),
 
       enabledEndpoints: (tenant) =>
         query(enabledText, [tenant]).pipe(
@@ -411,21 +438,20 @@ export const makeWith = (
           mapStorage("PgStorage.getMessage")
         ),
 
-      listMessages: (tenant, filter: MessageFilter) => {
-        const params = new Params()
-        const where = listWhere(params, tenant, filter, "created_at", "msg")
-        if (filter.type !== undefined) where.push(`x.type = ${params.add(filter.type)}`)
-        const limit = limitOf(filter)
-        return query(
-          `select ${rows.messageColumns} from ${M} as x where ${where.join(" and ")} order by x.id limit ${
-            params.add(limit + 1, "::bigint")
-          }`,
-          params.values
-        ).pipe(
-          Effect.map((found) => page(found.map((row) => rows.message(row)), limit)),
-          mapStorage("PgStorage.listMessages")
-        )
-      },
+      listMessages: (tenant, filter: MessageFilter) =>
+        listPage(
+          "PgStorage.listMessages",
+          M,
+          rows.messageColumns,
+          rows.message,
+          tenant,
+          filter,
+          "created_at",
+          "msg",
+          (params, where) => {
+            if (filter.type !== undefined) where.push(`x.type = ${params.add(filter.type)}`)
+          }
+        ),
 
       getDelivery: (tenant, id) =>
         query(`select ${rows.deliveryColumns} from ${D} where id = $1 and tenant = $2`, [id, tenant]).pipe(
@@ -433,23 +459,22 @@ export const makeWith = (
           mapStorage("PgStorage.getDelivery")
         ),
 
-      listDeliveries: (tenant, filter: DeliveryFilter) => {
-        const params = new Params()
-        const where = listWhere(params, tenant, filter, "created_at", "dlv")
-        if (filter.endpointId !== undefined) where.push(`x.endpoint_id = ${params.add(filter.endpointId)}`)
-        if (filter.messageId !== undefined) where.push(`x.message_id = ${params.add(filter.messageId)}`)
-        if (filter.status !== undefined) where.push(`x.status = ${params.add(filter.status)}`)
-        const limit = limitOf(filter)
-        return query(
-          `select ${rows.deliveryColumns} from ${D} as x where ${where.join(" and ")} order by x.id limit ${
-            params.add(limit + 1, "::bigint")
-          }`,
-          params.values
-        ).pipe(
-          Effect.map((found) => page(found.map((row) => rows.delivery(row)), limit)),
-          mapStorage("PgStorage.listDeliveries")
-        )
-      },
+      listDeliveries: (tenant, filter: DeliveryFilter) =>
+        listPage(
+          "PgStorage.listDeliveries",
+          D,
+          rows.deliveryColumns,
+          rows.delivery,
+          tenant,
+          filter,
+          "created_at",
+          "dlv",
+          (params, where) => {
+            if (filter.endpointId !== undefined) where.push(`x.endpoint_id = ${params.add(filter.endpointId)}`)
+            if (filter.messageId !== undefined) where.push(`x.message_id = ${params.add(filter.messageId)}`)
+            if (filter.status !== undefined) where.push(`x.status = ${params.add(filter.status)}`)
+          }
+        ),
 
       loadForDispatch: (ids) => {
         if (ids.length === 0) return Effect.succeed([])
@@ -546,23 +571,22 @@ export const makeWith = (
         )
       },
 
-      listAttempts: (tenant, filter: AttemptFilter) => {
-        const params = new Params()
-        const where = listWhere(params, tenant, filter, "started_at", "atm")
-        if (filter.deliveryId !== undefined) where.push(`x.delivery_id = ${params.add(filter.deliveryId)}`)
-        if (filter.endpointId !== undefined) where.push(`x.endpoint_id = ${params.add(filter.endpointId)}`)
-        if (filter.messageId !== undefined) where.push(`x.message_id = ${params.add(filter.messageId)}`)
-        const limit = limitOf(filter)
-        return query(
-          `select ${rows.attemptColumns} from ${A} as x where ${where.join(" and ")} order by x.id limit ${
-            params.add(limit + 1, "::bigint")
-          }`,
-          params.values
-        ).pipe(
-          Effect.map((found) => page(found.map(rows.attempt), limit)),
-          mapStorage("PgStorage.listAttempts")
+      listAttempts: (tenant, filter: AttemptFilter) =>
+        listPage(
+          "PgStorage.listAttempts",
+          A,
+          rows.attemptColumns,
+          rows.attempt,
+          tenant,
+          filter,
+          "started_at",
+          "atm",
+          (params, where) => {
+            if (filter.deliveryId !== undefined) where.push(`x.delivery_id = ${params.add(filter.deliveryId)}`)
+            if (filter.endpointId !== undefined) where.push(`x.endpoint_id = ${params.add(filter.endpointId)}`)
+            if (filter.messageId !== undefined) where.push(`x.message_id = ${params.add(filter.messageId)}`)
+          }
         )
-      }
     }
     return service
   })
