@@ -100,21 +100,39 @@ export const openAdapter = (name: AdapterName): Promise<OpenedAdapter> => opener
 
 /**
  * Counts the attempt results Storage has recorded, by the delivery status they set. A delivery counts as delivered
- * once `recordAttempts` has returned for it: the engine's own notion of "recorded delivered", on any adapter.
+ * once `recordAttempts` has returned for it: the engine's own notion of "recorded delivered", on any adapter. With
+ * `watch`, only deliveries to those endpoints count as delivered (benches that watch some endpoints among others);
+ * `claimed` / `rescheduled` are filled by `instrumented` (lib/endpoint-counter.ts).
  */
 export class DeliveryCounter {
   delivered = 0
   /** Results that were not a delivery (a retry scheduled, a failure): a healthy bench run has none. */
   notDelivered = 0
+  /** Those results by error kind (or `HTTP <status>`), any endpoint. */
+  readonly failures = new Map<string, number>()
+  /** Items the dispatcher claimed from the queue, and gave back with a new time (any endpoint). */
+  claimed = 0
+  rescheduled = 0
   /** `performance.now()` when `delivered` reached the target. */
   reachedAt: number | undefined = undefined
+  private watched: ReadonlySet<string> | undefined = undefined
   private target = Infinity
   private resolve: (() => void) | undefined = undefined
 
+  /** Only deliveries to these endpoints count as delivered. */
+  watch(endpointIds: Iterable<string>): void {
+    this.watched = new Set(endpointIds)
+  }
+
   add(results: ReadonlyArray<AttemptResult>): void {
-    for (const result of results) {
-      if (result.delivery.status === "delivered") this.delivered++
-      else this.notDelivered++
+    for (const { attempt, delivery } of results) {
+      if (delivery.status === "delivered") {
+        if (this.watched === undefined || this.watched.has(delivery.endpointId)) this.delivered++
+      } else {
+        this.notDelivered++
+        const kind = attempt.errorKind ?? `HTTP ${attempt.responseStatus}`
+        this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1)
+      }
     }
     if (this.delivered >= this.target && this.reachedAt === undefined) {
       this.reachedAt = performance.now()
