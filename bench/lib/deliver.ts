@@ -6,6 +6,8 @@
  *   `createHookwire` with `--api promise`), one tenant with **one endpoint** (the receiver). One endpoint is the fair
  *   shape: the raw loop also talks to one origin over one pool of `concurrency` connections, and with one endpoint
  *   the dispatcher's per-endpoint cap (`perEndpointConcurrency` = `concurrency`) is exercised rather than bypassed.
+ *   The Effect mode publishes with `publishMany` in batches of 100 (`--batch`), as a host sending a bulk notification
+ *   would; `--api promise` has 64 concurrent callers of `publish`, one message each.
  *   Timed from the first `publish` call to the moment Storage has recorded the last delivery as delivered
  *   (`recordAttempts` returned: see `DeliveryCounter`). Publishing, claiming, signing, sending, recording attempts
  *   and completing queue items all happen inside the window; building the engine and creating the endpoint do not.
@@ -44,6 +46,8 @@ interface Config {
   /** Longest a single run may take before the bench gives up. */
   readonly runTimeoutMs: number
   readonly api: "effect" | "promise"
+  /** Messages per `publishMany` call in the Effect mode (1: `publish` one at a time). */
+  readonly batch: number
 }
 
 interface RunResult {
@@ -160,9 +164,19 @@ const runHookwireEffect = async (
     const cpu = process.cpuUsage()
     const start = performance.now()
     const done = counter.until(messages, runTimeoutMs)
+    // A host sending a bulk notification: `publishMany` in batches of `--batch` (one message per call at 1).
+    const { batch } = config
     const published = runtime.runPromise(Effect.gen(function*() {
-      for (let i = 0; i < messages; i++) {
-        yield* webhooks.publish({ tenant: TENANT, type: EVENT_TYPE, data: makeData(i) })
+      for (let i = 0; i < messages; i += batch) {
+        if (batch === 1) {
+          yield* webhooks.publish({ tenant: TENANT, type: EVENT_TYPE, data: makeData(i) })
+          continue
+        }
+        const inputs = []
+        for (let j = i; j < Math.min(messages, i + batch); j++) {
+          inputs.push({ tenant: TENANT, type: EVENT_TYPE, data: makeData(j) })
+        }
+        yield* webhooks.publishMany(inputs)
       }
     }))
     await published
@@ -227,7 +241,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Flags: --messages=N (default 20000), --concurrency=N (64), --rounds=N (3; each round runs both, alternating which
- * goes first), --warmup=N messages per side before the rounds (2000; 0 for none), --api=effect|promise (effect),
+ * goes first), --batch=N messages per `publishMany` call in the Effect mode (100; 1 publishes one at a time), --warmup=N messages per side before the rounds (2000; 0 for none), --api=effect|promise (effect),
  * --timeout=S per run (120), --verbose, --strict (exit 1 below the bar), --only=raw|hookwire (for profiling: runs
  * one side and reports nothing).
  */
@@ -239,7 +253,8 @@ export const runDeliver = async (args: BenchArgs, adapterName: AdapterName): Pro
     concurrency: numberFlag("concurrency", args.flags.concurrency, 64, 1, 1024),
     bodyBytes: 1024,
     runTimeoutMs: numberFlag("timeout", args.flags.timeout, 120, 1, 3600) * 1000,
-    api
+    api,
+    batch: numberFlag("batch", args.flags.batch, 100, 1, 1000)
   }
   const rounds = numberFlag("rounds", args.flags.rounds, 3, 1, 50)
   const warmup = numberFlag("warmup", args.flags.warmup, 2_000, 0, 1_000_000)
@@ -299,6 +314,7 @@ export const runDeliver = async (args: BenchArgs, adapterName: AdapterName): Pro
     rounds
   }
   if (api !== "effect") result.api = api
+  else result.publish_batch = config.batch
   const file = report(name, [result], {
     bar: BAR[adapterName],
     meets: ratio >= BAR[adapterName],

@@ -34,11 +34,11 @@ import * as metrics from "./internal/metrics.js"
 import type * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
 import type { OperationalEvent } from "./OperationalEvents.js"
-import { type ClaimedItem, Queue as QueuePort } from "./Queue.js"
+import { type ClaimedForDispatch, type ClaimedItem, Queue as QueuePort } from "./Queue.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { Settings } from "./Settings.js"
-import { Storage } from "./Storage.js"
+import { type AttemptResult, Storage } from "./Storage.js"
 import { Transport } from "./Transport.js"
 
 /**
@@ -230,24 +230,30 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // --- results writer -------------------------------------------------------------------------------------------
   const writeBatch = (batch: ReadonlyArray<Result>) =>
     Effect.gen(function*() {
-      const unrecorded = batch.filter((r) => !r.recorded)
-      if (unrecorded.length > 0) {
-        yield* storage.recordAttempts(unrecorded.map((r) => ({ attempt: r.attempt, delivery: r.delivery }))).pipe(
-          logged("recording attempts"),
-          Effect.retry(retryStorage)
-        )
-      }
+      const unrecorded: Array<AttemptResult> = []
       const done: Array<ClaimedItem> = []
       const later: Array<{ item: ClaimedItem; runAt: number }> = []
       for (const r of batch) {
+        if (!r.recorded) unrecorded.push({ attempt: r.attempt, delivery: r.delivery })
         if (r.runAt === undefined) done.push(r.item)
         else later.push({ item: r.item, runAt: r.runAt })
       }
-      if (done.length > 0) yield* queue.complete(done).pipe(logged("completing"), Effect.retry(retryStorage))
-      if (later.length > 0) yield* queue.reschedule(later).pipe(logged("rescheduling"), Effect.retry(retryStorage))
-      for (const r of batch) {
-        if (r.event !== undefined) yield* events.publish(r.event)
+      if (storage.recordAndSettle !== undefined) {
+        // A store that holds the queue too writes all of it in one round trip.
+        yield* storage.recordAndSettle(unrecorded, { complete: done, reschedule: later }).pipe(
+          logged("recording attempts"),
+          Effect.retry(retryStorage)
+        )
+      } else {
+        if (unrecorded.length > 0) {
+          yield* storage.recordAttempts(unrecorded).pipe(logged("recording attempts"), Effect.retry(retryStorage))
+        }
+        if (done.length > 0) yield* queue.complete(done).pipe(logged("completing"), Effect.retry(retryStorage))
+        if (later.length > 0) yield* queue.reschedule(later).pipe(logged("rescheduling"), Effect.retry(retryStorage))
       }
+      const happened: Array<OperationalEvent> = []
+      for (const r of batch) if (r.event !== undefined) happened.push(r.event)
+      if (happened.length > 0) yield* events.publishAll(happened)
       // FIFO endpoints: a finished delivery lets the next one of its endpoint go (not before its own due time).
       const now = yield* Clock.currentTimeMillis
       for (const r of batch) {
@@ -682,11 +688,19 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     )
 
   // --- claiming -------------------------------------------------------------------------------------------------
-  const dispatch = (items: ReadonlyArray<ClaimedItem>, now: number) =>
+  /** Starts the claimed deliveries; `loaded` holds their contexts when the queue loaded them with the claim. */
+  const dispatch = (
+    items: ReadonlyArray<ClaimedItem>,
+    now: number,
+    loaded: ReadonlyArray<ClaimedForDispatch> | undefined
+  ) =>
     Effect.gen(function*() {
-      const contexts = yield* storage.loadForDispatch(items.map((i) => i.id))
       const byId = new Map<string, Model.DispatchContext>()
-      for (const ctx of contexts) byId.set(ctx.delivery.id, ctx)
+      if (loaded === undefined) {
+        for (const ctx of yield* storage.loadForDispatch(items.map((i) => i.id))) byId.set(ctx.delivery.id, ctx)
+      } else {
+        for (const { context } of loaded) if (context !== undefined) byId.set(context.delivery.id, context)
+      }
       const done: Array<ClaimedItem> = []
       const later: Array<{ item: ClaimedItem; runAt: number }> = []
       const failedDisabled: Array<Model.DispatchContext> = []
@@ -804,6 +818,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // Below this many free slots, a claim right after the dispatcher was saturated first lingers one timer tick.
   const minClaim = Math.max(1, Math.floor(concurrency / 8))
   let saturated = false
+  // The last claim got fewer items than it asked for: the queue had nothing more due.
+  let drained = false
 
   const claimLoop = Effect.gen(function*() {
     while (true) {
@@ -823,13 +839,24 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           free = concurrency - occupied
         }
       }
-      const now = yield* Clock.currentTimeMillis
-      const items = yield* queue.claim({ max: free, leaseMs, now })
+      let now = yield* Clock.currentTimeMillis
+      if (drained) {
+        // The last claim took everything that was due: rather than claim again (a write, in a database), ask the
+        // queue when work is next due — at once, if more came meanwhile.
+        drained = false
+        yield* queue.awaitWork({ now, maxWaitMs: pollMs })
+        now = yield* Clock.currentTimeMillis
+      }
+      const loaded = queue.claimForDispatch === undefined
+        ? undefined
+        : yield* queue.claimForDispatch({ max: free, leaseMs, now })
+      const items = loaded === undefined ? yield* queue.claim({ max: free, leaseMs, now }) : loaded.map((c) => c.item)
       if (items.length === 0) {
         yield* queue.awaitWork({ now, maxWaitMs: pollMs })
         continue
       }
-      yield* dispatch(items, now).pipe(
+      drained = items.length < free
+      yield* dispatch(items, now, loaded).pipe(
         Effect.withSpan("Dispatcher.claim", {
           attributes: { "hookwire.claimed": items.length },
           captureStackTrace: false

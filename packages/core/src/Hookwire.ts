@@ -184,6 +184,13 @@ export interface Hookwire<Events extends Record<string, unknown>> {
     ) => Promise<{ readonly secret: string }>
   }
   readonly publish: <K extends keyof Events & string>(input: PublishInput<Events, K>) => Promise<Webhooks.PublishResult>
+  /**
+   * Up to 1,000 messages in one call and as few storage round trips as the adapter allows; all validated first (one
+   * bad input publishes none; its error names it as `messages[i]`). Results in input order.
+   */
+  readonly publishMany: (
+    inputs: ReadonlyArray<{ readonly [K in keyof Events & string]: PublishInput<Events, K> }[keyof Events & string]>
+  ) => Promise<ReadonlyArray<Webhooks.PublishResult>>
   readonly messages: {
     readonly get: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Message>
     readonly list: (
@@ -309,6 +316,7 @@ export const createHookwire = <Events extends Record<string, unknown>>(options: 
         ).then(reveal)
     },
     publish: (input) => api((w) => w.publish(input)),
+    publishMany: (inputs) => api((w) => w.publishMany(inputs)),
     messages: {
       get: (input) => api((w) => w.messages.get(input)),
       list: (input) => api((w) => w.messages.list(input))

@@ -75,6 +75,8 @@ export type OperationalEvent =
  */
 export class OperationalEvents extends Context.Tag("@hookwire/core/OperationalEvents")<OperationalEvents, {
   readonly publish: (event: OperationalEvent) => Effect.Effect<void>
+  /** Several events at once, in order (the dispatcher publishes a written batch's events together). */
+  readonly publishAll: (events: Iterable<OperationalEvent>) => Effect.Effect<void>
   /** A subscription for the lifetime of the scope. */
   readonly subscribe: Effect.Effect<Stream.Stream<OperationalEvent>, never, Scope.Scope>
   /** A subscription as a queue, for consumers that must drain what is left when they stop. */
@@ -95,6 +97,7 @@ export const layer = (options?: { readonly bufferSize?: number }): Layer.Layer<O
       )
       return {
         publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
+        publishAll: (events) => Effect.asVoid(PubSub.publishAll(pubsub, events)),
         subscribe: Effect.map(PubSub.subscribe(pubsub), (dequeue) => Stream.fromQueue(dequeue)),
         subscribeQueue: PubSub.subscribe(pubsub)
       }

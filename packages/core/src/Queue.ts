@@ -9,6 +9,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { QueueError } from "./Errors.js"
+import type { DispatchContext } from "./Model.js"
 
 /**
  * @since 0.1.0
@@ -37,6 +38,17 @@ export interface ClaimedItem {
 }
 
 /**
+ * A claimed item with its dispatch context (`claimForDispatch`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ClaimedForDispatch {
+  readonly item: ClaimedItem
+  readonly context: DispatchContext | undefined
+}
+
+/**
  * @since 0.1.0
  * @category tags
  */
@@ -48,6 +60,16 @@ export class Queue extends Context.Tag("@hookwire/core/Queue")<Queue, {
     readonly leaseMs: number
     readonly now: number
   }) => Effect.Effect<ReadonlyArray<ClaimedItem>, QueueError>
+  /**
+   * Optional, for a queue that shares its store with Storage: `claim`, plus each item's dispatch context exactly as
+   * `Storage.loadForDispatch` would load it (undefined when the delivery, its message or its endpoint is gone), in
+   * one round trip. Without it, the dispatcher claims, then loads.
+   */
+  readonly claimForDispatch?: (options: {
+    readonly max: number
+    readonly leaseMs: number
+    readonly now: number
+  }) => Effect.Effect<ReadonlyArray<ClaimedForDispatch>, QueueError>
   /** Removes claimed items (delivered, failed or cancelled). */
   readonly complete: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
   /** Returns claimed items to the queue, due at their `runAt`. */

@@ -25,6 +25,7 @@ import type {
   PageRequest,
   Tenant
 } from "./Model.js"
+import type { ClaimedItem } from "./Queue.js"
 
 /**
  * The outcome of an insert that carries an idempotency key.
@@ -39,6 +40,34 @@ export interface InsertMessageResult {
   readonly created: boolean
   /** The deliveries inserted (empty when `created` is false). */
   readonly deliveries: ReadonlyArray<DeliveryRecord>
+  /**
+   * True when the adapter also queued the deliveries, in the same write, and woke the workers (a store that holds
+   * the queue too): core then does not enqueue them again. Absent or false: core enqueues them.
+   */
+  readonly queued?: boolean | undefined
+}
+
+/**
+ * A message to insert with its deliveries (`insertMessages`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface NewMessage {
+  readonly message: MessageRecord
+  readonly deliveries: ReadonlyArray<DeliveryRecord>
+}
+
+/**
+ * What to do with the claimed queue items of recorded attempts (`recordAndSettle`): remove them (the delivery is
+ * finished) or return them to the queue at a later time (a retry).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Settlement {
+  readonly complete: ReadonlyArray<ClaimedItem>
+  readonly reschedule: ReadonlyArray<{ readonly item: ClaimedItem; readonly runAt: number }>
 }
 
 /**
@@ -104,6 +133,15 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
     message: MessageRecord,
     deliveries: ReadonlyArray<DeliveryRecord>
   ) => Effect.Effect<InsertMessageResult, StorageError>
+  /**
+   * Optional: many messages at once (`publishMany`), each exactly as `insertMessage` would insert it (idempotency
+   * per message; results in input order), atomically and in as few round trips as the store allows. Core never puts
+   * two messages with the same tenant and idempotency key in one batch. Without it, core calls `insertMessage` for
+   * each message in turn.
+   */
+  readonly insertMessages?: (
+    batch: ReadonlyArray<NewMessage>
+  ) => Effect.Effect<ReadonlyArray<InsertMessageResult>, StorageError>
   readonly getMessage: (tenant: Tenant, id: string) => Effect.Effect<MessageRecord | undefined, StorageError>
   readonly listMessages: (tenant: Tenant, filter: MessageFilter) => Effect.Effect<Page<MessageRecord>, StorageError>
 
@@ -126,6 +164,15 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
    * e.g. by a 410 from another attempt, keeps its status).
    */
   readonly recordAttempts: (results: ReadonlyArray<AttemptResult>) => Effect.Effect<void, StorageError>
+  /**
+   * Optional, for a store that holds the queue too: `recordAttempts(results)`, then the queue's `complete` and
+   * `reschedule` of `settlement` (same token rules: a stale token changes nothing), together and in one round trip.
+   * Without it, the dispatcher makes the three calls.
+   */
+  readonly recordAndSettle?: (
+    results: ReadonlyArray<AttemptResult>,
+    settlement: Settlement
+  ) => Effect.Effect<void, StorageError>
   /**
    * Sets a delivery's status and next attempt time if it is currently in one of `from` (compare-and-set).
    * Returns the updated record, or undefined when it does not exist or was in another status.

@@ -407,20 +407,15 @@ const unsafeMake = (
     return undefined
   }
 
-  const insertMessage = (
-    message: MessageRecord,
-    batch: ReadonlyArray<DeliveryRecord>
-  ): Effect.Effect<Storage.InsertMessageResult, StorageError> => {
-    const existing = tenants.get(message.tenant)
-    if (message.idempotencyKey !== null && existing !== undefined) {
-      const firstId = existing.idempotency.get(message.idempotencyKey)
-      const first = firstId === undefined ? undefined : messages.get(firstId)
-      if (first !== undefined) return Effect.succeed({ message: first.record, created: false, deliveries: [] })
-    }
-    if (messages.has(message.id)) return Effect.fail(conflict("message", message.id))
-    const duplicate = firstDuplicate(batch)
-    if (duplicate !== undefined) return Effect.fail(conflict("delivery", duplicate))
+  /** The first message already stored under the message's idempotency key, if any. */
+  const takenKey = (message: MessageRecord): MessageRecord | undefined => {
+    if (message.idempotencyKey === null) return undefined
+    const firstId = tenants.get(message.tenant)?.idempotency.get(message.idempotencyKey)
+    return firstId === undefined ? undefined : messages.get(firstId)?.record
+  }
 
+  /** Stores a message and its deliveries, already checked for conflicts. */
+  const store = (message: MessageRecord, batch: ReadonlyArray<DeliveryRecord>): Storage.InsertMessageResult => {
     const tenant = tenantState(message.tenant)
     const state: MessageState = { record: message, open: 0, deliveries: new IdIndex(), attempts: new IdIndex() }
     messages.set(message.id, state)
@@ -443,8 +438,48 @@ const unsafeMake = (
       }
     }
     if (state.open === 0) finished.add(message.id)
+    return { message, created: true, deliveries: batch }
+  }
+
+  const insertMessage = (
+    message: MessageRecord,
+    batch: ReadonlyArray<DeliveryRecord>
+  ): Effect.Effect<Storage.InsertMessageResult, StorageError> => {
+    const first = takenKey(message)
+    if (first !== undefined) return Effect.succeed({ message: first, created: false, deliveries: [] })
+    if (messages.has(message.id)) return Effect.fail(conflict("message", message.id))
+    const duplicate = firstDuplicate(batch)
+    if (duplicate !== undefined) return Effect.fail(conflict("delivery", duplicate))
+    const result = store(message, batch)
     evict()
-    return Effect.succeed({ message, created: true, deliveries: batch })
+    return Effect.succeed(result)
+  }
+
+  // All or nothing: every message and delivery id is checked before anything is stored.
+  const insertMessages = (
+    batch: ReadonlyArray<Storage.NewMessage>
+  ): Effect.Effect<ReadonlyArray<Storage.InsertMessageResult>, StorageError> => {
+    const firsts: Array<MessageRecord | undefined> = []
+    const messageIds = new Set<string>()
+    const fresh: Array<DeliveryRecord> = []
+    for (const { deliveries: batchDeliveries, message } of batch) {
+      const first = takenKey(message)
+      firsts.push(first)
+      if (first !== undefined) continue
+      if (messages.has(message.id) || messageIds.has(message.id)) return Effect.fail(conflict("message", message.id))
+      messageIds.add(message.id)
+      for (const delivery of batchDeliveries) fresh.push(delivery)
+    }
+    const duplicate = firstDuplicate(fresh)
+    if (duplicate !== undefined) return Effect.fail(conflict("delivery", duplicate))
+    const results = batch.map(({ deliveries: batchDeliveries, message }, i): Storage.InsertMessageResult => {
+      const first = firsts[i]
+      return first === undefined
+        ? store(message, batchDeliveries)
+        : { message: first, created: false, deliveries: [] }
+    })
+    evict()
+    return Effect.succeed(results)
   }
 
   const recordAttempt = ({ attempt, delivery: next }: Storage.AttemptResult) => {
@@ -590,6 +625,7 @@ const unsafeMake = (
       }),
 
     insertMessage: (message, batch) => Effect.suspend(() => insertMessage(message, batch)),
+    insertMessages: (batch) => Effect.suspend(() => insertMessages(batch)),
 
     getMessage: (tenant, id) =>
       Effect.sync(() => {

@@ -218,6 +218,8 @@ const drain = <A extends { readonly id: string }>(
   })
 
 const ids = (items: ReadonlyArray<{ readonly id: string }>) => items.map((item) => item.id)
+/** An insert result without `queued` (a store that holds the queue too sets it; others leave it out). */
+const plain = ({ queued: _, ...result }: Storage.InsertMessageResult) => result
 const sorted = (values: ReadonlyArray<string>) => [...values].sort()
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -621,7 +623,7 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           const fx = fixture()
           const message = fx.message()
           const result = yield* s.insertMessage(message, [])
-          expect(result).toStrictEqual({ message, created: true, deliveries: [] })
+          expect(plain(result)).toStrictEqual({ message, created: true, deliveries: [] })
           expect(yield* s.getMessage(fx.tenant, message.id)).toStrictEqual(message)
         }))
 
@@ -671,7 +673,7 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           const second = fx.message({ idempotencyKey: key, body: "{\"different\":true}" })
           const secondDeliveries = endpoints.map((endpoint) => fx.delivery(second, endpoint))
           const repeat = yield* s.insertMessage(second, secondDeliveries)
-          expect(repeat).toStrictEqual({ message: first, created: false, deliveries: [] })
+          expect(plain(repeat)).toStrictEqual({ message: first, created: false, deliveries: [] })
           expect(yield* s.getMessage(fx.tenant, second.id)).toBeUndefined()
           for (const delivery of secondDeliveries) {
             expect(yield* s.getDelivery(fx.tenant, delivery.id)).toBeUndefined()
@@ -708,6 +710,92 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           const all = yield* s.listDeliveries(fx.tenant, { limit: 100, endpointId: endpoint.id })
           expect(all.items.length).toBe(1)
           expect(all.items[0].messageId).toBe(created[0].message.id)
+        }))
+
+      // `insertMessages` is optional in the port; every adapter of this repository implements it.
+      it.effect("insertMessages stores each message with its deliveries, results in input order", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          if (s.insertMessages === undefined) return
+          const fx = fixture()
+          const other = fixture()
+          const endpoints = yield* insertEndpoints(fx, 2)
+          const [foreignEndpoint] = yield* insertEndpoints(other, 1)
+          const messages = [fx.message(), fx.message({ channels: ["AAPL"] }), other.message(), fx.message()]
+          const batch = [
+            { message: messages[0], deliveries: endpoints.map((e) => fx.delivery(messages[0], e)) },
+            { message: messages[1], deliveries: [] },
+            { message: messages[2], deliveries: [other.delivery(messages[2], foreignEndpoint)] },
+            { message: messages[3], deliveries: [fx.delivery(messages[3], endpoints[1])] }
+          ]
+          const results = yield* s.insertMessages(batch)
+          expect(results.map(plain)).toStrictEqual(batch.map((b) => ({ ...b, created: true })))
+          for (const { deliveries, message } of batch) {
+            expect(yield* s.getMessage(message.tenant, message.id)).toStrictEqual(message)
+            for (const delivery of deliveries) {
+              expect(yield* s.getDelivery(delivery.tenant, delivery.id)).toStrictEqual(delivery)
+            }
+          }
+          // Each tenant sees only its own.
+          expect(yield* s.getMessage(fx.tenant, messages[2].id)).toBeUndefined()
+          expect(yield* s.insertMessages([])).toStrictEqual([])
+        }))
+
+      it.effect("insertMessages returns the first message for a taken idempotency key and inserts the rest", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          if (s.insertMessages === undefined) return
+          const fx = fixture()
+          const [endpoint] = yield* insertEndpoints(fx, 1)
+          const first = fx.message({ idempotencyKey: "batch-key" })
+          yield* s.insertMessage(first, [fx.delivery(first, endpoint)])
+          const before = fx.message({ idempotencyKey: "fresh-key" })
+          const repeat = fx.message({ idempotencyKey: "batch-key" })
+          const after = fx.message()
+          const batch = [before, repeat, after].map((message) => ({
+            message,
+            deliveries: [fx.delivery(message, endpoint)]
+          }))
+          const results = yield* s.insertMessages(batch)
+          expect(results.map(plain)).toStrictEqual([
+            { ...batch[0], created: true },
+            { message: first, created: false, deliveries: [] },
+            { ...batch[2], created: true }
+          ])
+          expect(yield* s.getMessage(fx.tenant, repeat.id)).toBeUndefined()
+          expect(yield* s.getDelivery(fx.tenant, batch[1].deliveries[0].id)).toBeUndefined()
+          const listed = yield* s.listDeliveries(fx.tenant, { limit: 10, endpointId: endpoint.id })
+          expect(listed.items.length).toBe(3)
+        }))
+
+      it.effect("insertMessages is atomic: a conflicting id anywhere in the batch inserts none of it", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          if (s.insertMessages === undefined) return
+          const fx = fixture()
+          const endpoints = yield* insertEndpoints(fx, 2)
+          const { deliveries: [taken] } = yield* publish(fx, [endpoints[0]])
+          const good = fx.message()
+          const bad = fx.message()
+          const batch = [
+            { message: good, deliveries: [fx.delivery(good, endpoints[1])] },
+            { message: bad, deliveries: [{ ...fx.delivery(bad, endpoints[0]), id: taken.id }] }
+          ]
+          const error = yield* Effect.flip(s.insertMessages(batch))
+          expect(error.reason).toBe("Conflict")
+          expect(yield* s.getMessage(fx.tenant, good.id)).toBeUndefined()
+          expect(yield* s.getDelivery(fx.tenant, batch[0].deliveries[0].id)).toBeUndefined()
+          expect(yield* s.getMessage(fx.tenant, bad.id)).toBeUndefined()
+          // A message id that exists fails the same way.
+          const existing = fx.message()
+          yield* s.insertMessage(existing, [])
+          const again = yield* Effect.flip(s.insertMessages([{ message: fx.message(), deliveries: [] }, {
+            message: existing,
+            deliveries: []
+          }]))
+          expect(again.reason).toBe("Conflict")
+          // Nothing half-written: the same good message goes in afterwards.
+          expect((yield* s.insertMessages([batch[0]])).map(plain)).toStrictEqual([{ ...batch[0], created: true }])
         }))
 
       it.effect("listMessages pages ascending and filters by type and [since, until)", () =>
@@ -1220,7 +1308,11 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           ).toStrictEqual([])
           // B's idempotency key "k" is its own.
           const mine = b.message({ idempotencyKey: "k" })
-          expect(yield* s.insertMessage(mine, [])).toStrictEqual({ message: mine, created: true, deliveries: [] })
+          expect(plain(yield* s.insertMessage(mine, []))).toStrictEqual({
+            message: mine,
+            created: true,
+            deliveries: []
+          })
           // A message id is global: B cannot reuse A's.
           const clash = yield* Effect.flip(s.insertMessage({ ...b.message(), id: message.id }, []))
           expect(clash.reason).toBe("Conflict")

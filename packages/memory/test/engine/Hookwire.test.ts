@@ -41,6 +41,27 @@ describe("createHookwire (Promise API)", () => {
     expect(missing).toMatchObject({ _tag: "NotFound", code: "endpoint_not_found" })
   })
 
+  it("publishMany publishes a typed batch and rejects a bad one whole, naming the input", async () => {
+    const hookwire = make()
+    await hookwire.endpoints.create({ tenant: "t", url: "https://r.example/hook" })
+    const results = await hookwire.publishMany([
+      { tenant: "t", type: "customer.created", data: { id: "c1" } },
+      { tenant: "t", type: "invoice.paid", data: { invoiceId: "in_1", amount: 3 }, idempotencyKey: "k" }
+    ])
+    expect(results.map((r) => [r.message.type, r.deliveries, r.duplicate])).toStrictEqual([
+      ["customer.created", 1, false],
+      ["invoice.paid", 1, false]
+    ])
+    const error = await hookwire.publishMany([
+      { tenant: "t", type: "customer.created", data: { id: "c2" } },
+      { tenant: "t", type: "invoice.paid", data: { invoiceId: "in_2" } as never }
+    ]).catch((e) => e)
+    expect(error).toBeInstanceOf(Errors.EventTypeError)
+    expect(error).toMatchObject({ _tag: "EventTypeError", code: "invalid_event_data" })
+    expect(error.message).toMatch(/^messages\[1\]: /)
+    expect((await hookwire.messages.list({ tenant: "t" })).items).toHaveLength(2)
+  })
+
   it("returns the secret as a string once; get, list and JSON never carry it", async () => {
     const hookwire = make()
     const created = await hookwire.endpoints.create({ tenant: "t", url: "https://r.example/hook" })
