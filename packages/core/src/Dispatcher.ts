@@ -20,6 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -105,16 +106,7 @@ interface Result {
   readonly fifo: boolean
 }
 
-const outcomes = {
-  delivered: Metric.tagged(metrics.attemptOutcomes, "outcome", "delivered")
-}
-
-/** `metrics.attempted`, in one step. */
-const attempted = (outcome: keyof typeof outcomes, durationMs: number): Effect.Effect<void> =>
-  attemptInternal.updateMetrics((labels) => {
-    outcomes[outcome].unsafeUpdate(1, labels)
-    metrics.attemptDuration.unsafeUpdate(durationMs, labels)
-  })
+const deliveredOutcome = Metric.tagged(metrics.attemptOutcomes, "outcome", "delivered")
 
 /** Completes after the I/O callbacks of the current event-loop turn have run (`setImmediate`); interruptible. */
 const nextMacrotask: Effect.Effect<void> = Effect.async<void>((resume) => {
@@ -153,6 +145,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const events = yield* OperationalEvents
   // Read once: attempts run on worker fibers forked from this one, which would read the same services every time.
   const clock = yield* Effect.clock
+  // The metric labels of the workers, which are forked from this fiber.
+  const metricLabels = yield* FiberRef.get(FiberRef.currentMetricLabels)
   const random = yield* Effect.random
   // A shared limiter holds rate limits across processes; without one, limits hold within this process.
   const provided = yield* Effect.serviceOption(RateLimiter.RateLimiter)
@@ -529,18 +523,20 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         attempts: attemptsMade,
         at: new Date(now)
       }
-      return Effect.zipRight(
-        attempted("delivered", record.durationMs),
-        Queue.offer(results, {
-          item,
-          attempt: record,
-          delivery,
-          runAt: undefined,
-          event,
-          recorded: false,
-          fifo: ctx.endpoint.options.fifo
-        })
-      )
+      // `metrics.attempted` and `Queue.offer` without their runtime steps: the labels are the dispatcher's (read
+      // once), and the result goes straight to the writer unless the queue is full (then the attempt waits).
+      deliveredOutcome.unsafeUpdate(1, metricLabels)
+      metrics.attemptDuration.unsafeUpdate(record.durationMs, metricLabels)
+      const result: Result = {
+        item,
+        attempt: record,
+        delivery,
+        runAt: undefined,
+        event,
+        recorded: false,
+        fifo: ctx.endpoint.options.fifo
+      }
+      return Queue.unsafeOffer(results, result) ? Effect.void : Queue.offer(results, result)
     }
     return settleFully(item, ctx, record, decision, base, ids, attemptsMade, now)
   }
@@ -628,10 +624,14 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
    * forked from it, and would read the same ones).
    */
   const attempt = ({ ctx, item, parent }: Job) => {
+    // The jitter's random number is drawn only when the attempt did not deliver (the one case that may retry).
     const send = Effect.suspend(() =>
       Effect.flatMap(
         attemptInternal.performWith(clock, settings, transport, ctx, "scheduled", maxTimeoutMs),
-        (result) => Effect.flatMap(random.next, (r) => settle(item, ctx, result, r))
+        (result) =>
+          result.outcome._tag === "Response" && result.outcome.status >= 200 && result.outcome.status < 300
+            ? settle(item, ctx, result, 0.5)
+            : Effect.flatMap(random.next, (r) => settle(item, ctx, result, r))
       )
     )
     // Most endpoints have no rate limit: skip the limiter's effect entirely for them.
