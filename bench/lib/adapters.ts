@@ -165,16 +165,28 @@ export class DeliveryCounter {
   }
 }
 
-/** The adapter with its Storage's `recordAttempts` reporting to `counter` after each successful write. */
+/**
+ * The adapter with its Storage's `recordAttempts` (and `recordAndSettle`, which the dispatcher uses instead where the
+ * adapter has it) reporting to `counter` after each successful write.
+ */
 export const counted = (adapter: Adapter, counter: DeliveryCounter): Adapter => ({
   layer: Layer.effectContext(
     Effect.gen(function*() {
       const storage = yield* Storage
       const queue = yield* Queue
+      const { recordAndSettle } = storage
       return Context.make(Storage, {
         ...storage,
         recordAttempts: (results) =>
-          Effect.tap(storage.recordAttempts(results), () => Effect.sync(() => counter.add(results)))
+          Effect.tap(storage.recordAttempts(results), () => Effect.sync(() => counter.add(results))),
+        recordAndSettle: recordAndSettle === undefined ?
+          undefined :
+          (results, settlement) =>
+            Effect.tap(recordAndSettle(results, settlement), () =>
+              Effect.sync(() => {
+                counter.add(results)
+                counter.rescheduled += settlement.reschedule.length
+              }))
       }).pipe(Context.add(Queue, queue))
     })
   ).pipe(Layer.provide(adapter.layer))

@@ -14,15 +14,23 @@ import { counted, DeliveryCounter } from "./adapters.js"
 /** The counter of the watching benches (one class for every bench: see `DeliveryCounter`). */
 export { DeliveryCounter as EndpointCounter }
 
-/** The adapter with Storage's `recordAttempts` and the Queue's `claim` / `reschedule` reporting to `counter`. */
+/**
+ * The adapter with Storage's `recordAttempts` / `recordAndSettle` and the Queue's `claim` / `claimForDispatch` /
+ * `reschedule` reporting to `counter`.
+ */
 export const instrumented = (adapter: Adapter, counter: DeliveryCounter): Adapter => ({
   layer: Layer.effectContext(
     Effect.gen(function*() {
       const queue = yield* Queue
+      const { claimForDispatch } = queue
       return Context.make(Queue, {
         ...queue,
         claim: (options) =>
           Effect.tap(queue.claim(options), (items) => Effect.sync(() => (counter.claimed += items.length))),
+        claimForDispatch: claimForDispatch === undefined ?
+          undefined :
+          (options) =>
+            Effect.tap(claimForDispatch(options), (items) => Effect.sync(() => (counter.claimed += items.length))),
         reschedule: (items) =>
           Effect.tap(queue.reschedule(items), () => Effect.sync(() => (counter.rescheduled += items.length)))
       }).pipe(Context.add(Storage, yield* Storage))

@@ -65,11 +65,13 @@ export class Queue extends Context.Tag("@hookwire/core/Queue")<Queue, {
    * `Storage.loadForDispatch` would load it (undefined when the delivery, its message or its endpoint is gone), in
    * one round trip. Without it, the dispatcher claims, then loads.
    */
-  readonly claimForDispatch?: (options: {
-    readonly max: number
-    readonly leaseMs: number
-    readonly now: number
-  }) => Effect.Effect<ReadonlyArray<ClaimedForDispatch>, QueueError>
+  readonly claimForDispatch?:
+    | ((options: {
+      readonly max: number
+      readonly leaseMs: number
+      readonly now: number
+    }) => Effect.Effect<ReadonlyArray<ClaimedForDispatch>, QueueError>)
+    | undefined
   /** Removes claimed items (delivered, failed or cancelled). */
   readonly complete: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
   /** Returns claimed items to the queue, due at their `runAt`. */

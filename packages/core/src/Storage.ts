@@ -139,9 +139,9 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
    * two messages with the same tenant and idempotency key in one batch. Without it, core calls `insertMessage` for
    * each message in turn.
    */
-  readonly insertMessages?: (
-    batch: ReadonlyArray<NewMessage>
-  ) => Effect.Effect<ReadonlyArray<InsertMessageResult>, StorageError>
+  readonly insertMessages?:
+    | ((batch: ReadonlyArray<NewMessage>) => Effect.Effect<ReadonlyArray<InsertMessageResult>, StorageError>)
+    | undefined
   readonly getMessage: (tenant: Tenant, id: string) => Effect.Effect<MessageRecord | undefined, StorageError>
   readonly listMessages: (tenant: Tenant, filter: MessageFilter) => Effect.Effect<Page<MessageRecord>, StorageError>
 
@@ -169,10 +169,9 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
    * `reschedule` of `settlement` (same token rules: a stale token changes nothing), together and in one round trip.
    * Without it, the dispatcher makes the three calls.
    */
-  readonly recordAndSettle?: (
-    results: ReadonlyArray<AttemptResult>,
-    settlement: Settlement
-  ) => Effect.Effect<void, StorageError>
+  readonly recordAndSettle?:
+    | ((results: ReadonlyArray<AttemptResult>, settlement: Settlement) => Effect.Effect<void, StorageError>)
+    | undefined
   /**
    * Sets a delivery's status and next attempt time if it is currently in one of `from` (compare-and-set).
    * Returns the updated record, or undefined when it does not exist or was in another status.

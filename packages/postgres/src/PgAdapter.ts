@@ -2,27 +2,33 @@
  * Storage and Queue on one PostgreSQL database, as one layer (with migrations, by default), and `postgres(...)`
  * for the Promise API: `createHookwire({ adapter: postgres({ url }), ... })`.
  *
- * Sharing the database lets the two ports write together: inserting a message also queues its deliveries in the
- * same statement, and moving deliveries back to `pending` (recover, retry) queues them in the same statement too. So
- * a publish is atomic even outside a host transaction, a crash between two calls cannot strand a delivery, and no
- * sweeper is needed. The Queue calls that core makes afterwards (`enqueue` at the same run time) change nothing and
- * only send the wake-up notification.
+ * Sharing the database lets the two ports write together: inserting a message also queues its deliveries and notifies
+ * the workers in the same statement, and moving deliveries back to `pending` (recover, retry) queues them in the same
+ * statement too. So a publish is atomic even outside a host transaction, a crash between two calls cannot strand a
+ * delivery, and no sweeper is needed. The Queue calls that core makes after a recover or retry (`enqueue` at the same
+ * run time) change nothing and only send the wake-up notification. It also saves round trips on the worker path: a
+ * claim loads the dispatch contexts in its own statement (`claimForDispatch`), and a batch of attempt results is
+ * recorded and its queue rows completed or rescheduled in one statement (`recordAndSettle`).
  *
  * @since 0.1.0
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import type * as Queue from "@hookwire/core/Queue"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Queue from "@hookwire/core/Queue"
 import * as Storage from "@hookwire/core/Storage"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type pg from "pg"
+import type * as Scope from "effect/Scope"
+import pg from "pg"
+import * as prepared from "./internal/prepared.js"
 import * as tables from "./internal/tables.js"
 import * as PgMigrator from "./PgMigrator.js"
 import * as PgQueue from "./PgQueue.js"
@@ -50,9 +56,14 @@ export const layer = (
   Layer.unwrapEffect(
     Effect.sync(() => {
       const t = tables.make(options)
-      const services = Layer.merge(
-        Layer.effect(Storage.Storage, PgStorage.makeWith(t, { sharedQueue: true })),
-        PgQueue.layerWith(t)
+      const services = Layer.scopedContext(
+        Effect.gen(function*() {
+          // One LISTEN connection for both: the Storage's publishes wake this process's waiters directly.
+          const wakeUps = yield* PgQueue.listen(t)
+          const storage = yield* PgStorage.makeWith(t, { sharedQueue: true, wakeUps })
+          const queue = yield* PgQueue.makeWith(t, { sharedStorage: true, wakeUps })
+          return Context.make(Storage.Storage, storage).pipe(Context.add(Queue.Queue, queue))
+        })
       )
       return options.migrate === false ? services : Layer.provide(services, PgMigrator.layer(options))
     })
@@ -88,10 +99,10 @@ export const layerConfig = (
     Effect.map(Config.unwrap(config), (options) =>
       layer(options).pipe(
         Layer.provideMerge(
-          PgClient.layer({
+          clientLayer({
             url: options.url,
-            applicationName: options.applicationName ?? "hookwire",
-            maxConnections: options.maxConnections
+            applicationName: options.applicationName,
+            client: { maxConnections: options.maxConnections }
           })
         )
       ))
@@ -151,12 +162,66 @@ export const clientLayer = (
       "postgres(): give a connection: { url: \"postgres://…\" }, an existing { pool }, or { client: { host, … } }"
     )
   }
-  return PgClient.layer({
+  const config: PgClient.PgClientConfig = {
     ...options.client,
     url: url === undefined ? undefined : Redacted.isRedacted(url) ? url : Redacted.make(url),
     applicationName
+  }
+  // Our own pool (not `PgClient.layer`'s) so that its clients prepare the hot statements.
+  return PgClient.layerFromPool({
+    acquire: makePool(config),
+    applicationName,
+    spanAttributes: config.spanAttributes,
+    transformResultNames: config.transformResultNames,
+    transformQueryNames: config.transformQueryNames,
+    transformJson: config.transformJson,
+    types: config.types
   })
 }
+
+/** The node-postgres pool `PgClient.layer` would make from `config`, with the preparing client; checked at once. */
+const makePool = (config: PgClient.PgClientConfig): Effect.Effect<pg.Pool, SqlError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const pool = new pg.Pool({
+        Client: prepared.Client,
+        connectionString: config.url === undefined ? undefined : Redacted.value(config.url),
+        user: config.username,
+        host: config.host,
+        database: config.database,
+        password: config.password === undefined ? undefined : Redacted.value(config.password),
+        ssl: config.ssl,
+        port: config.port,
+        ...(config.stream === undefined ? {} : { stream: config.stream }),
+        connectionTimeoutMillis: config.connectTimeout === undefined
+          ? undefined
+          : Duration.toMillis(config.connectTimeout),
+        idleTimeoutMillis: config.idleTimeout === undefined ? undefined : Duration.toMillis(config.idleTimeout),
+        max: config.maxConnections,
+        min: config.minConnections,
+        maxLifetimeSeconds: config.connectionTTL === undefined ? undefined : Duration.toSeconds(config.connectionTTL),
+        application_name: config.applicationName,
+        types: config.types
+      })
+      // Errors of idle clients are reported on the pool; queries see their own errors.
+      pool.on("error", () => {})
+      return pool
+    }),
+    (pool) => Effect.promise(() => pool.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000))
+  ).pipe(
+    Effect.tap((pool) =>
+      Effect.tryPromise({
+        try: () => pool.query("select 1"),
+        catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" })
+      }).pipe(
+        Effect.timeoutFail({
+          duration: config.connectTimeout ?? Duration.seconds(5),
+          onTimeout: () =>
+            new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" })
+        })
+      )
+    )
+  )
 
 /**
  * The Postgres adapter for the Promise API: `createHookwire({ adapter: postgres({ url }), catalog })`. Migrates on

@@ -12,12 +12,15 @@
  * LISTEN connection per process wakes the waiters; `maxWaitMs` (the dispatcher's poll interval) is only the
  * fallback while that connection is being re-established.
  *
+ * In `PgAdapter`, where Storage shares the database, the queue also has `claimForDispatch`: the claim and the claimed
+ * deliveries' dispatch contexts in one statement.
+ *
  * @since 0.1.0
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { ClaimedItem, QueueItem } from "@hookwire/core/Queue"
+import type { QueueError } from "@hookwire/core/Errors"
+import type { ClaimedForDispatch, ClaimedItem, QueueItem } from "@hookwire/core/Queue"
 import * as Queue from "@hookwire/core/Queue"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -28,9 +31,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
+import * as dispatch from "./internal/dispatch.js"
 import { mapQueue } from "./internal/errors.js"
 import * as listener from "./internal/listener.js"
+import * as prepared from "./internal/prepared.js"
 import { lastById } from "./internal/query.js"
+import * as queue from "./internal/queue.js"
 import * as rows from "./internal/rows.js"
 import * as tables from "./internal/tables.js"
 import type * as PgMigrator from "./PgMigrator.js"
@@ -40,6 +46,26 @@ import type * as PgMigrator from "./PgMigrator.js"
  * @category models
  */
 export interface Options extends PgMigrator.Options {}
+
+/** @internal */
+export interface InternalOptions {
+  /**
+   * Storage shares the database (`PgAdapter`): `claimForDispatch` loads the claimed deliveries' dispatch contexts in
+   * the claim's own statement.
+   */
+  readonly sharedStorage: boolean
+  /** The wake-up line, when the adapter shares it with its Storage; made here otherwise. */
+  readonly wakeUps?: listener.Listener | undefined
+}
+
+/**
+ * The wake-up line of the queue's channel, on its own connection configured like the `PgClient`'s, in the current
+ * scope.
+ *
+ * @internal
+ */
+export const listen = (t: tables.Tables): Effect.Effect<listener.Listener, never, PgClient.PgClient | Scope.Scope> =>
+  Effect.flatMap(PgClient.PgClient, (client) => listener.make(listener.clientConfig(client.config), t.channel))
 
 /**
  * Builds the Queue service in the current scope (which owns its LISTEN connection). Requires a `PgClient`; the
@@ -51,18 +77,18 @@ export interface Options extends PgMigrator.Options {}
 export const make = (
   options: Options = {}
 ): Effect.Effect<Context.Tag.Service<typeof Queue.Queue>, never, PgClient.PgClient | Scope.Scope> =>
-  Effect.suspend(() => makeWith(tables.make(options)))
+  Effect.suspend(() => makeWith(tables.make(options), { sharedStorage: false }))
 
 /** @internal */
 export const makeWith = (
-  t: tables.Tables
+  t: tables.Tables,
+  internal: InternalOptions
 ): Effect.Effect<Context.Tag.Service<typeof Queue.Queue>, never, PgClient.PgClient | Scope.Scope> =>
   Effect.gen(function*() {
-    const client = yield* PgClient.PgClient
-    const sql = client.withoutTransforms()
+    const sql = (yield* PgClient.PgClient).withoutTransforms()
     const query = (text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<rows.Row>, SqlError> =>
       sql.unsafe<rows.Row>(text, params)
-    const wakeUps = yield* listener.make(listener.clientConfig(client.config), t.channel)
+    const wakeUps = internal.wakeUps ?? (yield* listen(t))
     const Q = t.queue
 
     const minRunAt = (items: ReadonlyArray<{ readonly runAt: number }>) => {
@@ -73,22 +99,19 @@ export const makeWith = (
 
     // Re-enqueueing a queued id replaces its run time and ends its current claim; enqueueing it again at the same run
     // time changes nothing (and leaves a claim in place: its holder is already on it). Ids already queued at that time
-    // are filtered out with a plain read first, so confirming work that is already queued (publish after the adapter
-    // queued it with the deliveries) neither writes nor locks rows.
+    // are filtered out with a plain read first, so confirming work that is already queued (a retry after the adapter
+    // queued the delivery with its transition) neither writes nor locks rows.
     const enqueueText = [
       `with input as (select * from unnest($1::text[], $2::bigint[]) as u(id, run_at)),`,
       `changed as (`,
       `  select i.id, i.run_at from input as i left join ${Q} as q on q.id = i.id`,
       `  where q.id is null or q.run_at <> i.run_at`,
-      `), upserted as (`,
-      `  insert into ${Q} as q (id, run_at) select id, run_at from changed`,
-      `  on conflict (id) do update set run_at = excluded.run_at, lease_until = null, lease_token = null`,
-      `  where q.run_at is distinct from excluded.run_at`,
-      `)`,
-      `select pg_notify($3, (select min(run_at) from input)::text)`
+      `), upserted as (${queue.upsert(Q, "select id, run_at from changed")})`,
+      queue.notifyEarliest("$3", "input")
     ].join("\n")
 
-    const claimText = [
+    // The claim's CTEs: `claimed` holds the rows claimed, with `due_at`, the order in which they are handed out.
+    const claimHead = [
       `with due as (`,
       `  select id, coalesce(lease_until, run_at) as due_at from ${Q}`,
       `  where coalesce(lease_until, run_at) <= $1::bigint`,
@@ -99,22 +122,27 @@ export const makeWith = (
       `  update ${Q} as q set lease_until = $3::bigint, lease_token = $4 || q.id, claims = q.claims + 1`,
       `  from due where q.id = due.id`,
       `  returning q.id, q.run_at, q.claims, q.lease_token, due.due_at`,
-      `)`,
-      `select id, run_at, claims, lease_token from claimed order by due_at, id`
+      `)`
     ].join("\n")
 
-    const completeText = `delete from ${Q} as q using unnest($1::text[], $2::text[]) as u(id, token) ` +
-      `where q.id = u.id and q.lease_token = u.token`
+    const claimText = `${claimHead}\nselect id, run_at, claims, lease_token from claimed order by due_at, id`
 
-    const rescheduleText = [
-      `with moved as (`,
-      `  update ${Q} as q set run_at = u.run_at, lease_until = null, lease_token = null`,
-      `  from unnest($1::text[], $2::text[], $3::bigint[]) as u(id, token, run_at)`,
-      `  where q.id = u.id and q.lease_token = u.token`,
-      `  returning q.run_at`,
-      `)`,
-      `select pg_notify($4, s.at::text) from (select min(run_at) as at from moved) as s where s.at is not null`
+    // The claim, then the claimed deliveries' dispatch contexts: the items as one JSON array, in claim order.
+    const claimForDispatchText = [
+      `${claimHead},`,
+      dispatch.deliveriesCte(t, "in (select id from claimed)"),
+      `select`,
+      `coalesce((select json_agg(json_build_array(id, run_at, claims, lease_token) order by due_at, id) from claimed),`,
+      `  '[]')::text as items,`,
+      // When work is next due among the rows this claim did not take (their due times as of its snapshot).
+      `(select coalesce(lease_until, run_at) from ${Q} where id not in (select id from claimed)`,
+      `  order by coalesce(lease_until, run_at) limit 1) as next_at,`,
+      dispatch.columns(t)
     ].join("\n")
+
+    const completeText = queue.complete(Q, 1)
+
+    const rescheduleText = `with moved as (${queue.reschedule(Q, 1)})\n${queue.notifyEarliest("$4", "moved")}`
 
     const releaseText = [
       `with moved as (`,
@@ -123,11 +151,50 @@ export const makeWith = (
       `  where q.id = u.id and q.lease_token = u.token`,
       `  returning q.run_at`,
       `)`,
-      `select pg_notify($3, s.at::text) from (select min(run_at) as at from moved) as s where s.at is not null`
+      queue.notifyEarliest("$3", "moved")
     ].join("\n")
 
     const nextText =
       `select coalesce(lease_until, run_at) as at from ${Q} order by coalesce(lease_until, run_at) limit 1`
+
+    // Every statement of the queue runs on the hot path: prepared once per connection (internal/prepared).
+    for (
+      const text of [enqueueText, claimText, claimForDispatchText, completeText, rescheduleText, releaseText, nextText]
+    ) prepared.hot(text)
+
+    // The token is unique per claim call; the id makes it unique per item too.
+    const claimParams = (
+      max: number,
+      leaseMs: number,
+      now: number
+    ) => [now, Math.floor(max), now + leaseMs, `${randomUUID()}/`]
+
+    // What the last `claimForDispatch` learnt about the rest of the queue (see `awaitWork`), used once.
+    let hint: { readonly wakesBefore: number; readonly next: number } | undefined
+
+    const claimForDispatch = (
+      { leaseMs, max, now }: { readonly max: number; readonly leaseMs: number; readonly now: number }
+    ): Effect.Effect<ReadonlyArray<ClaimedForDispatch>, QueueError> => {
+      if (!(max >= 1)) return Effect.succeed([])
+      return Effect.suspend(() => {
+        const wakesBefore = wakeUps.wakes()
+        return query(claimForDispatchText, claimParams(max, leaseMs, now)).pipe(
+          Effect.map(([row]) => {
+            const contexts = dispatch.parse(row)
+            const claimed = (JSON.parse(row?.items ?? "[]") as Array<[string, number, number, string]>).map(
+              ([id, runAt, claims, token]): ClaimedForDispatch => ({
+                item: { id, runAt, token, claims },
+                context: contexts.get(id)
+              })
+            )
+            const unclaimed = row?.next_at === null || row?.next_at === undefined ? Infinity : rows.num(row.next_at)
+            hint = { wakesBefore, next: claimed.length > 0 ? Math.min(unclaimed, now + leaseMs) : unclaimed }
+            return claimed
+          }),
+          mapQueue("PgQueue.claimForDispatch")
+        )
+      })
+    }
 
     const service: Context.Tag.Service<typeof Queue.Queue> = {
       enqueue: (items: ReadonlyArray<QueueItem>) => {
@@ -141,9 +208,7 @@ export const makeWith = (
 
       claim: ({ leaseMs, max, now }) => {
         if (!(max >= 1)) return Effect.succeed([])
-        // Unique per claim call; the id makes it unique per item too.
-        const token = `${randomUUID()}/`
-        return query(claimText, [now, Math.floor(max), now + leaseMs, token]).pipe(
+        return query(claimText, claimParams(max, leaseMs, now)).pipe(
           Effect.map((claimed) =>
             claimed.map((row): ClaimedItem => ({
               id: row.id,
@@ -155,6 +220,9 @@ export const makeWith = (
           mapQueue("PgQueue.claim")
         )
       },
+
+      // Only where Storage is in the same database: otherwise the dispatcher loads through its own Storage.
+      ...(internal.sharedStorage ? { claimForDispatch } : {}),
 
       complete: (items) => {
         if (items.length === 0) return Effect.void
@@ -207,16 +275,22 @@ export const makeWith = (
           if (!(maxWaitMs > 0)) return Effect.void
           // Subscribe first, then look: work enqueued after the look notifies this waiter.
           const waiter = wakeUps.subscribe(now + maxWaitMs)
-          return query(nextText, []).pipe(
-            Effect.flatMap(([row]) => {
-              const next = row === undefined || row.at === null ? Infinity : rows.num(row.at)
-              const wait = Math.min(maxWaitMs, next - now)
-              if (!(wait > 0)) return Effect.void
-              return Effect.asVoid(Effect.timeoutOption(Deferred.await(waiter.signal), Duration.millis(wait)))
-            }),
-            Effect.ensuring(Effect.sync(() => wakeUps.unsubscribe(waiter))),
-            mapQueue("PgQueue.awaitWork")
-          )
+          const sleep = (next: number) => {
+            const wait = Math.min(maxWaitMs, next - now)
+            if (!(wait > 0)) return Effect.void
+            return Effect.asVoid(Effect.timeoutOption(Deferred.await(waiter.signal), Duration.millis(wait)))
+          }
+          // The last claim already told when the rest is due. Nothing notified since it was sent (and the LISTEN
+          // connection up throughout) means nothing was enqueued since its snapshot: no need to look again.
+          const known = hint
+          hint = undefined
+          const look = known !== undefined && known.wakesBefore === wakeUps.wakes() && wakeUps.isConnected()
+            ? sleep(known.next)
+            : query(nextText, []).pipe(
+              Effect.flatMap(([row]) => sleep(row === undefined || row.at === null ? Infinity : rows.num(row.at))),
+              mapQueue("PgQueue.awaitWork")
+            )
+          return Effect.ensuring(look, Effect.sync(() => wakeUps.unsubscribe(waiter)))
         })
     }
     return service
@@ -242,7 +316,3 @@ export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<Queue.Queue, ConfigError.ConfigError, PgClient.PgClient> =>
   Layer.scoped(Queue.Queue, Effect.flatMap(Config.unwrap(config), make))
-
-/** @internal */
-export const layerWith = (t: tables.Tables): Layer.Layer<Queue.Queue, never, PgClient.PgClient | SqlClient.SqlClient> =>
-  Layer.scoped(Queue.Queue, makeWith(t))

@@ -2,10 +2,11 @@
  * The Storage port on PostgreSQL, through `@effect/sql`'s `SqlClient`. It uses the client from the context of each
  * call, so a `publish` made inside the host's own `sql.withTransaction(...)` joins that transaction: the host's
  * business write and the webhook commit or roll back together. Every operation is one statement (one round trip):
- * a fan-out to 10,000 endpoints inserts the message and its deliveries with one `unnest`-based statement, a batch of
- * attempt results is written with one statement, and dispatch context is loaded with one join. The only exception is
- * `insertEndpointWithin`, which serialises a tenant's inserts with a transaction-scoped advisory lock so that
- * concurrent creations never exceed the limit.
+ * a fan-out to 10,000 endpoints inserts the message and its deliveries with one `unnest`-based statement (and a batch
+ * of messages, `insertMessages`, with one statement too), a batch of attempt results is written with one statement,
+ * and dispatch context is loaded with one join. The exceptions: an insert that finds an idempotency key taken reads
+ * the message that holds it with a second statement, and `insertEndpointWithin` serialises a tenant's inserts with a
+ * transaction-scoped advisory lock so that concurrent creations never exceed the limit.
  *
  * The tables come from `PgMigrator`. Times are stored as `bigint` epoch milliseconds (UTC).
  *
@@ -32,8 +33,13 @@ import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as dispatch from "./internal/dispatch.js"
 import { mapStorage } from "./internal/errors.js"
+import type * as listener from "./internal/listener.js"
+import * as prepared from "./internal/prepared.js"
 import { lastById, Params } from "./internal/query.js"
+import * as queue from "./internal/queue.js"
 import * as rows from "./internal/rows.js"
 import * as tables from "./internal/tables.js"
 import type * as PgMigrator from "./PgMigrator.js"
@@ -49,9 +55,12 @@ export interface InternalOptions {
   /**
    * Storage and Queue share the database (`PgAdapter`): writes that make a delivery due also queue it in the same
    * statement (publish, recover, retry), and writes that end it drop its queue row, so no crash between a storage
-   * write and the matching queue call can lose or strand work.
+   * write and the matching queue call can lose or strand work. Publishes then also notify the workers (`queued:
+   * true`: core makes no `enqueue` call), and `recordAndSettle` settles the claimed queue rows with the attempts.
    */
   readonly sharedQueue: boolean
+  /** With a shared queue: the queue's wake-up line, to wake this process's own waiters without the NOTIFY trip. */
+  readonly wakeUps?: listener.Listener | undefined
 }
 
 const CONFLICT = "a record with this id already exists; ids must be unique (create them with Id.make)"
@@ -186,70 +195,81 @@ export const makeWith = (
       `select count(*)::int as n from gone`
     ].join("\n")
 
-    // One statement: the message (unless its idempotency key was used), its deliveries, and — with a shared queue —
-    // their queue rows. `exists (select 1 from m)` is false when the key was taken, and then nothing else is written.
-    // Deliveries are sent column-wise (`unnest` of one array per column); in the common case of a publish, where
-    // they differ only in id and endpoint, only those two arrays are sent and the rest are single values.
-    const insertMessageHead = [
-      `with m as (`,
-      `  insert into ${M} (${rows.messageColumns}) values ($1, $2, $3, $4, $5::text[], $6, $7::bigint)`,
+    // With a shared queue, a delivery written as `pending` with a time is queued (see `queue.upsert`).
+    const queueDue = (source: string) =>
+      queue.upsert(
+        Q,
+        `select id, next_attempt_at from ${source} where status = 'pending' and next_attempt_at is not null`
+      )
+
+    // This process's own waiters need not wait for the NOTIFY to come back: wake them at once. Outside a transaction
+    // only: inside one, the rows stay invisible until commit (the NOTIFY, delivered at commit, wakes everyone then).
+    const wakeLocally = (woke: unknown): Effect.Effect<void> => {
+      const wakeUps = internal.wakeUps
+      if (wakeUps === undefined || woke === null || woke === undefined) return Effect.void
+      return Effect.flatMap(
+        Effect.serviceOption(SqlClient.TransactionConnection),
+        (transaction) => Option.isNone(transaction) ? Effect.sync(() => wakeUps.wake(rows.num(woke))) : Effect.void
+      )
+    }
+
+    // One statement for a batch of messages, their deliveries, and — with a shared queue — their queue rows and the
+    // workers' notification (`insertMessage` is a batch of one). Messages are sent column-wise like deliveries, each
+    // with its position `n` in the batch. A message whose idempotency key was taken is skipped by `on conflict`;
+    // `created` holds the others, and only their deliveries are written (each delivery carries its message's `n`).
+    // Deliveries are sent as one array per column; in the common case, a publish, where they differ only in id and
+    // endpoint, only those two arrays and the positions are sent, and the rest as single values.
+    const insertHead = [
+      `with input as (`,
+      `  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
+      `  with ordinality as u(${rows.messageColumns}, n)`,
+      `), m as (`,
+      `  insert into ${M} (${rows.messageColumns})`,
+      `  select id, tenant, type, body, array(select json_array_elements_text(channels::json)), idempotency_key,`,
+      `    created_at`,
+      `  from input`,
       `  on conflict (tenant, idempotency_key) where idempotency_key is not null do nothing returning id`,
-      `)`
-    ].join("\n")
-    const insertMessageTail = `select exists (select 1 from m) as created`
-
-    const insertMessageGeneralText = [
-      insertMessageHead,
-      `, d as (`,
-      `  insert into ${D} (${rows.deliveryColumns}) select u.* from ${rows.deliveryUnnest(8)}`,
-      `  where exists (select 1 from m)`,
-      `)`,
-      internal.sharedQueue
-        ? `, q as (insert into ${Q} (id, run_at) select u.id, u.next_attempt_at ` +
-          `from unnest($8::text[], $12::text[], $14::bigint[]) as u(id, status, next_attempt_at) ` +
-          `where u.status = 'pending' and u.next_attempt_at is not null and exists (select 1 from m) ` +
-          `on conflict (id) do nothing)`
-        : "",
-      insertMessageTail
+      `), created as (select i.n, i.id, i.tenant from input as i join m on m.id = i.id)`
     ].join("\n")
 
-    const insertMessageUniformText = [
-      insertMessageHead,
-      `, d as (`,
-      `  insert into ${D} (${rows.deliveryColumns})`,
-      `  select u.id, $8, $9, u.endpoint_id, $10, $11::integer, $12::bigint, $13::bigint, $14::integer, $15,`,
-      `    $16::bigint, $17::bigint`,
-      `  from unnest($18::text[], $19::text[]) as u(id, endpoint_id)`,
-      `  where exists (select 1 from m)`,
-      `)`,
-      internal.sharedQueue
-        ? `, q as (insert into ${Q} (id, run_at) select u.id, $12::bigint from unnest($18::text[]) as u(id) ` +
-          `where $10 = 'pending' and $12::bigint is not null and exists (select 1 from m) on conflict (id) do nothing)`
-        : "",
-      insertMessageTail
-    ].join("\n")
+    const insertText = (deliveries: string, channel: number) =>
+      [
+        insertHead,
+        `, d as (`,
+        `  insert into ${D} (${rows.deliveryColumns})`,
+        deliveries,
+        internal.sharedQueue ? `  returning id, status, next_attempt_at` : "",
+        `)`,
+        internal.sharedQueue
+          ? `, q as (${queueDue("d")} returning q.run_at)\n` +
+            queue.notifyEarliest(`$${channel}`, "q", "array(select id from m) as created")
+          : `select array(select id from m) as created`
+      ].join("\n")
 
-    const existingMessageText = `select ${rows.messageColumns} from ${M} where tenant = $1 and idempotency_key = $2`
+    const insertUniformText = insertText(
+      [
+        `  select u.id, c.tenant, c.id, u.endpoint_id, $8, $9::integer, $10::bigint, $11::bigint, $12::integer, $13,`,
+        `    $14::bigint, $15::bigint`,
+        `  from unnest($16::text[], $17::text[], $18::integer[]) as u(id, endpoint_id, n)`,
+        `  join created as c on c.n = u.n`
+      ].join("\n"),
+      19
+    )
 
-    const insertMessage = (
-      message: MessageRecord,
-      deliveries: ReadonlyArray<DeliveryRecord>
-    ): Effect.Effect<Storage.InsertMessageResult, StorageError> => {
-      const head = [
-        message.id,
-        message.tenant,
-        message.type,
-        message.body,
-        message.channels,
-        message.idempotencyKey,
-        message.createdAt
-      ]
-      const first = deliveries[0]
-      const [text, params] = first !== undefined && rows.uniformDeliveries(deliveries)
-        ? [insertMessageUniformText, [
-          ...head,
-          first.tenant,
-          first.messageId,
+    const insertGeneralText = insertText(
+      `  select ${rows.qualified("u", rows.deliveryColumns)} from ${rows.deliveryUnnest(8, true)}\n` +
+        `  where u.n in (select n from created)`,
+      21
+    )
+
+    const insertParams = (batch: ReadonlyArray<Storage.NewMessage>): readonly [string, Array<unknown>] => {
+      const messages = rows.messageArrays(batch.map((entry) => entry.message))
+      const indexes = rows.messageIndexes(batch)
+      const first = rows.uniformBatch(batch)
+      const [text, params]: [string, Array<unknown>] = first === undefined
+        ? [insertGeneralText, [...messages, ...rows.deliveryArrays(batch.flatMap((e) => e.deliveries)), indexes]]
+        : [insertUniformText, [
+          ...messages,
           first.status,
           first.attempts,
           first.nextAttemptAt,
@@ -258,61 +278,116 @@ export const makeWith = (
           first.lastError,
           first.createdAt,
           first.updatedAt,
-          deliveries.map((d) => d.id),
-          deliveries.map((d) => d.endpointId)
+          batch.flatMap((e) => e.deliveries.map((d) => d.id)),
+          batch.flatMap((e) => e.deliveries.map((d) => d.endpointId)),
+          indexes
         ]]
-        : [insertMessageGeneralText, [...head, ...rows.deliveryArrays(deliveries)]]
-      const attempt: Effect.Effect<Storage.InsertMessageResult | undefined, SqlError> = Effect.gen(function*() {
-        const [row] = yield* query(text, params)
-        if (row?.created === true) return { message, created: true, deliveries }
-        // The key was taken. ON CONFLICT waited for the other insert to commit, so a new statement sees its message
-        // (unless it was deleted meanwhile: then try again).
-        const [existing] = yield* query(existingMessageText, [message.tenant, message.idempotencyKey])
-        return existing === undefined
-          ? undefined
-          : { message: rows.message(existing), created: false, deliveries: [] }
-      })
-      const mapped = attempt.pipe(
-        mapStorage("PgStorage.insertMessage", `message ${message.id} or one of its deliveries: ${CONFLICT}`)
-      )
+      if (internal.sharedQueue) params.push(t.channel)
+      return [text, params]
+    }
+
+    // The messages holding the idempotency keys that a batch found taken.
+    const existingText = `select ${rows.messageColumns} from ${M} where idempotency_key is not null ` +
+      `and (tenant, idempotency_key) in (select * from unnest($1::text[], $2::text[]))`
+
+    /** A map key for a pair of texts: (tenant, idempotency key), (id, token). */
+    const pairKey = (a: string, b: string | null) => JSON.stringify([a, b])
+
+    const insertBatch = (
+      batch: ReadonlyArray<Storage.NewMessage>,
+      label: string,
+      conflict: string
+    ): Effect.Effect<ReadonlyArray<Storage.InsertMessageResult>, StorageError> => {
+      const results = new Array<Storage.InsertMessageResult>(batch.length)
+      // Inserts the messages at `left` (positions in `batch`), then reads the messages holding the keys found taken:
+      // ON CONFLICT waited for their inserts to commit, so a new statement sees them, unless one was deleted
+      // meanwhile. Returns the positions still without a result: their keys are free again, to try once more. (That
+      // rare second round is a statement of its own: outside a transaction, the first round stays written even if
+      // it fails, as with `insertMessage` one message after the other.)
+      const round = (left: ReadonlyArray<number>): Effect.Effect<ReadonlyArray<number>, SqlError> =>
+        Effect.gen(function*() {
+          const [text, params] = insertParams(left.map((i) => batch[i]))
+          const [row] = yield* query(text, params)
+          yield* wakeLocally(row?.woke)
+          const created = new Set<string>(row?.created ?? [])
+          const taken: Array<number> = []
+          for (const i of left) {
+            const { deliveries, message } = batch[i]
+            if (!created.has(message.id)) {
+              taken.push(i)
+              continue
+            }
+            results[i] = internal.sharedQueue
+              ? { message, created: true, deliveries, queued: true }
+              : { message, created: true, deliveries }
+          }
+          if (taken.length === 0) return []
+          const found = yield* query(existingText, [
+            taken.map((i) => batch[i].message.tenant),
+            taken.map((i) => batch[i].message.idempotencyKey)
+          ])
+          const byKey = new Map(found.map((row) => [pairKey(row.tenant, row.idempotency_key), rows.message(row)]))
+          return taken.filter((i) => {
+            const existing = byKey.get(pairKey(batch[i].message.tenant, batch[i].message.idempotencyKey))
+            if (existing !== undefined) results[i] = { message: existing, created: false, deliveries: [] }
+            return existing === undefined
+          })
+        })
       return Effect.gen(function*() {
-        for (let tries = 0; tries < 3; tries++) {
-          const result = yield* mapped
-          if (result !== undefined) return result
+        let left: ReadonlyArray<number> = batch.map((_, i) => i)
+        for (let tries = 0; tries < 3 && left.length > 0; tries++) {
+          left = yield* mapStorage(label, conflict)(round(left))
         }
+        if (left.length === 0) return results
+        const which = left.length === 1
+          ? `the idempotency key of message ${batch[left[0]].message.id} was`
+          : `the idempotency keys of messages ${left.map((i) => batch[i].message.id).join(", ")} were`
         return yield* new StorageError({
           reason: "Conflict",
-          message: `PgStorage.insertMessage: the idempotency key of message ${message.id} was taken by messages that ` +
-            `were deleted again, three times in a row; try the publish again`
+          message: `${label}: ${which} taken by messages that were deleted again, three times in a row; try the ` +
+            `publish again`
         })
       })
     }
 
-    // One statement, three JSON arrays: the deliveries, and each message and endpoint they need once (a fan-out
-    // batch carries one body, not one per delivery).
-    const dispatchText = [
-      `with d as (select ${rows.deliveryColumns} from ${D} where id = any($1::text[]))`,
-      `select`,
-      `  coalesce((select json_agg(${rows.jsonArray("d", rows.deliveryColumns)}) from d), '[]')::text as deliveries,`,
-      `  coalesce((select json_agg(${rows.jsonArray("m", rows.messageColumns)}) from ${M} as m`,
-      `    where m.id in (select message_id from d)), '[]')::text as messages,`,
-      `  coalesce((select json_agg(${rows.jsonArray("e", rows.endpointColumns)}) from ${E} as e`,
-      `    where e.id in (select endpoint_id from d)), '[]')::text as endpoints`
-    ].join("\n")
+    const insertMessage = (
+      message: MessageRecord,
+      deliveries: ReadonlyArray<DeliveryRecord>
+    ): Effect.Effect<Storage.InsertMessageResult, StorageError> =>
+      Effect.map(
+        insertBatch(
+          [{ message, deliveries }],
+          "PgStorage.insertMessage",
+          `message ${message.id} or one of its deliveries: ${CONFLICT}`
+        ),
+        ([result]) => result
+      )
+
+    const insertMessages = (
+      batch: ReadonlyArray<Storage.NewMessage>
+    ): Effect.Effect<ReadonlyArray<Storage.InsertMessageResult>, StorageError> =>
+      batch.length === 0
+        ? Effect.succeed([])
+        : insertBatch(batch, "PgStorage.insertMessages", `a message or delivery of the batch: ${CONFLICT}`)
+
+    const dispatchText = `with ${dispatch.deliveriesCte(t, "= any($1::text[])")}\nselect\n${dispatch.columns(t)}`
 
     const enabledText =
       `select coalesce(json_agg(${rows.jsonArray("x", rows.endpointColumns)} order by x.id), '[]')::text ` +
       `as endpoints from ${E} as x where x.tenant = $1 and not x.disabled`
 
-    const recordAttemptsText = [
-      `with a as (`,
+    // The CTE `a` and the main statement of `recordAttempts`, kept apart for `recordAndSettle` to add the queue.
+    const insertAttempts = [
+      `a as (`,
       `  insert into ${A} (${rows.attemptColumns}) select u.* from ${rows.attemptUnnest(1)}`,
       `  where exists (select 1 from ${D} as x where x.id = u.delivery_id)`,
       `  on conflict (id) do update set attempt = excluded.attempt, trigger = excluded.trigger, url = excluded.url,`,
       `    started_at = excluded.started_at, duration_ms = excluded.duration_ms,`,
       `    response_status = excluded.response_status, response_body = excluded.response_body,`,
       `    error_kind = excluded.error_kind, error_message = excluded.error_message`,
-      `)`,
+      `)`
+    ].join("\n")
+    const updateDeliveries = [
       `update ${D} as x set status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at,`,
       `  last_attempt_at = u.last_attempt_at, last_response_status = u.last_response_status,`,
       `  last_error = u.last_error, updated_at = u.updated_at`,
@@ -321,13 +396,55 @@ export const makeWith = (
       `where x.id = u.id and x.tenant = u.tenant and x.status = 'pending'`
     ].join("\n")
 
+    const recordAttemptsText = `with ${insertAttempts}\n${updateDeliveries}`
+
+    // The attempts, then the queue's `complete` and `reschedule` of their claimed rows, and the workers' notification
+    // of the earliest row moved.
+    const recordAndSettleText = [
+      `with ${insertAttempts},`,
+      `updated as (${updateDeliveries}),`,
+      `done as (${queue.complete(Q, 27)}),`,
+      `moved as (${queue.reschedule(Q, 29)})`,
+      queue.notifyEarliest("$32", "moved")
+    ].join("\n")
+
+    const attemptParams = (results: ReadonlyArray<Storage.AttemptResult>): Array<unknown> => {
+      const attempts = lastById(results.map((r) => r.attempt), (a) => a.id)
+      const deliveries = lastById(results.map((r) => r.delivery), (d) => d.id)
+      return [...rows.attemptArrays(attempts), ...rows.deliveryArrays(deliveries)]
+    }
+
+    const recordAndSettle = (
+      results: ReadonlyArray<Storage.AttemptResult>,
+      settlement: Storage.Settlement
+    ): Effect.Effect<void, StorageError> => {
+      const { complete } = settlement
+      if (results.length === 0 && complete.length === 0 && settlement.reschedule.length === 0) return Effect.void
+      // Separate calls would complete first: a reschedule of a row completed with the same claim then finds nothing.
+      // In one statement both would touch that row in no defined order, so it is left out here (same outcome).
+      const completing = new Set(complete.map((item) => pairKey(item.id, item.token)))
+      const reschedule = lastById(
+        settlement.reschedule.filter((entry) => !completing.has(pairKey(entry.item.id, entry.item.token))),
+        (entry) => entry.item.id
+      )
+      return query(recordAndSettleText, [
+        ...attemptParams(results),
+        complete.map((item) => item.id),
+        complete.map((item) => item.token),
+        reschedule.map((entry) => entry.item.id),
+        reschedule.map((entry) => entry.item.token),
+        reschedule.map((entry) => entry.runAt),
+        t.channel
+      ]).pipe(
+        Effect.flatMap(([row]) => wakeLocally(row?.woke)),
+        mapStorage("PgStorage.recordAndSettle")
+      )
+    }
+
     // With a shared queue, a move to `pending` with a time queues the delivery, and any other move drops it.
     const queueFollow = (moved: string) =>
       internal.sharedQueue
-        ? `, queued as (insert into ${Q} as q (id, run_at) select id, next_attempt_at from ${moved} ` +
-          `where status = 'pending' and next_attempt_at is not null ` +
-          `on conflict (id) do update set run_at = excluded.run_at, lease_until = null, lease_token = null ` +
-          `where q.run_at is distinct from excluded.run_at), ` +
+        ? `, queued as (${queueDue(moved)}), ` +
           `dequeued as (delete from ${Q} where id in (select id from ${moved} where status <> 'pending'))`
         : ""
 
@@ -335,7 +452,7 @@ export const makeWith = (
       `with moved as (`,
       `  update ${D} as x set status = $4, next_attempt_at = $5::bigint, updated_at = $6::bigint`,
       `  where x.id = $1 and x.tenant = $2 and x.status = any($3::text[])`,
-      `  returning ${rows.deliveryColumns.split(",").map((c) => `x.${c.trim()}`).join(", ")}`,
+      `  returning ${rows.qualified("x", rows.deliveryColumns)}`,
       `)${queueFollow("moved")}`,
       `select * from moved`
     ].join("\n")
@@ -348,6 +465,19 @@ export const makeWith = (
       `)${queueFollow("moved")}`,
       `select id from moved`
     ].join("\n")
+
+    // The statements of every publish and every dispatcher batch: prepared once per connection (internal/prepared).
+    for (
+      const text of [
+        insertUniformText,
+        insertGeneralText,
+        dispatchText,
+        enabledText,
+        recordAttemptsText,
+        recordAndSettleText,
+        transitionText
+      ]
+    ) prepared.hot(text)
 
     const service: Context.Tag.Service<typeof Storage.Storage> = {
       insertEndpoint,
@@ -431,6 +561,7 @@ export const makeWith = (
         ),
 
       insertMessage,
+      insertMessages,
 
       getMessage: (tenant, id) =>
         query(`select ${rows.messageColumns} from ${M} where id = $1 and tenant = $2`, [id, tenant]).pipe(
@@ -480,22 +611,7 @@ export const makeWith = (
         if (ids.length === 0) return Effect.succeed([])
         return query(dispatchText, [ids]).pipe(
           Effect.map(([row]) => {
-            const messages = new Map<string, MessageRecord>()
-            for (const m of JSON.parse(row?.messages ?? "[]")) messages.set(m[0], rows.messageFromJson(m))
-            const endpoints = new Map<string, EndpointRecord>()
-            for (const e of JSON.parse(row?.endpoints ?? "[]")) endpoints.set(e[0], rows.endpointFromJson(e))
-            const byId = new Map<string, DispatchContext>()
-            for (const d of JSON.parse(row?.deliveries ?? "[]")) {
-              const delivery = rows.deliveryFromJson(d)
-              const message = messages.get(delivery.messageId)
-              const endpoint = endpoints.get(delivery.endpointId)
-              if (
-                message !== undefined && endpoint !== undefined && message.tenant === delivery.tenant &&
-                endpoint.tenant === delivery.tenant
-              ) {
-                byId.set(delivery.id, { delivery, message, endpoint })
-              }
-            }
+            const byId = dispatch.parse(row)
             // In the order asked for, like a lookup one by one would give.
             const out: Array<DispatchContext> = []
             for (const id of ids) {
@@ -513,13 +629,14 @@ export const makeWith = (
 
       recordAttempts: (results) => {
         if (results.length === 0) return Effect.void
-        const attempts = lastById(results.map((r) => r.attempt), (a) => a.id)
-        const deliveries = lastById(results.map((r) => r.delivery), (d) => d.id)
-        return query(recordAttemptsText, [...rows.attemptArrays(attempts), ...rows.deliveryArrays(deliveries)]).pipe(
+        return query(recordAttemptsText, attemptParams(results)).pipe(
           Effect.asVoid,
           mapStorage("PgStorage.recordAttempts")
         )
       },
+
+      // Only where the queue is in the same database: otherwise the dispatcher settles through its own Queue.
+      ...(internal.sharedQueue ? { recordAndSettle } : {}),
 
       transitionDelivery: (tenant, id, from, to) =>
         query(transitionText, [id, tenant, from, to.status, to.nextAttemptAt, to.now]).pipe(

@@ -3,8 +3,6 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { layer } from "@effect/vitest"
 import { createHookwire } from "@hookwire/core/Hookwire"
 import * as Id from "@hookwire/core/Id"
-import { defaultOptions, healthy } from "@hookwire/core/Model"
-import type { DeliveryRecord, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
 import * as Queue from "@hookwire/core/Queue"
 import * as RecordingTransport from "@hookwire/core/RecordingTransport"
 import * as Storage from "@hookwire/core/Storage"
@@ -18,61 +16,7 @@ import * as PgAdapter from "../src/PgAdapter.js"
 import * as PgStorage from "../src/PgStorage.js"
 import { clientLayer, databaseUrl, describeDb, newSchema, pool, schemaLayer, waitFor } from "./utils/db.js"
 import { catalog, webhooks } from "./utils/engine.js"
-
-const newTenant = () => `tenant_${Id.ulid(Date.now())}`
-
-const endpointRecord = (tenant: string, now = Date.now()): EndpointRecord => ({
-  id: Id.make("ep", now),
-  tenant,
-  url: "https://receiver.example.com/hooks",
-  name: null,
-  description: null,
-  eventTypes: [],
-  channels: [],
-  headers: {},
-  metadata: {},
-  disabled: false,
-  disabledReason: null,
-  disabledAt: null,
-  timeoutMs: null,
-  retryPolicy: null,
-  scheme: null,
-  secrets: [{ value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: now, expiresAt: null }],
-  options: defaultOptions,
-  health: healthy,
-  createdAt: now,
-  updatedAt: now
-})
-
-const messageRecord = (tenant: string, now = Date.now()): MessageRecord => ({
-  id: Id.make("msg", now),
-  tenant,
-  type: "order.created",
-  body: "{\"type\":\"order.created\",\"data\":{\"orderId\":\"o\"}}",
-  channels: [],
-  idempotencyKey: null,
-  createdAt: now
-})
-
-const deliveryRecord = (
-  message: MessageRecord,
-  endpointId: string,
-  overrides: Partial<DeliveryRecord> = {}
-): DeliveryRecord => ({
-  id: Id.make("dlv", message.createdAt),
-  tenant: message.tenant,
-  messageId: message.id,
-  endpointId,
-  status: "pending",
-  attempts: 0,
-  nextAttemptAt: message.createdAt,
-  lastAttemptAt: null,
-  lastResponseStatus: null,
-  lastError: null,
-  createdAt: message.createdAt,
-  updatedAt: message.createdAt,
-  ...overrides
-})
+import { deliveryRecord, endpointRecord, messageRecord, newTenant } from "./utils/records.js"
 
 describeDb("PgAdapter", () => {
   const schema = newSchema("adapter")

@@ -33,6 +33,11 @@ export interface Listener {
   /** Wakes the waiters that work due at `runAt` concerns (NaN: every waiter). */
   readonly wake: (runAt: number) => void
   readonly isConnected: () => boolean
+  /**
+   * How many wake-ups there have been so far (notifications, local wakes, reconnections): unchanged between two
+   * reads means nothing was notified in between.
+   */
+  readonly wakes: () => number
 }
 
 const noop = () => {}
@@ -60,7 +65,9 @@ export const make = (
     const waiters = new Set<Waiter>()
     let connected = false
 
+    let wakes = 0
     const wake = (runAt: number) => {
+      wakes++
       for (const waiter of waiters) {
         if (!(runAt > waiter.until)) {
           waiters.delete(waiter)
@@ -154,6 +161,7 @@ export const make = (
         waiters.delete(waiter)
       },
       wake,
-      isConnected: () => connected
+      isConnected: () => connected,
+      wakes: () => wakes
     }
   })

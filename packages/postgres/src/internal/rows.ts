@@ -19,6 +19,7 @@ import type {
   SecretRecord,
   TransportErrorKind
 } from "@hookwire/core/Model"
+import type { NewMessage } from "@hookwire/core/Storage"
 
 /** @internal */
 export type Row = Record<string, any>
@@ -220,11 +221,15 @@ export const deliveryArrays = (deliveries: ReadonlyArray<DeliveryRecord>) => {
   ] as const
 }
 
-/** `unnest(...)` of `deliveryArrays` starting at `$<from>`, with the column names of the deliveries table. */
-export const deliveryUnnest = (from: number): string =>
+/**
+ * `unnest(...)` of `deliveryArrays` starting at `$<from>`, with the column names of the deliveries table; with
+ * `messageIndex`, also `n` from the integer array `$<from + 12>` (see `messageIndexes`).
+ */
+export const deliveryUnnest = (from: number, messageIndex = false): string =>
   `unnest($${from}::text[], $${from + 1}::text[], $${from + 2}::text[], $${from + 3}::text[], $${from + 4}::text[], ` +
   `$${from + 5}::integer[], $${from + 6}::bigint[], $${from + 7}::bigint[], $${from + 8}::integer[], ` +
-  `$${from + 9}::text[], $${from + 10}::bigint[], $${from + 11}::bigint[]) as u(${deliveryColumns})`
+  `$${from + 9}::text[], $${from + 10}::bigint[], $${from + 11}::bigint[]` +
+  (messageIndex ? `, $${from + 12}::integer[]) as u(${deliveryColumns}, n)` : `) as u(${deliveryColumns})`)
 
 /** @internal */
 export const attemptArrays = (attempts: ReadonlyArray<AttemptRecord>) => {
@@ -261,8 +266,11 @@ export const attemptUnnest = (from: number): string =>
  * the big reads (fan-out, dispatch) one native `JSON.parse` of one value is much cheaper than node-postgres
  * parsing every field of every row. Numbers arrive as numbers (bigint epoch milliseconds are exact below 2^53).
  */
-export const jsonArray = (alias: string, columns: string): string =>
-  `json_build_array(${columns.split(",").map((c) => `${alias}.${c.trim()}`).join(", ")})`
+export const jsonArray = (alias: string, columns: string): string => `json_build_array(${qualified(alias, columns)})`
+
+/** A column list with every column qualified by `alias`. */
+export const qualified = (alias: string, columns: string): string =>
+  columns.split(",").map((c) => `${alias}.${c.trim()}`).join(", ")
 
 /** @internal */
 export const endpointFromJson = (a: ReadonlyArray<any>): EndpointRecord => ({
@@ -315,18 +323,60 @@ export const deliveryFromJson = (a: ReadonlyArray<any>): DeliveryRecord => ({
   updatedAt: a[11]
 })
 
-/** Whether every delivery shares every column but `id` and `endpointId` (a publish: one message, one time). */
-export const uniformDeliveries = (deliveries: ReadonlyArray<DeliveryRecord>): boolean => {
-  const first = deliveries[0]
-  if (first === undefined) return false
-  for (let i = 1; i < deliveries.length; i++) {
-    const d = deliveries[i]
-    if (
-      d.tenant !== first.tenant || d.messageId !== first.messageId || d.status !== first.status ||
-      d.attempts !== first.attempts || d.nextAttemptAt !== first.nextAttemptAt ||
-      d.lastAttemptAt !== first.lastAttemptAt || d.lastResponseStatus !== first.lastResponseStatus ||
-      d.lastError !== first.lastError || d.createdAt !== first.createdAt || d.updatedAt !== first.updatedAt
-    ) return false
+/**
+ * Column-wise arrays of messages, for `unnest`, in `messageColumns` order. `channels` goes as JSON text (one
+ * array per message): `unnest` of a two-dimensional array would flatten it.
+ *
+ * @internal
+ */
+export const messageArrays = (messages: ReadonlyArray<MessageRecord>) => {
+  const columns: Array<Array<unknown>> = Array.from({ length: 7 }, () => new Array(messages.length))
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]
+    columns[0][i] = m.id
+    columns[1][i] = m.tenant
+    columns[2][i] = m.type
+    columns[3][i] = m.body
+    columns[4][i] = JSON.stringify(m.channels)
+    columns[5][i] = m.idempotencyKey
+    columns[6][i] = m.createdAt
   }
-  return true
+  return columns
+}
+
+/**
+ * For each delivery of a batch, in order, the 1-based position of its message in the batch: what ties a delivery to
+ * its message's insert (a delivery is written only when its message is).
+ *
+ * @internal
+ */
+export const messageIndexes = (batch: ReadonlyArray<NewMessage>): Array<number> => {
+  const indexes: Array<number> = []
+  for (let i = 0; i < batch.length; i++) {
+    for (let j = 0; j < batch[i].deliveries.length; j++) indexes.push(i + 1)
+  }
+  return indexes
+}
+
+/**
+ * The first delivery of a batch when every delivery belongs to its own message (same tenant and message id) and
+ * shares every other column but `id` and `endpointId` with it (a publish: one time for all); undefined otherwise.
+ * Such a batch is sent as three arrays (id, endpoint, message index) and this delivery's other columns, once.
+ *
+ * @internal
+ */
+export const uniformBatch = (batch: ReadonlyArray<NewMessage>): DeliveryRecord | undefined => {
+  let first: DeliveryRecord | undefined
+  for (const { deliveries, message } of batch) {
+    for (const d of deliveries) {
+      first ??= d
+      if (
+        d.tenant !== message.tenant || d.messageId !== message.id || d.status !== first.status ||
+        d.attempts !== first.attempts || d.nextAttemptAt !== first.nextAttemptAt ||
+        d.lastAttemptAt !== first.lastAttemptAt || d.lastResponseStatus !== first.lastResponseStatus ||
+        d.lastError !== first.lastError || d.createdAt !== first.createdAt || d.updatedAt !== first.updatedAt
+      ) return undefined
+    }
+  }
+  return first
 }

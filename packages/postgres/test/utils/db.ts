@@ -2,13 +2,12 @@
  * The test database: reachability (skip loudly, or fail under HOOKWIRE_REQUIRE_SERVICES=1), a fresh schema per test
  * run, dropped afterwards, and the PgClient layer.
  */
-import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import pg from "pg"
 import { describe } from "vitest"
+import * as PgAdapter from "../../src/PgAdapter.js"
 import * as PgMigrator from "../../src/PgMigrator.js"
 
 export const databaseUrl = process.env.HOOKWIRE_TEST_DATABASE_URL ??
@@ -73,8 +72,9 @@ const dropStale = Effect.gen(function*() {
 })
 
 /** The PgClient for tests; `applicationName` lets a test find (and terminate) its connections. */
+/** A client as the adapter makes one (its pool prepares the hot statements). */
 export const clientLayer = (applicationName = "hookwire-test", maxConnections = 10) =>
-  PgClient.layer({ url: Redacted.make(databaseUrl), applicationName, maxConnections })
+  PgAdapter.clientLayer({ url: databaseUrl, applicationName, client: { maxConnections } })
 
 /** Migrates a fresh schema when built and drops it when released. */
 export const schemaLayer = (schema: string): Layer.Layer<never, unknown, SqlClient.SqlClient> =>

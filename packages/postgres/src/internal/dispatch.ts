@@ -1,0 +1,51 @@
+/**
+ * Loading dispatch contexts (delivery + message + endpoint): the query shape and its parser, shared by
+ * `PgStorage.loadForDispatch` and the adapter's `PgQueue.claimForDispatch` (which loads them in the claim's own
+ * statement), so that both return exactly the same contexts.
+ *
+ * @internal
+ */
+import type { DispatchContext, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
+import * as rows from "./rows.js"
+import type { Tables } from "./tables.js"
+
+/** The CTE `d`: the deliveries whose `id` satisfies `idCondition` (e.g. `= any($1::text[])`). */
+export const deliveriesCte = (t: Tables, idCondition: string): string =>
+  `d as (select ${rows.deliveryColumns} from ${t.deliveries} where id ${idCondition})`
+
+/**
+ * Select-list items over `d`: three JSON arrays, the deliveries, and each message and endpoint they need once (a
+ * fan-out batch carries one body, not one per delivery).
+ */
+export const columns = (t: Tables): string =>
+  [
+    `coalesce((select json_agg(${rows.jsonArray("d", rows.deliveryColumns)}) from d), '[]')::text as deliveries,`,
+    `coalesce((select json_agg(${rows.jsonArray("m", rows.messageColumns)}) from ${t.messages} as m`,
+    `  where m.id in (select message_id from d)), '[]')::text as messages,`,
+    `coalesce((select json_agg(${rows.jsonArray("e", rows.endpointColumns)}) from ${t.endpoints} as e`,
+    `  where e.id in (select endpoint_id from d)), '[]')::text as endpoints`
+  ].join("\n")
+
+/**
+ * The contexts in a result row of `columns`, by delivery id. A delivery whose message or endpoint is gone, or belongs
+ * to another tenant, has none.
+ */
+export const parse = (row: rows.Row | undefined): Map<string, DispatchContext> => {
+  const messages = new Map<string, MessageRecord>()
+  for (const m of JSON.parse(row?.messages ?? "[]")) messages.set(m[0], rows.messageFromJson(m))
+  const endpoints = new Map<string, EndpointRecord>()
+  for (const e of JSON.parse(row?.endpoints ?? "[]")) endpoints.set(e[0], rows.endpointFromJson(e))
+  const byId = new Map<string, DispatchContext>()
+  for (const d of JSON.parse(row?.deliveries ?? "[]")) {
+    const delivery = rows.deliveryFromJson(d)
+    const message = messages.get(delivery.messageId)
+    const endpoint = endpoints.get(delivery.endpointId)
+    if (
+      message !== undefined && endpoint !== undefined && message.tenant === delivery.tenant &&
+      endpoint.tenant === delivery.tenant
+    ) {
+      byId.set(delivery.id, { delivery, message, endpoint })
+    }
+  }
+  return byId
+}

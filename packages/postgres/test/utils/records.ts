@@ -1,0 +1,66 @@
+/**
+ * Records as core would write them, for tests that call the ports directly.
+ */
+import * as Id from "@hookwire/core/Id"
+import { defaultOptions, healthy } from "@hookwire/core/Model"
+import type { DeliveryRecord, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
+
+export const newTenant = () => `tenant_${Id.ulid(Date.now())}`
+
+export const endpointRecord = (tenant: string, now = Date.now()): EndpointRecord => ({
+  id: Id.make("ep", now),
+  tenant,
+  url: "https://receiver.example.com/hooks",
+  name: null,
+  description: null,
+  eventTypes: [],
+  channels: [],
+  headers: {},
+  metadata: {},
+  disabled: false,
+  disabledReason: null,
+  disabledAt: null,
+  timeoutMs: null,
+  retryPolicy: null,
+  scheme: null,
+  secrets: [{ value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: now, expiresAt: null }],
+  options: defaultOptions,
+  health: healthy,
+  createdAt: now,
+  updatedAt: now
+})
+
+export const messageRecord = (
+  tenant: string,
+  now = Date.now(),
+  overrides: Partial<MessageRecord> = {}
+): MessageRecord => ({
+  id: Id.make("msg", now),
+  tenant,
+  type: "order.created",
+  body: "{\"type\":\"order.created\",\"data\":{\"orderId\":\"o\"}}",
+  channels: [],
+  idempotencyKey: null,
+  createdAt: now,
+  ...overrides
+})
+
+export const deliveryRecord = (
+  message: MessageRecord,
+  endpointId: string,
+  overrides: Partial<DeliveryRecord> = {}
+): DeliveryRecord => ({
+  id: Id.make("dlv", message.createdAt),
+  tenant: message.tenant,
+  messageId: message.id,
+  endpointId,
+  status: "pending",
+  attempts: 0,
+  nextAttemptAt: message.createdAt,
+  lastAttemptAt: null,
+  lastResponseStatus: null,
+  lastError: null,
+  createdAt: message.createdAt,
+  updatedAt: message.createdAt,
+  ...overrides
+})
