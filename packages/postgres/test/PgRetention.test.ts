@@ -1,7 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { layer } from "@effect/vitest"
 import * as Id from "@hookwire/core/Id"
-import { defaultOptions, healthy } from "@hookwire/core/Model"
 import type { DeliveryRecord, DeliveryStatus, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
@@ -10,6 +9,7 @@ import { expect } from "vitest"
 import * as PgRetention from "../src/PgRetention.js"
 import * as PgStorage from "../src/PgStorage.js"
 import { clientLayer, describeDb, newSchema, schemaLayer } from "./utils/db.js"
+import { endpointRecord } from "./utils/records.js"
 
 const DAY = 86_400_000
 
@@ -34,28 +34,7 @@ describeDb("PgRetention", () => {
         const tenant = `tenant_${Id.ulid(Date.now())}`
         const now = Date.now()
         const old = now - 40 * DAY
-        const endpoint: EndpointRecord = {
-          id: idAt("ep", old),
-          tenant,
-          url: "https://receiver.example.com/hooks",
-          name: null,
-          description: null,
-          eventTypes: [],
-          channels: [],
-          headers: {},
-          metadata: {},
-          disabled: false,
-          disabledReason: null,
-          disabledAt: null,
-          timeoutMs: null,
-          retryPolicy: null,
-          scheme: null,
-          secrets: [],
-          options: defaultOptions,
-          health: healthy,
-          createdAt: old,
-          updatedAt: old
-        }
+        const endpoint: EndpointRecord = { ...endpointRecord(tenant, old), id: idAt("ep", old), secrets: [] }
         yield* storage.insertEndpoint(endpoint)
 
         const publish = (at: number, statuses: ReadonlyArray<DeliveryStatus>) =>

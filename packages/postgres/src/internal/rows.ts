@@ -170,56 +170,31 @@ export const attempt = (row: Row): AttemptRecord => ({
   errorMessage: row.error_message ?? null
 })
 
+/** One array per field of `records`, each in the records' order: the parameters of an `unnest`. */
+const columns = <A>(records: ReadonlyArray<A>, fields: ReadonlyArray<(record: A) => unknown>): Array<Array<unknown>> =>
+  fields.map((field) => records.map(field))
+
 /**
  * Column-wise arrays of deliveries, for `unnest`: one parameter per column instead of one per value, so a
  * 10,000-row insert is one short statement with 12 parameters.
  *
  * @internal
  */
-export const deliveryArrays = (deliveries: ReadonlyArray<DeliveryRecord>) => {
-  const n = deliveries.length
-  const id = new Array<string>(n)
-  const tenant = new Array<string>(n)
-  const messageId = new Array<string>(n)
-  const endpointId = new Array<string>(n)
-  const status = new Array<string>(n)
-  const attempts = new Array<number>(n)
-  const nextAttemptAt = new Array<number | null>(n)
-  const lastAttemptAt = new Array<number | null>(n)
-  const lastResponseStatus = new Array<number | null>(n)
-  const lastError = new Array<string | null>(n)
-  const createdAt = new Array<number>(n)
-  const updatedAt = new Array<number>(n)
-  for (let i = 0; i < n; i++) {
-    const d = deliveries[i]
-    id[i] = d.id
-    tenant[i] = d.tenant
-    messageId[i] = d.messageId
-    endpointId[i] = d.endpointId
-    status[i] = d.status
-    attempts[i] = d.attempts
-    nextAttemptAt[i] = d.nextAttemptAt
-    lastAttemptAt[i] = d.lastAttemptAt
-    lastResponseStatus[i] = d.lastResponseStatus
-    lastError[i] = d.lastError
-    createdAt[i] = d.createdAt
-    updatedAt[i] = d.updatedAt
-  }
-  return [
-    id,
-    tenant,
-    messageId,
-    endpointId,
-    status,
-    attempts,
-    nextAttemptAt,
-    lastAttemptAt,
-    lastResponseStatus,
-    lastError,
-    createdAt,
-    updatedAt
-  ] as const
-}
+export const deliveryArrays = (deliveries: ReadonlyArray<DeliveryRecord>) =>
+  columns(deliveries, [
+    (d) => d.id,
+    (d) => d.tenant,
+    (d) => d.messageId,
+    (d) => d.endpointId,
+    (d) => d.status,
+    (d) => d.attempts,
+    (d) => d.nextAttemptAt,
+    (d) => d.lastAttemptAt,
+    (d) => d.lastResponseStatus,
+    (d) => d.lastError,
+    (d) => d.createdAt,
+    (d) => d.updatedAt
+  ])
 
 /**
  * `unnest(...)` of `deliveryArrays` starting at `$<from>`, with the column names of the deliveries table; with
@@ -232,27 +207,23 @@ export const deliveryUnnest = (from: number, messageIndex = false): string =>
   (messageIndex ? `, $${from + 12}::integer[]) as u(${deliveryColumns}, n)` : `) as u(${deliveryColumns})`)
 
 /** @internal */
-export const attemptArrays = (attempts: ReadonlyArray<AttemptRecord>) => {
-  const columns: Array<Array<unknown>> = Array.from({ length: 14 }, () => new Array(attempts.length))
-  for (let i = 0; i < attempts.length; i++) {
-    const a = attempts[i]
-    columns[0][i] = a.id
-    columns[1][i] = a.tenant
-    columns[2][i] = a.deliveryId
-    columns[3][i] = a.messageId
-    columns[4][i] = a.endpointId
-    columns[5][i] = a.attempt
-    columns[6][i] = a.trigger
-    columns[7][i] = a.url
-    columns[8][i] = a.startedAt
-    columns[9][i] = Math.round(a.durationMs)
-    columns[10][i] = a.responseStatus
-    columns[11][i] = a.responseBody
-    columns[12][i] = a.errorKind
-    columns[13][i] = a.errorMessage
-  }
-  return columns
-}
+export const attemptArrays = (attempts: ReadonlyArray<AttemptRecord>) =>
+  columns(attempts, [
+    (a) => a.id,
+    (a) => a.tenant,
+    (a) => a.deliveryId,
+    (a) => a.messageId,
+    (a) => a.endpointId,
+    (a) => a.attempt,
+    (a) => a.trigger,
+    (a) => a.url,
+    (a) => a.startedAt,
+    (a) => Math.round(a.durationMs),
+    (a) => a.responseStatus,
+    (a) => a.responseBody,
+    (a) => a.errorKind,
+    (a) => a.errorMessage
+  ])
 
 /** `unnest(...)` of `attemptArrays` starting at `$<from>`, with the column names of the attempts table. */
 export const attemptUnnest = (from: number): string =>
@@ -329,20 +300,16 @@ export const deliveryFromJson = (a: ReadonlyArray<any>): DeliveryRecord => ({
  *
  * @internal
  */
-export const messageArrays = (messages: ReadonlyArray<MessageRecord>) => {
-  const columns: Array<Array<unknown>> = Array.from({ length: 7 }, () => new Array(messages.length))
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]
-    columns[0][i] = m.id
-    columns[1][i] = m.tenant
-    columns[2][i] = m.type
-    columns[3][i] = m.body
-    columns[4][i] = JSON.stringify(m.channels)
-    columns[5][i] = m.idempotencyKey
-    columns[6][i] = m.createdAt
-  }
-  return columns
-}
+export const messageArrays = (messages: ReadonlyArray<MessageRecord>) =>
+  columns(messages, [
+    (m) => m.id,
+    (m) => m.tenant,
+    (m) => m.type,
+    (m) => m.body,
+    (m) => JSON.stringify(m.channels),
+    (m) => m.idempotencyKey,
+    (m) => m.createdAt
+  ])
 
 /**
  * For each delivery of a batch, in order, the 1-based position of its message in the batch: what ties a delivery to
