@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Id from "@hookwire/core/Id"
 import type { DeliveryRecord, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
+import { deliveryRecord, endpointRecord, messageRecord } from "@hookwire/core/test/contract/Records"
 import { storageSuite } from "@hookwire/core/test/contract/StorageSuite"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -16,64 +17,17 @@ const TENANT = "acme"
 
 const endpoint = (): EndpointRecord => {
   const id = Id.make("ep")
-  return {
-    id,
-    tenant: TENANT,
-    url: `https://receiver.example.com/${id}`,
-    name: null,
-    description: null,
-    eventTypes: [],
-    channels: [],
-    headers: {},
-    metadata: {},
-    disabled: false,
-    disabledReason: null,
-    disabledAt: null,
-    timeoutMs: null,
-    retryPolicy: null,
-    scheme: null,
-    secrets: [],
-    options: { rateLimit: null, fifo: false, circuitBreaker: null },
-    health: {
-      failingSince: null,
-      consecutiveFailures: 0,
-      circuit: "closed",
-      circuitOpenedAt: null,
-      circuitRetryAt: null
-    },
-    createdAt: 1,
-    updatedAt: 1
-  }
+  return endpointRecord(TENANT, 1, { id, url: `https://receiver.example.com/${id}`, secrets: [] })
 }
 
-const message = (idempotencyKey: string | null = null): MessageRecord => ({
-  id: Id.make("msg"),
-  tenant: TENANT,
-  type: "invoice.paid",
-  body: "{}",
-  channels: [],
-  idempotencyKey,
-  createdAt: 1
-})
+const message = (idempotencyKey: string | null = null): MessageRecord =>
+  messageRecord(TENANT, 1, { type: "invoice.paid", body: "{}", idempotencyKey })
 
 const delivery = (
   m: MessageRecord,
   e: EndpointRecord,
   status: DeliveryRecord["status"] = "pending"
-): DeliveryRecord => ({
-  id: Id.make("dlv"),
-  tenant: TENANT,
-  messageId: m.id,
-  endpointId: e.id,
-  status,
-  attempts: 0,
-  nextAttemptAt: status === "pending" ? 1_000 : null,
-  lastAttemptAt: null,
-  lastResponseStatus: null,
-  lastError: null,
-  createdAt: 1,
-  updatedAt: 1
-})
+): DeliveryRecord => deliveryRecord(m, e.id, { status, nextAttemptAt: status === "pending" ? 1_000 : null })
 
 const withStorage = <A, E>(
   options: MemoryStorage.Options,

@@ -6,6 +6,7 @@ import * as Id from "@hookwire/core/Id"
 import * as Queue from "@hookwire/core/Queue"
 import * as RecordingTransport from "@hookwire/core/RecordingTransport"
 import * as Storage from "@hookwire/core/Storage"
+import { deliveryRecord, endpointRecord, messageRecord, newTenant } from "@hookwire/core/test/contract/Records"
 import * as Webhooks from "@hookwire/core/Webhooks"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -16,7 +17,6 @@ import * as PgAdapter from "../src/PgAdapter.js"
 import * as PgStorage from "../src/PgStorage.js"
 import { clientLayer, databaseUrl, describeDb, newSchema, pool, schemaLayer, waitFor } from "./utils/db.js"
 import { catalog, webhooks } from "./utils/engine.js"
-import { deliveryRecord, endpointRecord, messageRecord, newTenant } from "./utils/records.js"
 
 describeDb("PgAdapter", () => {
   const schema = newSchema("adapter")

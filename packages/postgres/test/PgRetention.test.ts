@@ -3,13 +3,13 @@ import { layer } from "@effect/vitest"
 import * as Id from "@hookwire/core/Id"
 import type { DeliveryRecord, DeliveryStatus, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
+import { endpointRecord } from "@hookwire/core/test/contract/Records"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { expect } from "vitest"
 import * as PgRetention from "../src/PgRetention.js"
 import * as PgStorage from "../src/PgStorage.js"
 import { clientLayer, describeDb, newSchema, schemaLayer } from "./utils/db.js"
-import { endpointRecord } from "./utils/records.js"
 
 const DAY = 86_400_000
 
@@ -34,7 +34,7 @@ describeDb("PgRetention", () => {
         const tenant = `tenant_${Id.ulid(Date.now())}`
         const now = Date.now()
         const old = now - 40 * DAY
-        const endpoint: EndpointRecord = { ...endpointRecord(tenant, old), id: idAt("ep", old), secrets: [] }
+        const endpoint: EndpointRecord = endpointRecord(tenant, old, { id: idAt("ep", old), secrets: [] })
         yield* storage.insertEndpoint(endpoint)
 
         const publish = (at: number, statuses: ReadonlyArray<DeliveryStatus>) =>

@@ -25,6 +25,7 @@ import type {
   Tenant
 } from "../../src/Model.js"
 import * as Storage from "../../src/Storage.js"
+import { endpointRecord } from "./Records.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Fixtures
@@ -53,35 +54,7 @@ const fixture = (tenant: Tenant = newTenant()) => {
 
   const endpoint = (overrides: Partial<EndpointRecord> = {}): EndpointRecord => {
     const { at, id } = next("ep")
-    return {
-      id,
-      tenant,
-      url: `https://receiver.example.com/hooks/${id}`,
-      name: null,
-      description: null,
-      eventTypes: [],
-      channels: [],
-      headers: {},
-      metadata: {},
-      disabled: false,
-      disabledReason: null,
-      disabledAt: null,
-      timeoutMs: null,
-      retryPolicy: null,
-      scheme: null,
-      secrets: [{ value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: at, expiresAt: null }],
-      options: { rateLimit: null, fifo: false, circuitBreaker: null },
-      health: {
-        failingSince: null,
-        consecutiveFailures: 0,
-        circuit: "closed",
-        circuitOpenedAt: null,
-        circuitRetryAt: null
-      },
-      createdAt: at,
-      updatedAt: at,
-      ...overrides
-    }
+    return endpointRecord(tenant, at, { id, url: `https://receiver.example.com/hooks/${id}`, ...overrides })
   }
 
   const message = (overrides: Partial<MessageRecord> = {}, gapMs = 1): MessageRecord => {

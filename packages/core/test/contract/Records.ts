@@ -1,13 +1,20 @@
 /**
- * Records as core would write them, for tests that call the ports directly.
+ * Valid records as core would write them, for the contract suites and adapters' own tests that call the ports
+ * directly. Exported as `@hookwire/core/test/contract/Records`.
+ *
+ * @since 0.2.0
  */
-import * as Id from "@hookwire/core/Id"
-import { defaultOptions, healthy } from "@hookwire/core/Model"
-import type { DeliveryRecord, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
+import * as Id from "../../src/Id.js"
+import { defaultOptions, healthy } from "../../src/Model.js"
+import type { DeliveryRecord, EndpointRecord, MessageRecord } from "../../src/Model.js"
 
 export const newTenant = () => `tenant_${Id.ulid(Date.now())}`
 
-export const endpointRecord = (tenant: string, now = Date.now()): EndpointRecord => ({
+export const endpointRecord = (
+  tenant: string,
+  now = Date.now(),
+  overrides: Partial<EndpointRecord> = {}
+): EndpointRecord => ({
   id: Id.make("ep", now),
   tenant,
   url: "https://receiver.example.com/hooks",
@@ -27,7 +34,8 @@ export const endpointRecord = (tenant: string, now = Date.now()): EndpointRecord
   options: defaultOptions,
   health: healthy,
   createdAt: now,
-  updatedAt: now
+  updatedAt: now,
+  ...overrides
 })
 
 export const messageRecord = (
