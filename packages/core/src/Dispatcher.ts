@@ -124,6 +124,11 @@ const updateEach = <Type, In, Out, A>(
     for (const item of items) metric.unsafeUpdate(input(item), labels)
   })
 
+const attemptFailed = (cause: Cause.Cause<unknown>) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)
+
+const workerFailed = (cause: Cause.Cause<unknown>) =>
+  Effect.logError("Dispatcher: an attempt failed unexpectedly", cause)
+
 const positiveInt = (name: string, value: number): number => {
   if (!(Number.isInteger(value) && value >= 1)) {
     throw new Error(`Invalid dispatcher option ${name}: ${value}; use a whole number of at least 1`)
@@ -170,6 +175,17 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const waiting = new Map<string, Array<Job>>()
   let waitingCount = 0
   const slots = yield* Effect.makeLatch(true)
+  // Whether `slots` is open, kept in step with it (it is closed and opened only through these two): opening an open
+  // latch does nothing, so a finished attempt skips that step while the dispatcher is not saturated.
+  let slotsOpen = true
+  const closeSlots = Effect.sync(() => {
+    slotsOpen = false
+    slots.unsafeClose()
+  })
+  const openSlots = Effect.uninterruptible(Effect.suspend(() => {
+    slotsOpen = true
+    return slots.open
+  }))
   // Bounded: when results cannot be written (storage down), attempts wait here holding their slots, so no more work
   // is claimed, and what a crash could send twice stays bounded by what is in flight.
   const results = yield* Queue.bounded<Result>(Math.max(writeBatchSize, 4 * concurrency))
@@ -207,11 +223,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const pending: Array<Job> = []
   const waitingWorkers: Array<(job: Effect.Effect<Job>) => void> = []
   let stopped = false
-  const take: Effect.Effect<Job> = Effect.suspend(() =>
-    pending.length > 0 ? Effect.succeed(pending.shift()!) : Effect.async<Job>((resume) => {
-      waitingWorkers.push(resume)
-    })
-  )
+  // A worker with no job waits here for `launch` to hand it one.
+  const nextJob: Effect.Effect<Job> = Effect.async<Job>((resume) => {
+    waitingWorkers.push(resume)
+  })
   const idle = yield* Effect.makeLatch(true)
 
   // Storage or queue trouble: retry with a backoff capped at 5 s, forever; leases cover a crash meanwhile.
@@ -284,28 +299,32 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   })
 
   // --- attempts -------------------------------------------------------------------------------------------------
-  const release = (endpointId: string) =>
-    Effect.suspend(() => {
-      observeDuration(endpointId, clock.unsafeCurrentTimeMillis())
-      inFlight--
-      const n = (endpointInFlight.get(endpointId) ?? 1) - 1
-      if (n === 0) endpointInFlight.delete(endpointId)
-      else endpointInFlight.set(endpointId, n)
-      const line = waiting.get(endpointId)
-      const next = line?.shift()
-      if (line !== undefined && line.length === 0) waiting.delete(endpointId)
-      if (next !== undefined) {
-        // The waiting delivery already holds a slot (counted when it joined the line): the finished attempt's slot
-        // is the one freed.
-        waitingCount--
-        occupied--
-        launch(next)
-        return slots.open
-      }
+  /**
+   * Gives an attempt's slot back, at once; returns `openSlots` when the slots latch was closed (the claim loop waits
+   * on it), `undefined` when there is nothing more to do.
+   */
+  const releaseNow = (endpointId: string): Effect.Effect<void> | undefined => {
+    observeDuration(endpointId, clock.unsafeCurrentTimeMillis())
+    inFlight--
+    const n = (endpointInFlight.get(endpointId) ?? 1) - 1
+    if (n === 0) endpointInFlight.delete(endpointId)
+    else endpointInFlight.set(endpointId, n)
+    const line = waiting.get(endpointId)
+    const next = line?.shift()
+    if (line !== undefined && line.length === 0) waiting.delete(endpointId)
+    if (next !== undefined) {
+      // The waiting delivery already holds a slot (counted when it joined the line): the finished attempt's slot
+      // is the one freed.
+      waitingCount--
+      occupied--
+      launch(next)
+    } else {
       if (inFlight === 0) idle.unsafeOpen()
       occupied--
-      return slots.open
-    })
+    }
+    return slotsOpen ? undefined : openSlots
+  }
+  const release = (endpointId: string) => Effect.suspend(() => releaseNow(endpointId) ?? Effect.void)
 
   /**
    * Disables an endpoint the engine gave up on (410 Gone, or failing for `disableAfter`) and ends its pending
@@ -348,7 +367,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         waiting.delete(endpoint.id)
         waitingCount -= line.length
         occupied -= line.length
-        yield* slots.open
+        yield* openSlots
         yield* queue.complete(line.map((w) => w.item))
       }
     }).pipe(logged("disabling an endpoint"), Effect.retry(retryStorage))
@@ -626,8 +645,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const attempt = ({ ctx, item, parent }: Job) => {
     // The jitter's random number is drawn only when the attempt did not deliver (the one case that may retry).
     const send = Effect.suspend(() =>
-      Effect.flatMap(
-        attemptInternal.performWith(clock, settings, transport, ctx, "scheduled", maxTimeoutMs),
+      attemptInternal.performThen(
+        clock,
+        settings,
+        transport,
+        ctx,
+        "scheduled",
+        maxTimeoutMs,
         (result) =>
           result.outcome._tag === "Response" && result.outcome.status >= 200 && result.outcome.status < 300
             ? settle(item, ctx, result, 0.5)
@@ -643,10 +667,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     // grace), the delivery first goes back to the queue at once.
     return attemptInternal.traced(
       // Unexpected (a defect): log it; the lease expires and the delivery is attempted again.
-      Effect.catchAllCause(body, (cause) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)),
+      Effect.catchAllCause(body, attemptFailed),
       "Dispatcher.attempt",
       {
         parent,
+        // A worker runs nothing between attempts but waiting for the next job: its context is not restored after
+        // each one (the next attempt sets its own span on it).
+        keepContext: true,
         attributes: {
           "hookwire.delivery": ctx.delivery.id,
           "hookwire.endpoint": ctx.endpoint.id,
@@ -656,7 +683,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       (exit) =>
         Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
           ? Effect.ensuring(Effect.ignore(queue.release([item])), release(ctx.endpoint.id))
-          : release(ctx.endpoint.id)
+          : releaseNow(ctx.endpoint.id)
     )
   }
 
@@ -677,12 +704,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 
   // A plain loop, not `Effect.forever`, which yields to the scheduler after every job. `attempt` handles every cause
   // but interruption; should something still escape it (a defect in a finalizer), the worker logs it and goes on, so
-  // the pool never shrinks.
+  // the pool never shrinks. A job already waiting starts in the worker's next step.
   const worker = (): Effect.Effect<never> =>
     Effect.flatMap(
       Effect.catchAllCause(
-        Effect.flatMap(take, attempt),
-        (cause) => Effect.logError("Dispatcher: an attempt failed unexpectedly", cause)
+        Effect.suspend(() => pending.length > 0 ? attempt(pending.shift()!) : Effect.flatMap(nextJob, attempt)),
+        workerFailed
       ),
       worker
     )
@@ -804,7 +831,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       if (later.length > 0) yield* queue.reschedule(later)
       if (occupied >= concurrency) {
         saturated = true
-        yield* slots.close
+        yield* closeSlots
       }
     }).pipe(
       Effect.tapErrorCause((cause) =>
@@ -826,7 +853,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       yield* slots.await
       let free = concurrency - occupied
       if (free <= 0) {
-        yield* slots.close
+        yield* closeSlots
         continue
       }
       if (saturated) {

@@ -9,6 +9,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
@@ -254,6 +255,8 @@ export type TimeInput = Date | string | number
  * @category constants
  */
 export const MAX_PUBLISH_BATCH = 1000
+
+const noChannels: ReadonlySet<string> = new Set()
 
 /**
  * @since 0.1.0
@@ -658,26 +661,43 @@ export const make = Effect.gen(function*() {
     return { secret: Redacted.make(secret) }
   })
 
-  /** Validates a publish and builds its message (the body is serialised once, here). */
-  const prepare = Effect.fnUntraced(function*(input: PublishInput, now: number) {
-    const tenant = yield* validate.tenant(input.tenant)
+  /**
+   * Validates a publish and builds its message (the body is serialised once, here). Synchronous — the message, or
+   * the input error — rather than an effect: it runs once per published message, and the checks never suspend.
+   */
+  const prepare = (input: PublishInput, now: number): Model.MessageRecord | ValidationError | EventTypeError => {
+    if (typeof input !== "object" || input === null) {
+      return new ValidationError({
+        code: "invalid_option",
+        field: "message",
+        message: `a message to publish is an object { tenant, type, data, channels?, idempotencyKey? }; got ${
+          input === null ? "null" : typeof input
+        }`
+      })
+    }
+    const tenant = validate.checkTenant(input.tenant)
+    if (typeof tenant !== "string") return tenant
     if (typeof input.type !== "string") {
-      return yield* new EventTypeError({
+      return new EventTypeError({
         code: "unknown_event_type",
         type: String(input.type),
         message: "type must be a string naming an event type of the catalog"
       })
     }
-    const data = yield* settings.catalog.encode(input.type, input.data)
-    // No channels is the common case (and what `validate.channels` makes of `undefined`): skip its effect.
-    const channels = input.channels === undefined ? [] : yield* validate.channels(input.channels, "channels")
-    const idempotencyKey = yield* validate.idempotencyKey(input.idempotencyKey)
+    const encoded = settings.catalog.encode(input.type, input.data)
+    if (Either.isLeft(encoded)) return encoded.left
+    const data = encoded.right
+    // No channels is the common case (and what `validate.channels` makes of `undefined`).
+    const channels = input.channels === undefined ? [] : validate.checkChannels(input.channels, "channels")
+    if (channels instanceof ValidationError) return channels
+    const idempotencyKey = validate.checkIdempotencyKey(input.idempotencyKey)
+    if (idempotencyKey instanceof ValidationError) return idempotencyKey
     const id = Id.make("msg", now)
     let body: string | undefined
     try {
       body = JSON.stringify(settings.envelope({ id, type: input.type, timestamp: new Date(now), data }))
     } catch (error) {
-      return yield* new ValidationError({
+      return new ValidationError({
         code: "invalid_option",
         field: "data",
         message: `the message could not be serialised as JSON: ${
@@ -686,14 +706,14 @@ export const make = Effect.gen(function*() {
       })
     }
     if (typeof body !== "string") {
-      return yield* new ValidationError({
+      return new ValidationError({
         code: "invalid_option",
         field: "envelope",
         message: "the envelope returned a value that JSON cannot represent"
       })
     }
     if (body.length > settings.maxPayloadBytes || Buffer.byteLength(body) > settings.maxPayloadBytes) {
-      return yield* new ValidationError({
+      return new ValidationError({
         code: "payload_too_large",
         field: "data",
         message: `the message body is ${Buffer.byteLength(body)} bytes; the limit is ${settings.maxPayloadBytes}. ` +
@@ -710,12 +730,17 @@ export const make = Effect.gen(function*() {
       createdAt: now
     }
     return message
-  })
+  }
+  const isInputError = (
+    prepared: Model.MessageRecord | ValidationError | EventTypeError
+  ): prepared is ValidationError | EventTypeError =>
+    prepared instanceof ValidationError || prepared instanceof EventTypeError
 
   /** A pending delivery, due now, for every endpoint whose filter and channels match the message. */
   const fanOut = (message: Model.MessageRecord, endpoints: ReadonlyArray<Model.EndpointRecord>) => {
     const now = message.createdAt
-    const messageChannels = new Set(message.channels)
+    // Most messages have no channels: they share one empty set (`validate.matches` only reads it).
+    const messageChannels = message.channels.length === 0 ? noChannels : new Set(message.channels)
     const deliveries: Array<Model.DeliveryRecord> = []
     for (const endpoint of endpoints) {
       if (!validate.matches(endpoint, message.type, messageChannels)) continue
@@ -765,7 +790,8 @@ export const make = Effect.gen(function*() {
 
   const publishUntraced = Effect.fnUntraced(function*(input: PublishInput) {
     const now = yield* Clock.currentTimeMillis
-    const message = yield* prepare(input, now)
+    const message = prepare(input, now)
+    if (isInputError(message)) return yield* message
     const deliveries = fanOut(message, yield* storage.enabledEndpoints(message.tenant))
     const inserted = yield* storage.insertMessage(message, deliveries)
     yield* afterInsert([inserted], now)
@@ -794,7 +820,9 @@ export const make = Effect.gen(function*() {
     // Every input is checked before anything is written: one bad message publishes none of the batch.
     const prepared: Array<Model.MessageRecord> = []
     for (let i = 0; i < inputs.length; i++) {
-      prepared.push(yield* Effect.mapError(prepare(inputs[i], now), atIndex(i)))
+      const message = prepare(inputs[i], now)
+      if (isInputError(message)) return yield* atIndex(i)(message)
+      prepared.push(message)
     }
     const endpointsOf = new Map<string, ReadonlyArray<Model.EndpointRecord>>()
     for (const message of prepared) {

@@ -27,6 +27,12 @@ export const LIMITS = {
   idempotencyKeyLength: 256
 } as const
 
+/** `tenant` without its effect: the value, or the error (for the publish path, which runs once per message). */
+export const checkTenant = (value: unknown): string | ValidationError =>
+  typeof value === "string" && value.length > 0 && value.length <= LIMITS.tenantLength
+    ? value
+    : fail("invalid_tenant", "tenant", `tenant must be a non-empty string of at most ${LIMITS.tenantLength} characters`)
+
 export const tenant = (value: unknown): Effect.Effect<string, ValidationError> =>
   typeof value === "string" && value.length > 0 && value.length <= LIMITS.tenantLength
     ? Effect.succeed(value)
@@ -109,35 +115,37 @@ export const eventTypes = (
 
 const CHANNEL = /^[A-Za-z0-9_.:\-/]+$/
 
+/** `channels` without its effect: the value, or the error (for the publish path, which runs once per message). */
+export const checkChannels = (value: unknown, field: string): ReadonlyArray<string> | ValidationError => {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value) || value.length > LIMITS.channels) {
+    return fail("invalid_channel", field, `${field} must be an array of at most ${LIMITS.channels} channel names`)
+  }
+  const out = new Set<string>()
+  for (const entry of value) {
+    if (
+      typeof entry !== "string" || entry.length === 0 || entry.length > LIMITS.channelLength || !CHANNEL.test(entry)
+    ) {
+      return fail(
+        "invalid_channel",
+        field,
+        `channel ${
+          JSON.stringify(entry)
+        } is invalid: use 1–${LIMITS.channelLength} characters of letters, digits, "_", ".", ":", "-", "/"`
+      )
+    }
+    out.add(entry)
+  }
+  return [...out]
+}
+
 export const channels = (
   value: unknown,
   field: string
 ): Effect.Effect<ReadonlyArray<string>, ValidationError> =>
   Effect.suspend(() => {
-    if (value === undefined || value === null) return Effect.succeed([])
-    if (!Array.isArray(value) || value.length > LIMITS.channels) {
-      return Effect.fail(
-        fail("invalid_channel", field, `${field} must be an array of at most ${LIMITS.channels} channel names`)
-      )
-    }
-    const out = new Set<string>()
-    for (const entry of value) {
-      if (
-        typeof entry !== "string" || entry.length === 0 || entry.length > LIMITS.channelLength || !CHANNEL.test(entry)
-      ) {
-        return Effect.fail(
-          fail(
-            "invalid_channel",
-            field,
-            `channel ${
-              JSON.stringify(entry)
-            } is invalid: use 1–${LIMITS.channelLength} characters of letters, digits, "_", ".", ":", "-", "/"`
-          )
-        )
-      }
-      out.add(entry)
-    }
-    return Effect.succeed([...out])
+    const checked = checkChannels(value, field)
+    return checked instanceof ValidationError ? Effect.fail(checked) : Effect.succeed(checked)
   })
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -264,18 +272,22 @@ export const time = (value: unknown, field: string): Effect.Effect<number | unde
     : Effect.fail(fail("invalid_option", field, `${field} must be a Date, an ISO-8601 string or epoch milliseconds`))
 }
 
-export const idempotencyKey = (value: unknown): Effect.Effect<string | null, ValidationError> =>
+/** `idempotencyKey` without its effect: the value, or the error (for the publish path). */
+export const checkIdempotencyKey = (value: unknown): string | null | ValidationError =>
   value === undefined || value === null
-    ? Effect.succeed(null)
+    ? null
     : typeof value === "string" && value.length > 0 && value.length <= LIMITS.idempotencyKeyLength
-    ? Effect.succeed(value)
-    : Effect.fail(
-      fail(
-        "invalid_option",
-        "idempotencyKey",
-        `idempotencyKey must be a non-empty string of at most ${LIMITS.idempotencyKeyLength} characters`
-      )
+    ? value
+    : fail(
+      "invalid_option",
+      "idempotencyKey",
+      `idempotencyKey must be a non-empty string of at most ${LIMITS.idempotencyKeyLength} characters`
     )
+
+export const idempotencyKey = (value: unknown): Effect.Effect<string | null, ValidationError> => {
+  const checked = checkIdempotencyKey(value)
+  return checked instanceof ValidationError ? Effect.fail(checked) : Effect.succeed(checked)
+}
 
 /** Whether an endpoint's filter and channels accept a message. */
 export const matches = (

@@ -332,6 +332,12 @@ describe("publishMany", () => {
         }))
       ))
       expect(tooMany).toMatchObject({ _tag: "ValidationError", code: "invalid_option", field: "messages" })
+      const notObject = yield* failure(
+        w.publishMany([{ tenant: "t1", type: "customer.created", data: { id: "x" } }, null as never])
+      )
+      expect(notObject).toMatchObject({ _tag: "ValidationError", code: "invalid_option", field: "message" })
+      expect(notObject.message).toMatch(/^messages\[1\]: /)
+      expect(yield* failure(w.publish(undefined as never))).toMatchObject({ _tag: "ValidationError", field: "message" })
       const notArray = yield* failure(w.publishMany("nope" as never))
       expect(notArray).toMatchObject({ _tag: "ValidationError", field: "messages" })
       expect((yield* w.messages.list({ tenant: "t1" })).items).toStrictEqual([])
