@@ -13,6 +13,12 @@ import pg from "pg"
 
 const names = new Map<string, string>()
 
+/**
+ * The session settings of this package's connections (the `options` startup parameter): prepared statements always
+ * use their generic plan. It affects prepared statements only — unnamed ones are planned at every execution anyway.
+ */
+export const sessionOptions = "-c plan_cache_mode=force_generic_plan"
+
 /** Marks a fixed statement text as hot (prepared once per connection on this package's pools); returns it. */
 export const hot = (text: string): string => {
   if (!names.has(text)) names.set(text, `hookwire_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`)
