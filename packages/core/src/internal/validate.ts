@@ -33,12 +33,10 @@ export const checkTenant = (value: unknown): string | ValidationError =>
     ? value
     : fail("invalid_tenant", "tenant", `tenant must be a non-empty string of at most ${LIMITS.tenantLength} characters`)
 
-export const tenant = (value: unknown): Effect.Effect<string, ValidationError> =>
-  typeof value === "string" && value.length > 0 && value.length <= LIMITS.tenantLength
-    ? Effect.succeed(value)
-    : Effect.fail(
-      fail("invalid_tenant", "tenant", `tenant must be a non-empty string of at most ${LIMITS.tenantLength} characters`)
-    )
+export const tenant = (value: unknown): Effect.Effect<string, ValidationError> => {
+  const checked = checkTenant(value)
+  return typeof checked === "string" ? Effect.succeed(checked) : Effect.fail(checked)
+}
 
 export const url = (
   value: unknown,
