@@ -712,7 +712,11 @@ export const make = Effect.gen(function*() {
         message: "the envelope returned a value that JSON cannot represent"
       })
     }
-    if (body.length > settings.maxPayloadBytes || Buffer.byteLength(body) > settings.maxPayloadBytes) {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: a body short enough is within the limit without counting.
+    if (
+      body.length * 3 > settings.maxPayloadBytes &&
+      (body.length > settings.maxPayloadBytes || Buffer.byteLength(body) > settings.maxPayloadBytes)
+    ) {
       return new ValidationError({
         code: "payload_too_large",
         field: "data",

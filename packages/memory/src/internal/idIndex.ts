@@ -22,7 +22,13 @@ export class IdIndex {
     const ids = this.ids
     const n = ids.length
     this.live++
-    if (n === 0 || ids[n - 1] < id) {
+    if (n === 0) {
+      // Most lists (a message's deliveries and attempts, a delivery's attempts) hold one id: an array of exactly one
+      // element, where a push onto an empty array reserves room for 17.
+      this.ids = [id]
+      return
+    }
+    if (ids[n - 1] < id) {
       ids.push(id)
       return
     }
