@@ -36,7 +36,7 @@ import {
   withHostileServer
 } from "./lib/hostile.js"
 import { type MultiReceiver, withMultiReceiver } from "./lib/multi-receiver.js"
-import { catalog, dataMaker, EVENT_TYPE, numberFlag } from "./lib/payload.js"
+import { catalog, dataMaker, numberFlag, publishConcurrently } from "./lib/payload.js"
 import { median, report } from "./lib/report.js"
 import type { BenchArgs } from "./run.js"
 
@@ -102,13 +102,7 @@ const runOnce = async (
     const done = counter.until(target, runTimeoutMs)
     // Should publishing fail, `done` may reject before it is awaited: that is reported by the publish error.
     done.catch(() => {})
-    let next = 0
-    const publisher = async () => {
-      for (let i = next++; i < messages; i = next++) {
-        await hookwire.publish({ tenant: TENANT, type: EVENT_TYPE, data: makeData(i) })
-      }
-    }
-    await Promise.all(Array.from({ length: publishers }, publisher))
+    await publishConcurrently(hookwire, TENANT, messages, publishers, makeData)
     const publishMs = performance.now() - start
     // A run that does not finish in time is a result too (the engine stalled): its rate is what it managed.
     const end = await done.catch(() => undefined)

@@ -23,7 +23,7 @@ import { createHookwire } from "@hookwire/core/Hookwire"
 import { memory } from "@hookwire/memory"
 import { EndpointCounter, instrumented } from "./lib/endpoint-counter.js"
 import { type MultiReceiver, withMultiReceiver } from "./lib/multi-receiver.js"
-import { catalog, dataMaker, EVENT_TYPE, numberFlag } from "./lib/payload.js"
+import { catalog, dataMaker, numberFlag, publishConcurrently } from "./lib/payload.js"
 import { median, report } from "./lib/report.js"
 import type { BenchArgs } from "./run.js"
 
@@ -120,13 +120,7 @@ const runOnce = async (receiver: MultiReceiver, config: Config, limited: boolean
     const othersDone = counter.until(othersTarget, runTimeoutMs)
     // Should publishing fail, this may reject before it is awaited: that is reported by the publish error.
     othersDone.catch(() => {})
-    let next = 0
-    const publisher = async () => {
-      for (let i = next++; i < messages; i = next++) {
-        await hookwire.publish({ tenant: TENANT, type: EVENT_TYPE, data: makeData(i) })
-      }
-    }
-    await Promise.all(Array.from({ length: publishers }, publisher))
+    await publishConcurrently(hookwire, TENANT, messages, publishers, makeData)
     const othersEnd = await othersDone.catch(() => undefined)
     const othersMs = (othersEnd ?? performance.now()) - start
     const othersDelivered = othersEnd === undefined ? counter.delivered : othersTarget

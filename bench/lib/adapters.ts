@@ -33,50 +33,48 @@ export interface OpenedAdapter {
   readonly close: () => Promise<void>
 }
 
+const databaseUrl = () =>
+  process.env.HOOKWIRE_BENCH_DATABASE_URL ?? process.env.HOOKWIRE_TEST_DATABASE_URL ??
+    "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+
+const benchClient = () => PgAdapter.clientLayer({ url: databaseUrl(), applicationName: "hookwire-bench" })
+
+/** Unique per run: names the run's schema (and key prefix). */
+const runTag = () => `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+
+const dropSchema = (schema: string): Promise<void> =>
+  Effect.runPromise(
+    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`drop schema if exists "${schema}" cascade`)).pipe(
+      Effect.provide(benchClient()),
+      Effect.scoped,
+      Effect.ignore
+    )
+  )
+
 const openers: Record<AdapterName, () => Promise<OpenedAdapter>> = {
   // A new Storage and Queue per call: runs never see each other's records.
   memory: async () => ({ name: "memory", adapter: memory(), close: async () => {} }),
   postgres: async () => {
-    const url = process.env.HOOKWIRE_BENCH_DATABASE_URL ?? process.env.HOOKWIRE_TEST_DATABASE_URL ??
-      "postgres://postgres:postgres@127.0.0.1:5432/postgres"
-    const tag = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
-    const schema = `bench_pg_${tag}`
-    const client = PgAdapter.clientLayer({ url, applicationName: "hookwire-bench" })
+    const schema = `bench_pg_${runTag()}`
     return {
       name: "postgres",
-      adapter: PgAdapter.postgres({ url, schema }),
-      close: async () => {
-        await Effect.runPromise(
-          Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`drop schema if exists "${schema}" cascade`)).pipe(
-            Effect.provide(client),
-            Effect.scoped,
-            Effect.ignore
-          )
-        )
-      }
+      adapter: PgAdapter.postgres({ url: databaseUrl(), schema }),
+      close: () => dropSchema(schema)
     }
   },
   redis: async () => {
-    const url = process.env.HOOKWIRE_BENCH_DATABASE_URL ?? process.env.HOOKWIRE_TEST_DATABASE_URL ??
-      "postgres://postgres:postgres@127.0.0.1:5432/postgres"
     const redisUrl = process.env.HOOKWIRE_BENCH_REDIS_URL ?? process.env.HOOKWIRE_TEST_REDIS_URL ??
       "redis://127.0.0.1:6379"
-    const tag = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+    const tag = runTag()
     const schema = `bench_redis_${tag}`
     const prefix = `bench:${tag}`
-    const client = PgAdapter.clientLayer({ url, applicationName: "hookwire-bench" })
+    const client = benchClient()
     await Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(client), Effect.scoped))
     return {
       name: "redis",
       adapter: redisQueue({ storage: Layer.provide(PgStorage.layer({ schema }), client), redis: redisUrl, prefix }),
       close: async () => {
-        await Effect.runPromise(
-          Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`drop schema if exists "${schema}" cascade`)).pipe(
-            Effect.provide(client),
-            Effect.scoped,
-            Effect.ignore
-          )
-        )
+        await dropSchema(schema)
         const r = new Redis(redisUrl)
         const k = RedisQueue.keys(prefix)
         await r.unlink(k.due, k.leases, k.items)

@@ -31,7 +31,17 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import { Pool } from "undici"
 import type { BenchArgs } from "../run.js"
 import { type AdapterName, counted, DeliveryCounter, openAdapter } from "./adapters.js"
-import { catalog, dataMaker, envelope, EVENT_TYPE, hmacKey, newSecret, numberFlag, signStandard } from "./payload.js"
+import {
+  catalog,
+  dataMaker,
+  envelope,
+  EVENT_TYPE,
+  hmacKey,
+  newSecret,
+  numberFlag,
+  publishConcurrently,
+  signStandard
+} from "./payload.js"
 import { type Receiver, withReceiver } from "./receiver.js"
 import { median, report, type Result } from "./report.js"
 
@@ -140,13 +150,35 @@ const engineOptions = {
 // Warnings such as "http endpoint" and "no master key" are expected here; failures fail the bench anyway.
 const logLevel = "error" as const
 
+/**
+ * One timed Hookwire run: from `publishAll` starting to `counter` having seen every delivery recorded, then the
+ * receiver's and the counter's checks.
+ */
+const timed = async (
+  receiver: Receiver,
+  counter: DeliveryCounter,
+  { messages, runTimeoutMs }: Config,
+  publishAll: () => Promise<unknown>
+): Promise<RunResult> => {
+  await receiver.reset()
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  const done = counter.until(messages, runTimeoutMs)
+  await publishAll()
+  const end = await done
+  const cpuUs = cpuSince(cpu, messages)
+  await checkReceiver(receiver, "hookwire", messages)
+  if (counter.notDelivered > 0) throw new Error(`hookwire: ${counter.notDelivered} attempts did not deliver`)
+  return { perSecond: messages / ((end - start) / 1000), ms: end - start, cpuUs }
+}
+
 const runHookwireEffect = async (
   adapterName: AdapterName,
   receiver: Receiver,
   secret: string,
   config: Config
 ): Promise<RunResult> => {
-  const { concurrency, messages, runTimeoutMs } = config
+  const { concurrency, messages } = config
   const makeData = dataMaker(config.bodyBytes)
   const opened = await openAdapter(adapterName)
   const counter = new DeliveryCounter()
@@ -160,31 +192,22 @@ const runHookwireEffect = async (
   try {
     const webhooks = await runtime.runPromise(Webhooks.Webhooks)
     await runtime.runPromise(webhooks.endpoints.create({ tenant: TENANT, url: receiver.url, secret }))
-    await receiver.reset()
-    const cpu = process.cpuUsage()
-    const start = performance.now()
-    const done = counter.until(messages, runTimeoutMs)
     // A host sending a bulk notification: `publishMany` in batches of `--batch` (one message per call at 1).
     const { batch } = config
-    const published = runtime.runPromise(Effect.gen(function*() {
-      for (let i = 0; i < messages; i += batch) {
-        if (batch === 1) {
-          yield* webhooks.publish({ tenant: TENANT, type: EVENT_TYPE, data: makeData(i) })
-          continue
+    return await timed(receiver, counter, config, () =>
+      runtime.runPromise(Effect.gen(function*() {
+        for (let i = 0; i < messages; i += batch) {
+          if (batch === 1) {
+            yield* webhooks.publish({ tenant: TENANT, type: EVENT_TYPE, data: makeData(i) })
+            continue
+          }
+          const inputs = []
+          for (let j = i; j < Math.min(messages, i + batch); j++) {
+            inputs.push({ tenant: TENANT, type: EVENT_TYPE, data: makeData(j) })
+          }
+          yield* webhooks.publishMany(inputs)
         }
-        const inputs = []
-        for (let j = i; j < Math.min(messages, i + batch); j++) {
-          inputs.push({ tenant: TENANT, type: EVENT_TYPE, data: makeData(j) })
-        }
-        yield* webhooks.publishMany(inputs)
-      }
-    }))
-    await published
-    const end = await done
-    const cpuUs = cpuSince(cpu, messages)
-    await checkReceiver(receiver, "hookwire", messages)
-    if (counter.notDelivered > 0) throw new Error(`hookwire: ${counter.notDelivered} attempts did not deliver`)
-    return { perSecond: messages / ((end - start) / 1000), ms: end - start, cpuUs }
+      })))
   } finally {
     await runtime.dispose()
     await opened.close()
@@ -197,7 +220,7 @@ const runHookwirePromise = async (
   secret: string,
   config: Config
 ): Promise<RunResult> => {
-  const { concurrency, messages, runTimeoutMs } = config
+  const { concurrency, messages } = config
   const makeData = dataMaker(config.bodyBytes)
   const opened = await openAdapter(adapterName)
   const counter = new DeliveryCounter()
@@ -210,23 +233,13 @@ const runHookwirePromise = async (
   try {
     await hookwire.endpoints.create({ tenant: TENANT, url: receiver.url, secret })
     await hookwire.start()
-    await receiver.reset()
-    const cpu = process.cpuUsage()
-    const start = performance.now()
-    const done = counter.until(messages, runTimeoutMs)
     // A host publishing from many requests at once: `concurrency` publishers, each awaiting its publish.
-    let next = 0
-    const publisher = async () => {
-      for (let i = next++; i < messages; i = next++) {
-        await hookwire.publish({ tenant: TENANT, type: EVENT_TYPE, data: makeData(i) })
-      }
-    }
-    await Promise.all(Array.from({ length: concurrency }, publisher))
-    const end = await done
-    const cpuUs = cpuSince(cpu, messages)
-    await checkReceiver(receiver, "hookwire", messages)
-    if (counter.notDelivered > 0) throw new Error(`hookwire: ${counter.notDelivered} attempts did not deliver`)
-    return { perSecond: messages / ((end - start) / 1000), ms: end - start, cpuUs }
+    return await timed(
+      receiver,
+      counter,
+      config,
+      () => publishConcurrently(hookwire, TENANT, messages, concurrency, makeData)
+    )
   } finally {
     await hookwire.close()
     await opened.close()

@@ -43,6 +43,26 @@ export const dataMaker = (bodyBytes: number): (seq: number) => Data => {
 }
 
 /** A new Standard Webhooks secret (`whsec_` + base64 of 24 random bytes), as endpoints get by default. */
+/**
+ * A host publishing from many requests at once: `publishers` callers, each awaiting its `publish` of the next of
+ * `messages` messages (made by `makeData`), until all are published.
+ */
+export const publishConcurrently = async (
+  hookwire: { readonly publish: (input: { tenant: string; type: typeof EVENT_TYPE; data: Data }) => Promise<unknown> },
+  tenant: string,
+  messages: number,
+  publishers: number,
+  makeData: (seq: number) => Data
+): Promise<void> => {
+  let next = 0
+  const publisher = async () => {
+    for (let i = next++; i < messages; i = next++) {
+      await hookwire.publish({ tenant, type: EVENT_TYPE, data: makeData(i) })
+    }
+  }
+  await Promise.all(Array.from({ length: publishers }, publisher))
+}
+
 export const newSecret = (): string => "whsec_" + randomBytes(24).toString("base64")
 
 /** The HMAC key of a `whsec_` secret, imported once as a hand-written sender would. */

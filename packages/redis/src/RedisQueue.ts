@@ -27,9 +27,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import * as internalConfig from "./internal/config.js"
 import { queueError } from "./internal/errors.js"
 import * as scripts from "./internal/scripts.js"
 import * as RedisConnection from "./RedisConnection.js"
@@ -323,9 +322,7 @@ export const layer = (options: Options = {}): Layer.Layer<Queue.Queue, QueueErro
  * @since 0.1.0
  * @category models
  */
-export interface ConfigOptions extends Options, RedisConnection.Options {
-  readonly url: Redacted.Redacted<string>
-}
+export interface ConfigOptions extends Options, RedisConnection.ConfigOptions {}
 
 /**
  * `HOOKWIRE_REDIS_URL` (required), `HOOKWIRE_REDIS_PREFIX`, `HOOKWIRE_REDIS_CONNECTION_NAME`.
@@ -333,11 +330,7 @@ export interface ConfigOptions extends Options, RedisConnection.Options {
  * @since 0.1.0
  * @category config
  */
-export const defaultConfig: Config.Config<ConfigOptions> = Config.all({
-  url: Config.redacted("HOOKWIRE_REDIS_URL"),
-  prefix: Config.map(Config.option(Config.string("HOOKWIRE_REDIS_PREFIX")), Option.getOrUndefined),
-  connectionName: Config.map(Config.option(Config.string("HOOKWIRE_REDIS_CONNECTION_NAME")), Option.getOrUndefined)
-})
+export const defaultConfig: Config.Config<ConfigOptions> = internalConfig.withPrefix
 
 /**
  * The queue with its own connection, configured from the environment by default. The connection is provided too,

@@ -14,8 +14,7 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as internalConfig from "./internal/config.js"
 import { rateLimiterError } from "./internal/errors.js"
 import * as scripts from "./internal/scripts.js"
 import * as RedisConnection from "./RedisConnection.js"
@@ -90,9 +89,7 @@ export const layer = (
  * @since 0.1.0
  * @category models
  */
-export interface ConfigOptions extends Options, RedisConnection.Options {
-  readonly url: Redacted.Redacted<string>
-}
+export interface ConfigOptions extends Options, RedisConnection.ConfigOptions {}
 
 /**
  * `HOOKWIRE_REDIS_URL` (required), `HOOKWIRE_REDIS_PREFIX`, `HOOKWIRE_REDIS_CONNECTION_NAME`.
@@ -100,11 +97,7 @@ export interface ConfigOptions extends Options, RedisConnection.Options {
  * @since 0.1.0
  * @category config
  */
-export const defaultConfig: Config.Config<ConfigOptions> = Config.all({
-  url: Config.redacted("HOOKWIRE_REDIS_URL"),
-  prefix: Config.map(Config.option(Config.string("HOOKWIRE_REDIS_PREFIX")), Option.getOrUndefined),
-  connectionName: Config.map(Config.option(Config.string("HOOKWIRE_REDIS_CONNECTION_NAME")), Option.getOrUndefined)
-})
+export const defaultConfig: Config.Config<ConfigOptions> = internalConfig.withPrefix
 
 /**
  * The limiter with its own connection, configured from the environment by default.

@@ -71,8 +71,10 @@ const dropStale = Effect.gen(function*() {
   }
 })
 
-/** The PgClient for tests; `applicationName` lets a test find (and terminate) its connections. */
-/** A client as the adapter makes one (its pool prepares the hot statements). */
+/**
+ * The PgClient for tests, made as the adapter makes one (its pool prepares the hot statements); `applicationName`
+ * lets a test find (and terminate) its connections.
+ */
 export const clientLayer = (applicationName = "hookwire-test", maxConnections = 10) =>
   PgAdapter.clientLayer({ url: databaseUrl, applicationName, client: { maxConnections } })
 
