@@ -104,7 +104,7 @@ export const makeWith = (
     const enqueueText = [
       `with input as (select * from unnest($1::text[], $2::bigint[]) as u(id, run_at)),`,
       `changed as (`,
-      `  select i.id, i.run_at from input as i left join ${Q} as q on q.id = i.id`,
+      `  select i.id, i.run_at from input as i left join ${Q} as q on ${queue.byIds("q", 1)} and q.id = i.id`,
       `  where q.id is null or q.run_at <> i.run_at`,
       `), upserted as (${queue.upsert(Q, "select id, run_at from changed")})`,
       queue.notifyEarliest("$3", "input")
@@ -120,7 +120,7 @@ export const makeWith = (
       `  for update skip locked`,
       `), claimed as (`,
       `  update ${Q} as q set lease_until = $3::bigint, lease_token = $4 || q.id, claims = q.claims + 1`,
-      `  from due where q.id = due.id`,
+      `  from due where ${queue.byIds("q", "array(select id from due)")} and q.id = due.id`,
       `  returning q.id, q.run_at, q.claims, q.lease_token, due.due_at`,
       `)`
     ].join("\n")
@@ -130,7 +130,7 @@ export const makeWith = (
     // The claim, then the claimed deliveries' dispatch contexts: the items as one JSON array, in claim order.
     const claimForDispatchText = [
       `${claimHead},`,
-      dispatch.deliveriesCte(t, "in (select id from claimed)"),
+      dispatch.deliveriesCte(t, "= any(array(select id from claimed))"),
       `select`,
       `coalesce((select json_agg(json_build_array(id, run_at, claims, lease_token) order by due_at, id) from claimed),`,
       `  '[]')::text as items,`,
@@ -148,7 +148,7 @@ export const makeWith = (
       `with moved as (`,
       `  update ${Q} as q set lease_until = null, lease_token = null`,
       `  from unnest($1::text[], $2::text[]) as u(id, token)`,
-      `  where q.id = u.id and q.lease_token = u.token`,
+      `  where ${queue.byIds("q", 1)} and q.id = u.id and q.lease_token = u.token`,
       `  returning q.run_at`,
       `)`,
       queue.notifyEarliest("$3", "moved")

@@ -443,9 +443,11 @@ describeDb("PgAdapter: one round trip", () => {
         yield* required(queue.claimForDispatch, "claimForDispatch")({ max: 10, leaseMs: 30_000, now: Date.now() })
         // A list query is built per filter: never prepared.
         yield* storage.listMessages(entry.message.tenant, { limit: 10 })
-        // Prepared statements keep their generic plan (key lookups), whatever the statistics say.
+        // Prepared statements keep their generic plan, and plans use an index wherever one serves (Plans.test.ts).
         const [mode] = yield* sql.unsafe<{ plan_cache_mode: string }>(`show plan_cache_mode`)
         expect(mode.plan_cache_mode).toBe("force_generic_plan")
+        const [seqscan] = yield* sql.unsafe<{ enable_seqscan: string }>(`show enable_seqscan`)
+        expect(seqscan.enable_seqscan).toBe("off")
         return yield* sql.unsafe<{ name: string; statement: string }>(
           `select name, statement from pg_prepared_statements order by prepare_time`
         )

@@ -9,9 +9,24 @@ import type { DispatchContext, EndpointRecord, MessageRecord } from "@hookwire/c
 import * as rows from "./rows.js"
 import type { Tables } from "./tables.js"
 
-/** The CTE `d`: the deliveries whose `id` satisfies `idCondition` (e.g. `= any($1::text[])`). */
+/**
+ * The CTE `d`: the deliveries whose `id` satisfies `idCondition` (e.g. `= any($1::text[])`).
+ *
+ * Every lookup here is `= any(array)` on a primary key, never `in (select …)` or a join: the planner cannot then
+ * choose a hash join over a whole table that looked small when the (generic) plan was made (test/Plans.test.ts).
+ */
 export const deliveriesCte = (t: Tables, idCondition: string): string =>
   `d as (select ${rows.deliveryColumns} from ${t.deliveries} where id ${idCondition})`
+
+/**
+ * A JSON array of the rows of `table` whose ids are the distinct values of `d.<key>`, each a `rows.jsonArray`.
+ * Each row is its own primary-key lookup (a correlated subquery, which the planner cannot turn into a join): a
+ * wide table such as the endpoints looks cheaper to scan whole than to look up by a list of ids when it was empty
+ * as the generic plan was made.
+ */
+const byKey = (table: string, alias: string, columns: string, key: string): string =>
+  `coalesce((select json_agg(j) from (select (select ${rows.jsonArray(alias, columns)} from ${table} as ${alias} ` +
+  `where ${alias}.id = k.id) as j from (select distinct ${key} as id from d) as k) as x where j is not null), '[]')`
 
 /**
  * Select-list items over `d`: three JSON arrays, the deliveries, and each message and endpoint they need once (a
@@ -20,10 +35,8 @@ export const deliveriesCte = (t: Tables, idCondition: string): string =>
 export const columns = (t: Tables): string =>
   [
     `coalesce((select json_agg(${rows.jsonArray("d", rows.deliveryColumns)}) from d), '[]')::text as deliveries,`,
-    `coalesce((select json_agg(${rows.jsonArray("m", rows.messageColumns)}) from ${t.messages} as m`,
-    `  where m.id in (select message_id from d)), '[]')::text as messages,`,
-    `coalesce((select json_agg(${rows.jsonArray("e", rows.endpointColumns)}) from ${t.endpoints} as e`,
-    `  where e.id in (select endpoint_id from d)), '[]')::text as endpoints`
+    `${byKey(t.messages, "m", rows.messageColumns, "message_id")}::text as messages,`,
+    `${byKey(t.endpoints, "e", rows.endpointColumns, "endpoint_id")}::text as endpoints`
   ].join("\n")
 
 /**

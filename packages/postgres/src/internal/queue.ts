@@ -7,6 +7,14 @@
  */
 
 /**
+ * `<alias>.id = any($<param>::text[])`: the rows a statement touches, by primary key. Joining the input arrays alone
+ * (`q.id = u.id`) lets the planner pick a hash join over the whole table when the table looked small as the generic
+ * plan was made; the key condition keeps every plan an index lookup (see test/Plans.test.ts).
+ */
+export const byIds = (alias: string, param: number | string): string =>
+  `${alias}.id = any(${typeof param === "number" ? `$${param}::text[]` : param})`
+
+/**
  * Queues the `(id, run_at)` rows that `select` yields. A queued id gets the new run time and loses its claim (its
  * holder's token goes stale); at the same run time nothing changes, and a claim stays in place: its holder is
  * already on it.
@@ -19,7 +27,7 @@ export const upsert = (queue: string, select: string): string =>
 /** Deletes claimed rows: `$<from>` ids and `$<from + 1>` tokens (a stale token matches nothing). */
 export const complete = (queue: string, from: number): string =>
   `delete from ${queue} as q using unnest($${from}::text[], $${from + 1}::text[]) as u(id, token) ` +
-  `where q.id = u.id and q.lease_token = u.token`
+  `where ${byIds("q", from)} and q.id = u.id and q.lease_token = u.token`
 
 /**
  * Returns claimed rows to the queue, due at new run times: `$<from>` ids, `$<from + 1>` tokens, `$<from + 2>` run
@@ -28,7 +36,7 @@ export const complete = (queue: string, from: number): string =>
 export const reschedule = (queue: string, from: number): string =>
   `update ${queue} as q set run_at = u.run_at, lease_until = null, lease_token = null ` +
   `from unnest($${from}::text[], $${from + 1}::text[], $${from + 2}::bigint[]) as u(id, token, run_at) ` +
-  `where q.id = u.id and q.lease_token = u.token returning q.run_at`
+  `where ${byIds("q", from)} and q.id = u.id and q.lease_token = u.token returning q.run_at`
 
 /**
  * A statement's final `select`: one row whose `woke` is the earliest `run_at` of `source` (null when it is empty),
