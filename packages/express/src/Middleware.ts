@@ -9,13 +9,7 @@
  *
  * @since 0.1.0
  */
-import type {
-  ReceivedWebhookEvent,
-  ReceiveOptions,
-  ReceiveResult,
-  VerifyErrorCode,
-  WebhookVerificationError
-} from "@hookwire/verify"
+import type { ReceivedWebhookEvent, ReceiveOptions, ReceiveResult } from "@hookwire/verify"
 import { isWebhookVerificationError, receive, releaseOnFailure, statusFor } from "@hookwire/verify"
 import {
   declaredLength,
@@ -23,8 +17,10 @@ import {
   isJsonContentType,
   payloadTooLarge,
   readBounded,
-  TooLarge
+  TooLarge,
+  UnsupportedMediaTypeError
 } from "@hookwire/verify/Node"
+import type { WebhookRejection } from "@hookwire/verify/Node"
 import type { NextFunction, Request, RequestHandler, Response } from "express"
 import type { ServerResponse } from "node:http"
 
@@ -63,35 +59,6 @@ export const webhookOf = <T = unknown>(req: Request): ReceivedWebhookEvent<T> =>
   }
   return req.webhook as ReceivedWebhookEvent<T>
 }
-
-/**
- * The request's content type is not JSON (`application/json` or `…+json`); answered with 415.
- *
- * @since 0.1.0
- * @category errors
- */
-export class UnsupportedMediaTypeError extends Error {
-  readonly _tag = "UnsupportedMediaTypeError" as const
-  readonly code = "unsupported_media_type" as const
-  readonly status = 415
-  constructor(readonly contentType: string | undefined) {
-    super(
-      contentType === undefined
-        ? "the request has no content-type; webhooks must be sent as application/json"
-        : `content-type ${JSON.stringify(contentType)} is not JSON; webhooks must be sent as application/json`
-    )
-    this.name = "UnsupportedMediaTypeError"
-  }
-}
-
-/**
- * Why a request was turned away before reaching the handler: a verification failure (`statusFor(error.code)`:
- * 400, or 413 for `payload_too_large`) or a non-JSON content type (415).
- *
- * @since 0.1.0
- * @category errors
- */
-export type WebhookRejection = WebhookVerificationError | UnsupportedMediaTypeError
 
 /**
  * Options for {@link webhookMiddleware}: everything `receive` takes (secret or secrets, scheme, tolerance, `now`,
@@ -271,11 +238,3 @@ export const webhookMiddleware = (options: WebhookMiddlewareOptions): RequestHan
     )
   }
 }
-
-/**
- * The codes a rejected request can carry in its `{ error }` body.
- *
- * @since 0.1.0
- * @category models
- */
-export type WebhookErrorCode = VerifyErrorCode | UnsupportedMediaTypeError["code"]

@@ -4,13 +4,9 @@
  *
  * @since 0.1.0
  */
-export {
-  UnsupportedMediaTypeError,
-  type WebhookErrorCode,
-  webhookMiddleware,
-  type WebhookMiddlewareOptions,
-  webhookOf,
-  type WebhookRejection
-} from "./Middleware.js"
+export { webhookMiddleware, type WebhookMiddlewareOptions, webhookOf } from "./Middleware.js"
+
+// What a rejected request is: the same in both framework packages.
+export { UnsupportedMediaTypeError, type WebhookErrorCode, type WebhookRejection } from "@hookwire/verify/Node"
 
 export { webhookMiddleware as default } from "./Middleware.js"

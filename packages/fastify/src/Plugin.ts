@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import type { ReceivedWebhookEvent, ReceiveOptions, VerifyErrorCode, WebhookVerificationError } from "@hookwire/verify"
+import type { ReceivedWebhookEvent, ReceiveOptions } from "@hookwire/verify"
 import { isHandlingFailure, isWebhookVerificationError, receive, releaseOnFailure, statusFor } from "@hookwire/verify"
 import {
   declaredLength,
@@ -18,8 +18,10 @@ import {
   isJsonContentType,
   payloadTooLarge,
   readBounded,
-  TooLarge
+  TooLarge,
+  UnsupportedMediaTypeError
 } from "@hookwire/verify/Node"
+import type { WebhookRejection } from "@hookwire/verify/Node"
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify"
 import fp from "fastify-plugin"
 import type { IncomingMessage } from "node:http"
@@ -59,43 +61,6 @@ export const webhookOf = <T = unknown>(request: FastifyRequest): ReceivedWebhook
   }
   return request.webhook as ReceivedWebhookEvent<T>
 }
-
-/**
- * The request's content type is not JSON (`application/json` or `…+json`); answered with 415.
- *
- * @since 0.1.0
- * @category errors
- */
-export class UnsupportedMediaTypeError extends Error {
-  readonly _tag = "UnsupportedMediaTypeError" as const
-  readonly code = "unsupported_media_type" as const
-  readonly status = 415
-  constructor(readonly contentType: string | undefined) {
-    super(
-      contentType === undefined
-        ? "the request has no content-type; webhooks must be sent as application/json"
-        : `content-type ${JSON.stringify(contentType)} is not JSON; webhooks must be sent as application/json`
-    )
-    this.name = "UnsupportedMediaTypeError"
-  }
-}
-
-/**
- * Why a request was turned away before reaching the handler: a verification failure (`statusFor(error.code)`:
- * 400, or 413 for `payload_too_large`) or a non-JSON content type (415).
- *
- * @since 0.1.0
- * @category errors
- */
-export type WebhookRejection = WebhookVerificationError | UnsupportedMediaTypeError
-
-/**
- * The codes a rejected request can carry in its `{ error }` body.
- *
- * @since 0.1.0
- * @category models
- */
-export type WebhookErrorCode = VerifyErrorCode | UnsupportedMediaTypeError["code"]
 
 /**
  * Options for {@link hookwirePlugin}: everything `receive` takes (secret or secrets, scheme, tolerance, `now`,

@@ -5,13 +5,9 @@
  *
  * @since 0.1.0
  */
-export {
-  type HookwireOptions,
-  hookwirePlugin,
-  UnsupportedMediaTypeError,
-  type WebhookErrorCode,
-  webhookOf,
-  type WebhookRejection
-} from "./Plugin.js"
+export { type HookwireOptions, hookwirePlugin, webhookOf } from "./Plugin.js"
+
+// What a rejected request is: the same in both framework packages.
+export { UnsupportedMediaTypeError, type WebhookErrorCode, type WebhookRejection } from "@hookwire/verify/Node"
 
 export { hookwirePlugin as default } from "./Plugin.js"

@@ -1,11 +1,14 @@
 /**
  * Node request plumbing shared by the framework packages (`@hookwire/express`, `@hookwire/fastify`): a JSON
- * content-type check, the declared length, and a bounded raw-body reader that never buffers more than the limit.
+ * content-type check, the declared length, a bounded raw-body reader that never buffers more than the limit, and
+ * what a rejected request is (`UnsupportedMediaTypeError`, `WebhookRejection`, `WebhookErrorCode`), which both
+ * packages export as their own.
  * Node only (it works on Node `Readable` streams and `Buffer`), so it is a subpath of its own —
  * `@hookwire/verify/Node` — and not part of the runtime-portable main entry.
  *
  * @since 0.1.0
  */
+import type { VerifyErrorCode } from "./VerifyError.js"
 import { WebhookVerificationError } from "./VerifyError.js"
 
 /**
@@ -125,3 +128,40 @@ export const payloadTooLarge = (limit: number): WebhookVerificationError =>
     "payload_too_large",
     `the body is larger than maxBodyBytes (${limit} bytes); raise maxBodyBytes if such webhooks are expected`
   )
+
+/**
+ * The request's content type is not JSON (`application/json` or `…+json`); answered with 415.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnsupportedMediaTypeError extends Error {
+  readonly _tag = "UnsupportedMediaTypeError" as const
+  readonly code = "unsupported_media_type" as const
+  readonly status = 415
+  constructor(readonly contentType: string | undefined) {
+    super(
+      contentType === undefined
+        ? "the request has no content-type; webhooks must be sent as application/json"
+        : `content-type ${JSON.stringify(contentType)} is not JSON; webhooks must be sent as application/json`
+    )
+    this.name = "UnsupportedMediaTypeError"
+  }
+}
+
+/**
+ * Why a request was turned away before reaching the handler: a verification failure (`statusFor(error.code)`:
+ * 400, or 413 for `payload_too_large`) or a non-JSON content type (415).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type WebhookRejection = WebhookVerificationError | UnsupportedMediaTypeError
+
+/**
+ * The codes a rejected request can carry in its `{ error }` body.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type WebhookErrorCode = VerifyErrorCode | UnsupportedMediaTypeError["code"]
