@@ -1,3 +1,5 @@
+import { chunks, declareOnly, post, servers } from "@hookwire/testing/http"
+import { GITHUB as GITHUB_VECTOR, STANDARD as VECTOR } from "@hookwire/testing/vectors"
 import type { DedupStore, WebhookEvent } from "@hookwire/verify"
 import { generateSecret, github, isWebhookVerificationError, MemoryDedupStore, presets, sign } from "@hookwire/verify"
 import express from "express"
@@ -6,7 +8,6 @@ import { createRequire } from "node:module"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import type { WebhookMiddlewareOptions, WebhookRejection } from "../src/index.js"
 import { UnsupportedMediaTypeError, webhookMiddleware, webhookOf } from "../src/index.js"
-import { chunks, declareOnly, GITHUB_VECTOR, post, servers, VECTOR } from "./utils/http.js"
 
 // Express 4 is installed under an alias; it has the same runtime shape as far as these tests go.
 const express4 = createRequire(import.meta.url)("express4") as typeof express

@@ -1,3 +1,5 @@
+import { chunks, declareOnly, post } from "@hookwire/testing/http"
+import { GITHUB as GITHUB_VECTOR, STANDARD as VECTOR } from "@hookwire/testing/vectors"
 import type { DedupStore, WebhookEvent } from "@hookwire/verify"
 import { generateSecret, github, isWebhookVerificationError, MemoryDedupStore, presets, sign } from "@hookwire/verify"
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
@@ -7,7 +9,6 @@ import { Writable } from "node:stream"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import type { HookwireOptions, WebhookRejection } from "../src/index.js"
 import { hookwirePlugin, UnsupportedMediaTypeError, webhookOf } from "../src/index.js"
-import { chunks, declareOnly, GITHUB_VECTOR, post, VECTOR } from "./utils/http.js"
 
 const NOW_MS = 1_700_000_000_000
 const NOW_S = NOW_MS / 1000

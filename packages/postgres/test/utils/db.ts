@@ -3,54 +3,20 @@
  * run, dropped afterwards, and the PgClient layer.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import { databaseUrl } from "@hookwire/testing/env"
+import { describeIf, postgres, reachable, waitFor } from "@hookwire/testing/services"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import pg from "pg"
-import { describe } from "vitest"
 import * as PgAdapter from "../../src/PgAdapter.js"
 import * as PgMigrator from "../../src/PgMigrator.js"
 
-export const databaseUrl = process.env.HOOKWIRE_TEST_DATABASE_URL ??
-  "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+export { databaseUrl, waitFor }
 
-const safeUrl = databaseUrl.replace(/\/\/[^@/]*@/, "//***@")
+export const available = await reachable(postgres(databaseUrl, "the @hookwire/postgres tests"))
 
-const probe = async (): Promise<string | undefined> => {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 })
-  client.on("error", () => {})
-  try {
-    await client.connect()
-    await client.query("select 1")
-    return undefined
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error)
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-const unreachable = await probe()
-
-if (unreachable !== undefined) {
-  if (process.env.HOOKWIRE_REQUIRE_SERVICES === "1") {
-    throw new Error(
-      `PostgreSQL at ${safeUrl} is unreachable (${unreachable}) and HOOKWIRE_REQUIRE_SERVICES=1 requires it. ` +
-        `Start it (pg_ctlcluster <version> main start) or set HOOKWIRE_TEST_DATABASE_URL.`
-    )
-  }
-  console.warn(
-    `\n\n⚠️  SKIPPING the @hookwire/postgres tests: PostgreSQL at ${safeUrl} is unreachable (${unreachable}).\n` +
-      `   Start PostgreSQL or set HOOKWIRE_TEST_DATABASE_URL; set HOOKWIRE_REQUIRE_SERVICES=1 to make this a failure.\n\n`
-  )
-}
-
-export const available = unreachable === undefined
-
-/** `describe` when PostgreSQL is reachable, a skipped `describe` (after the loud warning above) otherwise. */
-export const describeDb = (name: string, body: () => void): void => {
-  if (available) describe(name, body)
-  else describe.skip(name, body)
-}
+/** `describe` when PostgreSQL is reachable, a skipped `describe` (after a loud warning) otherwise. */
+export const describeDb = describeIf(available)
 
 const SCHEMA_PREFIX = "hwt_"
 
@@ -95,18 +61,4 @@ export const pool = (max = 4): pg.Pool => {
   const p = new pg.Pool({ connectionString: databaseUrl, max, application_name: "hookwire-test-checks" })
   p.on("error", () => {})
   return p
-}
-
-/** Polls `check` until it returns true, failing after `timeoutMs`: a bounded wait, never a fixed sleep. */
-export const waitFor = async (
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 25
-): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, intervalMs))
-  }
 }

@@ -4,51 +4,20 @@
  */
 import * as PgAdapter from "@hookwire/postgres/PgAdapter"
 import * as PgMigrator from "@hookwire/postgres/PgMigrator"
+import { describeIf, postgres, reachable } from "@hookwire/testing/services"
 import * as Effect from "effect/Effect"
 import pg from "pg"
-import { describe } from "vitest"
 import { available as redisAvailable } from "./redis.js"
 import { databaseUrl } from "./storage.js"
 
 export { databaseUrl, storageLayer } from "./storage.js"
 
-const safeUrl = databaseUrl.replace(/\/\/[^@/]*@/, "//***@")
-
-const probe = async (): Promise<string | undefined> => {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 })
-  client.on("error", () => {})
-  try {
-    await client.connect()
-    await client.query("select 1")
-    return undefined
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error)
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-const unreachable = await probe()
-
-if (unreachable !== undefined) {
-  if (process.env.HOOKWIRE_REQUIRE_SERVICES === "1") {
-    throw new Error(
-      `PostgreSQL at ${safeUrl} is unreachable (${unreachable}) and HOOKWIRE_REQUIRE_SERVICES=1 requires it. ` +
-        `Start it (pg_ctlcluster <version> main start) or set HOOKWIRE_TEST_DATABASE_URL.`
-    )
-  }
-  console.warn(
-    `\n\n⚠️  SKIPPING the @hookwire/redis tests that need PostgreSQL storage: PostgreSQL at ${safeUrl} is ` +
-      `unreachable (${unreachable}).\n` +
-      `   Start PostgreSQL or set HOOKWIRE_TEST_DATABASE_URL; set HOOKWIRE_REQUIRE_SERVICES=1 to make this a failure.\n\n`
-  )
-}
+const available = await reachable(
+  postgres(databaseUrl, "the @hookwire/redis tests that need PostgreSQL storage")
+)
 
 /** `describe` when PostgreSQL and Redis are reachable, a skipped `describe` (after a loud warning) otherwise. */
-export const describeDbAndRedis = (name: string, body: () => void): void => {
-  if (unreachable === undefined && redisAvailable) describe(name, body)
-  else describe.skip(name, body)
-}
+export const describeDbAndRedis = describeIf(available && redisAvailable)
 
 const SCHEMA_PREFIX = "hwr_"
 

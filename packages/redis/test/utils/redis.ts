@@ -2,16 +2,15 @@
  * The test Redis: reachability (skip loudly, or fail under HOOKWIRE_REQUIRE_SERVICES=1), a fresh key prefix per
  * suite, its keys deleted afterwards, and connection layers.
  */
+import { redisUrl } from "@hookwire/testing/env"
+import { describeIf, reachable, waitFor } from "@hookwire/testing/services"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Redis } from "ioredis"
-import { describe } from "vitest"
 import * as RedisConnection from "../../src/RedisConnection.js"
 import * as RedisQueue from "../../src/RedisQueue.js"
 
-export const redisUrl = process.env.HOOKWIRE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
-
-const safeUrl = RedisConnection.describe(redisUrl)
+export { redisUrl, waitFor }
 
 /** A plain client for fixtures and checks, failing fast instead of retrying. */
 export const plainClient = (connectionName = "hookwire-test-checks"): Redis => {
@@ -37,48 +36,32 @@ const dropStale = async (client: Redis) => {
   } while (cursor !== "0")
 }
 
-const probe = async (): Promise<string | undefined> => {
-  const client = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 3_000
-  })
-  client.on("error", () => {})
-  try {
-    await client.connect()
-    await client.ping()
-    await dropStale(client).catch(() => {})
-    return undefined
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error)
-  } finally {
-    client.disconnect()
-  }
-}
+export const available = await reachable({
+  name: "Redis",
+  url: RedisConnection.describe(redisUrl),
+  probe: async () => {
+    const client = new Redis(redisUrl, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 3_000
+    })
+    client.on("error", () => {})
+    try {
+      await client.connect()
+      await client.ping()
+      await dropStale(client).catch(() => {})
+    } finally {
+      client.disconnect()
+    }
+  },
+  start: "redis-server --daemonize yes --bind 127.0.0.1 --port 6379",
+  env: "HOOKWIRE_TEST_REDIS_URL",
+  skipping: "the @hookwire/redis tests"
+})
 
-const unreachable = await probe()
-
-if (unreachable !== undefined) {
-  if (process.env.HOOKWIRE_REQUIRE_SERVICES === "1") {
-    throw new Error(
-      `Redis at ${safeUrl} is unreachable (${unreachable}) and HOOKWIRE_REQUIRE_SERVICES=1 requires it. ` +
-        `Start it (redis-server --daemonize yes --bind 127.0.0.1 --port 6379) or set HOOKWIRE_TEST_REDIS_URL.`
-    )
-  }
-  console.warn(
-    `\n\n⚠️  SKIPPING @hookwire/redis tests: Redis at ${safeUrl} is unreachable (${unreachable}).\n` +
-      `   Start Redis or set HOOKWIRE_TEST_REDIS_URL; set HOOKWIRE_REQUIRE_SERVICES=1 to make this a failure.\n\n`
-  )
-}
-
-export const available = unreachable === undefined
-
-/** `describe` when Redis is reachable, a skipped `describe` (after the loud warning above) otherwise. */
-export const describeRedis = (name: string, body: () => void): void => {
-  if (available) describe(name, body)
-  else describe.skip(name, body)
-}
+/** `describe` when Redis is reachable, a skipped `describe` (after a loud warning) otherwise. */
+export const describeRedis = describeIf(available)
 
 /** A key prefix no other run uses; it carries its creation time so stale keys can be dropped. */
 export const newPrefix = (label: string): string =>
@@ -117,20 +100,6 @@ export const connectionLayer = (connectionName = "hookwire-test") => RedisConnec
 /** The queue on its own connection, with its keys deleted when the layer is released. */
 export const queueLayer = (prefix: string, connectionName = "hookwire-test") =>
   Layer.merge(RedisQueue.layer({ prefix }).pipe(Layer.provide(connectionLayer(connectionName))), cleanupLayer(prefix))
-
-/** Polls `check` until it returns true, failing after `timeoutMs`: a bounded wait, never a fixed sleep. */
-export const waitFor = async (
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 25
-): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, intervalMs))
-  }
-}
 
 /** Kills every connection whose client name is `name` (CLIENT KILL ID for each; there is no kill-by-name). */
 export const killClients = async (client: Redis, match: (name: string) => boolean): Promise<number> => {

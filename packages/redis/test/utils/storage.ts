@@ -4,10 +4,10 @@
 import type * as Storage from "@hookwire/core/Storage"
 import * as PgAdapter from "@hookwire/postgres/PgAdapter"
 import * as PgStorage from "@hookwire/postgres/PgStorage"
+import { databaseUrl } from "@hookwire/testing/env"
 import * as Layer from "effect/Layer"
 
-export const databaseUrl = process.env.HOOKWIRE_TEST_DATABASE_URL ??
-  "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+export { databaseUrl }
 
 /** Postgres Storage alone (no Postgres queue) on a migrated schema, with its own pool. */
 export const storageLayer = (

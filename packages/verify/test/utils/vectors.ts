@@ -1,17 +1,8 @@
+import { STANDARD } from "@hookwire/testing/vectors"
 import { createHmac } from "node:crypto"
 import { isWebhookVerificationError, type VerifyErrorCode } from "../../src/index.js"
 
-/** The official Standard Webhooks test vector (standard-webhooks/libraries). */
-export const STANDARD = {
-  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-  id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
-  timestamp: 1614265330,
-  body: "{\"test\": 2432232314}",
-  signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-} as const
-
-/** Epoch ms at the vector's timestamp. */
-export const STANDARD_NOW = STANDARD.timestamp * 1000
+export { GITHUB, STANDARD, STANDARD_NOW } from "@hookwire/testing/vectors"
 
 export const standardHeaders = (overrides: Record<string, string | undefined> = {}): Record<string, string> => {
   const headers: Record<string, string | undefined> = {
@@ -22,13 +13,6 @@ export const standardHeaders = (overrides: Record<string, string | undefined> = 
   }
   return Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>
 }
-
-/** GitHub's documented example (docs.github.com, "Validating webhook deliveries"). */
-export const GITHUB = {
-  secret: "It's a Secret to Everybody",
-  body: "Hello, World!",
-  signature: "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-} as const
 
 /** RFC 8032 §7.1, test 1: an ed25519 known answer (empty message). */
 export const RFC8032 = {

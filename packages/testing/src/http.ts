@@ -1,19 +1,32 @@
-import { request } from "node:http"
-/** The official Standard Webhooks test vector (standard-webhooks/libraries). */
-export const VECTOR = {
-  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-  id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
-  timestamp: 1614265330,
-  body: "{\"test\": 2432232314}",
-  signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-} as const
+/**
+ * HTTP helpers for the receiver middleware tests (`@hookwire/express`, `@hookwire/fastify`): servers on
+ * 127.0.0.1:0 that are always closed, and real POSTs (whole, chunked, or headers only).
+ */
+import type { RequestListener, Server } from "node:http"
+import { createServer, request } from "node:http"
+import type { AddressInfo } from "node:net"
 
-/** GitHub's documented example (docs.github.com, "Validating webhook deliveries"). */
-export const GITHUB_VECTOR = {
-  secret: "It's a Secret to Everybody",
-  body: "Hello, World!",
-  signature: "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-} as const
+/** Starts servers on 127.0.0.1:0 and closes every one of them in `closeAll`. */
+export const servers = () => {
+  const open: Array<Server> = []
+  return {
+    listen: async (listener: RequestListener): Promise<string> => {
+      const server = createServer(listener)
+      open.push(server)
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    },
+    closeAll: async (): Promise<void> => {
+      const closing = open.splice(0).map((server) =>
+        new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()))
+          server.closeAllConnections()
+        })
+      )
+      await Promise.all(closing)
+    }
+  }
+}
 
 export interface Answer {
   readonly status: number
