@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Dispatcher, Errors, OperationalEvents, RecordingTransport, RetryPolicy, Webhooks } from "@hookwire/core"
 import * as Verify from "@hookwire/verify"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -91,6 +92,43 @@ describe("Dispatcher", () => {
       yield* TestClock.adjust("1 hour")
       expect(yield* RecordingTransport.requests).toHaveLength(3)
     }).pipe(Effect.provide(engine({ handler: () => ({ status: 500, body: "boom" }) }))))
+
+  it.effect("a results write that fails is retried on the storage schedule (50 ms, 100 ms, …) until it is written", () => {
+    let failing = 2
+    const writes: Array<number> = []
+    return Effect.gen(function*() {
+      yield* setup()
+      const { message } = yield* publishOne
+      yield* RecordingTransport.awaitRequests(1)
+      const writesAt = (n: number) => eventually(Effect.sync(() => writes.length), (count) => count === n)
+      yield* writesAt(1)
+      yield* TestClock.adjust("49 millis")
+      expect(writes).toHaveLength(1)
+      yield* TestClock.adjust("1 millis")
+      yield* writesAt(2)
+      yield* TestClock.adjust("99 millis")
+      expect(writes).toHaveLength(2)
+      expect((yield* statusOf(message.id)).status).toBe("pending")
+      yield* TestClock.adjust("1 millis")
+      yield* writesAt(3)
+      expect(writes).toStrictEqual([0, 50, 150])
+      // Written once, on the third try: one attempt, delivered; the receiver was called once.
+      const delivery = yield* settle(message.id, "delivered")
+      expect(delivery.attempts).toBe(1)
+      expect(yield* RecordingTransport.requests).toHaveLength(1)
+    }).pipe(Effect.provide(engine({
+      wrapStorage: (storage) => ({
+        ...storage,
+        recordAttempts: (results) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            writes.push(now)
+            return failing-- > 0
+              ? Effect.fail(new Errors.StorageError({ reason: "Connection", message: "connection lost" }))
+              : storage.recordAttempts(results)
+          })
+      })
+    })))
+  })
 
   it.effect("a 3xx is a failure (redirects are not followed)", () =>
     Effect.gen(function*() {

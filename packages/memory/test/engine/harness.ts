@@ -9,8 +9,10 @@ import {
   RecordingTransport,
   RetryPolicy,
   Settings,
+  Storage,
   Webhooks
 } from "@hookwire/core"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -31,7 +33,16 @@ export interface HarnessOptions {
   readonly handler?: RecordingTransport.Handler | undefined
   readonly settings?: Partial<Settings.Options> | undefined
   readonly dispatcher?: Dispatcher.Options | false | undefined
+  /** Changes the memory Storage the engine sees (e.g. to make some of its calls fail). */
+  readonly wrapStorage?:
+    | ((storage: Context.Tag.Service<typeof Storage.Storage>) => Context.Tag.Service<typeof Storage.Storage>)
+    | undefined
 }
+
+const storageLayer = (wrap: HarnessOptions["wrapStorage"]) =>
+  wrap === undefined
+    ? MemoryStorage.layer
+    : Layer.effect(Storage.Storage, Effect.map(Storage.Storage, wrap)).pipe(Layer.provide(MemoryStorage.layer))
 
 /** Storage + Queue + Settings + Events + recording Transport + Webhooks (+ Dispatcher unless `dispatcher: false`). */
 export const engine = (options: HarnessOptions = {}) => {
@@ -43,7 +54,7 @@ export const engine = (options: HarnessOptions = {}) => {
         RecordingTransport.layer(options.handler)
       )
     ),
-    Layer.provideMerge(Layer.merge(MemoryStorage.layer, MemoryQueue.layer))
+    Layer.provideMerge(Layer.merge(storageLayer(options.wrapStorage), MemoryQueue.layer))
   )
   return options.dispatcher === false
     ? base
