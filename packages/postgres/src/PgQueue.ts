@@ -35,7 +35,7 @@ import * as dispatch from "./internal/dispatch.js"
 import { mapQueue } from "./internal/errors.js"
 import * as listener from "./internal/listener.js"
 import * as prepared from "./internal/prepared.js"
-import { lastById } from "./internal/query.js"
+import { byIds, lastById } from "./internal/query.js"
 import * as queue from "./internal/queue.js"
 import * as rows from "./internal/rows.js"
 import * as tables from "./internal/tables.js"
@@ -104,7 +104,7 @@ export const makeWith = (
     const enqueueText = [
       `with input as (select * from unnest($1::text[], $2::bigint[]) as u(id, run_at)),`,
       `changed as (`,
-      `  select i.id, i.run_at from input as i left join ${Q} as q on ${queue.byIds("q", 1)} and q.id = i.id`,
+      `  select i.id, i.run_at from input as i left join ${Q} as q on ${byIds("q", 1)} and q.id = i.id`,
       `  where q.id is null or q.run_at <> i.run_at`,
       `), upserted as (${queue.upsert(Q, "select id, run_at from changed")})`,
       queue.notifyEarliest("$3", "input")
@@ -120,7 +120,7 @@ export const makeWith = (
       `  for update skip locked`,
       `), claimed as (`,
       `  update ${Q} as q set lease_until = $3::bigint, lease_token = $4 || q.id, claims = q.claims + 1`,
-      `  from due where ${queue.byIds("q", "array(select id from due)")} and q.id = due.id`,
+      `  from due where ${byIds("q", "array(select id from due)")} and q.id = due.id`,
       `  returning q.id, q.run_at, q.claims, q.lease_token, due.due_at`,
       `)`
     ].join("\n")
@@ -148,7 +148,7 @@ export const makeWith = (
       `with moved as (`,
       `  update ${Q} as q set lease_until = null, lease_token = null`,
       `  from unnest($1::text[], $2::text[]) as u(id, token)`,
-      `  where ${queue.byIds("q", 1)} and q.id = u.id and q.lease_token = u.token`,
+      `  where ${byIds("q", 1)} and q.id = u.id and q.lease_token = u.token`,
       `  returning q.run_at`,
       `)`,
       queue.notifyEarliest("$3", "moved")

@@ -38,7 +38,7 @@ import * as dispatch from "./internal/dispatch.js"
 import { mapStorage } from "./internal/errors.js"
 import type * as listener from "./internal/listener.js"
 import * as prepared from "./internal/prepared.js"
-import { lastById, Params } from "./internal/query.js"
+import { byIds, lastById, Params } from "./internal/query.js"
 import * as queue from "./internal/queue.js"
 import * as rows from "./internal/rows.js"
 import * as tables from "./internal/tables.js"
@@ -380,7 +380,7 @@ export const makeWith = (
     const insertAttempts = [
       `a as (`,
       `  insert into ${A} (${rows.attemptColumns}) select u.* from ${rows.attemptUnnest(1)}`,
-      `  where u.delivery_id = any(array(select x.id from ${D} as x where ${queue.byIds("x", 3)}))`,
+      `  where u.delivery_id = any(array(select x.id from ${D} as x where ${byIds("x", 3)}))`,
       `  on conflict (id) do update set attempt = excluded.attempt, trigger = excluded.trigger, url = excluded.url,`,
       `    started_at = excluded.started_at, duration_ms = excluded.duration_ms,`,
       `    response_status = excluded.response_status, response_body = excluded.response_body,`,
@@ -395,7 +395,7 @@ export const makeWith = (
       // A delivery cancelled or finished meanwhile (e.g. by a 410 seen by another attempt) keeps its status. "Not
       // final" rather than `= 'pending'`: a plan made on empty tables would otherwise read the deliveries through a
       // partial `where status = 'pending'` index that looked tiny then (see test/Plans.test.ts).
-      `where ${queue.byIds("x", 15)} and x.id = u.id and x.tenant = u.tenant`,
+      `where ${byIds("x", 15)} and x.id = u.id and x.tenant = u.tenant`,
       `  and x.status not in ('delivered', 'failed', 'cancelled')`
     ].join("\n")
 

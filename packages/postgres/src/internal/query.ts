@@ -1,5 +1,6 @@
 /**
- * A small builder for statements with optional filters: each `param` returns its `$n` placeholder.
+ * Statement helpers: a small builder for statements with optional filters (each `param` returns its `$n`
+ * placeholder), the last entry per id of a batch, and the primary-key condition every hot statement carries.
  *
  * @internal
  */
@@ -27,3 +28,11 @@ export const lastById = <A>(items: ReadonlyArray<A>, id: (a: A) => string): Read
   }
   return byId.size === items.length ? items : [...byId.values()]
 }
+
+/**
+ * `<alias>.id = any($<param>::text[])`: the rows a statement touches, by primary key. Joining the input arrays alone
+ * (`q.id = u.id`) lets the planner pick a hash join over the whole table when the table looked small as the generic
+ * plan was made; the key condition keeps every plan an index lookup (see test/Plans.test.ts).
+ */
+export const byIds = (alias: string, param: number | string): string =>
+  `${alias}.id = any(${typeof param === "number" ? `$${param}::text[]` : param})`

@@ -5,14 +5,7 @@
  *
  * @internal
  */
-
-/**
- * `<alias>.id = any($<param>::text[])`: the rows a statement touches, by primary key. Joining the input arrays alone
- * (`q.id = u.id`) lets the planner pick a hash join over the whole table when the table looked small as the generic
- * plan was made; the key condition keeps every plan an index lookup (see test/Plans.test.ts).
- */
-export const byIds = (alias: string, param: number | string): string =>
-  `${alias}.id = any(${typeof param === "number" ? `$${param}::text[]` : param})`
+import { byIds } from "./query.js"
 
 /**
  * Queues the `(id, run_at)` rows that `select` yields. A queued id gets the new run time and loses its claim (its
