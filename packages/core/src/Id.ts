@@ -53,21 +53,25 @@ const encodeTime = (time: number): string => {
   return out
 }
 
+// The 16 characters of an id's random part, reused: one string is made per id, rather than one per character.
+const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0))
+const chars: Array<number> = new Array(16).fill(0)
+
 const encodeRandom = (bytes: Uint8Array): string => {
   // 80 bits → 16 base32 characters, taken 5 bits at a time.
-  let out = ""
   let buffer = 0
   let bits = 0
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte
+  let n = 0
+  for (let i = 0; i < bytes.length; i++) {
+    buffer = (buffer << 8) | bytes[i]!
     bits += 8
     while (bits >= 5) {
-      out += ALPHABET[(buffer >>> (bits - 5)) & 31]
+      chars[n++] = CODES[(buffer >>> (bits - 5)) & 31]!
       bits -= 5
     }
     buffer &= (1 << bits) - 1
   }
-  return out
+  return String.fromCharCode.apply(null, chars)
 }
 
 // The encoded time of the latest id: ids made in the same millisecond share it.
