@@ -76,47 +76,40 @@ it.effect("publish, publishMany, each claim and each attempt (a child of its cla
     Effect.provide(Layer.provideMerge(engine({ dispatcher: { perEndpointConcurrency: 64 } }), Layer.setTracer(tracer)))
   ))
 
+/** A receiver answering 204 that notes the name of the span current when the transport sent (undefined: none). */
+const recordSpanName = (seen: Array<string | undefined>) => () =>
+  Effect.map(Effect.option(Effect.currentSpan), (span) => {
+    seen.push(Option.getOrUndefined(span)?.name)
+    return { status: 204 }
+  })
+
+/** One message published to a new endpoint, then its delivery once delivered. */
+const deliverOne = Effect.gen(function*() {
+  const w = yield* Webhooks.Webhooks
+  yield* w.endpoints.create({ tenant: "t", url: "https://receiver.example/hooks" })
+  yield* w.publish({ tenant: "t", type: "customer.created", data: { id: "c1" } })
+  const page = yield* eventually(
+    w.deliveries.list({ tenant: "t", status: "delivered" }),
+    (delivered) => delivered.items.length === 1
+  )
+  return page.items[0]!
+})
+
 it.effect("with a tracer installed, the transport sends inside the attempt's span", () => {
   const seen: Array<string | undefined> = []
   return Effect.gen(function*() {
-    const w = yield* Webhooks.Webhooks
-    yield* w.endpoints.create({ tenant: "t", url: "https://receiver.example/hooks" })
-    yield* w.publish({ tenant: "t", type: "customer.created", data: { id: "c1" } })
-    yield* eventually(w.deliveries.list({ tenant: "t", status: "delivered" }), (page) => page.items.length === 1)
+    yield* deliverOne
     expect(seen).toStrictEqual(["Dispatcher.attempt"])
   }).pipe(
-    Effect.provide(Layer.provideMerge(
-      engine({
-        handler: () =>
-          Effect.map(Effect.option(Effect.currentSpan), (span) => {
-            seen.push(Option.getOrUndefined(span)?.name)
-            return { status: 204 }
-          })
-      }),
-      Layer.setTracer(recording().tracer)
-    ))
+    Effect.provide(Layer.provideMerge(engine({ handler: recordSpanName(seen) }), Layer.setTracer(recording().tracer)))
   )
 })
 
 it.effect("with Effect's built-in tracer (it exports nothing), no span is made per publish, claim or attempt", () => {
   const seen: Array<string | undefined> = []
   return Effect.gen(function*() {
-    const w = yield* Webhooks.Webhooks
-    yield* w.endpoints.create({ tenant: "t", url: "https://receiver.example/hooks" })
-    yield* w.publish({ tenant: "t", type: "customer.created", data: { id: "c1" } })
-    const [delivery] = (yield* eventually(
-      w.deliveries.list({ tenant: "t", status: "delivered" }),
-      (page) => page.items.length === 1
-    )).items
-    expect(delivery!.attempts).toBe(1)
+    const delivery = yield* deliverOne
+    expect(delivery.attempts).toBe(1)
     expect(seen).toStrictEqual([undefined])
-  }).pipe(
-    Effect.provide(engine({
-      handler: () =>
-        Effect.map(Effect.option(Effect.currentSpan), (span) => {
-          seen.push(Option.getOrUndefined(span)?.name)
-          return { status: 204 }
-        })
-    }))
-  )
+  }).pipe(Effect.provide(engine({ handler: recordSpanName(seen) })))
 })
