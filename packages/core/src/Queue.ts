@@ -6,8 +6,12 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as DefaultServices from "effect/DefaultServices"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type { QueueError } from "./Errors.js"
 import type { DispatchContext } from "./Model.js"
 
@@ -91,3 +95,28 @@ export class Queue extends Context.Tag("@hookwire/core/Queue")<Queue, {
    */
   readonly awaitWork: (options: { readonly now: number; readonly maxWaitMs: number }) => Effect.Effect<void, QueueError>
 }>() {}
+
+/** The clock of Effect's default services: real time. */
+const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+
+/** The longest delay a Node timer takes (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * For adapter authors implementing `awaitWork`: waits until `signal` is completed (new work, a wake-up) or `waitMs`
+ * have passed, whichever comes first — `Effect.timeoutOption(Deferred.await(signal), waitMs)` made void, without its
+ * two forked fibers: on the live clock a timer completes `signal` instead. So `signal` must belong to this one wait
+ * (make one per call), never be shared with another waiter. Under another clock (`TestClock`) it is exactly
+ * `timeoutOption`. The dispatcher waits once per claim that drained the queue: at low load, once per message.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const awaitSignal = (signal: Deferred.Deferred<void>, waitMs: number): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    if (Context.get(fiber.currentDefaultServices, Clock.Clock) !== liveClock || !(waitMs <= MAX_TIMER_MS)) {
+      return Effect.asVoid(Effect.timeoutOption(Deferred.await(signal), Duration.millis(waitMs)))
+    }
+    const timer = setTimeout(() => Deferred.unsafeDone(signal, Effect.void), waitMs)
+    return Effect.ensuring(Deferred.await(signal), Effect.sync(() => clearTimeout(timer)))
+  })

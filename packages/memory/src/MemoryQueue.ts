@@ -12,7 +12,6 @@ import type { ClaimedItem, QueueItem } from "@hookwire/core/Queue"
 import * as Queue from "@hookwire/core/Queue"
 import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
@@ -57,7 +56,8 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
   let leasedLive = 0
   let seq = 0
   let tokens = 0
-  let waiters: Deferred.Deferred<void> | undefined
+  // One signal per waiting call (see `Queue.awaitSignal`), all completed by the next wake-up.
+  let waiters: Array<Deferred.Deferred<void>> = []
 
   const isReady = (node: Node) => {
     const entry = entries.get(node.id)
@@ -74,10 +74,10 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
   }
 
   const wake = () => {
-    if (waiters !== undefined) {
-      Deferred.unsafeDone(waiters, Effect.void)
-      waiters = undefined
-    }
+    if (waiters.length === 0) return
+    const woken = waiters
+    waiters = []
+    for (const signal of woken) Deferred.unsafeDone(signal, Effect.void)
   }
 
   // Puts an item in the ready heap at `runAt`. Its claim, if any, ends unless `keepToken` (a lease expiry).
@@ -214,9 +214,16 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
       Effect.suspend(() => {
         const wait = Math.min(maxWaitMs, nextWork() - now)
         if (!(wait > 0)) return Effect.void
-        // Taken before returning, in the same synchronous step as the check: an enqueue after it completes it.
-        const signal = waiters ??= Deferred.unsafeMake<void>(FiberId.none)
-        return Effect.asVoid(Effect.timeoutOption(Deferred.await(signal), Duration.millis(wait)))
+        // Registered in the same synchronous step as the check: an enqueue after it completes it.
+        const signal = Deferred.unsafeMake<void>(FiberId.none)
+        waiters.push(signal)
+        return Effect.ensuring(
+          Queue.awaitSignal(signal, wait),
+          Effect.sync(() => {
+            const i = waiters.indexOf(signal)
+            if (i >= 0) waiters.splice(i, 1)
+          })
+        )
       })
   })
 }

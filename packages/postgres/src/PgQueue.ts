@@ -25,8 +25,6 @@ import * as Queue from "@hookwire/core/Queue"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
@@ -278,7 +276,7 @@ export const makeWith = (
           const sleep = (next: number) => {
             const wait = Math.min(maxWaitMs, next - now)
             if (!(wait > 0)) return Effect.void
-            return Effect.asVoid(Effect.timeoutOption(Deferred.await(waiter.signal), Duration.millis(wait)))
+            return Queue.awaitSignal(waiter.signal, wait)
           }
           // The last claim already told when the rest is due. Nothing notified since it was sent (and the LISTEN
           // connection up throughout) means nothing was enqueued since its snapshot: no need to look again.

@@ -22,7 +22,6 @@ import * as Queue from "@hookwire/core/Queue"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
@@ -289,7 +288,7 @@ export const make = (
             const wait = Math.min(maxWaitMs, next - now)
             if (!(wait > 0)) return Effect.void
             waiter.until = now + wait
-            return Effect.asVoid(Effect.timeoutOption(Deferred.await(waiter.signal), Duration.millis(wait)))
+            return Queue.awaitSignal(waiter.signal, wait)
           }),
           Effect.ensuring(Effect.sync(() => waiters.delete(waiter)))
         )
