@@ -28,7 +28,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as attemptInternal from "./internal/attempt.js"
 import * as metrics from "./internal/metrics.js"
@@ -752,7 +752,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const overflow = new Map<string, number>()
       yield* updateEach(metrics.queueLag, items, (item) => Math.max(0, now - item.runAt))
       // The claim's span: each attempt's span is its child.
-      const parent = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
+      // The claim's span, when one was made (`Effect.currentSpan` would build an exception per claim when not).
+      const parent = Option.getOrUndefined(yield* Effect.serviceOption(Tracer.ParentSpan))
       for (const item of items) {
         let ctx = byId.get(item.id)
         if (ctx === undefined || ctx.delivery.status !== "pending") {

@@ -806,7 +806,7 @@ export const make = Effect.gen(function*() {
   const publish = (input: PublishInput) => attemptInternal.traced(publishUntraced(input), "Webhooks.publish", {})
 
   /** Says which message of a batch an input error is about. */
-  const atIndex = (index: number) => (error: ValidationError | EventTypeError): ValidationError | EventTypeError =>
+  const atIndex = (index: number, error: ValidationError | EventTypeError): ValidationError | EventTypeError =>
     error._tag === "ValidationError"
       ? new ValidationError({ ...error, message: `messages[${index}]: ${error.message}` })
       : new EventTypeError({ ...error, message: `messages[${index}]: ${error.message}` })
@@ -825,7 +825,7 @@ export const make = Effect.gen(function*() {
     const prepared: Array<Model.MessageRecord> = []
     for (let i = 0; i < inputs.length; i++) {
       const message = prepare(inputs[i], now)
-      if (isInputError(message)) return yield* atIndex(i)(message)
+      if (isInputError(message)) return yield* atIndex(i, message)
       prepared.push(message)
     }
     const endpointsOf = new Map<string, ReadonlyArray<Model.EndpointRecord>>()

@@ -441,20 +441,6 @@ const unsafeMake = (
     return { message, created: true, deliveries: batch }
   }
 
-  const insertMessage = (
-    message: MessageRecord,
-    batch: ReadonlyArray<DeliveryRecord>
-  ): Effect.Effect<Storage.InsertMessageResult, StorageError> => {
-    const first = takenKey(message)
-    if (first !== undefined) return Effect.succeed({ message: first, created: false, deliveries: [] })
-    if (messages.has(message.id)) return Effect.fail(conflict("message", message.id))
-    const duplicate = firstDuplicate(batch)
-    if (duplicate !== undefined) return Effect.fail(conflict("delivery", duplicate))
-    const result = store(message, batch)
-    evict()
-    return Effect.succeed(result)
-  }
-
   // All or nothing: every message and delivery id is checked before anything is stored.
   const insertMessages = (
     batch: ReadonlyArray<Storage.NewMessage>
@@ -624,7 +610,9 @@ const unsafeMake = (
         return true
       }),
 
-    insertMessage: (message, batch) => Effect.suspend(() => insertMessage(message, batch)),
+    // A batch of one.
+    insertMessage: (message, batch) =>
+      Effect.suspend(() => Effect.map(insertMessages([{ message, deliveries: batch }]), ([result]) => result!)),
     insertMessages: (batch) => Effect.suspend(() => insertMessages(batch)),
 
     getMessage: (tenant, id) =>

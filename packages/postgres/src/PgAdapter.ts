@@ -184,10 +184,9 @@ const makePool = (config: PgClient.PgClientConfig): Effect.Effect<pg.Pool, SqlEr
   Effect.acquireRelease(
     Effect.sync(() => {
       const pool = new pg.Pool({
+        // Hot statements prepared once per connection, under the session settings that keep their plans index
+        // lookups whatever the statistics (see internal/prepared).
         Client: prepared.Client,
-        // The prepared statements look rows up by key: their generic plan (index lookups, made once) is the right
-        // one whatever the table's statistics say. A custom plan made from stale statistics (a fresh table, a
-        // backlog growing faster than autovacuum analyzes it) can scan every pending delivery per batch instead.
         options: prepared.sessionOptions,
         connectionString: config.url === undefined ? undefined : Redacted.value(config.url),
         user: config.username,

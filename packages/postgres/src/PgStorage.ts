@@ -221,8 +221,7 @@ export const makeWith = (
     // endpoint, only those two arrays and the positions are sent, and the rest as single values.
     const insertHead = [
       `with input as (`,
-      `  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
-      `  with ordinality as u(${rows.messageColumns}, n)`,
+      `  select * from ${rows.messageUnnest(1)}`,
       `), m as (`,
       `  insert into ${M} (${rows.messageColumns})`,
       `  select id, tenant, type, body, array(select json_array_elements_text(channels::json)), idempotency_key,`,

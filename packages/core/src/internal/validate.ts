@@ -33,10 +33,11 @@ export const checkTenant = (value: unknown): string | ValidationError =>
     ? value
     : fail("invalid_tenant", "tenant", `tenant must be a non-empty string of at most ${LIMITS.tenantLength} characters`)
 
-export const tenant = (value: unknown): Effect.Effect<string, ValidationError> => {
-  const checked = checkTenant(value)
-  return typeof checked === "string" ? Effect.succeed(checked) : Effect.fail(checked)
-}
+/** A synchronous check's outcome as an effect. */
+const lift = <A>(checked: A | ValidationError): Effect.Effect<A, ValidationError> =>
+  checked instanceof ValidationError ? Effect.fail(checked) : Effect.succeed(checked)
+
+export const tenant = (value: unknown): Effect.Effect<string, ValidationError> => lift(checkTenant(value))
 
 export const url = (
   value: unknown,
@@ -140,11 +141,7 @@ export const checkChannels = (value: unknown, field: string): ReadonlyArray<stri
 export const channels = (
   value: unknown,
   field: string
-): Effect.Effect<ReadonlyArray<string>, ValidationError> =>
-  Effect.suspend(() => {
-    const checked = checkChannels(value, field)
-    return checked instanceof ValidationError ? Effect.fail(checked) : Effect.succeed(checked)
-  })
+): Effect.Effect<ReadonlyArray<string>, ValidationError> => Effect.suspend(() => lift(checkChannels(value, field)))
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
@@ -282,10 +279,8 @@ export const checkIdempotencyKey = (value: unknown): string | null | ValidationE
       `idempotencyKey must be a non-empty string of at most ${LIMITS.idempotencyKeyLength} characters`
     )
 
-export const idempotencyKey = (value: unknown): Effect.Effect<string | null, ValidationError> => {
-  const checked = checkIdempotencyKey(value)
-  return checked instanceof ValidationError ? Effect.fail(checked) : Effect.succeed(checked)
-}
+export const idempotencyKey = (value: unknown): Effect.Effect<string | null, ValidationError> =>
+  lift(checkIdempotencyKey(value))
 
 /** Whether an endpoint's filter and channels accept a message. */
 export const matches = (

@@ -170,9 +170,34 @@ export const attempt = (row: Row): AttemptRecord => ({
   errorMessage: row.error_message ?? null
 })
 
+/** `unnest($<from>::<type>[], …)`: one array parameter per type, in order. */
+const unnest = (from: number, types: ReadonlyArray<string>): string =>
+  `unnest(${types.map((type, i) => `$${from + i}::${type}[]`).join(", ")})`
+
+/** The columns of a table as `unnest` parameters: each column's element type, and how to read it from a record. */
+type Fields<A> = ReadonlyArray<readonly [type: string, read: (record: A) => unknown]>
+
 /** One array per field of `records`, each in the records' order: the parameters of an `unnest`. */
-const columns = <A>(records: ReadonlyArray<A>, fields: ReadonlyArray<(record: A) => unknown>): Array<Array<unknown>> =>
-  fields.map((field) => records.map(field))
+const columns = <A>(records: ReadonlyArray<A>, fields: Fields<A>): Array<Array<unknown>> =>
+  fields.map(([, read]) => records.map(read))
+
+/** The element types of `fields`, for `unnest`. */
+const typesOf = <A>(fields: Fields<A>): Array<string> => fields.map(([type]) => type)
+
+const deliveryFields: Fields<DeliveryRecord> = [
+  ["text", (d) => d.id],
+  ["text", (d) => d.tenant],
+  ["text", (d) => d.messageId],
+  ["text", (d) => d.endpointId],
+  ["text", (d) => d.status],
+  ["integer", (d) => d.attempts],
+  ["bigint", (d) => d.nextAttemptAt],
+  ["bigint", (d) => d.lastAttemptAt],
+  ["integer", (d) => d.lastResponseStatus],
+  ["text", (d) => d.lastError],
+  ["bigint", (d) => d.createdAt],
+  ["bigint", (d) => d.updatedAt]
+]
 
 /**
  * Column-wise arrays of deliveries, for `unnest`: one parameter per column instead of one per value, so a
@@ -180,57 +205,39 @@ const columns = <A>(records: ReadonlyArray<A>, fields: ReadonlyArray<(record: A)
  *
  * @internal
  */
-export const deliveryArrays = (deliveries: ReadonlyArray<DeliveryRecord>) =>
-  columns(deliveries, [
-    (d) => d.id,
-    (d) => d.tenant,
-    (d) => d.messageId,
-    (d) => d.endpointId,
-    (d) => d.status,
-    (d) => d.attempts,
-    (d) => d.nextAttemptAt,
-    (d) => d.lastAttemptAt,
-    (d) => d.lastResponseStatus,
-    (d) => d.lastError,
-    (d) => d.createdAt,
-    (d) => d.updatedAt
-  ])
+export const deliveryArrays = (deliveries: ReadonlyArray<DeliveryRecord>) => columns(deliveries, deliveryFields)
 
 /**
  * `unnest(...)` of `deliveryArrays` starting at `$<from>`, with the column names of the deliveries table; with
  * `messageIndex`, also `n` from the integer array `$<from + 12>` (see `messageIndexes`).
  */
 export const deliveryUnnest = (from: number, messageIndex = false): string =>
-  `unnest($${from}::text[], $${from + 1}::text[], $${from + 2}::text[], $${from + 3}::text[], $${from + 4}::text[], ` +
-  `$${from + 5}::integer[], $${from + 6}::bigint[], $${from + 7}::bigint[], $${from + 8}::integer[], ` +
-  `$${from + 9}::text[], $${from + 10}::bigint[], $${from + 11}::bigint[]` +
-  (messageIndex ? `, $${from + 12}::integer[]) as u(${deliveryColumns}, n)` : `) as u(${deliveryColumns})`)
+  messageIndex
+    ? `${unnest(from, [...typesOf(deliveryFields), "integer"])} as u(${deliveryColumns}, n)`
+    : `${unnest(from, typesOf(deliveryFields))} as u(${deliveryColumns})`
+
+const attemptFields: Fields<AttemptRecord> = [
+  ["text", (a) => a.id],
+  ["text", (a) => a.tenant],
+  ["text", (a) => a.deliveryId],
+  ["text", (a) => a.messageId],
+  ["text", (a) => a.endpointId],
+  ["integer", (a) => a.attempt],
+  ["text", (a) => a.trigger],
+  ["text", (a) => a.url],
+  ["bigint", (a) => a.startedAt],
+  ["integer", (a) => Math.round(a.durationMs)],
+  ["integer", (a) => a.responseStatus],
+  ["text", (a) => a.responseBody],
+  ["text", (a) => a.errorKind],
+  ["text", (a) => a.errorMessage]
+]
 
 /** @internal */
-export const attemptArrays = (attempts: ReadonlyArray<AttemptRecord>) =>
-  columns(attempts, [
-    (a) => a.id,
-    (a) => a.tenant,
-    (a) => a.deliveryId,
-    (a) => a.messageId,
-    (a) => a.endpointId,
-    (a) => a.attempt,
-    (a) => a.trigger,
-    (a) => a.url,
-    (a) => a.startedAt,
-    (a) => Math.round(a.durationMs),
-    (a) => a.responseStatus,
-    (a) => a.responseBody,
-    (a) => a.errorKind,
-    (a) => a.errorMessage
-  ])
+export const attemptArrays = (attempts: ReadonlyArray<AttemptRecord>) => columns(attempts, attemptFields)
 
 /** `unnest(...)` of `attemptArrays` starting at `$<from>`, with the column names of the attempts table. */
-export const attemptUnnest = (from: number): string =>
-  `unnest($${from}::text[], $${from + 1}::text[], $${from + 2}::text[], $${from + 3}::text[], $${from + 4}::text[], ` +
-  `$${from + 5}::integer[], $${from + 6}::text[], $${from + 7}::text[], $${from + 8}::bigint[], ` +
-  `$${from + 9}::integer[], $${from + 10}::integer[], $${from + 11}::text[], $${from + 12}::text[], ` +
-  `$${from + 13}::text[]) as u(${attemptColumns})`
+export const attemptUnnest = (from: number): string => `${unnest(from, typesOf(attemptFields))} as u(${attemptColumns})`
 
 /**
  * Records as JSON arrays built by PostgreSQL (`json_build_array` in column order, aggregated with `json_agg`): for
@@ -294,22 +301,30 @@ export const deliveryFromJson = (a: ReadonlyArray<any>): DeliveryRecord => ({
   updatedAt: a[11]
 })
 
+const messageFields: Fields<MessageRecord> = [
+  ["text", (m) => m.id],
+  ["text", (m) => m.tenant],
+  ["text", (m) => m.type],
+  ["text", (m) => m.body],
+  ["text", (m) => JSON.stringify(m.channels)],
+  ["text", (m) => m.idempotencyKey],
+  ["bigint", (m) => m.createdAt]
+]
+
 /**
  * Column-wise arrays of messages, for `unnest`, in `messageColumns` order. `channels` goes as JSON text (one
  * array per message): `unnest` of a two-dimensional array would flatten it.
  *
  * @internal
  */
-export const messageArrays = (messages: ReadonlyArray<MessageRecord>) =>
-  columns(messages, [
-    (m) => m.id,
-    (m) => m.tenant,
-    (m) => m.type,
-    (m) => m.body,
-    (m) => JSON.stringify(m.channels),
-    (m) => m.idempotencyKey,
-    (m) => m.createdAt
-  ])
+export const messageArrays = (messages: ReadonlyArray<MessageRecord>) => columns(messages, messageFields)
+
+/**
+ * `unnest(...)` of `messageArrays` starting at `$<from>`, as `u` with the messages table's columns and `n`, each
+ * message's 1-based position in the batch.
+ */
+export const messageUnnest = (from: number): string =>
+  `${unnest(from, typesOf(messageFields))} with ordinality as u(${messageColumns}, n)`
 
 /**
  * For each delivery of a batch, in order, the 1-based position of its message in the batch: what ties a delivery to
