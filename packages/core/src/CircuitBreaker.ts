@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import * as wholeMs from "./internal/wholeMs.js"
 import type { CircuitBreakerSpec, EndpointHealth } from "./Model.js"
 
 /**
@@ -49,9 +50,10 @@ export const resolve = (options: Options): CircuitBreakerSpec => {
   if (!(Number.isInteger(minimumAttempts) && minimumAttempts >= 1)) {
     throw new Error(`Invalid circuit breaker minimumAttempts ${minimumAttempts}: use a whole number of at least 1`)
   }
-  const windowMs = Duration.toMillis(options.window ?? Duration.minutes(1))
-  const coolDownMs = Duration.toMillis(options.coolDown ?? Duration.minutes(1))
-  if (!(windowMs > 0) || !(coolDownMs > 0)) {
+  // Whole milliseconds: `circuitRetryAt` (now + coolDown) is stored (see internal/wholeMs.ts).
+  const windowMs = wholeMs.ceil(Duration.toMillis(options.window ?? Duration.minutes(1)))
+  const coolDownMs = wholeMs.ceil(Duration.toMillis(options.coolDown ?? Duration.minutes(1)))
+  if (!(windowMs > 0 && Number.isFinite(windowMs)) || !(coolDownMs > 0 && Number.isFinite(coolDownMs))) {
     throw new Error("Invalid circuit breaker window or coolDown: use positive durations, like \"1 minute\"")
   }
   return { failureThreshold, failureRatio, minimumAttempts, windowMs, coolDownMs }

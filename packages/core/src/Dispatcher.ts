@@ -32,6 +32,7 @@ import * as Tracer from "effect/Tracer"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as attemptInternal from "./internal/attempt.js"
 import * as metrics from "./internal/metrics.js"
+import * as wholeMs from "./internal/wholeMs.js"
 import type * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
 import type { OperationalEvent } from "./OperationalEvents.js"
@@ -160,12 +161,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const concurrency = positiveInt("concurrency", options.concurrency ?? 64)
   const perEndpoint = positiveInt("perEndpointConcurrency", options.perEndpointConcurrency ?? 16)
   const writeBatchSize = positiveInt("writeBatchSize", options.writeBatchSize ?? 256)
-  const leaseMs = Duration.toMillis(options.lease ?? Duration.minutes(2))
+  // Whole milliseconds: both are handed to the queue (see internal/wholeMs.ts).
+  const leaseMs = wholeMs.ceil(Duration.toMillis(options.lease ?? Duration.minutes(2)))
   if (!(leaseMs >= 1000)) {
     throw new Error(`Invalid dispatcher lease ${leaseMs} ms: use at least 1 second`)
   }
   const maxTimeoutMs = Math.floor(leaseMs / 2)
-  const pollMs = Duration.toMillis(options.pollInterval ?? Duration.seconds(1))
+  const pollMs = wholeMs.ceil(Duration.toMillis(options.pollInterval ?? Duration.seconds(1)))
   const graceMs = Duration.toMillis(options.shutdownGrace ?? Duration.seconds(10))
 
   // Mutable state, touched only by fibers of this dispatcher (JavaScript is single-threaded).
@@ -497,7 +499,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           return true
         }
         if (waitMs > 1000) {
-          yield* queue.reschedule([{ item, runAt: now + waitMs }])
+          yield* queue.reschedule([{ item, runAt: now + wholeMs.ceil(waitMs) }])
           return false
         }
         yield* Effect.sleep(waitMs)
@@ -785,7 +787,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         if (breaker !== undefined || ctx.endpoint.health.circuit !== "closed") {
           const gate = CircuitBreaker.gate(ctx.endpoint.health, now, leaseMs)
           if (gate._tag === "Wait") {
-            later.push({ item, runAt: gate.until })
+            later.push({ item, runAt: wholeMs.ceil(gate.until) })
             continue
           }
           if (gate._tag === "Probe") {
@@ -822,7 +824,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
             // endpoint can only take `perEndpointConcurrency` deliveries per attempt duration.
             const k = overflow.get(ctx.endpoint.id) ?? 0
             overflow.set(ctx.endpoint.id, k + 1)
-            const delay = Math.min(Math.max(100, typical) * (1 + Math.floor(k / perEndpoint)), 300_000)
+            // `typical` is a moving average (fractional): the run time handed to the queue is whole milliseconds.
+            const delay = wholeMs.ceil(Math.min(Math.max(100, typical) * (1 + Math.floor(k / perEndpoint)), 300_000))
             later.push({ item, runAt: now + delay + Math.floor((yield* Random.next) * delay * 0.5) })
           }
         }

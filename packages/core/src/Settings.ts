@@ -17,6 +17,7 @@ import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as Envelope from "./Envelope.js"
 import * as secretsInternal from "./internal/secrets.js"
 import { version } from "./internal/version.js"
+import * as wholeMs from "./internal/wholeMs.js"
 import type * as Model from "./Model.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as SecretBox from "./SecretBox.js"
@@ -159,6 +160,15 @@ const signatureHeaderNames = (scheme: Verify.Scheme): Array<string> => {
  * @since 0.1.0
  * @category constructors
  */
+/** Whole milliseconds, finite: a rotated secret's expiry (now + grace) is stored (see internal/wholeMs.ts). */
+const rotationGraceMs = (input: Duration.DurationInput | undefined): number => {
+  const ms = wholeMs.ceil(Duration.toMillis(input ?? Duration.hours(24)))
+  if (!(ms >= 0 && Number.isFinite(ms))) {
+    throw new Error(`Invalid rotationGrace ${ms} ms: use a finite, non-negative duration, like "24 hours"`)
+  }
+  return ms
+}
+
 export const resolve = (options: Options): Resolved => {
   const timeoutMs = Duration.toMillis(options.timeout ?? Duration.seconds(15))
   if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
@@ -193,7 +203,7 @@ export const resolve = (options: Options): Resolved => {
           if (typeof result === "number") return Effect.succeed(result)
           return Effect.promise(() => result)
         }),
-    rotationGraceMs: Duration.toMillis(options.rotationGrace ?? Duration.hours(24)),
+    rotationGraceMs: rotationGraceMs(options.rotationGrace),
     maxPayloadBytes,
     signatureId: options.signatureId ?? "message",
     throttleMinMs: Duration.toMillis(options.throttleMinDelay ?? Duration.seconds(60)),

@@ -13,6 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as wholeMs from "./internal/wholeMs.js"
 import { Queue } from "./Queue.js"
 import { Storage } from "./Storage.js"
 
@@ -41,7 +42,8 @@ export const sweep = (options: Options = {}): Effect.Effect<number, unknown, Sto
   Effect.gen(function*() {
     const storage = yield* Storage
     const queue = yield* Queue
-    const graceMs = Duration.toMillis(options.grace ?? Duration.minutes(1))
+    // Whole milliseconds: `before` is handed to Storage (see internal/wholeMs.ts).
+    const graceMs = wholeMs.ceil(Duration.toMillis(options.grace ?? Duration.minutes(1)))
     const batchSize = options.batchSize ?? 1_000
     const maxPerSweep = options.maxPerSweep ?? 100_000
     const now = yield* Clock.currentTimeMillis

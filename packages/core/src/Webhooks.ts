@@ -29,6 +29,7 @@ import * as attemptInternal from "./internal/attempt.js"
 import * as metrics from "./internal/metrics.js"
 import * as validate from "./internal/validate.js"
 import * as views from "./internal/views.js"
+import * as wholeMs from "./internal/wholeMs.js"
 import * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
 import { Queue } from "./Queue.js"
@@ -638,12 +639,14 @@ export const make = Effect.gen(function*() {
     const current = yield* load(tenant, input.id)
     const graceMs = input.grace === undefined
       ? settings.rotationGraceMs
-      : Option.getOrUndefined(Option.map(Duration.decodeUnknown(input.grace), Duration.toMillis))
-    if (graceMs === undefined || !(graceMs >= 0)) {
+      : Option.getOrUndefined(
+        Option.map(Duration.decodeUnknown(input.grace), (d) => wholeMs.ceil(Duration.toMillis(d)))
+      )
+    if (graceMs === undefined || !(graceMs >= 0 && Number.isFinite(graceMs))) {
       return yield* new ValidationError({
         code: "invalid_option",
         field: "grace",
-        message: "grace must be a non-negative duration, like \"24 hours\""
+        message: "grace must be a finite, non-negative duration, like \"24 hours\""
       })
     }
     const secret = yield* secretValue(input.secret, current.scheme)

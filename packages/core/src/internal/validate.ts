@@ -253,6 +253,9 @@ export const cursor = (value: unknown): Effect.Effect<string | undefined, Valida
     ? Effect.succeed(value)
     : Effect.fail(fail("invalid_cursor", "cursor", "cursor is invalid: pass the nextCursor of the previous page"))
 
+/** The largest epoch ms a `Date` can hold. */
+const MAX_DATE_MS = 8.64e15
+
 export const time = (value: unknown, field: string): Effect.Effect<number | undefined, ValidationError> => {
   if (value === undefined || value === null) return Effect.succeed(undefined)
   const ms = value instanceof Date
@@ -262,8 +265,9 @@ export const time = (value: unknown, field: string): Effect.Effect<number | unde
     : typeof value === "string"
     ? Date.parse(value)
     : NaN
-  return Number.isFinite(ms)
-    ? Effect.succeed(ms)
+  // Within the range of a Date, as whole milliseconds: the bound is handed to Storage (see wholeMs.ts).
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS
+    ? Effect.succeed(Math.floor(ms))
     : Effect.fail(fail("invalid_option", field, `${field} must be a Date, an ISO-8601 string or epoch milliseconds`))
 }
 

@@ -312,6 +312,28 @@ export const queueSuite = (name: string, queueLayer: Layer.Layer<Queue.Queue, un
           expect(yield* claimOwn([y], { now: t + 2_000 })).toStrictEqual([])
         }))
 
+      it.scoped("whole-millisecond run times round-trip exactly through enqueue, claim, reschedule and release", () =>
+        Effect.gen(function*() {
+          const q = yield* queue
+          const [near, far, odd] = yield* ownIds(3)
+          const t = Date.now()
+          // Now, a year-9999 time (beyond 32-bit seconds and float32), and an odd one (no rounding to even).
+          const times = { [near]: t, [far]: 253_402_300_799_999, [odd]: t - 86_400_001 }
+          yield* q.enqueue([near, far, odd].map((id) => ({ id, runAt: times[id] })))
+          const claimed = yield* claimOwn([near, far, odd], { now: 253_402_300_799_999, leaseMs: 1 })
+          expect(Object.fromEntries(claimed.map((c) => [c.id, c.runAt]))).toStrictEqual(times)
+          for (const c of claimed) expect(Number.isSafeInteger(c.runAt)).toBe(true)
+          const later = t + 1_234_567
+          yield* q.reschedule(claimed.filter((c) => c.id !== far).map((item) => ({ item, runAt: later + 1 })))
+          yield* q.release(claimed.filter((c) => c.id === far))
+          const again = yield* claimOwn([near, far, odd], { now: 253_402_300_799_999, leaseMs: 60_000 })
+          expect(Object.fromEntries(again.map((c) => [c.id, c.runAt]))).toStrictEqual({
+            [near]: later + 1,
+            [odd]: later + 1,
+            [far]: 253_402_300_799_999
+          })
+        }))
+
       it.scoped("empty batches are no-ops", () =>
         Effect.gen(function*() {
           const q = yield* queue

@@ -6,6 +6,7 @@ import {
   Catalog,
   Dispatcher,
   OperationalEvents,
+  Queue,
   RecordingTransport,
   RetryPolicy,
   Settings,
@@ -37,12 +38,21 @@ export interface HarnessOptions {
   readonly wrapStorage?:
     | ((storage: Context.Tag.Service<typeof Storage.Storage>) => Context.Tag.Service<typeof Storage.Storage>)
     | undefined
+  /** Changes the memory Queue the engine sees (e.g. to check what the engine hands it, or make calls fail). */
+  readonly wrapQueue?:
+    | ((queue: Context.Tag.Service<typeof Queue.Queue>) => Context.Tag.Service<typeof Queue.Queue>)
+    | undefined
 }
 
 const storageLayer = (wrap: HarnessOptions["wrapStorage"]) =>
   wrap === undefined
     ? MemoryStorage.layer
     : Layer.effect(Storage.Storage, Effect.map(Storage.Storage, wrap)).pipe(Layer.provide(MemoryStorage.layer))
+
+const queueLayer = (wrap: HarnessOptions["wrapQueue"]) =>
+  wrap === undefined
+    ? MemoryQueue.layer
+    : Layer.effect(Queue.Queue, Effect.map(Queue.Queue, wrap)).pipe(Layer.provide(MemoryQueue.layer))
 
 /** Storage + Queue + Settings + Events + recording Transport + Webhooks (+ Dispatcher unless `dispatcher: false`). */
 export const engine = (options: HarnessOptions = {}) => {
@@ -54,7 +64,7 @@ export const engine = (options: HarnessOptions = {}) => {
         RecordingTransport.layer(options.handler)
       )
     ),
-    Layer.provideMerge(Layer.merge(storageLayer(options.wrapStorage), MemoryQueue.layer))
+    Layer.provideMerge(Layer.merge(storageLayer(options.wrapStorage), queueLayer(options.wrapQueue)))
   )
   return options.dispatcher === false
     ? base
