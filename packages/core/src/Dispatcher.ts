@@ -664,8 +664,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
    */
   const attempt = ({ ctx, item, parent }: Job) => {
     // The jitter's random number is drawn only when the attempt did not deliver (the one case that may retry).
-    const send = Effect.suspend(() =>
-      attemptInternal.performThen(
+    // Set once the request may have left: from then on the delivery is never handed back to the queue early.
+    let sending = false
+    const send = Effect.suspend(() => {
+      sending = true
+      return attemptInternal.performThen(
         clock,
         settings,
         transport,
@@ -677,14 +680,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
             ? settle(item, ctx, result, 0.5)
             : Effect.flatMap(random.next, (r) => settle(item, ctx, result, r))
       )
-    )
+    })
     // Most endpoints have no rate limit: skip the limiter's effect entirely for them.
     const body = ctx.endpoint.options.rateLimit === null
       ? send
       : Effect.flatMap(rateLimit(item, ctx.endpoint), (go) => go ? send : Effect.void)
     // The span "Dispatcher.attempt" (a child of the claim's span, as when each attempt was a fiber forked inside
     // it), with the slot given back in the same region, however the attempt ends; interrupted (shutdown past its
-    // grace), the delivery first goes back to the queue at once.
+    // grace) before its request could leave, the delivery first goes back to the queue at once. Interrupted later,
+    // it stays leased: the receiver may have it, and it is sent again only when the lease expires.
     return attemptInternal.traced(
       // Unexpected (a defect): log it; the lease expires and the delivery is attempted again.
       Effect.catchAllCause(body, attemptFailed),
@@ -701,7 +705,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         }
       },
       (exit) =>
-        Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+        !sending && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
           ? Effect.ensuring(Effect.ignore(queue.release([item])), release(ctx.endpoint.id))
           : releaseNow(ctx.endpoint.id)
     )
@@ -735,13 +739,19 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     )
 
   // --- claiming -------------------------------------------------------------------------------------------------
-  /** Starts the claimed deliveries; `loaded` holds their contexts when the queue loaded them with the claim. */
+  /**
+   * Starts the claimed deliveries; `loaded` holds their contexts when the queue loaded them with the claim. Should a
+   * step fail, only the items not yet handed to a worker or to their endpoint's line go back to the queue: an item
+   * whose attempt runs (or will) stays leased until its result is written or its lease expires, or it would be
+   * claimed and sent again while the first send runs.
+   */
   const dispatch = (
     items: ReadonlyArray<ClaimedItem>,
     now: number,
     loaded: ReadonlyArray<ClaimedForDispatch> | undefined
-  ) =>
-    Effect.gen(function*() {
+  ) => {
+    const handedOff = new Set<ClaimedItem>()
+    return Effect.gen(function*() {
       const byId = new Map<string, Model.DispatchContext>()
       if (loaded === undefined) {
         for (const ctx of yield* storage.loadForDispatch(items.map((i) => i.id))) byId.set(ctx.delivery.id, ctx)
@@ -805,6 +815,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           }
         }
         const busy = endpointInFlight.get(ctx.endpoint.id) ?? 0
+        handedOff.add(item)
         if (busy < perEndpoint) {
           occupied++
           launch({ item, ctx, parent })
@@ -820,6 +831,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
             line.push({ item, ctx, parent })
             waiting.set(ctx.endpoint.id, line)
           } else {
+            handedOff.delete(item)
             // The k-th overflowing delivery of this batch waits about k / cap attempt durations more: a saturated
             // endpoint can only take `perEndpointConcurrency` deliveries per attempt duration.
             const k = overflow.get(ctx.endpoint.id) ?? 0
@@ -856,13 +868,18 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         yield* closeSlots
       }
     }).pipe(
-      Effect.tapErrorCause((cause) =>
-        Effect.zipRight(
-          Effect.logWarning("Dispatcher: loading claimed deliveries failed; they return to the queue", cause),
-          Effect.ignore(queue.release(items))
+      Effect.tapErrorCause((cause) => {
+        const unstarted = items.filter((item) => !handedOff.has(item))
+        return Effect.zipRight(
+          Effect.logWarning(
+            `Dispatcher: dispatching claimed deliveries failed; ${unstarted.length} not started return to the queue`,
+            cause
+          ),
+          unstarted.length === 0 ? Effect.void : Effect.ignore(queue.release(unstarted))
         )
-      )
+      })
     )
+  }
 
   // Below this many free slots, a claim right after the dispatcher was saturated first lingers one timer tick.
   const minClaim = Math.max(1, Math.floor(concurrency / 8))

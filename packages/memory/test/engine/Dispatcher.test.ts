@@ -373,7 +373,7 @@ describe("Dispatcher", () => {
       expect(d.status).toBe("delivered")
     }))
 
-  it.live("shutdown past the grace period gives in-flight deliveries back to the queue", () =>
+  it.live("shutdown past the grace period leaves a sent delivery leased: claimable when its lease expires, not before", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const context = yield* Layer.buildWithScope(
@@ -390,11 +390,12 @@ describe("Dispatcher", () => {
       yield* Scope.close(scope, Exit.void)
       const d = yield* run(statusOf(message.id))
       expect(d).toMatchObject({ status: "pending", attempts: 0 })
-      // Released: due again at once for the next worker.
+      // The receiver may have the request: another worker must not send it again at once (issue 16.2), only once the
+      // lease (30 s here) is over.
       const { Queue } = yield* Effect.promise(() => import("@hookwire/core"))
-      const claimed = yield* run(
-        Effect.flatMap(Queue.Queue, (q) => q.claim({ max: 10, leaseMs: 1000, now: Date.now() }))
-      )
+      const claim = (now: number) => run(Effect.flatMap(Queue.Queue, (q) => q.claim({ max: 10, leaseMs: 1000, now })))
+      expect(yield* claim(Date.now())).toEqual([])
+      const claimed = yield* claim(Date.now() + 30_000)
       expect(claimed.map((c) => c.id)).toEqual([d.id])
     }))
 })
