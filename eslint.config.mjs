@@ -12,7 +12,7 @@ const noEffect = {
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "bench/results/**", "**/*.d.ts"] },
   {
-    files: ["**/*.ts", "**/*.mts"],
+    files: ["**/*.ts", "**/*.mts", "**/*.tsx"],
     extends: [tseslint.configs.base],
     plugins: { "@effect": effect },
     rules: {
