@@ -48,7 +48,8 @@ const viteConfig = (root: string, outDir: string): InlineConfig => ({
   base: "./",
   logLevel: "warn",
   // JSX without a plugin: esbuild's automatic runtime is all the build needs (no fast refresh in a library build).
-  esbuild: { jsx: "automatic" },
+  mode: "production",
+  esbuild: { jsx: "automatic", jsxDev: false },
   define: { "process.env.NODE_ENV": JSON.stringify("production") },
   build: { outDir, emptyOutDir: true, target: "es2022", reportCompressedSize: false, sourcemap: false }
 })
