@@ -19,7 +19,6 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
@@ -27,10 +26,11 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
-import * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as attemptInternal from "./internal/attempt.js"
+import * as shutdown from "./internal/dispatcher/shutdown.js"
+import * as supervise from "./internal/dispatcher/supervise.js"
 import * as metrics from "./internal/metrics.js"
 import * as wholeMs from "./internal/wholeMs.js"
 import type * as Model from "./Model.js"
@@ -61,6 +61,9 @@ export interface Options {
   readonly pollInterval?: Duration.DurationInput | undefined
   /** How long shutdown waits for in-flight attempts before releasing them. Default 10 seconds. */
   readonly shutdownGrace?: Duration.DurationInput | undefined
+  /** The longest the whole shutdown may take (stop claiming, finish or release in-flight attempts, write results).
+   * Past it, what is left is abandoned to its leases. Default twice `shutdownGrace` plus 5 seconds. */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
   /** Largest batch of results written at once. Default 256. */
   readonly writeBatchSize?: number | undefined
 }
@@ -169,6 +172,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const maxTimeoutMs = Math.floor(leaseMs / 2)
   const pollMs = wholeMs.ceil(Duration.toMillis(options.pollInterval ?? Duration.seconds(1)))
   const graceMs = Duration.toMillis(options.shutdownGrace ?? Duration.seconds(10))
+  const deadlineMs = shutdown.deadlineOf(options.shutdownTimeout, graceMs)
 
   // Mutable state, touched only by fibers of this dispatcher (JavaScript is single-threaded).
   let occupied = 0 // in flight + waiting
@@ -231,30 +235,29 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   })
   const idle = yield* Effect.makeLatch(true)
 
-  // Storage or queue trouble: retry with a backoff capped at 5 s, forever; leases cover a crash meanwhile.
-  const retryStorage = Schedule.exponential("50 millis", 2).pipe(Schedule.union(Schedule.spaced("5 seconds")))
-  /**
-   * `Effect.retry(self, retryStorage)`, with the schedule's driver built only once `self` has failed: almost every
-   * write succeeds at once, and at low load (a batch per message) building the driver for every write was a third of
-   * the runtime steps a message cost. The first failure is replayed as the retry's first attempt, so the delays
-   * between attempts are exactly the schedule's.
-   */
-  const retried = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.catchAll(self, (error) => {
-      let replay = true
-      return Effect.retry(
-        Effect.suspend(() => {
-          if (!replay) return self
-          replay = false
-          return Effect.fail(error)
-        }),
-        retryStorage
-      )
-    })
+  // Storage or queue trouble, typed or a defect: retry with a backoff capped at 5 s, forever; leases cover a crash
+  // meanwhile. See `internal/dispatcher/supervise.ts`.
+  const retried = supervise.retrying()
   let stopping = false
+  // When shutdown began: every release from then on ends by the shutdown's deadline.
+  let shutdownAt: number | undefined
+  // Best effort and bounded, even inside an uninterruptible finalizer (an interrupted attempt's): a release that never
+  // answers must not hold shutdown; the lease returns the item anyway.
+  const releaseItems = (items: ReadonlyArray<ClaimedItem>) =>
+    items.length === 0 ?
+      Effect.void :
+      Effect.suspend(() =>
+        supervise.bestEffort("Dispatcher: releasing claimed deliveries")(
+          supervise.bounded(
+            queue.release(items),
+            shutdownAt === undefined
+              ? deadlineMs
+              : Math.max(0, shutdownAt + deadlineMs - clock.unsafeCurrentTimeMillis())
+          )
+        )
+      )
 
-  const logged = <A, E>(what: string) => (effect: Effect.Effect<A, E>) =>
-    Effect.tapError(effect, (error) => Effect.logWarning(`Dispatcher: ${what} failed; retrying`, error))
+  const logged = (what: string) => supervise.logRetry(`Dispatcher: ${what}`)
 
   // --- results writer -------------------------------------------------------------------------------------------
   const writeBatch = (batch: ReadonlyArray<Result>) =>
@@ -479,20 +482,23 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     Effect.gen(function*() {
       const limit = endpoint.options.rateLimit
       if (limit === null) return true
-      const onError = (error: unknown) =>
-        Effect.as(Effect.logWarning("Dispatcher: the rate limiter failed; waiting 1 s", error), {
-          waitMs: 1000,
-          reserved: false
-        })
+      // A limiter that fails or dies (host code) is waited out, not fatal to the attempt.
+      const onError = (cause: Cause.Cause<unknown>) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(cause as Cause.Cause<never>)
+          : Effect.as(Effect.logWarning("Dispatcher: the rate limiter failed; waiting 1 s", cause), {
+            waitMs: 1000,
+            reserved: false
+          })
       for (let i = 0; i < 20; i++) {
         const now = yield* Clock.currentTimeMillis
         // Short waits are slept here (holding the slot: precise and cheap); long ones go back to the queue. A limiter
         // that reserves gives an exact slot: no second ask, so timer lateness is never lost.
         const { reserved, waitMs } = limiter.reserve !== undefined
-          ? yield* limiter.reserve(endpoint.id, limit, now, 1000).pipe(Effect.catchAll(onError))
+          ? yield* limiter.reserve(endpoint.id, limit, now, 1000).pipe(Effect.catchAllCause(onError))
           : yield* limiter.take(endpoint.id, limit, now).pipe(
             Effect.map((waitMs) => ({ waitMs, reserved: waitMs === 0 })),
-            Effect.catchAll(onError)
+            Effect.catchAllCause(onError)
           )
         if (reserved) {
           if (waitMs > 0) yield* Effect.sleep(waitMs)
@@ -706,7 +712,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       },
       (exit) =>
         !sending && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
-          ? Effect.ensuring(Effect.ignore(queue.release([item])), release(ctx.endpoint.id))
+          ? Effect.ensuring(releaseItems([item]), release(ctx.endpoint.id))
           : releaseNow(ctx.endpoint.id)
     )
   }
@@ -875,7 +881,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
             `Dispatcher: dispatching claimed deliveries failed; ${unstarted.length} not started return to the queue`,
             cause
           ),
-          unstarted.length === 0 ? Effect.void : Effect.ignore(queue.release(unstarted))
+          unstarted.length === 0 ? Effect.void : releaseItems(unstarted)
         )
       })
     )
@@ -927,51 +933,42 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         attributes: { "hookwire.claimed": items.length }
       })
     }
-  }).pipe(
-    Effect.tapErrorCause((cause) => Effect.logWarning("Dispatcher: claiming failed; retrying", cause)),
-    retried
-  )
+  })
 
   const spawn = yield* FiberSet.runtime(workers)<never>()
-  const writerFiber = yield* Effect.forkDaemon(writer)
-  const claimFiber = yield* Effect.forkDaemon(claimLoop)
+  // Supervised: a defect is logged with its cause and the fiber restarts; the scope interrupts them when it closes.
+  const writerFiber = yield* supervise.supervised("Dispatcher.writer", writer)
+  const claimFiber = yield* supervise.supervised("Dispatcher.claimLoop", claimLoop)
 
+  // Shutdown, in one deadline: a queue or storage that never answers must not hold the scope's close forever (the
+  // leases of what was not released or written cover it).
   yield* Effect.addFinalizer(() =>
-    Effect.gen(function*() {
-      // 1. Stop claiming.
-      yield* Fiber.interrupt(claimFiber)
-      // 2. Deliveries waiting for their endpoint go back to the queue untouched.
-      const waitingItems = [...waiting.values()].flat().map((w) => w.item)
-      waiting.clear()
-      waitingCount = 0
-      if (waitingItems.length > 0) yield* Effect.ignore(queue.release(waitingItems))
-      // 3. Let in-flight attempts finish within the grace period; interrupt (and release) the rest.
-      // Finalizers run uninterruptibly: the timed waits must be made interruptible or their timeouts never fire.
-      yield* idle.await.pipe(Effect.interruptible, Effect.timeout(graceMs), Effect.ignore)
-      stopped = true
-      yield* FiberSet.clear(workers)
-      // Jobs no worker started (their fibers would have been interrupted before running): back to the queue at once.
-      const unstarted = pending.splice(0, pending.length)
-      if (unstarted.length > 0) yield* Effect.ignore(queue.release(unstarted.map((job) => job.item)))
-      // 4. Write every result we have: an idle writer is stopped, a busy one drains the queue and stops.
-      stopping = true
-      if (writing === 0 && (yield* Queue.isEmpty(results))) {
-        yield* Fiber.interrupt(writerFiber)
-      } else {
-        yield* Fiber.join(writerFiber).pipe(
-          Effect.interruptible,
-          Effect.timeout(Math.max(graceMs, 1000)),
-          Effect.ignore
-        )
-        yield* Fiber.interrupt(writerFiber)
-      }
-      const unwritten = yield* Queue.takeAll(results)
-      if (unwritten.length > 0) {
-        yield* Effect.logWarning(
-          `Dispatcher: ${unwritten.length} results could not be written before shutdown; their leases will expire and ` +
-            `they will be attempted again`
-        )
-      }
+    Effect.suspend(() => {
+      shutdownAt = clock.unsafeCurrentTimeMillis()
+      return shutdown.stop({
+        claimFiber,
+        writerFiber,
+        graceMs,
+        deadlineMs,
+        takeWaiting: () => {
+          const items = [...waiting.values()].flat().map((w) => w.item)
+          waiting.clear()
+          waitingCount = 0
+          return items
+        },
+        idle,
+        stopWorkers: Effect.suspend(() => {
+          stopped = true
+          return FiberSet.clear(workers)
+        }),
+        takeUnstarted: () => pending.splice(0, pending.length).map((job) => job.item),
+        stopWriter: Effect.suspend(() => {
+          stopping = true
+          return Effect.map(Queue.isEmpty(results), (empty) => writing === 0 && empty)
+        }),
+        takeUnwritten: Queue.takeAll(results),
+        release: releaseItems
+      })
     })
   )
 

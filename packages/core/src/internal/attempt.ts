@@ -4,7 +4,7 @@
  * `Webhooks.deliveries.retry` (manual attempts), so both sign and record exactly alike.
  */
 import type * as Verify from "@hookwire/verify"
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -23,6 +23,7 @@ import type * as Model from "../Model.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 import type * as Settings from "../Settings.js"
 import type { Transport, TransportResponse } from "../Transport.js"
+import * as defect from "./defect.js"
 
 const noTime = BigInt(0)
 
@@ -248,12 +249,14 @@ export const performThen = <B, E, R>(
   const startedAt = clock.unsafeCurrentTimeMillis()
   const started: Started = { ctx, id: Id.make("atm", startedAt), trigger, startedAt, clock }
   let signature: Readonly<Record<string, string>>
+  let secrets: ReadonlyArray<string> = []
   try {
+    secrets = activeSecrets(settings, endpoint, startedAt)
     signature = schemeFor(settings, endpoint).sign({
       id: settings.signatureId === "delivery" ? delivery.id : message.id,
       timestamp: Math.floor(startedAt / 1000),
       body: message.body,
-      secrets: activeSecrets(settings, endpoint, startedAt)
+      secrets
     })
   } catch (error) {
     // Never include the secret: the scheme's errors describe the problem without it.
@@ -269,16 +272,29 @@ export const performThen = <B, E, R>(
     "user-agent": settings.userAgent,
     ...signature
   }
-  return Effect.matchEffect(
-    transport.send({
+  let sent: Effect.Effect<TransportResponse, TransportError>
+  try {
+    sent = transport.send({
       url: endpoint.url,
       headers,
       body: message.body,
       timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
       maxResponseBytes: settings.maxResponseBytes
-    }),
-    { onFailure: failed(started, then), onSuccess: answered(started, then) }
-  )
+    })
+  } catch (error) {
+    // A transport that throws rather than returning an effect (host code): a defect, recorded like one.
+    sent = Effect.die(error)
+  }
+  // `matchCauseEffect` rather than `matchEffect`, at no extra step: a transport that dies is an attempt that failed
+  // (error kind `unknown`), recorded and retried per policy, not a delivery sent again after every lease.
+  return Effect.matchCauseEffect(sent, {
+    onFailure: (cause) => {
+      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      const error = Cause.failureOption(cause)
+      return error._tag === "Some" ? failed(started, then)(error.value) : died(started, then, cause, secrets)
+    },
+    onSuccess: answered(started, then)
+  })
 }
 
 /** What an attempt's record needs from its start. */
@@ -308,6 +324,24 @@ const failed =
       ),
       outcome: { _tag: "TransportError", kind: error.reason }
     })
+
+const died = <B, E, R>(
+  started: Started,
+  then: (outcome: AttemptOutcome) => Effect.Effect<B, E, R>,
+  cause: Cause.Cause<unknown>,
+  secrets: ReadonlyArray<string>
+): Effect.Effect<B, E, R> =>
+  then({
+    record: record(
+      started,
+      started.clock.unsafeCurrentTimeMillis() - started.startedAt,
+      null,
+      null,
+      "unknown",
+      defect.describe(cause, secrets)
+    ),
+    outcome: { _tag: "TransportError", kind: "unknown" }
+  })
 
 const answered =
   <B, E, R>(started: Started, then: (outcome: AttemptOutcome) => Effect.Effect<B, E, R>) =>

@@ -7,6 +7,7 @@ import {
   Dispatcher,
   OperationalEvents,
   Queue,
+  RateLimiter,
   RecordingTransport,
   RetryPolicy,
   Settings,
@@ -42,6 +43,8 @@ export interface HarnessOptions {
   readonly wrapQueue?:
     | ((queue: Context.Tag.Service<typeof Queue.Queue>) => Context.Tag.Service<typeof Queue.Queue>)
     | undefined
+  /** A shared rate limiter for the dispatcher (default: its own in-memory one). */
+  readonly rateLimiter?: Context.Tag.Service<typeof RateLimiter.RateLimiter> | undefined
 }
 
 const storageLayer = (wrap: HarnessOptions["wrapStorage"]) =>
@@ -71,6 +74,11 @@ export const engine = (options: HarnessOptions = {}) => {
     // The memory queue wakes the dispatcher on new work and on due times, so no polling is needed; a short poll
     // interval would make every TestClock jump crawl through idle wake-ups.
     : Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day", ...options.dispatcher }).pipe(
+      Layer.provide(
+        options.rateLimiter === undefined
+          ? Layer.empty
+          : Layer.succeed(RateLimiter.RateLimiter, options.rateLimiter)
+      ),
       Layer.provideMerge(base)
     )
 }
