@@ -78,7 +78,7 @@ const collect = async (receiver: Receiver, phase: Phase): Promise<ReadonlyMap<st
     let missing = 0
     for (const id of phase.started.keys()) if (!stats.arrivals.has(id)) missing++
     if (missing === 0) {
-      if (stats.badSignatures > 0) throw new Error(`${stats.badSignatures} sampled signatures did not verify`)
+      if (stats.badSignatures > 0) throw new Error(`${stats.badSignatures} signatures did not verify`)
       return stats.arrivals
     }
     if (performance.now() > deadline) {

@@ -22,6 +22,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Redis } from "ioredis"
+import { databaseUrl, redisUrl, runTag } from "./stores.js"
 
 export const ADAPTER_NAMES = ["memory", "postgres", "redis"] as const
 export type AdapterName = typeof ADAPTER_NAMES[number]
@@ -33,14 +34,8 @@ export interface OpenedAdapter {
   readonly close: () => Promise<void>
 }
 
-const databaseUrl = () =>
-  process.env.HOOKWIRE_BENCH_DATABASE_URL ?? process.env.HOOKWIRE_TEST_DATABASE_URL ??
-    "postgres://postgres:postgres@127.0.0.1:5432/postgres"
-
-const benchClient = () => PgAdapter.clientLayer({ url: databaseUrl(), applicationName: "hookwire-bench" })
-
-/** Unique per run: names the run's schema (and key prefix). */
-const runTag = () => `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+/** A client of the bench database (for helpers that query it directly). */
+export const benchClient = () => PgAdapter.clientLayer({ url: databaseUrl(), applicationName: "hookwire-bench" })
 
 const dropSchema = (schema: string): Promise<void> =>
   Effect.runPromise(
@@ -63,8 +58,7 @@ const openers: Record<AdapterName, () => Promise<OpenedAdapter>> = {
     }
   },
   redis: async () => {
-    const redisUrl = process.env.HOOKWIRE_BENCH_REDIS_URL ?? process.env.HOOKWIRE_TEST_REDIS_URL ??
-      "redis://127.0.0.1:6379"
+    const url = redisUrl()
     const tag = runTag()
     const schema = `bench_redis_${tag}`
     const prefix = `bench:${tag}`
@@ -72,10 +66,10 @@ const openers: Record<AdapterName, () => Promise<OpenedAdapter>> = {
     await Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(client), Effect.scoped))
     return {
       name: "redis",
-      adapter: redisQueue({ storage: Layer.provide(PgStorage.layer({ schema }), client), redis: redisUrl, prefix }),
+      adapter: redisQueue({ storage: Layer.provide(PgStorage.layer({ schema }), client), redis: url, prefix }),
       close: async () => {
         await dropSchema(schema)
-        const r = new Redis(redisUrl)
+        const r = new Redis(url)
         const k = RedisQueue.keys(prefix)
         await r.unlink(k.due, k.leases, k.items)
         r.disconnect()

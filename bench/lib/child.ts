@@ -17,8 +17,8 @@ export interface Child {
   readonly pid: number
   /** The `ready` message the helper sent once listening. */
   readonly ready: Message
-  /** Sends `message` and resolves with the helper's first message of type `reply`. */
-  readonly command: (message: Message, reply: string) => Promise<Message>
+  /** Sends `message` and resolves with the helper's first message of type `reply` (within 15 s unless told). */
+  readonly command: (message: Message, reply: string, timeoutMs?: number) => Promise<Message>
 }
 
 /** The path of `name` next to the module `metaUrl`, with that module's extension (".ts" under tsx, ".js" in dist). */
@@ -61,13 +61,20 @@ const stop = async (child: ChildProcess): Promise<void> => {
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())])
 }
 
-/** Runs `f` with the helper `script` (given `args`), and kills the helper afterwards, also when `f` throws. */
+/**
+ * Runs `f` with the helper `script` (given `args`), and kills the helper afterwards, also when `f` throws.
+ * `execArgv` adds Node flags for the helper (e.g. `--cpu-prof` to profile a contender in its own process).
+ */
 export const withChild = async <A>(
   script: string,
   args: ReadonlyArray<string>,
-  f: (child: Child) => Promise<A>
+  f: (child: Child) => Promise<A>,
+  execArgv: ReadonlyArray<string> = []
 ): Promise<A> => {
-  const child = fork(script, [...args], { execArgv: childExecArgv(), stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  const child = fork(script, [...args], {
+    execArgv: [...childExecArgv(), ...execArgv],
+    stdio: ["ignore", "inherit", "inherit", "ipc"]
+  })
   // Last resort: this process exits without reaching `finally` (process.exit elsewhere).
   const onExit = () => child.kill("SIGKILL")
   process.once("exit", onExit)
@@ -76,8 +83,8 @@ export const withChild = async <A>(
     return await f({
       pid: child.pid!,
       ready,
-      command: (message, reply) => {
-        const answer = waitFor(child, reply, COMMAND_TIMEOUT_MS)
+      command: (message, reply, timeoutMs = COMMAND_TIMEOUT_MS) => {
+        const answer = waitFor(child, reply, timeoutMs)
         child.send(message)
         return answer
       }

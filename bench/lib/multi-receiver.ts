@@ -9,14 +9,24 @@ export interface MultiReceiverStats {
   readonly counts: ReadonlyArray<number>
   /** Arrival times (epoch ms, sub-millisecond) of the recorded servers' requests, by server index. */
   readonly arrivals: ReadonlyMap<number, ReadonlyArray<number>>
+  /** The mean answer delay drawn since the last reset (0 without `delayMs`). */
+  readonly meanDelayMs: number
+  /** The most connections open at once since the last reset, over all servers. */
+  readonly peakConnections: number
 }
 
 export interface MultiReceiver {
   /** `http://127.0.0.1:<port>/webhooks`, one per server. */
   readonly urls: ReadonlyArray<string>
   readonly pid: number
-  /** Which servers record each request's arrival time (the others only count). */
-  readonly configure: (options: { readonly record: ReadonlyArray<number> }) => Promise<void>
+  /**
+   * Which servers record each request's arrival time (the others only count); `delayMs: [min, max]` makes every
+   * answer wait a uniform random time in that range.
+   */
+  readonly configure: (options: {
+    readonly record: ReadonlyArray<number>
+    readonly delayMs?: readonly [number, number]
+  }) => Promise<void>
   readonly reset: () => Promise<void>
   readonly stats: () => Promise<MultiReceiverStats>
 }
@@ -29,8 +39,8 @@ export const withMultiReceiver = <A>(servers: number, f: (receiver: MultiReceive
     f({
       urls: (child.ready.ports as Array<number>).map((port) => `http://127.0.0.1:${port}/webhooks`),
       pid: child.pid,
-      configure: async ({ record }) => {
-        await child.command({ type: "configure", record }, "configured")
+      configure: async ({ delayMs, record }) => {
+        await child.command({ type: "configure", record, delayMs }, "configured")
       },
       reset: async () => {
         await child.command({ type: "reset" }, "reset")
@@ -39,7 +49,9 @@ export const withMultiReceiver = <A>(servers: number, f: (receiver: MultiReceive
         const answer = await child.command({ type: "stats" }, "stats")
         return {
           counts: answer.counts as Array<number>,
-          arrivals: new Map(answer.arrivals as Array<[number, Array<number>]>)
+          arrivals: new Map(answer.arrivals as Array<[number, Array<number>]>),
+          meanDelayMs: answer.meanDelayMs as number,
+          peakConnections: answer.peakConnections as number
         }
       }
     }))

@@ -1,14 +1,12 @@
 /**
- * The messages the engine benches send, shared by Hookwire and the raw loop so both send the same bytes: one event
- * type, `data` padded so that the body Hookwire builds (the standard envelope `{ type, timestamp, data }`) is
- * exactly `bodyBytes` long, and the Standard Webhooks signature a hand-written sender computes with `node:crypto`.
+ * The messages the engine benches send, shared by Hookwire and every other contender so all send the same bytes:
+ * the Effect-free part lives in `message.ts` (re-exported here); this module adds the engine's catalog and the
+ * benches' shared publisher and flag parser.
  */
 import * as Catalog from "@hookwire/core/Catalog"
-import * as Envelope from "@hookwire/core/Envelope"
-import { createHmac, createSecretKey, type KeyObject, randomBytes } from "node:crypto"
+import { type Data, EVENT_TYPE } from "./message.js"
 
-/** The one event type the benches publish. */
-export const EVENT_TYPE = "bench.event"
+export { type Data, dataMaker, envelope, EVENT_TYPE, hmacKey, newSecret, signStandard } from "./message.js"
 
 /**
  * The catalog: `data` is any JSON value, as most hosts start with. (A Schema with a few fields costs little more; the
@@ -19,30 +17,6 @@ export const catalog = Catalog.make({ [EVENT_TYPE]: { description: "A benchmark 
 /** The event types of `catalog`, with their data (for `Hookwire<Events>`). */
 export type Events = typeof catalog extends Catalog.Catalog<infer E> ? E : never
 
-/** What `data` holds: a fixed-width sequence number (so every body has the same size) and padding. */
-export interface Data {
-  readonly seq: string
-  readonly pad: string
-}
-
-const SEQ_WIDTH = 10
-
-/** The body Hookwire builds for `data` at `time` (the standard envelope), as a string. */
-export const envelope = (data: Data, time: number): string =>
-  JSON.stringify(Envelope.standard({ id: "", type: EVENT_TYPE, timestamp: new Date(time), data }))
-
-/**
- * A maker of `data` values whose envelope is exactly `bodyBytes` long (ASCII only, so characters = bytes). Throws
- * when `bodyBytes` is too small to hold the envelope.
- */
-export const dataMaker = (bodyBytes: number): (seq: number) => Data => {
-  const overhead = envelope({ seq: "0".repeat(SEQ_WIDTH), pad: "" }, 0).length
-  if (bodyBytes < overhead) throw new Error(`a body of ${bodyBytes} bytes cannot hold the envelope (${overhead})`)
-  const pad = "x".repeat(bodyBytes - overhead)
-  return (seq) => ({ seq: String(seq).padStart(SEQ_WIDTH, "0"), pad })
-}
-
-/** A new Standard Webhooks secret (`whsec_` + base64 of 24 random bytes), as endpoints get by default. */
 /**
  * A host publishing from many requests at once: `publishers` callers, each awaiting its `publish` of the next of
  * `messages` messages (made by `makeData`), until all are published.
@@ -62,16 +36,6 @@ export const publishConcurrently = async (
   }
   await Promise.all(Array.from({ length: publishers }, publisher))
 }
-
-export const newSecret = (): string => "whsec_" + randomBytes(24).toString("base64")
-
-/** The HMAC key of a `whsec_` secret, imported once as a hand-written sender would. */
-export const hmacKey = (secret: string): KeyObject =>
-  createSecretKey(Buffer.from(secret.slice("whsec_".length), "base64"))
-
-/** The `webhook-signature` value: `v1,` + base64 HMAC-SHA256 over `{id}.{timestamp}.{body}`. */
-export const signStandard = (key: KeyObject, id: string, timestamp: number, body: string): string =>
-  "v1," + createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64")
 
 /** Parses a numeric flag, with bounds; `fallback` when absent. */
 export const numberFlag = (

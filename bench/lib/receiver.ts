@@ -10,7 +10,7 @@ const SCRIPT = sibling(import.meta.url, "receiver-process")
 /** What the receiver counted since the last `reset`. */
 export interface ReceiverStats {
   readonly requests: number
-  /** Signatures checked (a sample) and how many of them did not verify. */
+  /** Signatures checked (every request's, once a secret is configured) and how many of them did not verify. */
   readonly checked: number
   readonly badSignatures: number
   /** `webhook-id` → arrival time (epoch ms, sub-millisecond), when recording. */
@@ -21,7 +21,7 @@ export interface Receiver {
   /** `http://127.0.0.1:<port>/webhooks` */
   readonly url: string
   readonly pid: number
-  /** The secret to check a sample of signatures with (null: none); whether to record arrival times. */
+  /** The secret to verify every signature with (null: none); whether to record arrival times. */
   readonly configure: (options: { readonly secret: string | null; readonly record: boolean }) => Promise<void>
   readonly reset: () => Promise<void>
   readonly stats: () => Promise<ReceiverStats>

@@ -1,0 +1,79 @@
+/**
+ * One contender's process, run by `sender.ts` (never imported): it imports only the module of the contender named by
+ * its first argument (so a BullMQ process never loads Effect), and answers its parent's IPC commands:
+ *
+ * - `{ type: "prepare", config }` — a fresh store and engine or worker (untimed) → `{ type: "prepared" }`.
+ * - `{ type: "run" }` — the timed part, measured (`process-stats.ts`) → `{ type: "result", ms, cpuUs,
+ *   allocatedBytes, collections, maxRssBytes, peakSockets }`.
+ * - `{ type: "close" }` — stop and drop the store → `{ type: "closed" }`.
+ *
+ * It says `{ type: "ready", loadedRssBytes }` once its modules are loaded. A failure answers the same type with
+ * `error`. The process exits when its parent goes away.
+ */
+import type { Contender, ContenderName, Prepared, RunConfig } from "./contender.js"
+import { measureWindow } from "./process-stats.js"
+
+const loaders: Record<ContenderName, () => Promise<Contender>> = {
+  raw: async () => (await import("./contenders/raw.js")).default,
+  "hookwire-memory": async () => (await import("./contenders/hookwire.js")).hookwire("memory"),
+  "hookwire-postgres": async () => (await import("./contenders/hookwire.js")).hookwire("postgres"),
+  "hookwire-redis": async () => (await import("./contenders/hookwire.js")).hookwire("redis"),
+  "graphile-worker": async () => (await import("./contenders/graphile-worker.js")).default,
+  "pg-boss": async () => (await import("./contenders/pg-boss.js")).default,
+  bullmq: async () => (await import("./contenders/bullmq.js")).default
+}
+
+type Command =
+  | { readonly type: "prepare"; readonly config: RunConfig }
+  | { readonly type: "run" }
+  | { readonly type: "close" }
+
+const name = process.argv[2] as ContenderName
+if (!(name in loaders)) throw new Error(`sender-process: unknown contender "${name}"`)
+const contender = await loaders[name]()
+let prepared: Prepared | undefined
+
+const send = (message: unknown): void => {
+  process.send?.(message)
+}
+
+const answer = async (reply: string, f: () => Promise<Record<string, unknown>>): Promise<void> => {
+  try {
+    send({ type: reply, ...(await f()) })
+  } catch (error) {
+    send({ type: reply, error: error instanceof Error ? error.stack ?? error.message : String(error) })
+  }
+}
+
+process.on("message", (command: Command) => {
+  switch (command.type) {
+    case "prepare":
+      void answer("prepared", async () => {
+        prepared = await contender(command.config)
+        return {}
+      })
+      break
+    case "run":
+      void answer("result", async () => {
+        if (prepared === undefined) throw new Error("run before prepare")
+        const end = measureWindow()
+        const ms = await prepared.run()
+        return { ms, ...end() }
+      })
+      break
+    case "close":
+      void answer("closed", async () => {
+        const current = prepared
+        prepared = undefined
+        await current?.close()
+        return {}
+      })
+      break
+  }
+})
+
+// The parent went away (finished, crashed or killed): never outlive it.
+process.on("disconnect", () => process.exit(0))
+
+// Its RSS once its modules are loaded, before any work: what every process of this contender starts from.
+send({ type: "ready", loadedRssBytes: process.memoryUsage.rss() })
