@@ -2,18 +2,21 @@
  * `pnpm bench fleet` — a latency-bound shape, closer to real traffic than loopback 204s: 1,000 endpoints (distinct
  * URLs spread over 40 origins, i.e. 40 loopback ports) whose receivers — in another process — answer each request
  * after a uniform random 0.5–2.5 s, 60,000 messages, dispatcher concurrency 2,000. Hookwire (Effect API, one tenant
- * per endpoint, `publishMany` in batches of 100, message `i` to endpoint `i % 1000`, the engine's default
- * per-endpoint cap and per-origin pool) runs on each adapter in a fresh process, timed from the first publish to the
- * last delivery recorded delivered (lib/contenders/hookwire.ts).
+ * per endpoint, `publishMany` in batches of 100 with 4 calls at once, message `i` to endpoint `i % 1000`, the
+ * engine's default per-endpoint cap and per-origin pool) runs on each adapter in a fresh process, timed from the
+ * first publish to the last delivery recorded delivered (lib/contenders/hookwire.ts).
  *
  * The ideal is `concurrency ÷ mean latency` (with the mean delay the receivers actually drew: ≈ 1,333/s), far below
  * what the CPU allows, so the bench measures how well the engine keeps 2,000 slow requests in flight. Each line
  * prints `per_s`, `ideal_per_s`, `ratio`, the sending process's peak RSS, the most sockets it had open at once
- * (sampled) and the most connections the receivers saw open. Bar (issue 22): ratio ≥ 0.9 and RSS < 512 MiB.
+ * (sampled) and the most connections the receivers saw open, and the dispatcher's mean in-flight attempts, occupied
+ * slots, deliveries waiting for their endpoint and results not yet written (sampled every 0.1 s: where the 2,000
+ * slots went). Bar (issue 22): ratio ≥ 0.9 and RSS < 512 MiB.
  *
  * Flags: --adapter=memory,postgres (comma-separated; both by default), --messages=N (60000; smaller for quick runs),
  * --endpoints=N (1000), --origins=N (40; at least 20), --concurrency=N (2000), --min-delay=MS (500),
- * --max-delay=MS (2500), --batch=N (100), --timeout=S per run (600), --verbose, --strict (exit 1 below a bar).
+ * --max-delay=MS (2500), --batch=N (100), --publishers=N concurrent `publishMany` calls (4), --timeout=S per run (600), --profile=DIR (CPU-profile the engine's
+ * process into DIR), --verbose, --strict (exit 1 below a bar).
  */
 import { ADAPTER_NAMES, type AdapterName } from "./lib/adapters.js"
 import type { ContenderName, RunConfig } from "./lib/contender.js"
@@ -47,8 +50,10 @@ export default async function fleet(args: BenchArgs): Promise<void> {
   const minDelay = numberFlag("min-delay", args.flags["min-delay"], 500, 0, 60_000)
   const maxDelay = numberFlag("max-delay", args.flags["max-delay"], 2_500, minDelay, 60_000)
   const batch = numberFlag("batch", args.flags.batch, 100, 1, 1000)
+  const publishers = numberFlag("publishers", args.flags.publishers, 4, 1, 256)
   const runTimeoutMs = numberFlag("timeout", args.flags.timeout, 600, 1, 3600) * 1000
   const verbose = args.flags.verbose === true
+  const execArgv = typeof args.flags.profile === "string" ? ["--cpu-prof", `--cpu-prof-dir=${args.flags.profile}`] : []
 
   const results = await withMultiReceiver(origins, async (receiver) => {
     await receiver.configure({ record: [], delayMs: [minDelay, maxDelay] })
@@ -62,6 +67,7 @@ export default async function fleet(args: BenchArgs): Promise<void> {
       perEndpointConcurrency: undefined,
       bodyBytes: 1024,
       batch,
+      publishers,
       api: "effect",
       runTimeoutMs
     }
@@ -70,7 +76,7 @@ export default async function fleet(args: BenchArgs): Promise<void> {
       const name = `hookwire-${adapter}` as ContenderName
       const servers = await serversFor(adapter)
       await receiver.reset()
-      const stats = await withSender(name, (sender) => sender.round(config, servers))
+      const stats = await withSender(name, (sender) => sender.round(config, servers), execArgv)
       const seen = await receiver.stats()
       const requests = seen.counts.reduce((a, b) => a + b, 0)
       if (requests < messages) throw new Error(`${name}: the receivers saw ${requests} requests for ${messages}`)
@@ -88,10 +94,11 @@ export default async function fleet(args: BenchArgs): Promise<void> {
         cpu_us_per_msg: Math.round(stats.cpuUs / messages),
         alloc_kib_per_msg: Math.round(stats.allocatedBytes / messages / 1024 * 10) / 10
       }
+      Object.assign(result, stats.engine ?? {})
       for (const [server, us] of Object.entries(stats.serverCpuUs)) {
         result[`${server}_cpu_us_per_msg`] = Math.round(us / messages)
       }
-      Object.assign(result, { messages, endpoints, origins, concurrency })
+      Object.assign(result, { messages, endpoints, origins, concurrency, publishers })
       if (verbose) console.log(`${name}: ${Math.round(stats.ms)} ms, ${stats.collections} collections`)
       results.push(result)
     }

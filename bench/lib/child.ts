@@ -17,6 +17,8 @@ export interface Child {
   readonly pid: number
   /** The `ready` message the helper sent once listening. */
   readonly ready: Message
+  /** Resolves when the helper has exited (for helpers that are asked to exit on their own, e.g. to write a profile). */
+  readonly exited: Promise<void>
   /** Sends `message` and resolves with the helper's first message of type `reply` (within 15 s unless told). */
   readonly command: (message: Message, reply: string, timeoutMs?: number) => Promise<Message>
 }
@@ -78,11 +80,13 @@ export const withChild = async <A>(
   // Last resort: this process exits without reaching `finally` (process.exit elsewhere).
   const onExit = () => child.kill("SIGKILL")
   process.once("exit", onExit)
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   try {
     const ready = await waitFor(child, "ready", READY_TIMEOUT_MS)
     return await f({
       pid: child.pid!,
       ready,
+      exited,
       command: (message, reply, timeoutMs = COMMAND_TIMEOUT_MS) => {
         const answer = waitFor(child, reply, timeoutMs)
         child.send(message)

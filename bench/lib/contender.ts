@@ -38,19 +38,26 @@ export interface RunConfig {
   readonly bodyBytes: number
   /** Messages per `publishMany` / `addJobs` / `addBulk` / `insert` call (1: Hookwire publishes one at a time). */
   readonly batch: number
+  /** Hookwire's Effect API: how many `publishMany` calls run at once (a host publishing from several requests). */
+  readonly publishers: number
   /** Hookwire only: the Effect API or `createHookwire` with `concurrency` callers of `publish`. */
   readonly api: "effect" | "promise"
   /** Longest the timed part may take. */
   readonly runTimeoutMs: number
 }
 
+/** What a timed run says. */
+export interface Outcome {
+  /** The window, ms: from the first publish / enqueue to the moment the store has recorded the last delivery done. */
+  readonly ms: number
+  /** Engine figures over the window (Hookwire: the dispatcher's mean in-flight attempts, occupied slots, …). */
+  readonly engine?: Readonly<Record<string, number>>
+}
+
 /** A contender ready to run: a fresh store, an engine or worker started, nothing sent yet. */
 export interface Prepared {
-  /**
-   * Sends every message and resolves with the window in ms: from the first publish / enqueue to the moment the store
-   * has recorded the last delivery as done. Rejects when a request did not get a 2xx or the run took too long.
-   */
-  readonly run: () => Promise<number>
+  /** Sends every message; rejects when a request did not get a 2xx or the run took too long. */
+  readonly run: () => Promise<Outcome>
   /** Stops the engine or worker and drops the store. */
   readonly close: () => Promise<void>
 }

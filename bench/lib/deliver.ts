@@ -12,7 +12,8 @@
  *
  * A run whose receiver saw fewer requests than messages or any bad signature, or whose contender saw a non-2xx,
  * fails the bench. The ratios are of medians over the rounds: `ratio` (Hookwire ÷ raw), `vs_best_peer` (Hookwire ÷
- * the fastest peer) and `rss_ratio` (Hookwire's peak RSS ÷ that peer's).
+ * the fastest peer), `rss_ratio` (Hookwire's peak RSS ÷ that peer's) and `rss_growth_ratio` (the same for what each
+ * process grew by while working, above its RSS once loaded).
  */
 import type { BenchArgs } from "../run.js"
 import type { AdapterName } from "./adapters.js"
@@ -96,6 +97,7 @@ const standing = (
 /**
  * Flags: --messages=N (default 20000), --concurrency=N (64), --rounds=N (3), --warmup=N messages per contender before
  * the rounds (2000; 0 for none), --batch=N messages per publish / enqueue call (100; 1 publishes one at a time),
+ * --publishers=N concurrent `publishMany` calls of Hookwire's Effect mode (1),
  * --api=effect|promise (Hookwire's API; effect), --timeout=S per run (120), --no-peers (raw and Hookwire only),
  * --only=a,b (run these contenders only, e.g. `hookwire-postgres`, and report nothing: for profiling),
  * --profile=DIR (CPU-profile every contender's process into DIR), --verbose, --strict (exit 1 below a bar).
@@ -111,6 +113,7 @@ export const runDeliver = async (args: BenchArgs, adapterName: AdapterName): Pro
     perEndpointConcurrency: undefined,
     bodyBytes: 1024,
     batch: numberFlag("batch", args.flags.batch, 100, 1, 1000),
+    publishers: numberFlag("publishers", args.flags.publishers, 1, 1, 256),
     api,
     runTimeoutMs: numberFlag("timeout", args.flags.timeout, 120, 1, 3600) * 1000
   }
@@ -160,7 +163,8 @@ export const runDeliver = async (args: BenchArgs, adapterName: AdapterName): Pro
               `round ${round + 1} ${sender.name}: ${Math.round(config.messages / (stats.ms / 1000))}/s ` +
                 `(${Math.round(stats.ms)} ms, ${Math.round(stats.cpuUs / config.messages)} µs CPU and ` +
                 `${(stats.allocatedBytes / config.messages / 1024).toFixed(1)} KiB allocated per message` +
-                `${server.join("")}; peak RSS ${Math.round(stats.maxRssBytes / MIB)} MiB)`
+                `${server.join("")}; peak RSS ${Math.round(stats.maxRssBytes / MIB)} MiB` +
+                `${stats.engine === undefined ? "" : `; ${JSON.stringify(stats.engine)}`})`
             )
           }
         }
@@ -196,6 +200,9 @@ const summarize = (
     summary.best_peer = best.result.contender
     summary.vs_best_peer = hookwire.perSecond / best.perSecond
     summary.rss_ratio = (hookwire.result.rss_mib as number) / (best.result.rss_mib as number)
+    // What each grew by while working: Hookwire's packages are compiled by tsx at load, the peers' are plain JS.
+    const growth = (r: Result) => (r.rss_mib as number) - (r.loaded_rss_mib as number)
+    summary.rss_growth_ratio = growth(hookwire.result) / growth(best.result)
     meets &&= summary.vs_best_peer >= PEER_BAR && summary.rss_ratio <= RSS_BAR
   }
   Object.assign(summary, {

@@ -3,9 +3,10 @@
  * its first argument (so a BullMQ process never loads Effect), and answers its parent's IPC commands:
  *
  * - `{ type: "prepare", config }` — a fresh store and engine or worker (untimed) → `{ type: "prepared" }`.
- * - `{ type: "run" }` — the timed part, measured (`process-stats.ts`) → `{ type: "result", ms, cpuUs,
+ * - `{ type: "run" }` — the timed part, measured (`process-stats.ts`) → `{ type: "result", ms, engine?, cpuUs,
  *   allocatedBytes, collections, maxRssBytes, peakSockets }`.
  * - `{ type: "close" }` — stop and drop the store → `{ type: "closed" }`.
+ * - `{ type: "exit" }` — exit normally (so `--cpu-prof` writes its profile).
  *
  * It says `{ type: "ready", loadedRssBytes }` once its modules are loaded. A failure answers the same type with
  * `error`. The process exits when its parent goes away.
@@ -27,6 +28,7 @@ type Command =
   | { readonly type: "prepare"; readonly config: RunConfig }
   | { readonly type: "run" }
   | { readonly type: "close" }
+  | { readonly type: "exit" }
 
 const name = process.argv[2] as ContenderName
 if (!(name in loaders)) throw new Error(`sender-process: unknown contender "${name}"`)
@@ -57,8 +59,8 @@ process.on("message", (command: Command) => {
       void answer("result", async () => {
         if (prepared === undefined) throw new Error("run before prepare")
         const end = measureWindow()
-        const ms = await prepared.run()
-        return { ms, ...end() }
+        const outcome = await prepared.run()
+        return { ...outcome, ...end() }
       })
       break
     case "close":
@@ -69,6 +71,8 @@ process.on("message", (command: Command) => {
         return {}
       })
       break
+    case "exit":
+      process.exit(0)
   }
 })
 

@@ -4,17 +4,16 @@
  * long-running worker would be) and always kills it afterwards.
  */
 import { sibling, withChild } from "./child.js"
-import type { ContenderName, RunConfig } from "./contender.js"
+import type { ContenderName, Outcome, RunConfig } from "./contender.js"
 import type { WindowStats } from "./process-stats.js"
 import type { ServerCpu } from "./server-cpu.js"
 
 const SCRIPT = sibling(import.meta.url, "sender-process")
 /** Setting up a store (a schema, migrations, 1,000 endpoints) and dropping it take a while on a loaded machine. */
 const SETUP_TIMEOUT_MS = 300_000
+const EXIT_TIMEOUT_MS = 10_000
 
-export interface RunStats extends WindowStats {
-  /** The timed window, ms. */
-  readonly ms: number
+export interface RunStats extends WindowStats, Outcome {
   /** CPU µs each measured server spent from just before the run to just after it, by server. */
   readonly serverCpuUs: Readonly<Record<string, number>>
 }
@@ -44,8 +43,8 @@ export const withSender = <A>(
   f: (sender: Sender) => Promise<A>,
   execArgv: ReadonlyArray<string> = []
 ): Promise<A> =>
-  withChild(SCRIPT, [name], ({ command, pid, ready }) =>
-    f({
+  withChild(SCRIPT, [name], async ({ command, exited, pid, ready }) => {
+    const result = await f({
       name,
       pid,
       loadedRssBytes: ready.loadedRssBytes as number,
@@ -56,9 +55,14 @@ export const withSender = <A>(
           const result = await command({ type: "run" }, "result", config.runTimeoutMs + 30_000)
           const serverCpuUs = Object.fromEntries(servers.map((s, i) => [s.server, s.sampleUs() - before[i]]))
           check(result, name, "run")
-          return { ...(result as unknown as WindowStats & { ms: number }), serverCpuUs }
+          return { ...(result as unknown as WindowStats & Outcome), serverCpuUs }
         } finally {
           check(await command({ type: "close" }, "closed", SETUP_TIMEOUT_MS), name, "close")
         }
       }
-    }), execArgv)
+    })
+    // Let it exit on its own (a profiling run writes its profile then); it is killed anyway if it does not.
+    command({ type: "exit" }, "never").catch(() => {})
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, EXIT_TIMEOUT_MS).unref())])
+    return result
+  }, execArgv)

@@ -58,7 +58,7 @@ const bullmq: Contender = async (config) => {
       }
       await completed
       if (error !== undefined) throw new Error(`bullmq reported an error: ${String(error)}`)
-      return performance.now() - start
+      return { ms: performance.now() - start }
     },
     close: async () => {
       await worker.close()

@@ -71,7 +71,7 @@ const graphileWorker: Contender = async (config) => {
       }
       await handled
       await pollUntil(async () => (await remaining()) === 0, runTimeoutMs, 2, "graphile-worker: completing every job")
-      return performance.now() - start
+      return { ms: performance.now() - start }
     },
     close: async () => {
       await runner.stop()

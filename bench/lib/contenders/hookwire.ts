@@ -1,7 +1,8 @@
 /**
  * Hookwire as a contender, on one adapter: a fresh engine and store per run (`prepare`: `openAdapter`, the engine,
  * the endpoints; untimed). The Effect API (`Hookwire.layer` + `Dispatcher.layer`) publishes with `publishMany` in
- * batches of `batch` (`publish` one at a time at 1), as a host sending a bulk notification would; `api: "promise"`
+ * batches of `batch` (`publish` one at a time at 1), `publishers` calls at once, as a host sending a bulk notification
+ * would; `api: "promise"`
  * uses `createHookwire` with `concurrency` concurrent callers of `publish`. The window runs from the first publish to
  * the moment Storage has recorded the last delivery as delivered (`DeliveryCounter`), so publishing, claiming,
  * signing, sending, recording attempts and completing queue items are all inside it. The SSRF guard stays on (only
@@ -66,23 +67,21 @@ const effectApi = async (adapterName: AdapterName, config: RunConfig) => {
     )
   }
   const input = inputMaker(config)
+  const starts = Array.from({ length: Math.ceil(messages / batch) }, (_, k) => k * batch)
   const publishAll = () =>
-    runtime.runPromise(Effect.gen(function*() {
-      for (let i = 0; i < messages; i += batch) {
-        if (batch === 1) {
-          yield* webhooks.publish(input(i))
-          continue
-        }
-        const inputs: Array<Input> = []
-        for (let j = i; j < Math.min(messages, i + batch); j++) inputs.push(input(j))
-        yield* webhooks.publishMany(inputs)
-      }
-    }))
+    runtime.runPromise(Effect.forEach(starts, (i) => {
+      if (batch === 1) return Effect.asVoid(webhooks.publish(input(i)))
+      const inputs: Array<Input> = []
+      for (let j = i; j < Math.min(messages, i + batch); j++) inputs.push(input(j))
+      return Effect.asVoid(webhooks.publishMany(inputs))
+    }, { concurrency: config.publishers, discard: true }))
+  const dispatcher = await runtime.runPromise(Dispatcher.Dispatcher)
+  const stats = () => runtime.runPromise(dispatcher.stats)
   const close = async () => {
     await runtime.dispose()
     await opened.close()
   }
-  return { counter, publishAll, close }
+  return { counter, publishAll, close, stats }
 }
 
 const promiseApi = async (adapterName: AdapterName, config: RunConfig) => {
@@ -113,20 +112,58 @@ const promiseApi = async (adapterName: AdapterName, config: RunConfig) => {
     await hookwire.close()
     await opened.close()
   }
-  return { counter, publishAll, close }
+  return { counter, publishAll, close, stats: undefined }
+}
+
+/**
+ * Samples the dispatcher's stats every `SAMPLE_MS` until stopped: the means say how full it kept its slots (the fleet
+ * bench's question: are 2,000 slow requests really in flight?) and how many results waited to be written.
+ */
+const SAMPLE_MS = 100
+const sampleStats = (stats: () => Promise<Dispatcher.Stats>) => {
+  const sums = { inFlight: 0, occupied: 0, waiting: 0, unwritten: 0 }
+  let samples = 0
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      const s = await stats()
+      sums.inFlight += s.inFlight
+      sums.occupied += s.occupied
+      sums.waiting += s.waiting
+      sums.unwritten += s.unwritten
+      samples++
+      await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS))
+    }
+  })()
+  return async (): Promise<Record<string, number>> => {
+    stopped = true
+    await loop
+    const mean = (n: number) => Math.round(n / Math.max(1, samples))
+    return {
+      mean_in_flight: mean(sums.inFlight),
+      mean_occupied: mean(sums.occupied),
+      mean_waiting: mean(sums.waiting),
+      mean_unwritten: mean(sums.unwritten)
+    }
+  }
 }
 
 /** Hookwire on `adapterName`. */
 export const hookwire = (adapterName: AdapterName): Contender => async (config) => {
-  const { counter, publishAll, close } = config.api === "effect"
+  const { close, counter, publishAll, stats } = config.api === "effect"
     ? await effectApi(adapterName, config)
     : await promiseApi(adapterName, config)
   return {
     run: async () => {
       const start = performance.now()
       const done = counter.until(config.messages, config.runTimeoutMs)
+      done.catch(() => {})
+      const sampling = stats === undefined ? undefined : sampleStats(stats)
       await publishAll()
+      // How long publishing took: when it is most of the window, the dispatcher waited for work.
+      const publishMs = Math.round(performance.now() - start)
       const end = await done
+      const engine = { publish_ms: publishMs, ...(await sampling?.()) }
       if (counter.notDelivered > 0) {
         throw new Error(
           `hookwire: ${counter.notDelivered} attempts did not deliver (${
@@ -134,7 +171,7 @@ export const hookwire = (adapterName: AdapterName): Contender => async (config) 
           })`
         )
       }
-      return end - start
+      return { ms: end - start, engine }
     },
     close
   }

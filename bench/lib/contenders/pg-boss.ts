@@ -74,7 +74,7 @@ const pgBoss: Contender = async (config) => {
         "pg-boss: completing every job"
       )
       if (error !== undefined) throw new Error(`pg-boss reported an error: ${String(error)}`)
-      return performance.now() - start
+      return { ms: performance.now() - start }
     },
     close: async () => {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 })

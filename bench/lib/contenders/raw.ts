@@ -30,7 +30,7 @@ const raw: Contender = async (config) => {
       await Promise.all(Array.from({ length: concurrency }, worker))
       const ms = performance.now() - start
       if (failed > 0) throw new Error(`raw: ${failed} requests did not get a 2xx`)
-      return ms
+      return { ms }
     },
     close: () => poster.close()
   }
