@@ -6,22 +6,16 @@
  * window ends when the worker has reported the last job `completed` (it does once the job is moved to the completed
  * set in Redis).
  */
-import * as Id from "@hookwire/core/Id"
 import { Queue, Worker } from "bullmq"
 import { type Contender, singleUrl, Tally } from "../contender.js"
-import { dataMaker, envelope } from "../message.js"
 import { makePoster } from "../post.js"
 import { redisUrl, runTag } from "../stores.js"
+import { type Payload, sendJob, timedPeerRun } from "./peer.js"
 
 const QUEUE = "deliver"
 
-interface Payload {
-  readonly id: string
-  readonly body: string
-}
-
 const bullmq: Contender = async (config) => {
-  const { batch, concurrency, messages, runTimeoutMs } = config
+  const { concurrency } = config
   const poster = makePoster(singleUrl(config, "bullmq"), config.secret, concurrency)
   const prefix = `bench:bullmq:${runTag()}`
   const connection = { url: redisUrl(), maxRetriesPerRequest: null }
@@ -29,12 +23,7 @@ const bullmq: Contender = async (config) => {
   const tally = new Tally()
   const worker = new Worker<Payload>(
     QUEUE,
-    async (job) => {
-      if (!(await poster.post(job.data.id, job.data.body))) {
-        tally.failed(`bullmq: ${job.data.id}`)
-        throw new Error(`bullmq: ${job.data.id} did not get a 2xx`)
-      }
-    },
+    (job) => sendJob("bullmq", poster, tally, job.data),
     { connection, prefix, concurrency }
   )
   worker.on("completed", () => tally.done())
@@ -42,23 +31,16 @@ const bullmq: Contender = async (config) => {
   worker.on("error", (e) => (error ??= e))
   await worker.waitUntilReady()
   await queue.waitUntilReady()
-  const makeData = dataMaker(config.bodyBytes)
   return {
     run: async () => {
-      const start = performance.now()
-      const completed = tally.until(messages, runTimeoutMs, "bullmq")
-      completed.catch(() => {})
-      for (let i = 0; i < messages; i += batch) {
-        const now = Date.now()
-        const jobs = []
-        for (let j = i; j < Math.min(messages, i + batch); j++) {
-          jobs.push({ name: QUEUE, data: { id: Id.make("msg", now), body: envelope(makeData(j), now) } })
-        }
-        await queue.addBulk(jobs)
-      }
-      await completed
+      const outcome = await timedPeerRun(
+        "bullmq",
+        config,
+        tally,
+        (payloads) => queue.addBulk(payloads.map((data) => ({ name: QUEUE, data })))
+      )
       if (error !== undefined) throw new Error(`bullmq reported an error: ${String(error)}`)
-      return { ms: performance.now() - start }
+      return outcome
     },
     close: async () => {
       await worker.close()

@@ -8,23 +8,17 @@
  * `Poster`. pg-boss writes a batch's completion after its handler returns, without waiting: the window ends when every
  * job was sent and none is left before `completed`.
  */
-import * as Id from "@hookwire/core/Id"
 import PgBoss from "pg-boss"
 import { type Contender, pollUntil, singleUrl, Tally } from "../contender.js"
-import { dataMaker, envelope } from "../message.js"
 import { makePoster } from "../post.js"
 import { databaseUrl, dropPgSchema, runTag } from "../stores.js"
+import { type Payload, sendJob, timedPeerRun } from "./peer.js"
 
 const QUEUE = "deliver"
 const BATCH_SIZE = 16
 
-interface Payload {
-  readonly id: string
-  readonly body: string
-}
-
 const pgBoss: Contender = async (config) => {
-  const { batch, concurrency, messages, runTimeoutMs } = config
+  const { concurrency } = config
   const poster = makePoster(singleUrl(config, "pg-boss"), config.secret, concurrency)
   const schema = `bench_boss_${runTag()}`
   const boss = new PgBoss({ connectionString: databaseUrl(), schema, supervise: false, schedule: false })
@@ -43,38 +37,29 @@ const pgBoss: Contender = async (config) => {
         // A full batch: more are likely waiting, so fetch again as soon as this one is done.
         if (jobs.length === BATCH_SIZE && id !== undefined) boss.notifyWorker(id)
         await Promise.all(jobs.map(async ({ data }) => {
-          if (!(await poster.post(data.id, data.body))) {
-            tally.failed(`pg-boss: ${data.id}`)
-            throw new Error(`pg-boss: ${data.id} did not get a 2xx`)
-          }
+          await sendJob("pg-boss", poster, tally, data)
           tally.done()
         }))
       }
     )
   }
-  const makeData = dataMaker(config.bodyBytes)
   return {
     run: async () => {
-      const start = performance.now()
-      const handled = tally.until(messages, runTimeoutMs, "pg-boss")
-      handled.catch(() => {})
-      for (let i = 0; i < messages; i += batch) {
-        const now = Date.now()
-        const jobs: Array<PgBoss.JobInsert<Payload>> = []
-        for (let j = i; j < Math.min(messages, i + batch); j++) {
-          jobs.push({ name: QUEUE, data: { id: Id.make("msg", now), body: envelope(makeData(j), now) } })
-        }
-        await boss.insert(jobs)
-      }
-      await handled
-      await pollUntil(
-        async () => (await boss.getQueueSize(QUEUE, { before: "completed" })) === 0,
-        runTimeoutMs,
-        2,
-        "pg-boss: completing every job"
+      const outcome = await timedPeerRun(
+        "pg-boss",
+        config,
+        tally,
+        (payloads) => boss.insert(payloads.map((data) => ({ name: QUEUE, data }))),
+        () =>
+          pollUntil(
+            async () => (await boss.getQueueSize(QUEUE, { before: "completed" })) === 0,
+            config.runTimeoutMs,
+            2,
+            "pg-boss: completing every job"
+          )
       )
       if (error !== undefined) throw new Error(`pg-boss reported an error: ${String(error)}`)
-      return { ms: performance.now() - start }
+      return outcome
     },
     close: async () => {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 })
