@@ -6,7 +6,9 @@
  * rest back to the queue, and writes every result it has before it returns. Nothing is lost: a crashed worker's
  * leases expire and its deliveries are claimed again (at-least-once).
  *
- * Global `concurrency` bounds the attempts in flight; `perEndpointConcurrency` bounds those to one endpoint
+ * Global `concurrency` bounds the attempts in flight together with the results not yet written (a slot is free only
+ * once its attempt's result is durable, so a crash sends at most `concurrency` deliveries twice);
+ * `perEndpointConcurrency` bounds the attempts to one endpoint
  * (further claimed deliveries of a busy endpoint wait in a small local line, then go back to the queue).
  * Attempt results are written in batches (`recordAttempts` + queue `complete`/`reschedule`), one round trip per
  * batch, so a database-backed adapter is not hit once per delivery.
@@ -48,7 +50,8 @@ import { Transport } from "./Transport.js"
  * @category models
  */
 export interface Options {
-  /** Attempts in flight at once, in this process. Default 64. */
+  /** Attempts in flight at once in this process, counting those whose results are not yet written. Default 64. At
+   * most this many deliveries are sent twice when the process crashes. */
   readonly concurrency?: number | undefined
   /** Attempts in flight to one endpoint, in this process. Default 16. */
   readonly perEndpointConcurrency?: number | undefined
@@ -73,7 +76,8 @@ export interface Options {
  * @category models
  */
 export interface Stats {
-  /** Global slots taken: attempts in flight plus deliveries waiting here for their endpoint. At most `concurrency`. */
+  /** Global slots taken: attempts in flight, deliveries waiting here for their endpoint, and results not yet written.
+   * At most `concurrency`. */
   readonly occupied: number
   readonly inFlight: number
   /** Claimed deliveries waiting for their endpoint's in-flight cap. */
@@ -175,7 +179,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const deadlineMs = shutdown.deadlineOf(options.shutdownTimeout, graceMs)
 
   // Mutable state, touched only by fibers of this dispatcher (JavaScript is single-threaded).
-  let occupied = 0 // in flight + waiting
+  // In flight + waiting + results not yet written: an attempt's slot is free only once its result is durable, so what
+  // a crash can send twice (sent, result not written) is at most `concurrency` deliveries.
+  let occupied = 0
+  // Items whose attempt has offered its result to the writer: their slot is given back by the writer, not the attempt.
+  const resultOffered = new Set<ClaimedItem>()
   let inFlight = 0
   const endpointInFlight = new Map<string, number>()
   const waiting = new Map<string, Array<Job>>()
@@ -192,9 +200,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     slotsOpen = true
     return slots.open
   }))
-  // Bounded: when results cannot be written (storage down), attempts wait here holding their slots, so no more work
-  // is claimed, and what a crash could send twice stays bounded by what is in flight.
-  const results = yield* Queue.bounded<Result>(Math.max(writeBatchSize, 4 * concurrency))
+  // Results waiting to be written. Each holds its attempt's global slot until it is written, so when results cannot
+  // be written (storage down) no more work is claimed, and at most `concurrency` of them ever wait here.
+  const results = yield* Queue.bounded<Result>(concurrency)
   // Attempts and failures per endpoint within the circuit breaker's window (failure-ratio rule), in this process.
   const windows = new Map<string, Array<{ readonly at: number; readonly ok: boolean }>>()
   const healthLocks = new Map<string, Effect.Semaphore>()
@@ -303,6 +311,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       }
     })
 
+  const freeResultSlots = (count: number) =>
+    Effect.suspend(() => {
+      occupied -= count
+      return slotsOpen ? Effect.void : openSlots
+    })
+
   const writer = Effect.gen(function*() {
     while (true) {
       const batch = Array.from(yield* Queue.takeBetween(results, 1, writeBatchSize))
@@ -315,7 +329,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         for (const r of yield* Queue.takeUpTo(results, writeBatchSize - batch.length)) batch.push(r)
         writing = batch.length
       }
-      yield* writeBatch(batch)
+      // Durable once written: the slots these results held are free then (and also should the batch be given up on
+      // a defect, so that slots never leak; the leases return those deliveries).
+      yield* Effect.ensuring(writeBatch(batch), freeResultSlots(batch.length))
       writing = 0
       if (stopping && (yield* Queue.isEmpty(results))) return
     }
@@ -326,7 +342,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
    * Gives an attempt's slot back, at once; returns `openSlots` when the slots latch was closed (the claim loop waits
    * on it), `undefined` when there is nothing more to do.
    */
-  const releaseNow = (endpointId: string): Effect.Effect<void> | undefined => {
+  const releaseNow = (endpointId: string, item: ClaimedItem): Effect.Effect<void> | undefined => {
+    // The slot of an attempt that produced a result stays taken until the writer has written it (the writer frees it).
+    const held = resultOffered.delete(item)
     observeDuration(endpointId, clock.unsafeCurrentTimeMillis())
     inFlight--
     const n = (endpointInFlight.get(endpointId) ?? 1) - 1
@@ -337,17 +355,24 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     if (line !== undefined && line.length === 0) waiting.delete(endpointId)
     if (next !== undefined) {
       // The waiting delivery already holds a slot (counted when it joined the line): the finished attempt's slot
-      // is the one freed.
+      // is the one freed, unless its result still holds it.
       waitingCount--
-      occupied--
+      if (!held) occupied--
       launch(next)
     } else {
       if (inFlight === 0) idle.unsafeOpen()
-      occupied--
+      if (!held) occupied--
     }
-    return slotsOpen ? undefined : openSlots
+    return slotsOpen || held ? undefined : openSlots
   }
-  const release = (endpointId: string) => Effect.suspend(() => releaseNow(endpointId) ?? Effect.void)
+  const release = (endpointId: string, item: ClaimedItem) =>
+    Effect.suspend(() => releaseNow(endpointId, item) ?? Effect.void)
+
+  /** Hands a result to the writer; from here its slot is freed by the writer once the result is written. */
+  const offerResult = (result: Result): Effect.Effect<void> => {
+    resultOffered.add(result.item)
+    return Queue.unsafeOffer(results, result) ? Effect.void : Effect.asVoid(Queue.offer(results, result))
+  }
 
   /**
    * Disables an endpoint the engine gave up on (410 Gone, or failing for `disableAfter`) and ends its pending
@@ -581,7 +606,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         recorded: false,
         fifo: ctx.endpoint.options.fifo
       }
-      return Queue.unsafeOffer(results, result) ? Effect.void : Queue.offer(results, result)
+      return offerResult(result)
     }
     return settleFully(item, ctx, record, decision, base, ids, attemptsMade, now)
   }
@@ -625,7 +650,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           reason: `the endpoint was disabled: ${disableReason}`,
           at: new Date(now)
         }
-        yield* Queue.offer(results, { item, attempt: record, delivery, runAt: undefined, event, recorded: true, fifo })
+        yield* offerResult({ item, attempt: record, delivery, runAt: undefined, event, recorded: true, fifo })
         return
       }
       switch (decision._tag) {
@@ -654,13 +679,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
               retried
             )
             yield* disableEndpoint(ctx.endpoint, now, reason, "cancelled")
-            yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: true, fifo })
+            yield* offerResult({ item, attempt: record, delivery, runAt, event, recorded: true, fifo })
             return
           }
           break
         }
       }
-      yield* Queue.offer(results, { item, attempt: record, delivery, runAt, event, recorded: false, fifo })
+      yield* offerResult({ item, attempt: record, delivery, runAt, event, recorded: false, fifo })
     })
 
   /**
@@ -712,8 +737,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       },
       (exit) =>
         !sending && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
-          ? Effect.ensuring(releaseItems([item]), release(ctx.endpoint.id))
-          : releaseNow(ctx.endpoint.id)
+          ? Effect.ensuring(releaseItems([item]), release(ctx.endpoint.id, item))
+          : releaseNow(ctx.endpoint.id, item)
     )
   }
 

@@ -18,6 +18,10 @@ import * as PgAdapter from "../src/PgAdapter.js"
 import { clientLayer, databaseUrl, describeDb, newSchema, pool as makePool, schemaLayer, waitFor } from "./utils/db.js"
 import { webhooks } from "./utils/engine.js"
 
+/** The stalled worker's `concurrency`, and how long its storage stall lasts before it is killed. */
+const STALL_CONCURRENCY = 32
+const STALL_MS = 2_000
+
 const workerPath = fileURLToPath(new URL("./utils/worker.ts", import.meta.url))
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 
@@ -84,7 +88,12 @@ describeDb("crash safety (real worker processes)", () => {
     }
   }
 
-  const startWorker = (schema: string, appName: string, leaseMs: number) => {
+  const startWorker = (
+    schema: string,
+    appName: string,
+    leaseMs: number,
+    extra: Readonly<Record<string, string>> = {}
+  ) => {
     const child = spawn(process.execPath, ["--import", "tsx", workerPath], {
       cwd: packageDir,
       env: {
@@ -92,7 +101,8 @@ describeDb("crash safety (real worker processes)", () => {
         HOOKWIRE_TEST_DATABASE_URL: databaseUrl,
         WORKER_SCHEMA: schema,
         WORKER_APP_NAME: appName,
-        WORKER_LEASE_MS: String(leaseMs)
+        WORKER_LEASE_MS: String(leaseMs),
+        ...extra
       },
       stdio: ["ignore", "inherit", "inherit"]
     })
@@ -146,6 +156,50 @@ describeDb("crash safety (real worker processes)", () => {
         console.log(`[crash] in flight at kill: ${inFlight}, duplicates: ${duplicates}`)
         expect(duplicates).toBeLessThanOrEqual(inFlight)
         expect(await count(`select count(*) as n from ${deliveries} where status <> 'delivered'`)).toBe(0)
+      })
+    },
+    120_000
+  )
+
+  it(
+    "a storage stall, then kill -9: at most `concurrency` deliveries were sent without a durable result, and only " +
+      "those are sent twice",
+    async () => {
+      received.clear()
+      await withSchema("stall", async (schema) => {
+        await Effect.runPromise(seed(schema, 20, 50))
+        const deliveries = `"${schema}".hookwire_deliveries`
+        const queue = `"${schema}".hookwire_queue`
+        const stalled = startWorker(schema, `hwt-stall-a-${schema}`, 3_000, {
+          WORKER_CONCURRENCY: String(STALL_CONCURRENCY),
+          WORKER_STALL_WRITES: "1"
+        })
+        await waitFor("the stalled worker to send", () => total() >= STALL_CONCURRENCY, 30_000)
+        // The fault under test lasts STALL_MS: a worker that freed slots before its results were durable kept sending
+        // (hundreds, issue 16.3) all this time, every one of them lost to the kill below.
+        await new Promise((resolve) => setTimeout(resolve, STALL_MS))
+        const sentBeforeKill = total()
+        await stop(stalled, "SIGKILL")
+
+        const second = startWorker(schema, `hwt-stall-b-${schema}`, 3_000)
+        await waitFor(
+          "every delivery to be delivered",
+          async () => (await count(`select count(*) as n from ${deliveries} where status = 'delivered'`)) === 1_000,
+          60_000,
+          100
+        )
+        await waitFor(
+          "the queue to drain",
+          async () => (await count(`select count(*) as n from ${queue}`)) === 0,
+          10_000
+        )
+        await stop(second, "SIGTERM")
+
+        expect(received.size).toBe(1_000)
+        const duplicates = total() - 1_000
+        console.log(`[crash] write stall: sent before the kill ${sentBeforeKill}, duplicates ${duplicates}`)
+        expect(sentBeforeKill).toBeLessThanOrEqual(STALL_CONCURRENCY)
+        expect(duplicates).toBeLessThanOrEqual(STALL_CONCURRENCY)
       })
     },
     120_000

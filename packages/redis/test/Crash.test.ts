@@ -30,6 +30,10 @@ import {
   waitFor
 } from "./utils/redis.js"
 
+/** The stalled worker's `concurrency`, and how long its storage stall lasts before it is killed. */
+const STALL_CONCURRENCY = 32
+const STALL_MS = 2_000
+
 const workerPath = fileURLToPath(new URL("./utils/worker.ts", import.meta.url))
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 
@@ -94,7 +98,13 @@ describeDbAndRedis("crash safety (real worker processes, PostgreSQL storage, Red
       Logger.withMinimumLogLevel(LogLevel.Error)
     )
 
-  const startWorker = (schema: string, prefix: string, name: string, leaseMs: number) => {
+  const startWorker = (
+    schema: string,
+    prefix: string,
+    name: string,
+    leaseMs: number,
+    extra: Readonly<Record<string, string>> = {}
+  ) => {
     const child = spawn(process.execPath, ["--import", "tsx", workerPath], {
       cwd: packageDir,
       env: {
@@ -104,7 +114,8 @@ describeDbAndRedis("crash safety (real worker processes, PostgreSQL storage, Red
         WORKER_SCHEMA: schema,
         WORKER_PREFIX: prefix,
         WORKER_NAME: name,
-        WORKER_LEASE_MS: String(leaseMs)
+        WORKER_LEASE_MS: String(leaseMs),
+        ...extra
       },
       stdio: ["ignore", "inherit", "inherit"]
     })
@@ -162,6 +173,51 @@ describeDbAndRedis("crash safety (real worker processes, PostgreSQL storage, Red
           const duplicates = total() - 5_000
           console.log(`[crash] kill -9: in flight at the kill: ${inFlight}, duplicates: ${duplicates}`)
           expect(duplicates).toBeLessThanOrEqual(inFlight)
+        })
+      } finally {
+        await deleteKeys(redis, prefix)
+      }
+    },
+    120_000
+  )
+
+  it(
+    "a storage stall, then kill -9: at most `concurrency` deliveries were sent without a durable result, and only " +
+      "those are sent twice",
+    async () => {
+      received.clear()
+      const prefix = newPrefix("stall")
+      const k = RedisQueue.keys(prefix)
+      const tag = prefix.split(":")[3]
+      try {
+        await withSchema("stall", async (schema) => {
+          await Effect.runPromise(seed(schema, prefix, 20, 50))
+          const stalled = startWorker(schema, prefix, `hwt-stall-a-${tag}`, 3_000, {
+            WORKER_CONCURRENCY: String(STALL_CONCURRENCY),
+            WORKER_STALL_WRITES: "1"
+          })
+          await waitFor("the stalled worker to send", alive(stalled, () => total() >= STALL_CONCURRENCY), 30_000)
+          // The fault under test lasts STALL_MS: a worker that freed slots before its results were durable kept
+          // sending (hundreds, issue 16.3) all this time, every one of them lost to the kill below.
+          await new Promise((resolve) => setTimeout(resolve, STALL_MS))
+          const sentBeforeKill = total()
+          await stop(stalled, "SIGKILL")
+
+          const second = startWorker(schema, prefix, `hwt-stall-b-${tag}`, 3_000)
+          await waitFor(
+            "every delivery to be delivered",
+            alive(second, async () => (await delivered(schema)) === 1_000),
+            60_000,
+            100
+          )
+          await waitFor("the Redis queue to drain", async () => (await redis.hlen(k.items)) === 0, 10_000)
+          await stop(second, "SIGTERM")
+
+          expect(received.size).toBe(1_000)
+          const duplicates = total() - 1_000
+          console.log(`[crash] write stall: sent before the kill ${sentBeforeKill}, duplicates ${duplicates}`)
+          expect(sentBeforeKill).toBeLessThanOrEqual(STALL_CONCURRENCY)
+          expect(duplicates).toBeLessThanOrEqual(STALL_CONCURRENCY)
         })
       } finally {
         await deleteKeys(redis, prefix)

@@ -2,13 +2,15 @@
  * A worker process for the crash tests: the dispatcher on the Postgres adapter, delivering over real HTTP to the
  * test's local receiver. Configured by the environment; runs until killed.
  *
- *   HOOKWIRE_TEST_DATABASE_URL, WORKER_SCHEMA, WORKER_APP_NAME, WORKER_LEASE_MS
+ *   HOOKWIRE_TEST_DATABASE_URL, WORKER_SCHEMA, WORKER_APP_NAME, WORKER_LEASE_MS; optional WORKER_CONCURRENCY (64) and
+ *   WORKER_STALL_WRITES=1 (attempt results are never written: a storage stall, until the worker is killed)
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Dispatcher from "@hookwire/core/Dispatcher"
 import * as HttpTransport from "@hookwire/core/HttpTransport"
 import * as OperationalEvents from "@hookwire/core/OperationalEvents"
 import * as Settings from "@hookwire/core/Settings"
+import * as Faults from "@hookwire/core/test/contract/Faults"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -27,7 +29,7 @@ const env = (name: string): string => {
 
 const main = Dispatcher.layer({
   lease: Number(env("WORKER_LEASE_MS")),
-  concurrency: 64,
+  concurrency: Number(process.env.WORKER_CONCURRENCY ?? "64"),
   perEndpointConcurrency: 16,
   pollInterval: "1 second"
 }).pipe(
@@ -38,7 +40,11 @@ const main = Dispatcher.layer({
       HttpTransport.layer({ allowPrivateNetworks: true })
     )
   ),
-  Layer.provide(PgAdapter.layer({ schema: env("WORKER_SCHEMA"), migrate: false })),
+  Layer.provide(
+    process.env.WORKER_STALL_WRITES === "1"
+      ? Faults.stallResultWrites(PgAdapter.layer({ schema: env("WORKER_SCHEMA"), migrate: false }))
+      : PgAdapter.layer({ schema: env("WORKER_SCHEMA"), migrate: false })
+  ),
   Layer.provide(
     PgClient.layer({
       url: Redacted.make(env("HOOKWIRE_TEST_DATABASE_URL")),

@@ -2,12 +2,14 @@
  * A worker process for the crash tests: the dispatcher over PostgreSQL storage and the Redis queue (with the
  * sweeper), delivering over real HTTP to the test's local receiver. Configured by the environment; runs until killed.
  *
- *   HOOKWIRE_TEST_DATABASE_URL, HOOKWIRE_TEST_REDIS_URL, WORKER_SCHEMA, WORKER_PREFIX, WORKER_NAME, WORKER_LEASE_MS
+ *   HOOKWIRE_TEST_DATABASE_URL, HOOKWIRE_TEST_REDIS_URL, WORKER_SCHEMA, WORKER_PREFIX, WORKER_NAME, WORKER_LEASE_MS;
+ *   optional WORKER_CONCURRENCY (64) and WORKER_STALL_WRITES=1 (attempt results are never written: a storage stall)
  */
 import * as Dispatcher from "@hookwire/core/Dispatcher"
 import * as HttpTransport from "@hookwire/core/HttpTransport"
 import * as OperationalEvents from "@hookwire/core/OperationalEvents"
 import * as Settings from "@hookwire/core/Settings"
+import * as Faults from "@hookwire/core/test/contract/Faults"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -29,7 +31,7 @@ const name = env("WORKER_NAME")
 
 const main = Dispatcher.layer({
   lease: Number(env("WORKER_LEASE_MS")),
-  concurrency: 64,
+  concurrency: Number(process.env.WORKER_CONCURRENCY ?? "64"),
   perEndpointConcurrency: 16,
   pollInterval: "1 second"
 }).pipe(
@@ -41,9 +43,11 @@ const main = Dispatcher.layer({
     )
   ),
   Layer.provide(
-    RedisAdapter.layer({ prefix: env("WORKER_PREFIX") }).pipe(
-      Layer.provideMerge(storageLayer(env("WORKER_SCHEMA"), name, 8)),
-      Layer.provide(RedisConnection.layer(env("HOOKWIRE_TEST_REDIS_URL"), { connectionName: name }))
+    (process.env.WORKER_STALL_WRITES === "1" ? Faults.stallResultWrites : <A>(layer: A) => layer)(
+      RedisAdapter.layer({ prefix: env("WORKER_PREFIX") }).pipe(
+        Layer.provideMerge(storageLayer(env("WORKER_SCHEMA"), name, 8)),
+        Layer.provide(RedisConnection.layer(env("HOOKWIRE_TEST_REDIS_URL"), { connectionName: name }))
+      )
     )
   )
 )
