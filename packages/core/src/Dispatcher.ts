@@ -31,6 +31,7 @@ import * as Random from "effect/Random"
 import * as Tracer from "effect/Tracer"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as attemptInternal from "./internal/attempt.js"
+import * as dispatcherOptions from "./internal/dispatcher/options.js"
 import * as shutdown from "./internal/dispatcher/shutdown.js"
 import * as supervise from "./internal/dispatcher/supervise.js"
 import * as metrics from "./internal/metrics.js"
@@ -137,13 +138,6 @@ const attemptFailed = (cause: Cause.Cause<unknown>) => Effect.logError("Dispatch
 const workerFailed = (cause: Cause.Cause<unknown>) =>
   Effect.logError("Dispatcher: an attempt failed unexpectedly", cause)
 
-const positiveInt = (name: string, value: number): number => {
-  if (!(Number.isInteger(value) && value >= 1)) {
-    throw new Error(`Invalid dispatcher option ${name}: ${value}; use a whole number of at least 1`)
-  }
-  return value
-}
-
 /**
  * Starts the dispatcher in the current scope.
  *
@@ -165,18 +159,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const provided = yield* Effect.serviceOption(RateLimiter.RateLimiter)
   const limiter = Option.isSome(provided) ? provided.value : yield* RateLimiter.makeMemory
 
-  const concurrency = positiveInt("concurrency", options.concurrency ?? 64)
-  const perEndpoint = positiveInt("perEndpointConcurrency", options.perEndpointConcurrency ?? 16)
-  const writeBatchSize = positiveInt("writeBatchSize", options.writeBatchSize ?? 256)
-  // Whole milliseconds: both are handed to the queue (see internal/wholeMs.ts).
-  const leaseMs = wholeMs.ceil(Duration.toMillis(options.lease ?? Duration.minutes(2)))
-  if (!(leaseMs >= 1000)) {
-    throw new Error(`Invalid dispatcher lease ${leaseMs} ms: use at least 1 second`)
-  }
-  const maxTimeoutMs = Math.floor(leaseMs / 2)
-  const pollMs = wholeMs.ceil(Duration.toMillis(options.pollInterval ?? Duration.seconds(1)))
-  const graceMs = Duration.toMillis(options.shutdownGrace ?? Duration.seconds(10))
-  const deadlineMs = shutdown.deadlineOf(options.shutdownTimeout, graceMs)
+  // Checked in one place (createHookwire checks them at construction too); a bad one dies with a ValidationError.
+  const { concurrency, deadlineMs, graceMs, leaseMs, maxTimeoutMs, perEndpoint, pollMs, writeBatchSize } =
+    dispatcherOptions.resolve(options)
 
   // Mutable state, touched only by fibers of this dispatcher (JavaScript is single-threaded).
   // In flight + waiting + results not yet written: an attempt's slot is free only once its result is durable, so what

@@ -6,10 +6,8 @@
  *
  * @since 0.1.0
  */
-import * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -17,10 +15,12 @@ import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as EffectQueue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
-import * as Scope from "effect/Scope"
 import * as Catalog from "./Catalog.js"
 import * as Dispatcher from "./Dispatcher.js"
 import * as HttpTransport from "./HttpTransport.js"
+import * as dispatcherOptions from "./internal/dispatcher/options.js"
+import * as dispatcherControl from "./internal/hookwire/dispatcherControl.js"
+import * as resilientRuntime from "./internal/hookwire/runtime.js"
 import type * as Model from "./Model.js"
 import * as OperationalEvents from "./OperationalEvents.js"
 import type { Queue } from "./Queue.js"
@@ -276,18 +276,15 @@ export const createHookwire = <Events extends Record<string, unknown>>(options: 
     Layer.provide(loggingLayer(options))
   )
   const full = options.onEvent === undefined ? base : Layer.provideMerge(forwardEvents(options.onEvent), base)
-  const runtime = ManagedRuntime.make(full)
-  let dispatcherScope: Scope.CloseableScope | undefined
-  let closed = false
+  // Checked now, like the settings: `concurrency: 0` throws here, not at `start()`.
+  dispatcherOptions.resolve(options.dispatcher)
+  const runtime = resilientRuntime.make(full)
+  const control = dispatcherControl.make(runtime, Dispatcher.layer(options.dispatcher))
 
-  const run = <A, E>(effect: Effect.Effect<A, E, Webhooks.Webhooks>): Promise<A> =>
-    runtime.runPromiseExit(effect).then((exit) => {
-      if (Exit.isSuccess(exit)) return exit.value
-      // Reject with the typed error itself (it keeps its _tag and code), not a wrapper.
-      throw Cause.squash(exit.cause)
-    })
   const api = <A, E>(f: (webhooks: Webhooks.Webhooks["Type"]) => Effect.Effect<A, E>): Promise<A> =>
-    closed ? Promise.reject(new Error("This Hookwire instance is closed")) : run(Effect.flatMap(Webhooks.Webhooks, f))
+    control.closed()
+      ? Promise.reject(dispatcherControl.closedError())
+      : runtime.run(Effect.flatMap(Webhooks.Webhooks, f))
   const reveal = <A extends { readonly secret: Redacted.Redacted<string> }>(
     a: A
   ): Omit<A, "secret"> & { secret: string } => ({
@@ -332,28 +329,10 @@ export const createHookwire = <Events extends Record<string, unknown>>(options: 
       resealSecrets: (input) => api((w) => w.maintenance.resealSecrets(input))
     },
     eventTypes: () => Catalog.toJsonSchema(options.catalog),
-    start: async () => {
-      if (closed) throw new Error("This Hookwire instance is closed")
-      if (dispatcherScope !== undefined) return
-      const scope = Effect.runSync(Scope.make())
-      dispatcherScope = scope
-      await runtime.runPromise(Layer.buildWithScope(Dispatcher.layer(options.dispatcher), scope)).catch(
-        async (error) => {
-          dispatcherScope = undefined
-          await Effect.runPromise(Scope.close(scope, Exit.void))
-          throw error
-        }
-      )
-    },
-    close: async () => {
-      if (closed) return
-      closed = true
-      if (dispatcherScope !== undefined) {
-        await runtime.runPromise(Scope.close(dispatcherScope, Exit.void))
-        dispatcherScope = undefined
-      }
-      await runtime.dispose()
-    },
-    runtime
+    start: control.start,
+    close: control.close,
+    get runtime() {
+      return runtime.current()
+    }
   }
 }

@@ -5,7 +5,6 @@
  * `release` to a dead Redis) must not hold `Scope.close` forever. Whatever the deadline cuts short is left to the
  * leases: those deliveries are claimed again once their leases expire (at-least-once).
  */
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type { ClaimedItem } from "../../Queue.js"
@@ -30,18 +29,6 @@ export interface Stopping {
   readonly takeUnwritten: Effect.Effect<Iterable<unknown>>
   /** Returns items to the queue, best effort (never fails). */
   readonly release: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void>
-}
-
-/**
- * The whole shutdown's deadline: the option, or twice the grace period (attempts finishing, then results being
- * written, each within the grace) plus 5 seconds.
- */
-export const deadlineOf = (option: Duration.DurationInput | undefined, graceMs: number): number => {
-  const ms = option === undefined ? 2 * graceMs + 5_000 : Duration.toMillis(option)
-  if (!(ms >= 0)) {
-    throw new Error(`Invalid dispatcher shutdownTimeout ${ms} ms: use a duration of at least 0`)
-  }
-  return ms
 }
 
 const steps = (s: Stopping) =>
