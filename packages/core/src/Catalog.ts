@@ -10,6 +10,7 @@ import * as Either from "effect/Either"
 import * as JSONSchema from "effect/JSONSchema"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as EffectVersion from "./EffectVersion.js"
 import { EventTypeError } from "./Errors.js"
 
 /**
@@ -101,7 +102,7 @@ export const make = <const Defs extends Record<string, EventTypeInput>>(definiti
           `like "invoice.paid"`
       )
     }
-    types.set(name, normalise(input))
+    types.set(name, normalise(name, input))
   }
   const encoders = new Map<string, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
   for (const [name, type] of types) {
@@ -144,7 +145,14 @@ export const make = <const Defs extends Record<string, EventTypeInput>>(definiti
   }
 }
 
-const normalise = (input: EventTypeInput): EventType => {
+const normalise = (name: string, input: EventTypeInput): EventType => {
+  // A Schema of another copy or major of Effect would be read as "anything": refuse it now.
+  const where = `Catalog.make: event type ${JSON.stringify(name)}`
+  const problem = EffectVersion.schemaProblem(input, where) ??
+    (typeof input === "object" && input !== null && "schema" in input
+      ? EffectVersion.schemaProblem(input.schema, `${where} (its schema)`)
+      : undefined)
+  if (problem !== undefined) throw problem
   if (Schema.isSchema(input)) {
     return { schema: input, description: "", deprecated: false }
   }

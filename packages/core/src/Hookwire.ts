@@ -17,6 +17,7 @@ import * as EffectQueue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Catalog from "./Catalog.js"
 import * as Dispatcher from "./Dispatcher.js"
+import * as EffectVersion from "./EffectVersion.js"
 import * as HttpTransport from "./HttpTransport.js"
 import * as dispatcherOptions from "./internal/dispatcher/options.js"
 import * as dispatcherControl from "./internal/hookwire/dispatcherControl.js"
@@ -65,6 +66,9 @@ export const layer = (
   unknown,
   Storage | Queue
 > => {
+  // Values of another copy or major of Effect fail here, with the versions found, not later and unreadably.
+  EffectVersion.assertCatalog(options.catalog)
+  if (options.transport !== undefined) EffectVersion.assertLayer(options.transport, "transport")
   const transport = options.transport ?? HttpTransport.layer(options.http)
   return Webhooks.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(Settings.layer(options), OperationalEvents.layer(), transport))
@@ -270,6 +274,7 @@ const forwardEvents = (onEvent: NonNullable<Options<any>["onEvent"]>) =>
  */
 export const createHookwire = <Events extends Record<string, unknown>>(options: Options<Events>): Hookwire<Events> => {
   // Validate settings now, synchronously: a bad option throws here, not at the first call.
+  if (options.adapter !== undefined) EffectVersion.assertLayer(options.adapter.layer, "adapter.layer")
   Settings.resolve(options)
   const base = layer(options).pipe(
     Layer.provideMerge(options.adapter.layer),

@@ -4,6 +4,7 @@
 export * as Catalog from "./Catalog.js"
 export * as CircuitBreaker from "./CircuitBreaker.js"
 export * as Dispatcher from "./Dispatcher.js"
+export * as EffectVersion from "./EffectVersion.js"
 export * as Envelope from "./Envelope.js"
 export * as Errors from "./Errors.js"
 export * as Hookwire from "./Hookwire.js"
@@ -28,3 +29,11 @@ export * as Webhooks from "./Webhooks.js"
  * @since 0.1.0
  */
 export { createHookwire } from "./Hookwire.js"
+
+/**
+ * Effect's `Schema` module as Hookwire loads it, for catalogs: the same copy of Effect whatever the host's module
+ * system (from CommonJS, `require("effect")` would load a second copy, which `Catalog.make` refuses).
+ *
+ * @since 0.1.0
+ */
+export * as Schema from "effect/Schema"
