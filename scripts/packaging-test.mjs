@@ -114,6 +114,9 @@ const peers = {}
 for (const { manifest } of packed) {
   for (const [name, range] of Object.entries(manifest.peerDependencies ?? {})) {
     if (!(name in hookwire) && manifest.peerDependenciesMeta?.[name]?.optional !== true) peers[name] ??= range
+    // A TypeScript user of a package installs the types of its peers (e.g. @types/express, @types/react).
+    const types = `@types/${name.replace(/^@(.*)\//, "$1__")}`
+    if (manifest.devDependencies?.[types] !== undefined) peers[types] ??= manifest.devDependencies[types]
   }
 }
 const dependencies = {
@@ -123,7 +126,6 @@ const dependencies = {
   "@types/pg": "^8.16.0",
   typescript: "^5.9.3",
   "@types/node": "^20.19.43",
-  "@types/express": "^5.0.6",
   // Effect 4 elsewhere in the tree: the programs take a Schema and a Layer from it and expect a clear refusal.
   effect4: "npm:effect@^4.1.5"
 }
