@@ -21,6 +21,8 @@ export interface EventType<S extends Schema.Schema.Any = Schema.Schema.Any> {
   readonly schema: S
   readonly description: string
   readonly deprecated: boolean
+  /** Example `data` values (as `publish` takes them): shown in docs and sent by a test send (the first one). */
+  readonly examples: ReadonlyArray<unknown>
 }
 
 /**
@@ -35,6 +37,8 @@ export type EventTypeInput =
     readonly schema?: Schema.Schema.Any | undefined
     readonly description?: string | undefined
     readonly deprecated?: boolean | undefined
+    /** Example `data` values; each must match the Schema (checked by `make`). */
+    readonly examples?: ReadonlyArray<unknown> | undefined
   }
 
 type SchemaOf<I> = I extends Schema.Schema.Any ? I
@@ -108,6 +112,17 @@ export const make = <const Defs extends Record<string, EventTypeInput>>(definiti
   for (const [name, type] of types) {
     encoders.set(name, Schema.encodeUnknownEither(type.schema as Schema.Schema<unknown, unknown, never>))
   }
+  for (const [name, type] of types) {
+    type.examples.forEach((example, i) => {
+      const checked = encoders.get(name)!(example)
+      if (Either.isLeft(checked)) {
+        throw new Error(
+          `Example ${i} of event type ${JSON.stringify(name)} does not match its schema:\n` +
+            ParseResult.TreeFormatter.formatErrorSync(checked.left)
+        )
+      }
+    })
+  }
   const known = [...types.keys()].sort()
   return {
     types,
@@ -154,12 +169,13 @@ const normalise = (name: string, input: EventTypeInput): EventType => {
       : undefined)
   if (problem !== undefined) throw problem
   if (Schema.isSchema(input)) {
-    return { schema: input, description: "", deprecated: false }
+    return { schema: input, description: "", deprecated: false, examples: [] }
   }
   return {
     schema: input.schema ?? Schema.Unknown,
     description: input.description ?? "",
-    deprecated: input.deprecated ?? false
+    deprecated: input.deprecated ?? false,
+    examples: input.examples ?? []
   }
 }
 
@@ -173,14 +189,22 @@ export const toJsonSchema = (catalog: Catalog<any>): Record<string, {
   readonly description: string
   readonly deprecated: boolean
   readonly schema: JSONSchema.JsonSchema7Root
+  /** The examples in their JSON (encoded) form, as they appear in a message's `data`. */
+  readonly examples: ReadonlyArray<unknown>
 }> => {
   const out: Record<string, {
     readonly description: string
     readonly deprecated: boolean
     readonly schema: JSONSchema.JsonSchema7Root
+    readonly examples: ReadonlyArray<unknown>
   }> = {}
   for (const [name, type] of catalog.types) {
-    out[name] = { description: type.description, deprecated: type.deprecated, schema: JSONSchema.make(type.schema) }
+    out[name] = {
+      description: type.description,
+      deprecated: type.deprecated,
+      schema: JSONSchema.make(type.schema),
+      examples: type.examples.map((example) => Either.getOrThrow(catalog.encode(name, example)))
+    }
   }
   return out
 }

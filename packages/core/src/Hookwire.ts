@@ -28,6 +28,7 @@ import type { Queue } from "./Queue.js"
 import * as Settings from "./Settings.js"
 import type { Storage } from "./Storage.js"
 import type { Transport } from "./Transport.js"
+import type * as Views from "./Views.js"
 import * as Webhooks from "./Webhooks.js"
 
 /**
@@ -186,6 +187,12 @@ export interface Hookwire<Events extends Record<string, unknown>> {
         readonly secret?: string | undefined
       }
     ) => Promise<{ readonly secret: string }>
+    /** Sends the event type's example (or `data`) to this endpoint only, once, now (attempt trigger `test`). */
+    readonly test: (
+      input: { readonly tenant: string; readonly id: string; readonly type: string; readonly data?: unknown }
+    ) => Promise<Views.TestSendResult>
+    /** Attempts and deliveries by outcome over the last hour, day and week; the latest attempt; current health. */
+    readonly stats: (input: { readonly tenant: string; readonly id: string }) => Promise<Views.EndpointStats>
   }
   readonly publish: <K extends keyof Events & string>(input: PublishInput<Events, K>) => Promise<Webhooks.PublishResult>
   /**
@@ -200,6 +207,10 @@ export interface Hookwire<Events extends Record<string, unknown>> {
     readonly list: (
       input: Parameters<Webhooks.Webhooks["Type"]["messages"]["list"]>[0]
     ) => Promise<Model.Page<Webhooks.Message>>
+    /** Delivers a stored message again to one endpoint of its tenant: a new delivery, queued now. */
+    readonly resend: (
+      input: { readonly tenant: string; readonly id: string; readonly endpointId: string }
+    ) => Promise<Webhooks.Delivery>
   }
   readonly deliveries: {
     readonly get: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Delivery>
@@ -211,7 +222,12 @@ export interface Hookwire<Events extends Record<string, unknown>> {
     ) => Promise<Model.Page<Webhooks.Attempt>>
     readonly retry: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Delivery>
     readonly recover: (
-      input: { readonly tenant: string; readonly endpointId: string; readonly since: Webhooks.TimeInput }
+      input: {
+        readonly tenant: string
+        readonly endpointId: string
+        readonly since: Webhooks.TimeInput
+        readonly until?: Webhooks.TimeInput | undefined
+      }
     ) => Promise<{ readonly recovered: number }>
   }
   readonly maintenance: {
@@ -315,13 +331,16 @@ export const createHookwire = <Events extends Record<string, unknown>>(options: 
             grace: input.grace as Duration.DurationInput | undefined,
             secret: input.secret
           })
-        ).then(reveal)
+        ).then(reveal),
+      test: (input) => api((w) => w.endpoints.test(input)),
+      stats: (input) => api((w) => w.endpoints.stats(input))
     },
     publish: (input) => api((w) => w.publish(input)),
     publishMany: (inputs) => api((w) => w.publishMany(inputs)),
     messages: {
       get: (input) => api((w) => w.messages.get(input)),
-      list: (input) => api((w) => w.messages.list(input))
+      list: (input) => api((w) => w.messages.list(input)),
+      resend: (input) => api((w) => w.messages.resend(input))
     },
     deliveries: {
       get: (input) => api((w) => w.deliveries.get(input)),

@@ -223,7 +223,7 @@ export interface DeliveryRecord {
  * @since 0.1.0
  * @category models
  */
-export type AttemptTrigger = "scheduled" | "manual"
+export type AttemptTrigger = "scheduled" | "manual" | "test"
 
 /**
  * One HTTP try. `responseBody` is cut at 16 KiB.
@@ -268,6 +268,10 @@ export interface Page<A> {
 export interface PageRequest {
   readonly limit: number
   readonly cursor?: string | undefined
+  /**
+   * `asc` (default): oldest first, the page holds ids after `cursor`. `desc`: newest first, ids before `cursor`.
+   */
+  readonly order?: "asc" | "desc" | undefined
 }
 
 /**
@@ -316,4 +320,41 @@ export interface DispatchContext {
   readonly delivery: DeliveryRecord
   readonly message: MessageRecord
   readonly endpoint: EndpointRecord
+}
+
+/**
+ * Counts over one time window of an endpoint (`Storage.endpointStats`): attempts that started at or after `since`,
+ * and deliveries created at or after `since`, by outcome.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EndpointStatsWindow {
+  readonly since: number
+  readonly attempts: {
+    readonly total: number
+    /** Attempts answered with a 2xx status. */
+    readonly succeeded: number
+  }
+  readonly deliveries: {
+    readonly pending: number
+    readonly delivered: number
+    readonly failed: number
+    readonly cancelled: number
+  }
+}
+
+/**
+ * What `Storage.endpointStats` returns: one entry per asked window (same order) and the endpoint's latest attempt.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EndpointStatsRecord {
+  readonly windows: ReadonlyArray<EndpointStatsWindow>
+  readonly lastAttempt: {
+    readonly startedAt: number
+    readonly responseStatus: number | null
+    readonly errorKind: TransportErrorKind | null
+  } | null
 }

@@ -19,6 +19,7 @@ import type {
   EndpointHealth,
   EndpointPatch,
   EndpointRecord,
+  EndpointStatsRecord,
   MessageFilter,
   MessageRecord,
   Page,
@@ -183,8 +184,8 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
     to: { readonly status: DeliveryStatus; readonly nextAttemptAt: number | null; readonly now: number }
   ) => Effect.Effect<DeliveryRecord | undefined, StorageError>
   /**
-   * Moves every delivery of the endpoint whose status is in `from` and which was created at or after `since` to
-   * `to` (with `nextAttemptAt`), returning the ids moved.
+   * Moves every delivery of the endpoint whose status is in `from` and which was created at or after `since` (and
+   * before `until` when given) to `to` (with `nextAttemptAt`), returning the ids moved.
    */
   readonly transitionEndpointDeliveries: (
     tenant: Tenant,
@@ -193,10 +194,15 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
       readonly from: ReadonlyArray<DeliveryStatus>
       readonly to: DeliveryStatus
       readonly since: number
+      readonly until?: number | undefined
       readonly nextAttemptAt: number | null
       readonly now: number
     }
   ) => Effect.Effect<ReadonlyArray<string>, StorageError>
+  /**
+   * Inserts one delivery of an existing message (a resend of the message to one endpoint). The caller enqueues it.
+   */
+  readonly insertDelivery: (delivery: DeliveryRecord) => Effect.Effect<void, StorageError>
   /** The endpoint's pending delivery with the smallest id (the oldest message), for FIFO endpoints. */
   readonly earliestPendingDelivery: (
     tenant: Tenant,
@@ -214,4 +220,16 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
 
   // Attempts
   readonly listAttempts: (tenant: Tenant, filter: AttemptFilter) => Effect.Effect<Page<AttemptRecord>, StorageError>
+
+  // Statistics
+  /**
+   * Counts of the endpoint's attempts (by start time) and deliveries (by creation time) for each window start in
+   * `since` (epoch ms, each window ending now), and its latest attempt. An unknown endpoint or another tenant's
+   * counts zero everywhere.
+   */
+  readonly endpointStats: (
+    tenant: Tenant,
+    endpointId: string,
+    since: ReadonlyArray<number>
+  ) => Effect.Effect<EndpointStatsRecord, StorageError>
 }>() {}

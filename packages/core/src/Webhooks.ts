@@ -30,6 +30,10 @@ import * as metrics from "./internal/metrics.js"
 import * as validate from "./internal/validate.js"
 import * as views from "./internal/views.js"
 import * as wholeMs from "./internal/wholeMs.js"
+import * as recoverOperation from "./internal/webhooks/recover.js"
+import * as resendOperation from "./internal/webhooks/resend.js"
+import * as statsOperation from "./internal/webhooks/stats.js"
+import * as testSendOperation from "./internal/webhooks/testSend.js"
 import * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
 import { Queue } from "./Queue.js"
@@ -38,6 +42,7 @@ import * as RetryPolicy from "./RetryPolicy.js"
 import { Settings } from "./Settings.js"
 import { type InsertMessageResult, type NewMessage, Storage } from "./Storage.js"
 import { Transport } from "./Transport.js"
+import type * as Views from "./Views.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Views and inputs
@@ -239,6 +244,8 @@ export interface PublishResult {
 export interface ListOptions {
   readonly limit?: number | undefined
   readonly cursor?: string | undefined
+  /** `asc` (default): oldest first. `desc`: newest first (a log). The cursor pages on in the same order. */
+  readonly order?: "asc" | "desc" | undefined
 }
 
 /**
@@ -303,6 +310,17 @@ export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
         readonly secret?: string | Redacted.Redacted<string> | undefined
       }
     ) => Effect.Effect<{ readonly secret: Redacted.Redacted<string> }, WebhooksError | NotFound>
+    /**
+     * Sends one test message to this endpoint only, now: the event type's first catalog example (or `data`), one
+     * attempt with trigger `test`, never retried. The message and delivery appear in the logs like any other.
+     */
+    readonly test: (
+      input: { readonly tenant: string; readonly id: string; readonly type: string; readonly data?: unknown }
+    ) => Effect.Effect<Views.TestSendResult, WebhooksError | NotFound | InvalidState | EventTypeError>
+    /** Attempts and deliveries by outcome over the last hour, day and week; the latest attempt; current health. */
+    readonly stats: (
+      input: { readonly tenant: string; readonly id: string }
+    ) => Effect.Effect<Views.EndpointStats, WebhooksError | NotFound>
   }
   readonly publish: (input: PublishInput) => Effect.Effect<PublishResult, WebhooksError | EventTypeError>
   /**
@@ -327,6 +345,10 @@ export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
         readonly until?: TimeInput | undefined
       } & ListOptions
     ) => Effect.Effect<Model.Page<Message>, WebhooksError>
+    /** Delivers a stored message again to one endpoint of its tenant: a new delivery, queued now. */
+    readonly resend: (
+      input: { readonly tenant: string; readonly id: string; readonly endpointId: string }
+    ) => Effect.Effect<Delivery, WebhooksError | NotFound | InvalidState>
   }
   readonly deliveries: {
     readonly get: (
@@ -359,9 +381,17 @@ export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
     readonly retry: (
       input: { readonly tenant: string; readonly id: string }
     ) => Effect.Effect<Delivery, WebhooksError | NotFound | InvalidState>
-    /** Re-enqueue every failed delivery of an endpoint created at or after `since`. Returns how many. */
+    /**
+     * Re-enqueue every failed delivery of an endpoint created at or after `since` (and before `until` when given).
+     * Returns how many.
+     */
     readonly recover: (
-      input: { readonly tenant: string; readonly endpointId: string; readonly since: TimeInput }
+      input: {
+        readonly tenant: string
+        readonly endpointId: string
+        readonly since: TimeInput
+        readonly until?: TimeInput | undefined
+      }
     ) => Effect.Effect<{ readonly recovered: number }, WebhooksError | NotFound>
   }
   readonly maintenance: {
@@ -944,25 +974,8 @@ export const make = Effect.gen(function*() {
     }
   )
 
-  const recover = Effect.fn("Webhooks.deliveries.recover")(function*(input: {
-    readonly tenant: string
-    readonly endpointId: string
-    readonly since: TimeInput
-  }) {
-    const tenant = yield* validate.tenant(input.tenant)
-    yield* load(tenant, input.endpointId)
-    const since = yield* validate.time(input.since, "since")
-    const now = yield* Clock.currentTimeMillis
-    const ids = yield* storage.transitionEndpointDeliveries(tenant, input.endpointId, {
-      from: ["failed"],
-      to: "pending",
-      since: since ?? 0,
-      nextAttemptAt: now,
-      now
-    })
-    if (ids.length > 0) yield* queue.enqueue(ids.map((id) => ({ id, runAt: now })))
-    return { recovered: ids.length }
-  })
+  const deps = { settings, storage, queue, transport }
+  const recover = recoverOperation.make(deps)
 
   const resealSecrets = Effect.fn("Webhooks.maintenance.resealSecrets")(function*(
     options?: { readonly batchSize?: number | undefined }
@@ -1024,7 +1037,8 @@ export const make = Effect.gen(function*() {
           const tenant = yield* validate.tenant(input.tenant)
           const limit = yield* validate.pageLimit(input.limit)
           const cursor = yield* validate.cursor(input.cursor)
-          return page(yield* storage.listEndpoints(tenant, { limit, cursor }), views.endpoint)
+          const order = yield* validate.order(input.order)
+          return page(yield* storage.listEndpoints(tenant, { limit, cursor, order }), views.endpoint)
         }),
       update,
       delete: (input) =>
@@ -1035,7 +1049,9 @@ export const make = Effect.gen(function*() {
         }),
       enable: (input) => setDisabled(input.tenant, input.id, false, null),
       disable: (input) => setDisabled(input.tenant, input.id, true, input.reason ?? "disabled manually"),
-      rotateSecret
+      rotateSecret,
+      test: testSendOperation.make(deps),
+      stats: statsOperation.make(deps)
     },
     publish,
     publishMany,
@@ -1059,13 +1075,15 @@ export const make = Effect.gen(function*() {
             yield* storage.listMessages(tenant, {
               limit: yield* validate.pageLimit(input.limit),
               cursor: yield* validate.cursor(input.cursor),
+              order: yield* validate.order(input.order),
               type: input.type,
               since: yield* validate.time(input.since, "since"),
               until: yield* validate.time(input.until, "until")
             }),
             views.message
           )
-        })
+        }),
+      resend: resendOperation.make(deps)
     },
     deliveries: {
       get: (input) =>
@@ -1087,6 +1105,7 @@ export const make = Effect.gen(function*() {
             yield* storage.listDeliveries(tenant, {
               limit: yield* validate.pageLimit(input.limit),
               cursor: yield* validate.cursor(input.cursor),
+              order: yield* validate.order(input.order),
               endpointId: input.endpointId,
               messageId: input.messageId,
               status: input.status,
@@ -1103,6 +1122,7 @@ export const make = Effect.gen(function*() {
             yield* storage.listAttempts(tenant, {
               limit: yield* validate.pageLimit(input.limit),
               cursor: yield* validate.cursor(input.cursor),
+              order: yield* validate.order(input.order),
               deliveryId: input.deliveryId,
               endpointId: input.endpointId,
               messageId: input.messageId,

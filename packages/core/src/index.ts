@@ -21,6 +21,7 @@ export * as Settings from "./Settings.js"
 export * as Storage from "./Storage.js"
 export * as Sweeper from "./Sweeper.js"
 export * as Transport from "./Transport.js"
+export * as Views from "./Views.js"
 export * as Webhooks from "./Webhooks.js"
 
 /**

@@ -33,6 +33,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { MinHeap, type Node } from "./internal/heap.js"
 import { IdIndex } from "./internal/idIndex.js"
+import { endpointStats } from "./internal/stats.js"
 
 /**
  * Retention limits. Both bound memory; neither ever drops pending work.
@@ -355,7 +356,7 @@ const unsafeMake = (
     const items: Array<A> = []
     let more = false
     if (index !== undefined && request.limit > 0) {
-      index.forEachAfter(request.cursor, (id) => {
+      const visit = (id: string) => {
         const item = resolve(id)
         if (item === undefined) return true
         if (items.length === request.limit) {
@@ -364,7 +365,9 @@ const unsafeMake = (
         }
         items.push(item)
         return true
-      })
+      }
+      if (request.order === "desc") index.forEachBefore(request.cursor, visit)
+      else index.forEachAfter(request.cursor, visit)
     }
     return { items, nextCursor: more ? items[items.length - 1].id : null }
   }
@@ -422,23 +425,26 @@ const unsafeMake = (
     bytes += messageBytes(message) + batch.length * costs.delivery
     tenant.messages.add(message.id)
     if (message.idempotencyKey !== null) tenant.idempotency.set(message.idempotencyKey, message.id)
-    for (const record of batch) {
-      const delivery: DeliveryState = { record, dueSeq: 0, attempts: undefined }
-      deliveries.set(record.id, delivery)
-      tenant.deliveries.add(record.id)
-      indexIn(tenant.endpointDeliveries, record.endpointId).add(record.id)
-      state.deliveries.add(record.id)
-      if (record.status === "pending") {
-        state.open++
-        if (record.nextAttemptAt !== null) {
-          delivery.dueSeq = ++seq
-          dueLive++
-          due.push({ at: record.nextAttemptAt, seq: delivery.dueSeq, id: record.id })
-        }
-      }
-    }
+    for (const record of batch) addDelivery(record, tenant, state)
     if (state.open === 0) finished.add(message.id)
     return { message, created: true, deliveries: batch }
+  }
+
+  /** Indexes one delivery of a stored message (the caller settles the message's `finished` membership). */
+  const addDelivery = (record: DeliveryRecord, tenant: TenantState, state: MessageState) => {
+    const delivery: DeliveryState = { record, dueSeq: 0, attempts: undefined }
+    deliveries.set(record.id, delivery)
+    tenant.deliveries.add(record.id)
+    indexIn(tenant.endpointDeliveries, record.endpointId).add(record.id)
+    state.deliveries.add(record.id)
+    if (record.status === "pending") {
+      state.open++
+      if (record.nextAttemptAt !== null) {
+        delivery.dueSeq = ++seq
+        dueLive++
+        due.push({ at: record.nextAttemptAt, seq: delivery.dueSeq, id: record.id })
+      }
+    }
   }
 
   // All or nothing: every message and delivery id is checked before anything is stored.
@@ -698,7 +704,7 @@ const unsafeMake = (
           if (
             delivery !== undefined &&
             options.from.includes(delivery.record.status) &&
-            delivery.record.createdAt >= options.since
+            inWindow(delivery.record.createdAt, options.since, options.until)
           ) {
             transition(delivery, options.to, options.nextAttemptAt, options.now)
             moved.push(id)
@@ -728,6 +734,33 @@ const unsafeMake = (
         })
         out.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
         return out.slice(0, limit)
+      }),
+
+    insertDelivery: (record) =>
+      Effect.suspend(() => {
+        if (deliveries.has(record.id)) return Effect.fail(conflict("delivery", record.id))
+        const message = messages.get(record.messageId)
+        if (message === undefined || message.record.tenant !== record.tenant) {
+          return Effect.fail(
+            new StorageError({ reason: "NotFound", message: `no message ${record.messageId} for this delivery` })
+          )
+        }
+        addDelivery(record, tenantState(record.tenant), message)
+        bytes += costs.delivery
+        if (message.open > 0) finished.delete(message.record.id)
+        return Effect.void
+      }),
+
+    endpointStats: (tenant, endpointId, since) =>
+      Effect.sync(() => {
+        const state = tenants.get(tenant)
+        return endpointStats(
+          since,
+          state?.endpointAttempts.get(endpointId),
+          (id) => attempts.get(id),
+          state?.endpointDeliveries.get(endpointId),
+          (id) => getDelivery(tenant, id)?.record
+        )
       }),
 
     listAttempts: (tenant, filter: AttemptFilter) =>

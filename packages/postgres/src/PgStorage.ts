@@ -41,6 +41,7 @@ import * as prepared from "./internal/prepared.js"
 import { byIds, lastById, Params } from "./internal/query.js"
 import * as queue from "./internal/queue.js"
 import * as rows from "./internal/rows.js"
+import * as stats from "./internal/stats.js"
 import * as tables from "./internal/tables.js"
 import type * as PgMigrator from "./PgMigrator.js"
 
@@ -112,7 +113,9 @@ export const makeWith = (
       prefix: Id.Prefix
     ): Array<string> => {
       const where = [`x.tenant = ${params.add(tenant)}`]
-      if (request.cursor !== undefined) where.push(`x.id > ${params.add(request.cursor)}`)
+      if (request.cursor !== undefined) {
+        where.push(`x.id ${request.order === "desc" ? "<" : ">"} ${params.add(request.cursor)}`)
+      }
       if (request.since !== undefined && Number.isSafeInteger(request.since) && request.since >= 0) {
         where.push(`x.id >= ${params.add(Id.lowerBound(prefix, request.since))}`)
       }
@@ -143,9 +146,9 @@ export const makeWith = (
       extra(params, where)
       const limit = limitOf(request)
       return query(
-        `select ${columns} from ${table} as x where ${where.join(" and ")} order by x.id limit ${
-          params.add(limit + 1, "::bigint")
-        }`,
+        `select ${columns} from ${table} as x where ${where.join(" and ")} order by x.id${
+          request.order === "desc" ? " desc" : ""
+        } limit ${params.add(limit + 1, "::bigint")}`,
         params.values
       ).pipe(
         Effect.map((found) => page(found.map((row) => decode(row)), limit)),
@@ -154,6 +157,9 @@ export const makeWith = (
     }
 
     const insertEndpointText = `insert into ${E} (${rows.endpointColumns}) values (${rows.endpointPlaceholders()})`
+    const insertDeliveryText = `insert into ${D} (${rows.deliveryColumns}) values (${
+      rows.deliveryColumns.split(",").map((_, i) => `$${i + 1}`).join(", ")
+    })`
 
     const insertEndpoint = (endpoint: EndpointRecord) =>
       query(insertEndpointText, rows.endpointParams(endpoint)).pipe(
@@ -463,6 +469,7 @@ export const makeWith = (
       `with moved as (`,
       `  update ${D} as x set status = $4, next_attempt_at = $5::bigint, updated_at = $6::bigint`,
       `  where x.tenant = $1 and x.endpoint_id = $2 and x.status = any($3::text[]) and x.created_at >= $7::bigint`,
+      `    and ($8::bigint is null or x.created_at < $8::bigint)`,
       `  returning x.id, x.status, x.next_attempt_at`,
       `)${queueFollow("moved")}`,
       `select id from moved`
@@ -654,7 +661,8 @@ export const makeWith = (
           options.to,
           options.nextAttemptAt,
           options.now,
-          options.since
+          options.since,
+          options.until ?? null
         ]).pipe(
           Effect.map((moved) => moved.map((row) => row.id as string)),
           mapStorage("PgStorage.transitionEndpointDeliveries")
@@ -689,6 +697,18 @@ export const makeWith = (
           mapStorage("PgStorage.duePendingDeliveries")
         )
       },
+
+      insertDelivery: (delivery) =>
+        query(insertDeliveryText, rows.deliveryParams(delivery) as Array<unknown>).pipe(
+          Effect.asVoid,
+          mapStorage("PgStorage.insertDelivery", `delivery ${delivery.id}: ${CONFLICT}`)
+        ),
+
+      endpointStats: (tenant, endpointId, since) =>
+        query(stats.text(t, since.length), stats.params(tenant, endpointId, since)).pipe(
+          Effect.map((found) => stats.parse(found, since)),
+          mapStorage("PgStorage.endpointStats")
+        ),
 
       listAttempts: (tenant, filter: AttemptFilter) =>
         listPage(

@@ -255,6 +255,10 @@ export const cursor = (value: unknown): Effect.Effect<string | undefined, Valida
 
 /** The largest epoch ms a `Date` can hold. */
 const MAX_DATE_MS = 8.64e15
+export const order = (value: unknown): Effect.Effect<"asc" | "desc" | undefined, ValidationError> =>
+  value === undefined || value === "asc" || value === "desc"
+    ? Effect.succeed(value)
+    : Effect.fail(fail("invalid_option", "order", `order must be "asc" (oldest first) or "desc" (newest first)`))
 
 export const time = (value: unknown, field: string): Effect.Effect<number | undefined, ValidationError> => {
   if (value === undefined || value === null) return Effect.succeed(undefined)

@@ -26,6 +26,7 @@ import type {
 } from "../../src/Model.js"
 import * as Storage from "../../src/Storage.js"
 import { endpointRecord } from "./Records.js"
+import { managementTests } from "./StorageManagementSuite.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Fixtures
@@ -49,7 +50,7 @@ const timeline = () => {
 }
 
 /** Builders of valid records for one tenant, on one timeline. */
-const fixture = (tenant: Tenant = newTenant()) => {
+export const fixture = (tenant: Tenant = newTenant()) => {
   const next = timeline()
 
   const endpoint = (overrides: Partial<EndpointRecord> = {}): EndpointRecord => {
@@ -136,12 +137,13 @@ const fixture = (tenant: Tenant = newTenant()) => {
   return { tenant, next, endpoint, message, delivery, attempt, result }
 }
 
-type Fixture = ReturnType<typeof fixture>
+/** @internal */
+export type Fixture = ReturnType<typeof fixture>
 
 const storage = Storage.Storage
 
 /** Inserts `count` endpoints (or the given ones) and returns them, ascending by id. */
-const insertEndpoints = (fx: Fixture, count: number, overrides: Partial<EndpointRecord> = {}) =>
+export const insertEndpoints = (fx: Fixture, count: number, overrides: Partial<EndpointRecord> = {}) =>
   Effect.gen(function*() {
     const s = yield* storage
     const endpoints = Array.from({ length: count }, () => fx.endpoint(overrides))
@@ -150,7 +152,7 @@ const insertEndpoints = (fx: Fixture, count: number, overrides: Partial<Endpoint
   })
 
 /** Publishes one message with a pending delivery to each endpoint. */
-const publish = (
+export const publish = (
   fx: Fixture,
   endpoints: ReadonlyArray<EndpointRecord>,
   overrides: Partial<MessageRecord> = {},
@@ -169,7 +171,7 @@ const publish = (
  * Reads every page, checking the paging rules on the way: each page holds at most `limit` items, a non-final page
  * is full and its `nextCursor` is its last id, and the last page's `nextCursor` is null.
  */
-const drain = <A extends { readonly id: string }>(
+export const drain = <A extends { readonly id: string }>(
   limit: number,
   read: (cursor: string | undefined) => Effect.Effect<Page<A>, StorageError>
 ) =>
@@ -1356,4 +1358,6 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           }
         }))
     })
+
+    managementTests(it)
   })

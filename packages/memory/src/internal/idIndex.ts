@@ -64,6 +64,15 @@ export class IdIndex {
     }
   }
 
+  /** Visits ids strictly before `cursor` (all ids when undefined) in descending order, while true. */
+  forEachBefore(cursor: string | undefined, visit: (id: string) => boolean): void {
+    const ids = this.ids
+    let i = cursor === undefined ? ids.length - 1 : this.firstAtOrAfter(cursor) - 1
+    for (; i >= 0; i--) {
+      if (!visit(ids[i])) return
+    }
+  }
+
   /** The ids held, ascending; dead ones included (callers check their records). */
   values(): ReadonlyArray<string> {
     return this.ids

@@ -362,3 +362,19 @@ export const uniformBatch = (batch: ReadonlyArray<NewMessage>): DeliveryRecord |
   }
   return first
 }
+
+/** @internal */
+export const deliveryParams = (d: DeliveryRecord): ReadonlyArray<unknown> => [
+  d.id,
+  d.tenant,
+  d.messageId,
+  d.endpointId,
+  d.status,
+  d.attempts,
+  d.nextAttemptAt,
+  d.lastAttemptAt,
+  d.lastResponseStatus,
+  d.lastError,
+  d.createdAt,
+  d.updatedAt
+]

@@ -1,0 +1,52 @@
+/**
+ * Endpoint statistics: attempts and deliveries by outcome over the last hour, day and week, the latest attempt, and
+ * the endpoint's current health — what a dashboard shows beside an endpoint. Counting happens in the store
+ * (`Storage.endpointStats`), one call for the three windows.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as Model from "../../Model.js"
+import type * as Views from "../../Views.js"
+import * as validate from "../validate.js"
+import * as views from "../views.js"
+import { type Deps, loadEndpoint } from "./deps.js"
+
+const HOUR = 3_600_000
+
+const windowOf = (w: Model.EndpointStatsWindow): Views.StatsWindow => ({
+  attempts: {
+    total: w.attempts.total,
+    succeeded: w.attempts.succeeded,
+    failed: w.attempts.total - w.attempts.succeeded
+  },
+  deliveries: w.deliveries
+})
+
+/** @internal */
+export const make = (deps: Deps) =>
+  Effect.fn("Webhooks.endpoints.stats")(function*(input: { readonly tenant: string; readonly id: string }) {
+    const tenant = yield* validate.tenant(input.tenant)
+    const endpoint = yield* loadEndpoint(deps, tenant, input.id)
+    const now = yield* Clock.currentTimeMillis
+    const stats = yield* deps.storage.endpointStats(tenant, endpoint.id, [
+      now - HOUR,
+      now - 24 * HOUR,
+      now - 168 * HOUR
+    ])
+    const [hour, day, week] = stats.windows
+    const view = views.endpoint(endpoint)
+    const result: Views.EndpointStats = {
+      windows: { hour: windowOf(hour), day: windowOf(day), week: windowOf(week) },
+      lastAttempt: stats.lastAttempt === null ? null : {
+        at: new Date(stats.lastAttempt.startedAt),
+        responseStatus: stats.lastAttempt.responseStatus,
+        errorKind: stats.lastAttempt.errorKind
+      },
+      health: view.health,
+      disabled: view.disabled,
+      disabledReason: view.disabledReason
+    }
+    return result
+  })

@@ -1,0 +1,66 @@
+/**
+ * `Storage.endpointStats` in one statement: per window, counts of the endpoint's attempts (all, 2xx) and deliveries
+ * (by status), and its latest attempt. Both scans go through the `(endpoint_id, id)` indexes from the oldest window's
+ * lowest possible id (ids never sort before their record's time), so they read the week, not the whole history.
+ *
+ * @internal
+ */
+import * as Id from "@hookwire/core/Id"
+import type { EndpointStatsRecord, TransportErrorKind } from "@hookwire/core/Model"
+import type { Row } from "./rows.js"
+import type { Tables } from "./tables.js"
+
+const STATUSES = ["pending", "delivered", "failed", "cancelled"] as const
+
+/** @internal */
+export const text = (t: Tables, windows: number): string => {
+  const attemptCounts: Array<string> = []
+  const deliveryCounts: Array<string> = []
+  for (let i = 0; i < windows; i++) {
+    const since = `$${5 + i}::bigint`
+    attemptCounts.push(`count(*) filter (where started_at >= ${since})`)
+    attemptCounts.push(`count(*) filter (where started_at >= ${since} and response_status between 200 and 299)`)
+    for (const status of STATUSES) {
+      deliveryCounts.push(`count(*) filter (where created_at >= ${since} and status = '${status}')`)
+    }
+  }
+  const scope = `endpoint_id = $2 and tenant = $1`
+  return [
+    `select`,
+    `  (select json_build_array(${attemptCounts.join(", ")}) from ${t.attempts} where ${scope} and id >= $3)::text`,
+    `    as attempts,`,
+    `  (select json_build_array(${deliveryCounts.join(", ")}) from ${t.deliveries} where ${scope} and id >= $4)::text`,
+    `    as deliveries,`,
+    `  (select json_build_array(started_at, response_status, error_kind) from ${t.attempts} where ${scope}`,
+    `    order by id desc limit 1)::text as last`
+  ].join("\n")
+}
+
+/** @internal */
+export const params = (tenant: string, endpointId: string, since: ReadonlyArray<number>): Array<unknown> => {
+  const oldest = since.length === 0 ? Date.now() : Math.max(0, Math.min(...since))
+  return [tenant, endpointId, Id.lowerBound("atm", oldest), Id.lowerBound("dlv", oldest), ...since]
+}
+
+/** @internal */
+export const parse = (found: ReadonlyArray<Row>, since: ReadonlyArray<number>): EndpointStatsRecord => {
+  const row = found[0]!
+  const attempts = JSON.parse(row.attempts as string) as Array<number>
+  const deliveries = JSON.parse(row.deliveries as string) as Array<number>
+  const last = row.last === null ? null : (JSON.parse(row.last as string) as [number, number | null, string | null])
+  return {
+    windows: since.map((start, i) => ({
+      since: start,
+      attempts: { total: Number(attempts[2 * i]), succeeded: Number(attempts[2 * i + 1]) },
+      deliveries: {
+        pending: Number(deliveries[4 * i]),
+        delivered: Number(deliveries[4 * i + 1]),
+        failed: Number(deliveries[4 * i + 2]),
+        cancelled: Number(deliveries[4 * i + 3])
+      }
+    })),
+    lastAttempt: last === null
+      ? null
+      : { startedAt: Number(last[0]), responseStatus: last[1], errorKind: last[2] as TransportErrorKind | null }
+  }
+}
