@@ -1,0 +1,57 @@
+/**
+ * Fastify 5 glue: an encapsulated plugin (register it with a `prefix`) whose routes take every method and path under
+ * the prefix, with the raw body as a Buffer (its own content-type parser, scoped to the plugin: the app's JSON parser
+ * is untouched) and Fastify's own oversize error answered as a problem document.
+ *
+ * @internal
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
+
+/** @internal */
+export const plugin =
+  (web: (request: Request) => Promise<Response>, maxBodyBytes: number) =>
+  async (fastify: FastifyInstance): Promise<void> => {
+    fastify.removeAllContentTypeParsers()
+    fastify.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: maxBodyBytes }, (_request, payload, done) => {
+      done(null, payload)
+    })
+    fastify.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+      const status = error.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? 413 : error.statusCode ?? 500
+      const code = status === 413 ? "payload_too_large" : status < 500 ? "invalid_request" : "internal"
+      void reply.code(status).type("application/problem+json").send(
+        JSON.stringify({
+          type: `urn:hookwire:problem:${code}`,
+          title: status === 413 ? "Content Too Large" : "Error",
+          status,
+          detail: status === 413 ? `The request body is larger than ${maxBodyBytes} bytes` : error.message,
+          code
+        })
+      )
+    })
+    const prefix = fastify.prefix
+    const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+      const headers = new Headers()
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value)
+      }
+      const path = request.url.startsWith(prefix) ? request.url.slice(prefix.length) || "/" : request.url
+      const body = Buffer.isBuffer(request.body) ? request.body : undefined
+      if (body !== undefined) headers.delete("content-length")
+      const response = await web(
+        new Request(`http://${request.headers.host ?? "localhost"}${path}`, {
+          method: request.method,
+          headers,
+          ...(body === undefined || request.method === "GET" || request.method === "HEAD"
+            ? {}
+            : { body: new Uint8Array(body) })
+        })
+      )
+      const out: Record<string, string> = {}
+      response.headers.forEach((value, name) => {
+        out[name] = value
+      })
+      return reply.code(response.status).headers(out).send(Buffer.from(await response.arrayBuffer()))
+    }
+    fastify.all("/", handle)
+    fastify.all("/*", handle)
+  }

@@ -1,0 +1,139 @@
+/**
+ * The handlers of every route: each calls one Webhooks operation for the caller's tenant and maps the engine's
+ * typed errors to problem documents. No logic of its own lives here: the API is another face of `Webhooks`.
+ *
+ * @internal
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import * as Catalog from "@hookwire/core/Catalog"
+import type * as Model from "@hookwire/core/Model"
+import { Settings } from "@hookwire/core/Settings"
+import * as Webhooks from "@hookwire/core/Webhooks"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { CurrentCaller, ManagementApi } from "../Api.js"
+import * as Problem from "../Problem.js"
+
+const tenantOf = Effect.map(CurrentCaller, (caller) => caller.tenant)
+
+/** Runs an operation for the caller's tenant, its errors as problems. */
+const forTenant = <A>(f: (tenant: string) => Effect.Effect<A, Problem.EngineError>) =>
+  Effect.flatMap(tenantOf, (tenant) => Effect.mapError(f(tenant), Problem.fromError))
+
+const page = <A>(p: Model.Page<A>) => ({ data: p.items, nextCursor: p.nextCursor })
+
+const parseBody = (body: string): unknown => {
+  try {
+    return JSON.parse(body)
+  } catch {
+    return body
+  }
+}
+
+const session = HttpApiBuilder.group(
+  ManagementApi,
+  "session",
+  (handlers) =>
+    handlers.handle("get", () =>
+      Effect.map(CurrentCaller, (caller) => ({
+        tenant: caller.tenant,
+        scope: caller.scope,
+        expiresAt: caller.expiresAt
+      })))
+)
+
+const eventTypes = HttpApiBuilder.group(ManagementApi, "eventTypes", (handlers) =>
+  Effect.gen(function*() {
+    const settings = yield* Settings
+    // The catalog is fixed for the engine's life: its JSON form is built once.
+    const data = Object.entries(Catalog.toJsonSchema(settings.catalog)).map(([name, type]) => ({
+      name,
+      description: type.description,
+      deprecated: type.deprecated,
+      schema: type.schema as object,
+      examples: type.examples
+    }))
+    return handlers.handle("list", () => Effect.succeed({ data }))
+  }))
+
+const endpoints = HttpApiBuilder.group(ManagementApi, "endpoints", (handlers) =>
+  Effect.gen(function*() {
+    const w = yield* Webhooks.Webhooks
+    return handlers
+      .handle("list", ({ urlParams }) =>
+        forTenant((tenant) =>
+          w.endpoints.list({ tenant, ...urlParams, order: "desc" })
+        ).pipe(Effect.map(page)))
+      .handle("create", ({ payload }) =>
+        forTenant((tenant) => w.endpoints.create({ tenant, ...payload })).pipe(
+          Effect.map((created) => ({ ...created, secret: Redacted.value(created.secret) }))
+        ))
+      .handle("get", ({ path }) => forTenant((tenant) => w.endpoints.get({ tenant, id: path.id })))
+      .handle("update", ({ path, payload }) =>
+        forTenant((tenant) =>
+          w.endpoints.update({ tenant, id: path.id, ...payload })
+        ))
+      .handle("delete", ({ path }) => forTenant((tenant) => w.endpoints.delete({ tenant, id: path.id })))
+      .handle("enable", ({ path }) => forTenant((tenant) => w.endpoints.enable({ tenant, id: path.id })))
+      .handle("disable", ({ path, payload }) =>
+        forTenant((tenant) =>
+          w.endpoints.disable({ tenant, id: path.id, reason: payload.reason })
+        ))
+      .handle("rotateSecret", ({ path }) =>
+        forTenant((tenant) => w.endpoints.rotateSecret({ tenant, id: path.id })).pipe(
+          Effect.map((rotated) => ({ secret: Redacted.value(rotated.secret) }))
+        ))
+      .handle("test", ({ path, payload }) =>
+        forTenant((tenant) =>
+          w.endpoints.test({ tenant, id: path.id, type: payload.type })
+        ))
+      .handle("stats", ({ path }) => forTenant((tenant) => w.endpoints.stats({ tenant, id: path.id })))
+      .handle("recover", ({ path, payload }) =>
+        forTenant((tenant) =>
+          w.deliveries.recover({ tenant, endpointId: path.id, since: payload.since, until: payload.until })
+        ))
+  }))
+
+const messages = HttpApiBuilder.group(ManagementApi, "messages", (handlers) =>
+  Effect.gen(function*() {
+    const w = yield* Webhooks.Webhooks
+    return handlers
+      .handle("list", ({ urlParams }) =>
+        forTenant((tenant) =>
+          w.messages.list({ tenant, ...urlParams, order: "desc" })
+        ).pipe(Effect.map(page)))
+      .handle("get", ({ path }) =>
+        forTenant((tenant) => w.messages.get({ tenant, id: path.id })).pipe(
+          Effect.map((message) => ({ ...message, payload: parseBody(message.body) }))
+        ))
+      .handle("resend", ({ path, payload }) =>
+        forTenant((tenant) =>
+          w.messages.resend({ tenant, id: path.id, endpointId: payload.endpointId })
+        ))
+  }))
+
+const deliveries = HttpApiBuilder.group(ManagementApi, "deliveries", (handlers) =>
+  Effect.gen(function*() {
+    const w = yield* Webhooks.Webhooks
+    return handlers
+      .handle("list", ({ urlParams }) =>
+        forTenant((tenant) =>
+          w.deliveries.list({ tenant, ...urlParams, order: "desc" })
+        ).pipe(Effect.map(page)))
+      .handle("get", ({ path }) =>
+        forTenant((tenant) =>
+          Effect.all({
+            delivery: w.deliveries.get({ tenant, id: path.id }),
+            attempts: w.deliveries.attempts({ tenant, deliveryId: path.id, limit: 100, order: "desc" })
+          }, { concurrency: 2 })
+        ).pipe(Effect.map(({ attempts, delivery }) => ({ ...delivery, attemptLog: attempts.items }))))
+      .handle("retry", ({ path }) => forTenant((tenant) => w.deliveries.retry({ tenant, id: path.id })))
+      .handle("attempts", ({ urlParams }) =>
+        forTenant((tenant) =>
+          w.deliveries.attempts({ tenant, ...urlParams, order: "desc" })
+        ).pipe(Effect.map(page)))
+  }))
+
+/** Every group's handlers. Requires Webhooks and Settings. */
+export const layer = Layer.mergeAll(session, eventTypes, endpoints, messages, deliveries)
