@@ -22,7 +22,7 @@ export interface EventType<S extends Schema.Schema.Any = Schema.Schema.Any> {
   readonly description: string
   readonly deprecated: boolean
   /** Example `data` values (as `publish` takes them): shown in docs and sent by a test send (the first one). */
-  readonly examples: ReadonlyArray<unknown>
+  readonly examples?: ReadonlyArray<unknown> | undefined
 }
 
 /**
@@ -113,7 +113,7 @@ export const make = <const Defs extends Record<string, EventTypeInput>>(definiti
     encoders.set(name, Schema.encodeUnknownEither(type.schema as Schema.Schema<unknown, unknown, never>))
   }
   for (const [name, type] of types) {
-    type.examples.forEach((example, i) => {
+    type.examples?.forEach((example, i) => {
       const checked = encoders.get(name)!(example)
       if (Either.isLeft(checked)) {
         throw new Error(
@@ -203,7 +203,7 @@ export const toJsonSchema = (catalog: Catalog<any>): Record<string, {
       description: type.description,
       deprecated: type.deprecated,
       schema: JSONSchema.make(type.schema),
-      examples: type.examples.map((example) => Either.getOrThrow(catalog.encode(name, example)))
+      examples: (type.examples ?? []).map((example) => Either.getOrThrow(catalog.encode(name, example)))
     }
   }
   return out

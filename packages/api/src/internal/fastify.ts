@@ -5,7 +5,37 @@
  *
  * @internal
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
+
+// The few Fastify shapes used here, structurally: the package's types never require Fastify to be installed.
+interface FastifyRequest {
+  readonly url: string
+  readonly method: string
+  readonly headers: Record<string, string | Array<string> | undefined>
+  readonly body: unknown
+}
+interface FastifyReply {
+  code(status: number): FastifyReply
+  headers(values: Record<string, string>): FastifyReply
+  type(contentType: string): FastifyReply
+  send(payload: unknown): FastifyReply
+}
+interface FastifyInstance {
+  readonly prefix: string
+  removeAllContentTypeParsers(): void
+  addContentTypeParser(
+    type: string,
+    options: { readonly parseAs: "buffer"; readonly bodyLimit: number },
+    parser: (request: unknown, payload: Buffer, done: (error: Error | null, body?: unknown) => void) => void
+  ): void
+  setErrorHandler(
+    handler: (
+      error: { statusCode?: number; code?: string; message: string },
+      request: unknown,
+      reply: FastifyReply
+    ) => void
+  ): void
+  all(path: string, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): void
+}
 
 /** @internal */
 export const plugin =

@@ -42,7 +42,7 @@ const bodyOf = (deps: Deps, id: string, type: string, data: unknown, now: number
 /** The event type's data to send: the given data, or the catalog's first example. */
 const dataFor = (deps: Deps, input: TestSendInput) => {
   const eventType = deps.settings.catalog.types.get(input.type)
-  const data = input.data !== undefined ? input.data : eventType?.examples[0]
+  const data = input.data !== undefined ? input.data : eventType?.examples?.[0]
   if (eventType !== undefined && data === undefined) {
     return Effect.fail(
       new EventTypeError({
