@@ -75,7 +75,10 @@ const EndpointFacts = (props: { readonly endpoint: Endpoint }) => {
       {e.health.failingSince === null ? null : (
         <>
           <dt>Failing since</dt>
-          <dd>{relativeTime(e.health.failingSince)} ({e.health.consecutiveFailures} attempts in a row)</dd>
+          <dd>
+            {relativeTime(e.health.failingSince)} ({e.health.consecutiveFailures}{" "}
+            {e.health.consecutiveFailures === 1 ? "attempt" : "attempts in a row"})
+          </dd>
         </>
       )}
     </dl>

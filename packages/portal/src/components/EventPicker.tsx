@@ -15,8 +15,15 @@ export const EventPicker = (props: {
   const id = useId()
   const all = props.value.length === 0
   const groups = groupEventTypes(props.types)
-  const toggle = (entry: string, on: boolean) =>
-    props.onChange(on ? [...props.value.filter((v) => v !== entry), entry] : props.value.filter((v) => v !== entry))
+  // Checking a group drops the entries it covers (the filter stays minimal); unchecking the last entry is refused,
+  // since an empty filter means "every event" (the other radio).
+  const toggle = (entry: string, on: boolean) => {
+    const rest = props.value.filter((v) => v !== entry)
+    const next = on
+      ? [...rest.filter((v) => !(entry.endsWith(".*") && v !== entry && filterMatches(entry, v))), entry]
+      : rest
+    if (next.length > 0) props.onChange(next)
+  }
   const coveredByGroup = (type: string) => props.value.some((v) => v.endsWith(".*") && filterMatches(v, type))
   const errorId = `${id}-error`
   return (

@@ -41,7 +41,7 @@ export const endpointState = (endpoint: Endpoint): { readonly state: EndpointSta
     }
   }
   if (endpoint.health.consecutiveFailures > 0) {
-    return { state: "failing", label: `Enabled, ${endpoint.health.consecutiveFailures} failing in a row` }
+    return { state: "failing", label: `Failing (${endpoint.health.consecutiveFailures} in a row)` }
   }
   return { state: "enabled", label: "Enabled" }
 }
