@@ -47,7 +47,9 @@ export interface Host {
 
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" }
 
-export const startHost = async (options: { readonly hostApp?: boolean } = {}): Promise<Host> => {
+export const startHost = async (
+  options: { readonly hostApp?: boolean; readonly allowHttp?: boolean } = {}
+): Promise<Host> => {
   const hostAppDir = join(packageDir, "dist", "test-host")
   if (options.hostApp === true) {
     await buildApp(fileURLToPath(new URL("../host-app/", import.meta.url)), hostAppDir)
@@ -55,7 +57,7 @@ export const startHost = async (options: { readonly hostApp?: boolean } = {}): P
   const hookwire = createHookwire({
     adapter: memory(),
     catalog,
-    allowHttp: true,
+    allowHttp: options.allowHttp ?? true,
     http: { allowPrivateNetworks: true },
     // No retries: a failure is final at once (the tests retry and recover by hand).
     retryPolicy: RetryPolicy.none
