@@ -128,7 +128,7 @@ describe("display", () => {
           circuit: { state: "closed", openedAt: null, retryAt: null }
         }
       })).label
-    ).toBe("Enabled, 2 failing in a row")
+    ).toBe("Failing (2 in a row)")
     expect(endpointState(endpoint({})).state).toBe("enabled")
   })
 

@@ -7,7 +7,7 @@ import type { Delivery, DeliveryStatus } from "../client/types.js"
 import { useDeliveries, useEndpointActions } from "../hooks/hooks.js"
 import { deliveryResult, relativeTime } from "../internal/format.js"
 import { useNavigate } from "./navigation.js"
-import { Badge, Button, ErrorNote, Loading } from "./ui.js"
+import { Badge, Button, ErrorNote, Loading, useCursorPages } from "./ui.js"
 
 const STATUSES: ReadonlyArray<DeliveryStatus> = ["pending", "delivered", "failed", "cancelled"]
 
@@ -28,8 +28,7 @@ export const DeliveryList = (
 ) => {
   const filterId = useId()
   const [status, setStatus] = useState<DeliveryStatus | "">("")
-  const [cursors, setCursors] = useState<ReadonlyArray<string>>([])
-  const cursor = cursors.at(-1)
+  const { cursor, pager, reset } = useCursorPages()
   const page = useDeliveries({
     endpointId: props.endpointId,
     ...(status === "" ? {} : { status }),
@@ -49,7 +48,7 @@ export const DeliveryList = (
             value={status}
             onChange={(e) => {
               setStatus(e.target.value as DeliveryStatus | "")
-              setCursors([])
+              reset()
             }}
           >
             <option value="">All</option>
@@ -90,12 +89,7 @@ export const DeliveryList = (
             </table>
           </div>
         )}
-      <div className="hw-pager">
-        {cursors.length > 0 ? <Button onClick={() => setCursors(cursors.slice(0, -1))}>Newer</Button> : null}
-        {page.data?.nextCursor
-          ? <Button onClick={() => setCursors([...cursors, page.data!.nextCursor!])}>Older</Button>
-          : null}
-      </div>
+      {pager(page.data?.nextCursor)}
     </section>
   )
 }

@@ -3,13 +3,13 @@
  * enable, send a test event, recover failed deliveries since a time, delete after a confirmation. Each action opens
  * a modal dialog; read sessions never see this bar.
  */
-import { type FormEvent, useState } from "react"
+import { type FormEvent, type ReactNode, useState } from "react"
 import type { Endpoint } from "../client/types.js"
 import { useEndpointActions, useEventTypes } from "../hooks/hooks.js"
 import { isoToLocalInput, localInputToIso } from "../internal/format.js"
 import { useNavigate } from "./navigation.js"
 import { SecretReveal } from "./SecretReveal.js"
-import { Button, Dialog, ErrorNote, Field } from "./ui.js"
+import { Button, Dialog, ErrorNote, Field, TextField } from "./ui.js"
 
 type Open = "rotate" | "disable" | "test" | "recover" | "delete" | null
 
@@ -129,16 +129,12 @@ const DisableDialog = (props: DialogProps) => {
     <Dialog open={props.open} title="Disable this endpoint?" onClose={props.onClose}>
       <form onSubmit={submit}>
         <p>No webhooks are sent to it while it is disabled. Enable it again at any time.</p>
-        <Field label="Reason" hint="Optional, shown with the endpoint's status.">
-          {(f) => (
-            <input
-              id={f.id}
-              aria-describedby={f.describedBy}
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Reason"
+          hint="Optional, shown with the endpoint's status."
+          value={reason}
+          onChange={setReason}
+        />
         <ErrorNote error={error} />
         <div className="hw-actions">
           <Button type="submit" variant="primary">Disable endpoint</Button>
@@ -149,13 +145,19 @@ const DisableDialog = (props: DialogProps) => {
   )
 }
 
-const TestDialog = (props: DialogProps) => {
-  const actions = useEndpointActions()
-  const catalog = useEventTypes()
-  const [type, setType] = useState("")
+/** A dialog whose form runs one task and shows its outcome (a sentence) or its error, until closed. */
+const TaskDialog = (props: {
+  readonly open: boolean
+  readonly title: string
+  readonly submitLabel: string
+  readonly canSubmit?: boolean
+  readonly onClose: () => void
+  /** Runs the task; resolves with the sentence to show. */
+  readonly run: () => Promise<string>
+  readonly children: ReactNode
+}) => {
   const [result, setResult] = useState<string | null>(null)
   const [error, setError] = useState<Error | undefined>(undefined)
-  const chosen = type || catalog.data?.[0]?.name || ""
   const close = () => {
     setResult(null)
     setError(undefined)
@@ -164,30 +166,16 @@ const TestDialog = (props: DialogProps) => {
   const submit = (event: FormEvent) => {
     event.preventDefault()
     setError(undefined)
-    actions.sendTest(props.endpoint.id, chosen).then(
-      (sent) => setResult(`Sent a ${chosen} example as delivery ${sent.deliveryId}. It appears in the history below.`),
-      setError
-    )
+    props.run().then(setResult, setError)
   }
   return (
-    <Dialog open={props.open} title="Send a test event" onClose={close}>
+    <Dialog open={props.open} title={props.title} onClose={close}>
       <form onSubmit={submit}>
-        <Field label="Event type" hint="The catalog's example payload of this type is sent to this endpoint only.">
-          {(f) => (
-            <select
-              id={f.id}
-              aria-describedby={f.describedBy}
-              value={chosen}
-              onChange={(e) => setType(e.target.value)}
-            >
-              {(catalog.data ?? []).map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}
-            </select>
-          )}
-        </Field>
+        {props.children}
         <ErrorNote error={error} />
         {result === null ? null : <p role="status" className="hw-ok">{result}</p>}
         <div className="hw-actions">
-          <Button type="submit" variant="primary" disabled={chosen === ""}>Send test event</Button>
+          <Button type="submit" variant="primary" disabled={props.canSubmit === false}>{props.submitLabel}</Button>
           <Button onClick={close}>Close</Button>
         </div>
       </form>
@@ -195,52 +183,58 @@ const TestDialog = (props: DialogProps) => {
   )
 }
 
+const TestDialog = (props: DialogProps) => {
+  const actions = useEndpointActions()
+  const catalog = useEventTypes()
+  const [type, setType] = useState("")
+  const chosen = type || catalog.data?.[0]?.name || ""
+  return (
+    <TaskDialog
+      open={props.open}
+      title="Send a test event"
+      submitLabel="Send test event"
+      canSubmit={chosen !== ""}
+      onClose={props.onClose}
+      run={() =>
+        actions.sendTest(props.endpoint.id, chosen).then((sent) =>
+          `Sent a ${chosen} example as delivery ${sent.deliveryId}. It appears in the history below.`
+        )}
+    >
+      <Field label="Event type" hint="The catalog's example payload of this type is sent to this endpoint only.">
+        {(f) => (
+          <select
+            id={f.id}
+            aria-describedby={f.describedBy}
+            value={chosen}
+            onChange={(e) => setType(e.target.value)}
+          >
+            {(catalog.data ?? []).map((t) => <option key={t.name} value={t.name}>{t.name}</option>)}
+          </select>
+        )}
+      </Field>
+    </TaskDialog>
+  )
+}
+
 const RecoverDialog = (props: DialogProps) => {
   const actions = useEndpointActions()
   const [since, setSince] = useState(() => isoToLocalInput(Date.now() - 24 * 3600_000))
-  const [result, setResult] = useState<string | null>(null)
-  const [error, setError] = useState<Error | undefined>(undefined)
-  const close = () => {
-    setResult(null)
-    setError(undefined)
-    props.onClose()
-  }
-  const submit = (event: FormEvent) => {
-    event.preventDefault()
+  const run = async () => {
     const iso = localInputToIso(since)
-    if (iso === undefined) {
-      setError(new Error("Give a date and time to recover from."))
-      return
-    }
-    setError(undefined)
-    actions.recover(props.endpoint.id, iso).then(
-      (r) =>
-        setResult(`${r.recovered} failed ${r.recovered === 1 ? "delivery is" : "deliveries are"} being sent again.`),
-      setError
-    )
+    if (iso === undefined) throw new Error("Give a date and time to recover from.")
+    const { recovered } = await actions.recover(props.endpoint.id, iso)
+    return `${recovered} failed ${recovered === 1 ? "delivery is" : "deliveries are"} being sent again.`
   }
   return (
-    <Dialog open={props.open} title="Recover failed deliveries" onClose={close}>
-      <form onSubmit={submit}>
-        <p>Every delivery to this endpoint that failed since this time is sent again.</p>
-        <Field label="Failed since (your local time)">
-          {(f) => (
-            <input
-              id={f.id}
-              type="datetime-local"
-              aria-describedby={f.describedBy}
-              value={since}
-              onChange={(e) => setSince(e.target.value)}
-            />
-          )}
-        </Field>
-        <ErrorNote error={error} />
-        {result === null ? null : <p role="status" className="hw-ok">{result}</p>}
-        <div className="hw-actions">
-          <Button type="submit" variant="primary">Recover</Button>
-          <Button onClick={close}>Close</Button>
-        </div>
-      </form>
-    </Dialog>
+    <TaskDialog
+      open={props.open}
+      title="Recover failed deliveries"
+      submitLabel="Recover"
+      onClose={props.onClose}
+      run={run}
+    >
+      <p>Every delivery to this endpoint that failed since this time is sent again.</p>
+      <TextField label="Failed since (your local time)" type="datetime-local" value={since} onChange={setSince} />
+    </TaskDialog>
   )
 }

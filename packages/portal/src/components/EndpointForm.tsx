@@ -10,7 +10,7 @@ import { channelsProblem, parseChannels, urlProblem } from "../internal/validate
 import { EventPicker } from "./EventPicker.js"
 import { useNavigate } from "./navigation.js"
 import { SecretReveal } from "./SecretReveal.js"
-import { Button, ErrorNote, Field, Loading } from "./ui.js"
+import { Button, ErrorNote, Loading, TextField } from "./ui.js"
 
 /**
  * The create form, or the edit form when `id` is given.
@@ -109,52 +109,36 @@ const Form = (props: { readonly existing?: Endpoint }) => {
       <h1 tabIndex={-1}>{title}</h1>
       <form className="hw-form" onSubmit={submit} noValidate aria-label={title}>
         <ErrorNote error={errors.form} />
-        <Field label="Name" hint="Optional: how you recognise this endpoint." error={errors.name}>
-          {(f) => (
-            <input
-              id={f.id}
-              aria-describedby={f.describedBy}
-              aria-invalid={f.invalid}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              autoComplete="off"
-            />
-          )}
-        </Field>
-        <Field label="URL" hint="Where we POST each event, e.g. https://example.com/webhooks." error={errors.url}>
-          {(f) => (
-            <input
-              id={f.id}
-              aria-describedby={f.describedBy}
-              aria-invalid={f.invalid}
-              value={url}
-              onChange={(e) => setUrl(e.target.value)}
-              type="url"
-              inputMode="url"
-              autoComplete="off"
-              required
-            />
-          )}
-        </Field>
+        <TextField
+          label="Name"
+          hint="Optional: how you recognise this endpoint."
+          error={errors.name}
+          value={name}
+          onChange={setName}
+          autoComplete="off"
+        />
+        <TextField
+          label="URL"
+          hint="Where we POST each event, e.g. https://example.com/webhooks."
+          error={errors.url}
+          value={url}
+          onChange={setUrl}
+          type="url"
+          inputMode="url"
+          autoComplete="off"
+          required
+        />
         {catalog.data === undefined
           ? <Loading what="the event catalog" />
           : <EventPicker types={catalog.data} value={events} onChange={setEvents} error={errors.eventTypes} />}
-        <Field
+        <TextField
           label="Channels"
           hint="Optional: only messages for these channels (comma separated, e.g. AAPL, MSFT). Empty: every message."
           error={errors.channels}
-        >
-          {(f) => (
-            <input
-              id={f.id}
-              aria-describedby={f.describedBy}
-              aria-invalid={f.invalid}
-              value={channels}
-              onChange={(e) => setChannels(e.target.value)}
-              autoComplete="off"
-            />
-          )}
-        </Field>
+          value={channels}
+          onChange={setChannels}
+          autoComplete="off"
+        />
         <div className="hw-actions">
           <Button type="submit" variant="primary" disabled={busy}>
             {existing === undefined ? "Create endpoint" : "Save changes"}

@@ -2,12 +2,11 @@
  * The endpoints screen: one row per endpoint with its URL, event filter, channels, status, last day's success rate
  * and last delivery; a page at a time, newest first.
  */
-import { useState } from "react"
 import type { Endpoint } from "../client/types.js"
 import { useEndpoints, useEndpointStats } from "../hooks/hooks.js"
 import { endpointState, relativeTime, successRate } from "../internal/format.js"
 import { useNavigate } from "./navigation.js"
-import { Badge, Button, ErrorNote, Loading } from "./ui.js"
+import { Badge, Button, ErrorNote, Loading, useCursorPages } from "./ui.js"
 
 const LIST_POLL_MS = 10_000
 
@@ -17,8 +16,7 @@ const LIST_POLL_MS = 10_000
  */
 export const EndpointList = (props: { readonly canWrite: boolean }) => {
   const navigate = useNavigate()
-  const [cursors, setCursors] = useState<ReadonlyArray<string>>([])
-  const cursor = cursors.at(-1)
+  const { cursor, pager } = useCursorPages()
   const page = useEndpoints({ ...(cursor === undefined ? {} : { cursor }), pollMs: LIST_POLL_MS })
   return (
     <section>
@@ -58,12 +56,7 @@ export const EndpointList = (props: { readonly canWrite: boolean }) => {
             </table>
           </div>
         )}
-      <div className="hw-pager">
-        {cursors.length > 0 ? <Button onClick={() => setCursors(cursors.slice(0, -1))}>Newer</Button> : null}
-        {page.data?.nextCursor
-          ? <Button onClick={() => setCursors([...cursors, page.data!.nextCursor!])}>Older</Button>
-          : null}
-      </div>
+      {pager(page.data?.nextCursor)}
     </section>
   )
 }

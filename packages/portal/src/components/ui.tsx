@@ -3,7 +3,15 @@
  * Escape for free), a copy button, error and loading notes. Class names are `hw-*`; the look comes from
  * src/styles/portal.css and its custom properties.
  */
-import { type ButtonHTMLAttributes, type ReactNode, useEffect, useId, useRef, useState } from "react"
+import {
+  type ButtonHTMLAttributes,
+  type InputHTMLAttributes,
+  type ReactNode,
+  useEffect,
+  useId,
+  useRef,
+  useState
+} from "react"
 import type { ApiError } from "../client/ApiError.js"
 
 type Variant = "primary" | "secondary" | "danger" | "link"
@@ -118,3 +126,48 @@ export const CodeBlock = (props: { readonly label: string; readonly children: st
     <code>{props.children}</code>
   </pre>
 )
+
+/** A labelled text input (a `Field` around an `<input>`): the value, and its change as a string. */
+export const TextField = (
+  props: Omit<InputHTMLAttributes<HTMLInputElement>, "onChange" | "value"> & {
+    readonly label: string
+    readonly hint?: string | undefined
+    readonly error?: string | undefined
+    readonly value: string
+    readonly onChange: (value: string) => void
+  }
+) => {
+  const { label, hint, error, value, onChange, ...input } = props
+  return (
+    <Field label={label} hint={hint} error={error}>
+      {(f) => (
+        <input
+          {...input}
+          id={f.id}
+          aria-describedby={f.describedBy}
+          aria-invalid={f.invalid}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  )
+}
+
+/**
+ * Older / Newer buttons over a cursor-paged list: a stack of the cursors followed so far. `cursor` is the page to
+ * fetch (undefined: the first, newest page).
+ */
+export const useCursorPages = () => {
+  const [cursors, setCursors] = useState<ReadonlyArray<string>>([])
+  return {
+    cursor: cursors.at(-1),
+    reset: () => setCursors([]),
+    pager: (nextCursor: string | null | undefined) => (
+      <div className="hw-pager">
+        {cursors.length > 0 ? <Button onClick={() => setCursors(cursors.slice(0, -1))}>Newer</Button> : null}
+        {nextCursor ? <Button onClick={() => setCursors([...cursors, nextCursor])}>Older</Button> : null}
+      </div>
+    )
+  }
+}
