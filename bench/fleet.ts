@@ -92,6 +92,7 @@ export default async function fleet(args: BenchArgs): Promise<void> {
         receiver_peak_connections: seen.peakConnections,
         mean_latency_ms: Math.round(seen.meanDelayMs),
         cpu_us_per_msg: Math.round(stats.cpuUs / messages),
+        gc_us_per_msg: Math.round(stats.gcUs / messages),
         alloc_kib_per_msg: Math.round(stats.allocatedBytes / messages / 1024 * 10) / 10
       }
       Object.assign(result, stats.engine ?? {})

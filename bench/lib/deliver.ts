@@ -86,6 +86,7 @@ const standing = (
     rss_mib: Math.round(Math.max(...runs.map((r) => r.maxRssBytes)) / MIB),
     loaded_rss_mib: Math.round(loadedRssBytes / MIB),
     cpu_us_per_msg: Math.round(median(runs.map((r) => r.cpuUs / messages))),
+    gc_us_per_msg: Math.round(median(runs.map((r) => r.gcUs / messages))),
     alloc_kib_per_msg: Math.round(median(runs.map((r) => r.allocatedBytes / messages / 1024)) * 10) / 10
   }
   for (const server of Object.keys(runs[0].serverCpuUs)) {

@@ -33,8 +33,11 @@ export interface WindowStats {
   readonly cpuUs: number
   /** V8 heap bytes allocated in the window. */
   readonly allocatedBytes: number
-  /** Collections in the window. */
+  /** Collections in the window, and the time V8 says they took (µs, main-thread pauses). */
   readonly collections: number
+  readonly gcUs: number
+  /** The same by kind of collection (`Scavenge`, `MarkSweepCompact`, …): count and µs. */
+  readonly gcByType: Readonly<Record<string, { readonly count: number; readonly us: number }>>
   /** The process's peak RSS so far (its whole life, not only the window), bytes. */
   readonly maxRssBytes: number
   /** Most sockets open at once, sampled every half second and at the window's ends. */
@@ -56,8 +59,14 @@ export const measureWindow = (): () => WindowStats => {
     const used = process.cpuUsage(cpu)
     clearInterval(sampler)
     let allocated = 0
+    let gcUs = 0
     let previous = heapAtStart
+    const gcByType: Record<string, { count: number; us: number }> = {}
     for (const gc of statistics) {
+      gcUs += gc.cost
+      const kind = (gcByType[gc.gcType] ??= { count: 0, us: 0 })
+      kind.count++
+      kind.us += gc.cost
       allocated += gc.beforeGC.heapStatistics.usedHeapSize - previous
       previous = gc.afterGC.heapStatistics.usedHeapSize
     }
@@ -66,6 +75,8 @@ export const measureWindow = (): () => WindowStats => {
       cpuUs: used.user + used.system,
       allocatedBytes: allocated,
       collections: statistics.length,
+      gcUs,
+      gcByType,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       peakSockets: Math.max(peakSockets, openSockets())
     }
