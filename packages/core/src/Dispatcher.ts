@@ -31,6 +31,7 @@ import * as Random from "effect/Random"
 import * as Tracer from "effect/Tracer"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as attemptInternal from "./internal/attempt.js"
+import * as attemptSpan from "./internal/dispatcher/attemptSpan.js"
 import * as dispatcherOptions from "./internal/dispatcher/options.js"
 import * as shutdown from "./internal/dispatcher/shutdown.js"
 import * as supervise from "./internal/dispatcher/supervise.js"
@@ -682,6 +683,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     // The jitter's random number is drawn only when the attempt did not deliver (the one case that may retry).
     // Set once the request may have left: from then on the delivery is never handed back to the queue early.
     let sending = false
+    // What the receiver answered, for the attempt's span.
+    let outcome: RetryPolicy.Outcome | undefined
     const send = Effect.suspend(() => {
       sending = true
       return attemptInternal.performThen(
@@ -691,10 +694,12 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         ctx,
         "scheduled",
         maxTimeoutMs,
-        (result) =>
-          result.outcome._tag === "Response" && result.outcome.status >= 200 && result.outcome.status < 300
+        (result) => {
+          outcome = result.outcome
+          return result.outcome._tag === "Response" && result.outcome.status >= 200 && result.outcome.status < 300
             ? settle(item, ctx, result, 0.5)
             : Effect.flatMap(random.next, (r) => settle(item, ctx, result, r))
+        }
       )
     })
     // Most endpoints have no rate limit: skip the limiter's effect entirely for them.
@@ -714,11 +719,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         // A worker runs nothing between attempts but waiting for the next job: its context is not restored after
         // each one (the next attempt sets its own span on it).
         keepContext: true,
+        kind: "client",
         attributes: {
           "hookwire.delivery": ctx.delivery.id,
           "hookwire.endpoint": ctx.endpoint.id,
           "hookwire.attempt": ctx.delivery.attempts + 1
-        }
+        },
+        ending: (span, exit) => attemptSpan.end(span, exit, outcome)
       },
       (exit) =>
         !sending && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)

@@ -13,7 +13,6 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import * as EffectQueue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Catalog from "./Catalog.js"
 import * as Dispatcher from "./Dispatcher.js"
@@ -258,11 +257,11 @@ const forwardEvents = (onEvent: NonNullable<Options<any>["onEvent"]>) =>
         Effect.tryPromise(async () => {
           await onEvent(event)
         }).pipe(Effect.catchAll((error) => Effect.logError(`onEvent threw for ${event.type}`, error)))
-      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(EffectQueue.take(dequeue), handle)))
+      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(dequeue.take, handle)))
       // On close, events published by the last attempts are still waiting here: hand them over (within 5 s) before
       // the subscription ends. (Finalizers run in reverse order: this runs before the consumer above is stopped.)
       yield* Effect.addFinalizer(() =>
-        Effect.flatMap(EffectQueue.takeAll(dequeue), (rest) => Effect.forEach(rest, handle, { discard: true })).pipe(
+        Effect.flatMap(dequeue.takeAll, (rest) => Effect.forEach(rest, handle, { discard: true })).pipe(
           Effect.interruptible,
           Effect.timeout("5 seconds"),
           Effect.ignore

@@ -1,18 +1,19 @@
 /**
  * Operational events: what a host tells its own customers about their endpoints — an endpoint was disabled (and
- * why) or recovered, its circuit breaker opened or closed, a delivery finally failed or succeeded. Published on an Effect `PubSub` (subscribe, or consume
- * as a `Stream`) and, in the Promise API, to an `onEvent` callback. A slow subscriber never slows delivery: each
- * subscriber has a bounded sliding buffer.
+ * why) or recovered, its circuit breaker opened or closed, a delivery finally failed or succeeded. Subscribe to them
+ * as a `Stream` or a `Subscription`; the Promise API hands them to an `onEvent` callback. A slow subscriber never
+ * slows delivery, and never loses a rare event: `delivery.succeeded` (one per delivery) goes to a bounded sliding
+ * buffer per subscriber, every other event to one that is never dropped and is taken first.
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as PubSub from "effect/PubSub"
-import type * as Queue from "effect/Queue"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as subscribers from "./internal/events/subscribers.js"
 
 /**
  * @since 0.1.0
@@ -70,6 +71,19 @@ export type OperationalEvent =
   }
 
 /**
+ * One subscriber's events, to take from (`subscribeQueue`).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface Subscription {
+  /** The next event, waiting for one: rare events before `delivery.succeeded` ones. Interrupted once closed. */
+  readonly take: Effect.Effect<OperationalEvent>
+  /** Every event waiting now, rare ones first. */
+  readonly takeAll: Effect.Effect<ReadonlyArray<OperationalEvent>>
+}
+
+/**
  * @since 0.1.0
  * @category tags
  */
@@ -79,8 +93,12 @@ export class OperationalEvents extends Context.Tag("@hookwire/core/OperationalEv
   readonly publishAll: (events: Iterable<OperationalEvent>) => Effect.Effect<void>
   /** A subscription for the lifetime of the scope. */
   readonly subscribe: Effect.Effect<Stream.Stream<OperationalEvent>, never, Scope.Scope>
-  /** A subscription as a queue, for consumers that must drain what is left when they stop. */
-  readonly subscribeQueue: Effect.Effect<Queue.Dequeue<OperationalEvent>, never, Scope.Scope>
+  /**
+   * A subscription to take from, for consumers that must drain what is left when they stop. Rare events (all but
+   * `delivery.succeeded`) are never dropped and come first; `delivery.succeeded` ones are kept in a sliding buffer of
+   * `bufferSize` per subscriber.
+   */
+  readonly subscribeQueue: Effect.Effect<Subscription, never, Scope.Scope>
 }>() {}
 
 /**
@@ -91,15 +109,23 @@ export const layer = (options?: { readonly bufferSize?: number }): Layer.Layer<O
   Layer.scoped(
     OperationalEvents,
     Effect.gen(function*() {
-      const pubsub = yield* Effect.acquireRelease(
-        PubSub.sliding<OperationalEvent>(options?.bufferSize ?? 1024),
-        PubSub.shutdown
+      const hub = yield* Effect.acquireRelease(
+        Effect.sync(() => subscribers.make(options?.bufferSize ?? 1024)),
+        (hub) => Effect.sync(hub.close)
+      )
+      const subscribeQueue = Effect.map(
+        Effect.acquireRelease(Effect.sync(hub.subscribe), (s) => Effect.sync(s.unsubscribe)),
+        (s) => s.subscription
       )
       return {
-        publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
-        publishAll: (events) => Effect.asVoid(PubSub.publishAll(pubsub, events)),
-        subscribe: Effect.map(PubSub.subscribe(pubsub), (dequeue) => Stream.fromQueue(dequeue)),
-        subscribeQueue: PubSub.subscribe(pubsub)
+        publish: (event) => Effect.sync(() => hub.publishAll([event])),
+        publishAll: (events) => Effect.sync(() => hub.publishAll(events)),
+        // The stream ends (rather than being interrupted) when the service closes.
+        subscribe: Effect.map(subscribeQueue, (subscription) =>
+          Stream.repeatEffectOption(
+            Effect.catchAllCause(subscription.take, () => Effect.fail(Option.none()))
+          )),
+        subscribeQueue
       }
     })
   )

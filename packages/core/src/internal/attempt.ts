@@ -63,6 +63,13 @@ export const traced = <A, E, R>(
      * the restore either way.
      */
     readonly keepContext?: boolean | undefined
+    /** The span's kind (default `internal`): an attempt is a `client` span. */
+    readonly kind?: Tracer.SpanKind | undefined
+    /**
+     * Called when a span was made, right before it ends: may add attributes learned during `self`, and returns the
+     * exit the span ends with (an attempt that got a 500 succeeded as an effect, but its span ends in error).
+     */
+    readonly ending?: ((span: Tracer.Span, exit: Exit.Exit<A, E>) => Exit.Exit<unknown, unknown>) | undefined
   },
   finalizer?: (exit: Exit.Exit<A, E>) => Effect.Effect<void> | undefined
 ): Effect.Effect<A, E, R> =>
@@ -79,7 +86,12 @@ export const traced = <A, E, R>(
             onSuccess: (a) => finalized(finalizer, Exit.succeed(a))
           })
       }
-      const spanOptions = { parent: options.parent, attributes: options.attributes, captureStackTrace: false }
+      const spanOptions = {
+        parent: options.parent,
+        attributes: options.attributes,
+        kind: options.kind,
+        captureStackTrace: false
+      }
       // A child of a given parent, with tracing on (every attempt): made here, in this step. Otherwise (a root span,
       // or tracing off) by `Effect.makeSpan` itself.
       return options.parent !== undefined && fiber.getFiberRef(FiberRef.currentTracerEnabled)
@@ -118,7 +130,7 @@ const childSpan = (
     Context.empty(),
     Chunk.toReadonlyArray(fiber.getFiberRef(FiberRef.currentTracerSpanLinks)),
     fiber.getFiberRef(FiberRef.currentTracerTimingEnabled) ? clock.unsafeCurrentTimeNanos() : noTime,
-    "internal",
+    options.kind ?? "internal",
     options
   )
   const annotations = fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations)
@@ -139,9 +151,19 @@ const within = <A, E, R>(
   span: Tracer.Span,
   self: Effect.Effect<A, E, R>,
   finalizer: ((exit: Exit.Exit<A, E>) => Effect.Effect<void> | undefined) | undefined,
-  options: { readonly keepContext?: boolean | undefined }
+  options: {
+    readonly keepContext?: boolean | undefined
+    readonly ending?: ((span: Tracer.Span, exit: Exit.Exit<A, E>) => Exit.Exit<unknown, unknown>) | undefined
+  }
 ): Effect.Effect<A, E, R> => {
-  const ending: Ending<A, E> = { fiber, span, finalizer, previous: fiber.currentContext, keep: options.keepContext }
+  const ending: Ending<A, E> = {
+    fiber,
+    span,
+    finalizer,
+    previous: fiber.currentContext,
+    keep: options.keepContext,
+    ending: options.ending
+  }
   return Effect.zipRight(
     FiberRef.set(FiberRef.currentContext, Context.add(ending.previous, Tracer.ParentSpan, span)),
     // `matchCauseEffect` rather than `flatMap(exit(self), …)`: two runtime steps fewer.
@@ -156,6 +178,7 @@ interface Ending<A, E> {
   readonly finalizer: ((exit: Exit.Exit<A, E>) => Effect.Effect<void> | undefined) | undefined
   readonly previous: Context.Context<never>
   readonly keep: boolean | undefined
+  readonly ending: ((span: Tracer.Span, exit: Exit.Exit<A, E>) => Exit.Exit<unknown, unknown>) | undefined
 }
 
 const failedWithin = <A, E>(ending: Ending<A, E>) => (cause: Cause.Cause<E>): Effect.Effect<A, E> =>
@@ -165,16 +188,17 @@ const succeededWithin = <A, E>(ending: Ending<A, E>) => (a: A): Effect.Effect<A,
 
 /** The finalizer, the span's end, and the context as it was (unless kept); then `exit`. */
 const end = <A, E>(
-  { fiber, finalizer, keep, previous, span }: Ending<A, E>,
+  { ending, fiber, finalizer, keep, previous, span }: Ending<A, E>,
   exit: Exit.Exit<A, E>
 ): Effect.Effect<A, E> => {
   const finalizing = finalizer === undefined ? undefined : finalizer(exit)
   const restored = keep === true ? exit : Effect.zipRight(FiberRef.set(FiberRef.currentContext, previous), exit)
+  const spanExit = ending === undefined ? exit : ending(span, exit)
   if (finalizing === undefined) {
-    endSpan(fiber, span, exit)
+    endSpan(fiber, span, spanExit)
     return restored
   }
-  return Effect.zipRight(finalizing, Effect.zipRight(Effect.sync(() => endSpan(fiber, span, exit)), restored))
+  return Effect.zipRight(finalizing, Effect.zipRight(Effect.sync(() => endSpan(fiber, span, spanExit)), restored))
 }
 
 const endSpan = (fiber: Fiber.RuntimeFiber<unknown, unknown>, span: Tracer.Span, exit: Exit.Exit<unknown, unknown>) => {

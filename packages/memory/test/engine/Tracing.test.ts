@@ -3,11 +3,12 @@
  * their attributes, ended with their outcome — recorded through a tracer of the test's own.
  */
 import { expect, it } from "@effect/vitest"
-import { Webhooks } from "@hookwire/core"
+import { Errors, Webhooks } from "@hookwire/core"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
 import * as Tracer from "effect/Tracer"
 import { engine, eventually } from "./harness.js"
 
@@ -112,4 +113,49 @@ it.effect("with Effect's built-in tracer (it exports nothing), no span is made p
     expect(delivery.attempts).toBe(1)
     expect(seen).toStrictEqual([undefined])
   }).pipe(Effect.provide(engine({ handler: recordSpanName(seen) })))
+})
+
+it.effect("the attempt span is a client span with the response status, ending in error (error.type) unless delivered", () => {
+  const { spans: attemptSpans, tracer: attemptTracer } = recording()
+  return Effect.gen(function*() {
+    const w = yield* Webhooks.Webhooks
+    yield* w.endpoints.create({ tenant: "t", url: "https://receiver.example/hooks" })
+    yield* w.publish({ tenant: "t", type: "customer.created", data: { id: "c1" } })
+    yield* eventually(Effect.sync(() => named(attemptSpans, "Dispatcher.attempt").filter(ended)), (s) => s.length === 1)
+    yield* TestClock.adjust("5 seconds")
+    yield* eventually(Effect.sync(() => named(attemptSpans, "Dispatcher.attempt").filter(ended)), (s) => s.length === 2)
+    yield* TestClock.adjust("10 seconds")
+    yield* eventually(
+      w.deliveries.list({ tenant: "t", status: "delivered" }),
+      (delivered) => delivered.items.length === 1
+    )
+    const [failed, refused, delivered] = named(attemptSpans, "Dispatcher.attempt")
+    for (const span of [failed, refused, delivered]) {
+      expect(span!.kind).toBe("client")
+      expect(span!.attributes.get("http.request.method")).toBe("POST")
+    }
+    expect(failed!.attributes.get("http.response.status_code")).toBe(500)
+    expect(failed!.attributes.get("error.type")).toBe("500")
+    expect(Exit.isFailure(ended(failed!)!)).toBe(true)
+    expect(refused!.attributes.get("http.response.status_code")).toBeUndefined()
+    expect(refused!.attributes.get("error.type")).toBe("connect")
+    expect(Exit.isFailure(ended(refused!)!)).toBe(true)
+    expect(delivered!.attributes.get("http.response.status_code")).toBe(204)
+    expect(delivered!.attributes.get("error.type")).toBeUndefined()
+    expect(Exit.isSuccess(ended(delivered!)!)).toBe(true)
+  }).pipe(
+    Effect.provide(
+      Layer.provideMerge(
+        engine({
+          handler: (_, index) =>
+            index === 0
+              ? { status: 500 }
+              : index === 1
+              ? new Errors.TransportError({ reason: "connect", message: "connection refused" })
+              : { status: 204 }
+        }),
+        Layer.setTracer(attemptTracer)
+      )
+    )
+  )
 })
