@@ -154,8 +154,9 @@ export interface EndpointRecord {
 }
 
 /**
- * The fields the engine changes on its own (health, disabling), written without touching the rest of the endpoint
- * so they never undo a concurrent edit by the host.
+ * Some fields of an endpoint, written without touching the others, so that no writer undoes another's concurrent
+ * change: the engine patches health and the disabled state, `update` only the fields it was given, a rotation only
+ * the secrets (compare-and-set, see `Storage.patchEndpoint`). Absent fields are left as they are.
  *
  * @since 0.1.0
  * @category models
@@ -165,6 +166,18 @@ export interface EndpointPatch {
   readonly disabled?: boolean | undefined
   readonly disabledReason?: string | null | undefined
   readonly disabledAt?: number | null | undefined
+  readonly url?: string | undefined
+  readonly name?: string | null | undefined
+  readonly description?: string | null | undefined
+  readonly eventTypes?: ReadonlyArray<string> | undefined
+  readonly channels?: ReadonlyArray<string> | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  readonly timeoutMs?: number | null | undefined
+  readonly retryPolicy?: RetryPolicySpec | null | undefined
+  readonly scheme?: string | null | undefined
+  readonly options?: EndpointOptions | undefined
+  readonly secrets?: ReadonlyArray<SecretRecord> | undefined
   readonly updatedAt: number
 }
 

@@ -24,6 +24,7 @@ import type {
   MessageRecord,
   Page,
   PageRequest,
+  SecretRecord,
   Tenant
 } from "./Model.js"
 import type { ClaimedItem } from "./Queue.js"
@@ -112,15 +113,18 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
   /** Replaces the stored endpoint with the same tenant and id; returns false when there is none. */
   readonly updateEndpoint: (endpoint: EndpointRecord) => Effect.Effect<boolean, StorageError>
   /**
-   * Applies a patch to the endpoint's engine-managed fields. With `expected`, only when its current health equals
-   * `expected` (compare-and-set on every field of the health: a circuit breaker uses it so that exactly one worker
-   * sends the probe). Returns the updated endpoint, or undefined when there is none or the health differed.
+   * Applies a patch to the endpoint: only the fields it carries change (see `EndpointPatch`). With `expected`, only
+   * when its current health equals `expected` (compare-and-set on every field of the health: a circuit breaker uses
+   * it so that exactly one worker sends the probe); with `expectedSecrets`, only when its current secrets equal them
+   * (value, createdAt and expiresAt of each, in order: a rotation's compare-and-set). Returns the updated endpoint,
+   * or undefined when there is none or an expectation did not hold.
    */
   readonly patchEndpoint: (
     tenant: Tenant,
     id: string,
     patch: EndpointPatch,
-    expected?: EndpointHealth | undefined
+    expected?: EndpointHealth | undefined,
+    expectedSecrets?: ReadonlyArray<SecretRecord> | undefined
   ) => Effect.Effect<EndpointRecord | undefined, StorageError>
   /** Deletes the endpoint and cancels its pending deliveries; returns false when there is none. */
   readonly deleteEndpoint: (tenant: Tenant, id: string, now: number) => Effect.Effect<boolean, StorageError>

@@ -29,6 +29,7 @@ import * as attemptInternal from "./internal/attempt.js"
 import * as metrics from "./internal/metrics.js"
 import * as validate from "./internal/validate.js"
 import * as views from "./internal/views.js"
+import * as endpointWrites from "./internal/webhooks/endpointWrites.js"
 import * as recoverOperation from "./internal/webhooks/recover.js"
 import * as resendOperation from "./internal/webhooks/resend.js"
 import * as statsOperation from "./internal/webhooks/stats.js"
@@ -529,12 +530,6 @@ export const make = Effect.gen(function*() {
       Effect.annotateLogs({ tenant, url })
     )
 
-  const save = (record: Model.EndpointRecord) =>
-    Effect.flatMap(
-      storage.updateEndpoint(record),
-      (found) => (found ? Effect.succeed(views.endpoint(record)) : Effect.fail(endpointNotFound(record.id)))
-    )
-
   const create = Effect.fn("Webhooks.endpoints.create")(function*(input: CreateEndpoint) {
     const tenant = yield* validate.tenant(input.tenant)
     const { insecure, url } = yield* validate.url(input.url, settings)
@@ -621,7 +616,10 @@ export const make = Effect.gen(function*() {
     if (input.scheme !== undefined) next = { ...next, scheme: yield* schemeName(input.scheme) }
     next = { ...next, options: yield* resolveOptions(input, next.options) }
     next = { ...next, updatedAt: yield* Clock.currentTimeMillis }
-    const view = yield* save(next)
+    // Only the fields this update changed: never the disabled state, health or secrets other writers own.
+    const patched = yield* storage.patchEndpoint(tenant, current.id, endpointWrites.changes(current, next))
+    if (patched === undefined) return yield* endpointNotFound(current.id)
+    const view = views.endpoint(patched)
     if (insecure) yield* warnInsecure(tenant, next.url)
     return view
   })
@@ -682,15 +680,16 @@ export const make = Effect.gen(function*() {
     const secret = yield* secretValue(input.secret, current.scheme)
     const now = yield* Clock.currentTimeMillis
     const expiresAt = now + graceMs
-    const previous = current.secrets
-      .filter((s) => s.expiresAt === null || s.expiresAt > now)
-      .map((s) => ({ ...s, expiresAt: s.expiresAt === null ? expiresAt : Math.min(s.expiresAt, expiresAt) }))
-      .filter((s) => s.expiresAt > now)
-    yield* save({
-      ...current,
-      secrets: [...previous, { value: settings.secrets.seal(current, secret), createdAt: now, expiresAt: null }],
-      updatedAt: now
-    })
+    // A compare-and-set on the secrets: a rotation racing another (or a re-seal) re-reads and keeps theirs.
+    const sealed = settings.secrets.seal(current, secret)
+    const written = yield* endpointWrites.swapSecrets(storage, tenant, current.id, (fresh) => {
+      const previous = fresh.secrets
+        .filter((s) => s.expiresAt === null || s.expiresAt > now)
+        .map((s) => ({ ...s, expiresAt: s.expiresAt === null ? expiresAt : Math.min(s.expiresAt, expiresAt) }))
+        .filter((s) => s.expiresAt > now)
+      return [...previous, { value: sealed, createdAt: now, expiresAt: null }]
+    }, now)
+    if (written === undefined) return yield* endpointNotFound(current.id)
     return { secret: Redacted.make(secret) }
   })
 
@@ -997,16 +996,18 @@ export const make = Effect.gen(function*() {
       for (const endpoint of batch) {
         scanned++
         if (endpoint.secrets.every((s) => box.keyIdOf(s.value) === box.currentKeyId)) continue
-        // Re-read right before writing, so a rotation that happened meanwhile is not undone.
-        const fresh = yield* storage.getEndpoint(endpoint.tenant, endpoint.id)
-        if (fresh === undefined) continue
-        const secrets = fresh.secrets.map((s) =>
-          box.keyIdOf(s.value) === box.currentKeyId
-            ? s
-            : { ...s, value: settings.secrets.seal(fresh, settings.secrets.open(fresh, s.value)) }
-        )
-        yield* storage.updateEndpoint({ ...fresh, secrets })
-        resealed++
+        // Only the secrets, as a compare-and-set: a rotation or an update meanwhile is not undone.
+        let changed = false
+        yield* endpointWrites.swapSecrets(storage, endpoint.tenant, endpoint.id, (fresh) => {
+          if (fresh.secrets.every((s) => box.keyIdOf(s.value) === box.currentKeyId)) return undefined
+          changed = true
+          return fresh.secrets.map((s) =>
+            box.keyIdOf(s.value) === box.currentKeyId
+              ? s
+              : { ...s, value: settings.secrets.seal(fresh, settings.secrets.open(fresh, s.value)) }
+          )
+        })
+        if (changed) resealed++
       }
       if (batch.length < batchSize) break
       after = batch[batch.length - 1]!.id

@@ -18,11 +18,13 @@ import type {
   DeliveryStatus,
   DispatchContext,
   EndpointHealth,
+  EndpointPatch,
   EndpointRecord,
   MessageFilter,
   MessageRecord,
   Page,
   PageRequest,
+  SecretRecord,
   Tenant
 } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
@@ -133,6 +135,17 @@ const conflict = (what: string, id: string) =>
     reason: "Conflict",
     message: `a ${what} with id ${id} already exists; ids must be unique (create them with Id.make)`
   })
+
+const sameSecrets = (a: ReadonlyArray<SecretRecord>, b: ReadonlyArray<SecretRecord>): boolean =>
+  a.length === b.length &&
+  a.every((s, i) => s.value === b[i]!.value && s.createdAt === b[i]!.createdAt && s.expiresAt === b[i]!.expiresAt)
+
+/** The endpoint with the patch's fields (those it carries) replaced. */
+const applyPatch = (current: EndpointRecord, patch: EndpointPatch): EndpointRecord => {
+  const next: Record<string, unknown> = { ...current }
+  for (const [key, value] of Object.entries(patch)) if (value !== undefined) next[key] = value
+  return next as unknown as EndpointRecord
+}
 
 const sameHealth = (a: EndpointHealth, b: EndpointHealth): boolean =>
   a.failingSince === b.failingSince &&
@@ -563,21 +576,18 @@ const unsafeMake = (
         return true
       }),
 
-    patchEndpoint: (tenant, id, patch, expected) =>
+    patchEndpoint: (tenant, id, patch, expected, expectedSecrets) =>
       Effect.sync(() => {
         const current = getEndpoint(tenant, id)
         if (current === undefined) return undefined
         if (expected !== undefined && !sameHealth(current.health, expected)) return undefined
-        const next: EndpointRecord = {
-          ...current,
-          health: patch.health ?? current.health,
-          disabled: patch.disabled ?? current.disabled,
-          disabledReason: patch.disabledReason !== undefined ? patch.disabledReason : current.disabledReason,
-          disabledAt: patch.disabledAt !== undefined ? patch.disabledAt : current.disabledAt,
-          updatedAt: patch.updatedAt
-        }
+        if (expectedSecrets !== undefined && !sameSecrets(current.secrets, expectedSecrets)) return undefined
+        const next = applyPatch(current, patch)
         endpoints.set(id, next)
-        if (next.disabled !== current.disabled) tenantState(tenant).enabled = undefined
+        // The fan-out list of enabled endpoints holds the records: anything but a health update refreshes it.
+        if (Object.keys(patch).some((key) => key !== "health" && key !== "updatedAt")) {
+          tenantState(tenant).enabled = undefined
+        }
         return next
       }),
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Id from "@hookwire/core/Id"
 import type { DeliveryRecord, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
+import { endpointRaceSuite } from "@hookwire/core/test/contract/EndpointRaceSuite"
 import { deliveryRecord, endpointRecord, messageRecord } from "@hookwire/core/test/contract/Records"
 import { storageSuite } from "@hookwire/core/test/contract/StorageSuite"
 import * as Config from "effect/Config"
@@ -9,9 +10,11 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as MemoryQueue from "../src/MemoryQueue.js"
 import * as MemoryStorage from "../src/MemoryStorage.js"
 
 storageSuite("memory", MemoryStorage.layer)
+endpointRaceSuite("memory", Layer.merge(MemoryStorage.layer, MemoryQueue.layer))
 
 const TENANT = "acme"
 

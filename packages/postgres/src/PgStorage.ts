@@ -533,15 +533,14 @@ export const makeWith = (
         )
       },
 
-      patchEndpoint: (tenant, id, patch, expected) => {
+      patchEndpoint: (tenant, id, patch, expected, expectedSecrets) => {
         const params = new Params([id, tenant])
-        const set = [`updated_at = ${params.add(patch.updatedAt, "::bigint")}`]
-        if (patch.health !== undefined) set.push(`health = ${params.add(JSON.stringify(patch.health), "::jsonb")}`)
-        if (patch.disabled !== undefined) set.push(`disabled = ${params.add(patch.disabled, "::boolean")}`)
-        if (patch.disabledReason !== undefined) set.push(`disabled_reason = ${params.add(patch.disabledReason)}`)
-        if (patch.disabledAt !== undefined) set.push(`disabled_at = ${params.add(patch.disabledAt, "::bigint")}`)
+        const set = rows.endpointPatch(patch, (value, cast) => params.add(value, cast))
         // jsonb equality compares values, not text: key order and number formatting do not matter.
-        const guard = expected === undefined ? "" : ` and health = ${params.add(JSON.stringify(expected), "::jsonb")}`
+        let guard = expected === undefined ? "" : ` and health = ${params.add(JSON.stringify(expected), "::jsonb")}`
+        if (expectedSecrets !== undefined) {
+          guard += ` and secrets = ${params.add(JSON.stringify(expectedSecrets), "::jsonb")}`
+        }
         return query(
           `update ${E} set ${set.join(", ")} where id = $1 and tenant = $2${guard} returning ${rows.endpointColumns}`,
           params.values

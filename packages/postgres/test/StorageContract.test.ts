@@ -1,3 +1,4 @@
+import { endpointRaceSuite } from "@hookwire/core/test/contract/EndpointRaceSuite"
 import { storageSuite } from "@hookwire/core/test/contract/StorageSuite"
 import * as Layer from "effect/Layer"
 import * as PgAdapter from "../src/PgAdapter.js"
@@ -24,6 +25,18 @@ describeDb("PgAdapter", () => {
     PgAdapter.layer({ schema, migrate: false }).pipe(
       Layer.provide(schemaLayer(schema)),
       Layer.provide(clientLayer("hookwire-test", 20))
+    )
+  )
+})
+
+// Operations that read an endpoint and write it back never undo a concurrent write (the adapter's one database).
+describeDb("PgAdapter endpoint writes", () => {
+  const schema = newSchema("adapter_races")
+  endpointRaceSuite(
+    "postgres adapter",
+    PgAdapter.layer({ schema, migrate: false }).pipe(
+      Layer.provide(schemaLayer(schema)),
+      Layer.provide(clientLayer("hookwire-test", 10))
     )
   )
 })

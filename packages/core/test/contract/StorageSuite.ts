@@ -393,6 +393,74 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           expect((yield* s.getEndpoint(fx.tenant, endpoint.id))!.disabled).toBe(true)
         }))
 
+      it.effect("patchEndpoint writes only the fields it carries, with a compare-and-set on the secrets", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const fx = fixture()
+          const [endpoint] = yield* insertEndpoints(fx, 1)
+          // The dispatcher disables it; then a host edit of other fields keeps it disabled.
+          yield* s.patchEndpoint(fx.tenant, endpoint.id, { disabled: true, disabledReason: "gone", updatedAt: 20 })
+          const edited = yield* s.patchEndpoint(fx.tenant, endpoint.id, {
+            url: "https://receiver.example.com/moved",
+            name: null,
+            eventTypes: ["a.b"],
+            channels: ["c1"],
+            headers: { "x-a": "1" },
+            metadata: { k: "v" },
+            timeoutMs: 3000,
+            retryPolicy: null,
+            scheme: null,
+            options: { rateLimit: null, fifo: true, circuitBreaker: false },
+            updatedAt: 21
+          })
+          expect(edited).toStrictEqual({
+            ...endpoint,
+            url: "https://receiver.example.com/moved",
+            name: null,
+            eventTypes: ["a.b"],
+            channels: ["c1"],
+            headers: { "x-a": "1" },
+            metadata: { k: "v" },
+            timeoutMs: 3000,
+            retryPolicy: null,
+            scheme: null,
+            options: { rateLimit: null, fifo: true, circuitBreaker: false },
+            disabled: true,
+            disabledReason: "gone",
+            updatedAt: 21
+          })
+          expect(yield* s.getEndpoint(fx.tenant, endpoint.id)).toStrictEqual(edited)
+          // Secrets: replaced only while they are what the writer read.
+          const rotated = [
+            { ...endpoint.secrets[0]!, expiresAt: 99 },
+            { value: "whsec_second", createdAt: 22, expiresAt: null }
+          ]
+          const stale = [{ value: "whsec_other", createdAt: 1, expiresAt: null }]
+          expect(yield* s.patchEndpoint(fx.tenant, endpoint.id, { secrets: rotated, updatedAt: 22 }, undefined, stale))
+            .toBeUndefined()
+          const swapped = yield* s.patchEndpoint(
+            fx.tenant,
+            endpoint.id,
+            { secrets: rotated, updatedAt: 22 },
+            undefined,
+            endpoint.secrets
+          )
+          expect(swapped).toMatchObject({ secrets: rotated, disabled: true, url: "https://receiver.example.com/moved" })
+          // Exactly one of several concurrent swaps from the same read wins.
+          const results = yield* Effect.all(
+            Array.from({ length: 6 }, (_, i) =>
+              s.patchEndpoint(
+                fx.tenant,
+                endpoint.id,
+                { secrets: [...rotated, { value: `whsec_${i}`, createdAt: 23, expiresAt: null }], updatedAt: 23 },
+                undefined,
+                rotated
+              )),
+            { concurrency: "unbounded" }
+          )
+          expect(results.filter((r) => r !== undefined)).toHaveLength(1)
+        }))
+
       it.effect("earliestPendingDelivery is the endpoint's oldest pending delivery", () =>
         Effect.gen(function*() {
           const s = yield* storage

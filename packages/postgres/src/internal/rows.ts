@@ -13,6 +13,7 @@ import type {
   DeliveryStatus,
   EndpointHealth,
   EndpointOptions,
+  EndpointPatch,
   EndpointRecord,
   MessageRecord,
   RetryPolicySpec,
@@ -60,6 +61,45 @@ export const endpointParams = (e: EndpointRecord): ReadonlyArray<unknown> => [
   e.createdAt,
   e.updatedAt
 ]
+
+/** Each patchable endpoint field: its column, its cast and how its value is sent. */
+const patchColumns: ReadonlyArray<readonly [keyof EndpointPatch, string, string, (value: any) => unknown]> = [
+  ["updatedAt", "updated_at", "::bigint", (v) => v],
+  ["health", "health", "::jsonb", JSON.stringify],
+  ["disabled", "disabled", "::boolean", (v) => v],
+  ["disabledReason", "disabled_reason", "", (v) => v],
+  ["disabledAt", "disabled_at", "::bigint", (v) => v],
+  ["url", "url", "", (v) => v],
+  ["name", "name", "", (v) => v],
+  ["description", "description", "", (v) => v],
+  ["eventTypes", "event_types", "::text[]", (v) => v],
+  ["channels", "channels", "::text[]", (v) => v],
+  ["headers", "headers", "::jsonb", JSON.stringify],
+  ["metadata", "metadata", "::jsonb", JSON.stringify],
+  ["timeoutMs", "timeout_ms", "::integer", (v) => v],
+  ["retryPolicy", "retry_policy", "::jsonb", (v) => (v === null ? null : JSON.stringify(v))],
+  ["scheme", "scheme", "", (v) => v],
+  ["options", "options", "::jsonb", JSON.stringify],
+  ["secrets", "secrets", "::jsonb", JSON.stringify]
+]
+
+/**
+ * The `set` assignments of a patch: one per field it carries, each value added as a parameter by `add` (which
+ * returns its placeholder).
+ *
+ * @internal
+ */
+export const endpointPatch = (
+  patch: EndpointPatch,
+  add: (value: unknown, cast: string) => string
+): Array<string> => {
+  const set: Array<string> = []
+  for (const [field, column, cast, encode] of patchColumns) {
+    const value = patch[field]
+    if (value !== undefined) set.push(`${column} = ${add(encode(value), cast)}`)
+  }
+  return set
+}
 
 /** Placeholders matching `endpointParams`, starting at `$<from>`. */
 export const endpointPlaceholders = (from = 1): string => {
