@@ -1,0 +1,262 @@
+/**
+ * `pnpm bench api` — the management API's log pages on a large store (DESIGN.md §8): Postgres holding 1,000,000
+ * attempts across 1,000 endpoints of 100 tenants (a week of history: 50,000 messages, each to its tenant's 10
+ * endpoints, two attempts per delivery), served by `@hookwire/api` on `node:http` over loopback, and 16 concurrent
+ * callers (undici, keep-alive) asking for a random endpoint's deliveries page (limit 50, newest first) and its stats.
+ * Every answer is checked (200, a full page). Prints `BENCH api route=… p50_ms= p99_ms=`.
+ *
+ * The history is bulk-loaded with `unnest` batches of ids made by core's `Id` (time-ordered, as the engine makes
+ * them), then analyzed; endpoints are created through the engine. Bar: p99 < 25 ms for both routes.
+ *
+ * Flags: --requests=N per route (4000), --concurrency=N (16), --verbose.
+ */
+import { AccessToken, managementApi } from "@hookwire/api"
+import * as Hookwire from "@hookwire/core/Hookwire"
+import * as Id from "@hookwire/core/Id"
+import * as PgAdapter from "@hookwire/postgres/PgAdapter"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import pg from "pg"
+import { Pool } from "undici"
+import { catalog, numberFlag } from "./lib/payload.js"
+import { report } from "./lib/report.js"
+import { databaseUrl, dropPgSchema, runTag } from "./lib/stores.js"
+import type { BenchArgs } from "./run.js"
+
+const TENANTS = 100
+const ENDPOINTS_PER_TENANT = 10
+const MESSAGES_PER_TENANT = 500
+const ATTEMPTS_PER_DELIVERY = 2
+const WEEK = 7 * 24 * 3_600_000
+const BATCH = 50_000
+const BAR_MS = 25
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+
+interface Loaded {
+  readonly endpoints: ReadonlyArray<{ readonly tenant: string; readonly id: string }>
+  readonly attempts: number
+}
+
+/** Inserts rows column by column (`unnest` of one array per column), in batches. */
+const insertColumns = async (
+  client: pg.Client,
+  table: string,
+  columns: ReadonlyArray<readonly [name: string, type: string]>,
+  rows: ReadonlyArray<ReadonlyArray<unknown>>
+) => {
+  for (let start = 0; start < rows.length; start += BATCH) {
+    const batch = rows.slice(start, start + BATCH)
+    const arrays = columns.map((_, c) => batch.map((row) => row[c]))
+    await client.query(
+      `insert into ${table} (${columns.map(([name]) => name).join(", ")}) ` +
+        `select * from unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")})`,
+      arrays
+    )
+  }
+}
+
+/** A week of history for every endpoint: messages, deliveries (delivered after a retry, 1 in 10 failed), attempts. */
+const loadHistory = async (schema: string, endpoints: Loaded["endpoints"], now: number): Promise<number> => {
+  const client = new pg.Client({ connectionString: databaseUrl(), application_name: "hookwire-bench" })
+  await client.connect()
+  try {
+    const messages: Array<Array<unknown>> = []
+    const deliveries: Array<Array<unknown>> = []
+    const attempts: Array<Array<unknown>> = []
+    for (let t = 0; t < TENANTS; t++) {
+      const tenant = `tenant-${t}`
+      const own = endpoints.filter((e) => e.tenant === tenant)
+      for (let m = 0; m < MESSAGES_PER_TENANT; m++) {
+        const at = now - WEEK + Math.floor(((m + t / TENANTS) * WEEK) / MESSAGES_PER_TENANT)
+        const messageId = Id.make("msg", at)
+        messages.push([messageId, tenant, "bench.event", `{"id":"${messageId}","data":{}}`, at])
+        for (const endpoint of own) {
+          const deliveryId = Id.make("dlv", at)
+          const failed = (m + endpoint.id.charCodeAt(20)) % 10 === 0
+          const last = at + 60_000
+          deliveries.push([
+            deliveryId,
+            tenant,
+            messageId,
+            endpoint.id,
+            failed ? "failed" : "delivered",
+            ATTEMPTS_PER_DELIVERY,
+            last,
+            failed ? 500 : 200,
+            at,
+            last
+          ])
+          for (let n = 1; n <= ATTEMPTS_PER_DELIVERY; n++) {
+            const started = at + (n - 1) * 60_000
+            const ok = !failed && n === ATTEMPTS_PER_DELIVERY
+            attempts.push([
+              Id.make("atm", started),
+              tenant,
+              deliveryId,
+              messageId,
+              endpoint.id,
+              n,
+              "scheduled",
+              "https://receiver.bench.invalid/webhooks",
+              started,
+              40 + (n * 7) % 50,
+              ok ? 200 : 500,
+              ok ? "ok" : "{\"error\":\"try later\"}"
+            ])
+          }
+        }
+      }
+    }
+    const q = (name: string) => `"${schema}".hookwire_${name}`
+    await insertColumns(client, q("messages"), [
+      ["id", "text"],
+      ["tenant", "text"],
+      ["type", "text"],
+      ["body", "text"],
+      ["created_at", "bigint"]
+    ], messages)
+    await insertColumns(client, q("deliveries"), [
+      ["id", "text"],
+      ["tenant", "text"],
+      ["message_id", "text"],
+      ["endpoint_id", "text"],
+      ["status", "text"],
+      ["attempts", "integer"],
+      ["last_attempt_at", "bigint"],
+      ["last_response_status", "integer"],
+      ["created_at", "bigint"],
+      ["updated_at", "bigint"]
+    ], deliveries)
+    await insertColumns(client, q("attempts"), [
+      ["id", "text"],
+      ["tenant", "text"],
+      ["delivery_id", "text"],
+      ["message_id", "text"],
+      ["endpoint_id", "text"],
+      ["attempt", "integer"],
+      ["trigger", "text"],
+      ["url", "text"],
+      ["started_at", "bigint"],
+      ["duration_ms", "integer"],
+      ["response_status", "integer"],
+      ["response_body", "text"]
+    ], attempts)
+    await client.query(`analyze ${q("messages")}, ${q("deliveries")}, ${q("attempts")}`)
+    return attempts.length
+  } finally {
+    await client.end()
+  }
+}
+
+/** `total` requests from `concurrency` callers; the latency of each, in ms. */
+const drive = async (
+  pool: Pool,
+  total: number,
+  concurrency: number,
+  next: () => { readonly path: string; readonly token: string },
+  check: (status: number, body: any) => void
+): Promise<Array<number>> => {
+  const times: Array<number> = []
+  let issued = 0
+  const caller = async () => {
+    while (issued < total) {
+      issued++
+      const { path, token } = next()
+      const start = performance.now()
+      const response = await pool.request({ method: "GET", path, headers: { authorization: `Bearer ${token}` } })
+      const body = await response.body.json()
+      times.push(performance.now() - start)
+      check(response.statusCode, body)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, caller))
+  return times
+}
+
+export default async function api(args: BenchArgs): Promise<void> {
+  const requests = numberFlag("requests", args.flags.requests, 4000, 100, 1_000_000)
+  const concurrency = numberFlag("concurrency", args.flags.concurrency, 16, 1, 1024)
+  const verbose = args.flags.verbose === true
+  const schema = `bench_api_${runTag()}`
+  const hookwire = Hookwire.createHookwire({
+    adapter: PgAdapter.postgres({ url: databaseUrl(), schema, applicationName: "hookwire-bench" }),
+    catalog,
+    logger: false
+  })
+  const tokens = AccessToken.make({ keys: "bench-signing-key-of-at-least-32-bytes" })
+  const mounted = managementApi(hookwire, { tokens, mountPath: "/webhooks" })
+  const server = createServer(mounted.node)
+  try {
+    const loadStart = performance.now()
+    const endpoints: Array<{ tenant: string; id: string }> = []
+    for (let t = 0; t < TENANTS; t++) {
+      for (let e = 0; e < ENDPOINTS_PER_TENANT; e++) {
+        const tenant = `tenant-${t}`
+        const created = await hookwire.endpoints.create({ tenant, url: `https://r${e}.bench.invalid/t${t}` })
+        endpoints.push({ tenant, id: created.id })
+      }
+    }
+    const attempts = await loadHistory(schema, endpoints, Date.now())
+    const loadMs = Math.round(performance.now() - loadStart)
+    if (verbose) console.log(`loaded ${attempts} attempts for ${endpoints.length} endpoints in ${loadMs} ms`)
+
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: concurrency })
+    const tokenOf = new Map(
+      Array.from({ length: TENANTS }, (_, t) => [
+        `tenant-${t}`,
+        tokens.create({ tenant: `tenant-${t}`, scope: "read", ttl: "1 hour" })
+      ])
+    )
+    const random = () => endpoints[Math.floor(Math.random() * endpoints.length)]
+    const routes = [
+      {
+        route: "deliveries_page",
+        next: () => {
+          const e = random()
+          return { path: `/webhooks/deliveries?endpointId=${e.id}&limit=50`, token: tokenOf.get(e.tenant)! }
+        },
+        check: (status: number, body: any) => {
+          if (status !== 200 || body.data.length !== 50) throw new Error(`deliveries page: ${status}`)
+        }
+      },
+      {
+        route: "endpoint_stats",
+        next: () => {
+          const e = random()
+          return { path: `/webhooks/endpoints/${e.id}/stats`, token: tokenOf.get(e.tenant)! }
+        },
+        check: (status: number, body: any) => {
+          // The oldest attempts leave the week as the run goes on: most of the endpoint's 1,000 are in it.
+          if (status !== 200 || body.windows.week.attempts.total < 900) {
+            throw new Error(`stats: ${status} ${JSON.stringify(body).slice(0, 200)}`)
+          }
+        }
+      }
+    ]
+    const results = []
+    const details: Record<string, unknown> = { load_ms: loadMs, attempts, endpoints: endpoints.length }
+    try {
+      for (const { check, next, route } of routes) {
+        await drive(pool, Math.min(500, requests), concurrency, next, check) // warm-up
+        const times = (await drive(pool, requests, concurrency, next, check)).sort((a, b) => a - b)
+        const p50 = percentile(times, 50)
+        const p99 = percentile(times, 99)
+        results.push({ route, requests, concurrency, p50_ms: p50, p99_ms: p99 })
+        details[route] = { max_ms: times[times.length - 1], meets: p99 < BAR_MS }
+      }
+    } finally {
+      await pool.close()
+    }
+    const file = report("api", results, details)
+    console.log(`(bar: p99 < ${BAR_MS} ms; ${attempts} attempts loaded in ${loadMs} ms; ${file})`)
+  } finally {
+    server.closeAllConnections()
+    server.close()
+    await mounted.dispose()
+    await hookwire.close()
+    await dropPgSchema(schema)
+  }
+}
