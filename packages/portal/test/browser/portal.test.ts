@@ -132,6 +132,7 @@ describe.skipIf(!available)("portal in Chromium", () => {
     await page.locator("tr[data-status=failed]").first().waitFor()
     receiver.failing = false
     await page.getByRole("button", { name: "Recover failed" }).click()
+    await capture(page, "dialog-recover")
     await page.getByRole("dialog").getByRole("button", { name: "Recover" }).click()
     await page.getByText("1 failed delivery is being sent again.").waitFor()
     await page.getByRole("dialog").getByRole("button", { name: "Close" }).click()
@@ -140,6 +141,20 @@ describe.skipIf(!available)("portal in Chromium", () => {
       async () => (await page.locator("tr[data-status=failed]").count()) === 0,
       15_000
     )
+  })
+
+  it("edits the endpoint's name, URL and events", async () => {
+    await page.getByRole("button", { name: "Edit", exact: true }).click()
+    await page.getByRole("heading", { name: "Edit endpoint", level: 1 }).waitFor()
+    expect(await page.getByLabel("URL", { exact: true }).inputValue()).toBe(receiver.url)
+    await page.getByLabel("Name", { exact: true }).fill("Billing (EU)")
+    await page.getByRole("checkbox", { name: /^customer\.created/ }).check()
+    await capture(page, "edit")
+    await page.getByRole("button", { name: "Save changes" }).click()
+    await page.getByRole("heading", { name: "Billing (EU)", level: 1 }).waitFor()
+    const stored = await host.hookwire.endpoints.get({ tenant: "acme", id: endpointId })
+    expect(stored.name).toBe("Billing (EU)")
+    expect([...stored.eventTypes].sort()).toEqual(["customer.created", "invoice.*"])
   })
 
   it("rotates the secret (shown once), disables with a reason, enables, deletes after confirming", async () => {
@@ -158,6 +173,7 @@ describe.skipIf(!available)("portal in Chromium", () => {
 
     await page.getByRole("button", { name: "Disable" }).click()
     await page.getByRole("dialog").getByLabel("Reason").fill("moving servers")
+    await capture(page, "dialog-disable")
     await page.getByRole("dialog").getByRole("button", { name: "Disable endpoint" }).click()
     await page.getByText("Disabled: moving servers").first().waitFor()
     expect((await host.hookwire.endpoints.get({ tenant: "acme", id: endpointId })).disabled).toBe(true)
