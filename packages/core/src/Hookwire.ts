@@ -20,6 +20,8 @@ import * as EffectVersion from "./EffectVersion.js"
 import * as HttpTransport from "./HttpTransport.js"
 import * as dispatcherOptions from "./internal/dispatcher/options.js"
 import * as dispatcherControl from "./internal/hookwire/dispatcherControl.js"
+import * as environment from "./internal/hookwire/environment.js"
+import * as optionKeys from "./internal/hookwire/optionKeys.js"
 import * as resilientRuntime from "./internal/hookwire/runtime.js"
 import type * as Model from "./Model.js"
 import * as OperationalEvents from "./OperationalEvents.js"
@@ -287,8 +289,11 @@ const forwardEvents = (onEvent: NonNullable<Options<any>["onEvent"]>) =>
  * @since 0.1.0
  * @category constructors
  */
-export const createHookwire = <Events extends Record<string, unknown>>(options: Options<Events>): Hookwire<Events> => {
+export const createHookwire = <Events extends Record<string, unknown>>(given: Options<Events>): Hookwire<Events> => {
   // Validate settings now, synchronously: a bad option throws here, not at the first call.
+  optionKeys.checkConstruction(given)
+  // The same HOOKWIRE_* environment as Settings.layerConfig (HOOKWIRE_MASTER_KEYS first); options given win.
+  const options = environment.read(given)
   if (options.adapter !== undefined) EffectVersion.assertLayer(options.adapter.layer, "adapter.layer")
   Settings.resolve(options)
   const base = layer(options).pipe(
@@ -312,7 +317,8 @@ export const createHookwire = <Events extends Record<string, unknown>>(options: 
     secret: Redacted.value(a.secret)
   })
 
-  return {
+  // A JavaScript caller's unknown key (`events` for `eventTypes`) is a ValidationError, never silently ignored.
+  return optionKeys.guard<Hookwire<Events>>({
     endpoints: {
       create: (input) => api((w) => w.endpoints.create(input)).then(reveal),
       get: (input) => api((w) => w.endpoints.get(input)),
@@ -357,5 +363,5 @@ export const createHookwire = <Events extends Record<string, unknown>>(options: 
     get runtime() {
       return runtime.current()
     }
-  }
+  })
 }

@@ -240,23 +240,33 @@ export const layer = (options: Options): Layer.Layer<Settings> => Layer.sync(Set
  * @category layers
  */
 export const layerConfig = (options: Options): Layer.Layer<Settings, import("effect/ConfigError").ConfigError> =>
-  Layer.effect(
-    Settings,
-    Effect.gen(function*() {
-      const env = yield* Config.all({
-        timeout: Config.option(Config.duration("HOOKWIRE_TIMEOUT")),
-        allowHttp: Config.option(Config.boolean("HOOKWIRE_ALLOW_HTTP")),
-        maxPayloadBytes: Config.option(Config.integer("HOOKWIRE_MAX_PAYLOAD_BYTES")),
-        masterKeys: Config.option(Config.redacted("HOOKWIRE_MASTER_KEYS"))
-      })
-      return resolve({
-        ...options,
-        timeout: options.timeout ?? (env.timeout._tag === "Some" ? env.timeout.value : undefined),
-        allowHttp: options.allowHttp ?? (env.allowHttp._tag === "Some" ? env.allowHttp.value : undefined),
-        maxPayloadBytes: options.maxPayloadBytes ??
-          (env.maxPayloadBytes._tag === "Some" ? env.maxPayloadBytes.value : undefined),
-        masterKeys: options.masterKeys ??
-          (env.masterKeys._tag === "Some" ? SecretBox.parseKeys(Redacted.value(env.masterKeys.value)) : undefined)
-      })
+  Layer.effect(Settings, Effect.map(withEnvironment(options), resolve))
+
+/**
+ * `options` with `timeout` (`HOOKWIRE_TIMEOUT`), `allowHttp` (`HOOKWIRE_ALLOW_HTTP`), `maxPayloadBytes`
+ * (`HOOKWIRE_MAX_PAYLOAD_BYTES`) and `masterKeys` (`HOOKWIRE_MASTER_KEYS`) filled in from the environment (the
+ * current `ConfigProvider`) where `options` does not give them. `layerConfig` and `createHookwire` both use it.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const withEnvironment = <O extends Options>(
+  options: O
+): Effect.Effect<O, import("effect/ConfigError").ConfigError> =>
+  Effect.map(
+    Config.all({
+      timeout: Config.option(Config.duration("HOOKWIRE_TIMEOUT")),
+      allowHttp: Config.option(Config.boolean("HOOKWIRE_ALLOW_HTTP")),
+      maxPayloadBytes: Config.option(Config.integer("HOOKWIRE_MAX_PAYLOAD_BYTES")),
+      masterKeys: Config.option(Config.redacted("HOOKWIRE_MASTER_KEYS"))
+    }),
+    (env): O => ({
+      ...options,
+      timeout: options.timeout ?? (env.timeout._tag === "Some" ? env.timeout.value : undefined),
+      allowHttp: options.allowHttp ?? (env.allowHttp._tag === "Some" ? env.allowHttp.value : undefined),
+      maxPayloadBytes: options.maxPayloadBytes ??
+        (env.maxPayloadBytes._tag === "Some" ? env.maxPayloadBytes.value : undefined),
+      masterKeys: options.masterKeys ??
+        (env.masterKeys._tag === "Some" ? SecretBox.parseKeys(Redacted.value(env.masterKeys.value)) : undefined)
     })
   )
