@@ -26,6 +26,7 @@ import * as resilientRuntime from "./internal/hookwire/runtime.js"
 import type * as Model from "./Model.js"
 import * as OperationalEvents from "./OperationalEvents.js"
 import type { Queue } from "./Queue.js"
+import * as Retention from "./Retention.js"
 import * as Settings from "./Settings.js"
 import type { Storage } from "./Storage.js"
 import type { Transport } from "./Transport.js"
@@ -96,6 +97,11 @@ export interface Options<Events extends Record<string, unknown>> extends Omit<La
   readonly logger?: ((entry: LogEntry) => void) | false | undefined
   /** The least severe level logged. Default "info". */
   readonly logLevel?: "debug" | "info" | "warn" | "error" | undefined
+  /**
+   * Prune the delivery log while started: every `every` (default "1 hour"; first at `start()`), delete finished
+   * messages and attempts older than `olderThan` (e.g. "30 days"), as `maintenance.prune` does.
+   */
+  readonly retention?: Retention.ScheduleOptions | undefined
 }
 
 /**
@@ -236,6 +242,18 @@ export interface Hookwire<Events extends Record<string, unknown>> {
     readonly resealSecrets: (
       options?: { readonly batchSize?: number | undefined }
     ) => Promise<{ readonly scanned: number; readonly resealed: number }>
+    /**
+     * Deletes finished messages (no pending delivery) older than `olderThan`, with their deliveries and attempts, and
+     * older attempts of finished deliveries. Pending work is never touched.
+     */
+    readonly prune: (options: Retention.PruneOptions) => Promise<Retention.PruneResult>
+    /**
+     * Erases one message's body (an erasure request): its id, type, time and its deliveries' outcomes stay; its
+     * pending deliveries are cancelled and its attempts' response bodies cleared.
+     */
+    readonly expunge: (
+      input: { readonly tenant: string; readonly id: string }
+    ) => Promise<{ readonly id: string; readonly cancelledDeliveries: number }>
   }
   /** The event catalog as JSON Schema, for the host's documentation. */
   readonly eventTypes: () => ReturnType<typeof Catalog.toJsonSchema>
@@ -304,7 +322,11 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
   // Checked now, like the settings: `concurrency: 0` throws here, not at `start()`.
   dispatcherOptions.resolve(options.dispatcher)
   const runtime = resilientRuntime.make(full)
-  const control = dispatcherControl.make(runtime, Dispatcher.layer(options.dispatcher))
+  // start() runs the dispatcher, and the retention sweeps when `retention` is given.
+  const started = options.retention === undefined
+    ? Dispatcher.layer(options.dispatcher)
+    : Layer.merge(Dispatcher.layer(options.dispatcher), Retention.layer(options.retention))
+  const control = dispatcherControl.make(runtime, started)
 
   const api = <A, E>(f: (webhooks: Webhooks.Webhooks["Type"]) => Effect.Effect<A, E>): Promise<A> =>
     control.closed()
@@ -355,7 +377,11 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
       recover: (input) => api((w) => w.deliveries.recover(input))
     },
     maintenance: {
-      resealSecrets: (input) => api((w) => w.maintenance.resealSecrets(input))
+      resealSecrets: (input) => api((w) => w.maintenance.resealSecrets(input)),
+      prune: (input) =>
+        control.closed() ? Promise.reject(dispatcherControl.closedError()) : runtime.run(Retention.prune(input)),
+      expunge: (input) =>
+        control.closed() ? Promise.reject(dispatcherControl.closedError()) : runtime.run(Retention.expunge(input))
     },
     eventTypes: () => Catalog.toJsonSchema(options.catalog),
     start: control.start,

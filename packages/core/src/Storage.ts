@@ -236,4 +236,40 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
     endpointId: string,
     since: ReadonlyArray<number>
   ) => Effect.Effect<EndpointStatsRecord, StorageError>
+  // Retention (optional: `Retention.prune` and `Retention.expunge` fail with a clear error without them)
+  /**
+   * Optional: deletes (1) the messages created before `cutoff` (epoch ms) whose deliveries are all final, with their
+   * deliveries and those deliveries' attempts, and (2) the attempts started before `cutoff` of deliveries that are
+   * not pending. Never touches pending work. In batches of `batchSize`, at most `maxBatches` per pass.
+   */
+  readonly pruneOlderThan?:
+    | ((
+      cutoff: number,
+      options: { readonly batchSize: number; readonly maxBatches: number }
+    ) => Effect.Effect<PruneResult, StorageError>)
+    | undefined
+  /**
+   * Optional: empties one message's body (kept: its id, type, channels, idempotency key, time and its deliveries'
+   * outcomes), cancels its pending deliveries (with nothing left to send) and clears the response bodies of its
+   * attempts. Returns undefined when the message does not exist for that tenant.
+   */
+  readonly expungeMessage?:
+    | ((
+      tenant: Tenant,
+      id: string,
+      now: number
+    ) => Effect.Effect<{ readonly cancelled: ReadonlyArray<string> } | undefined, StorageError>)
+    | undefined
 }>() {}
+
+/**
+ * What `pruneOlderThan` deleted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PruneResult {
+  readonly messages: number
+  readonly deliveries: number
+  readonly attempts: number
+}

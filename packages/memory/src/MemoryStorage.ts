@@ -36,6 +36,7 @@ import * as Layer from "effect/Layer"
 import { MinHeap, type Node } from "./internal/heap.js"
 import { IdIndex } from "./internal/idIndex.js"
 import { endpointStats } from "./internal/stats.js"
+import * as retention from "./internal/retention.js"
 
 /**
  * Retention limits. Both bound memory; neither ever drops pending work.
@@ -116,7 +117,8 @@ interface TenantState {
 }
 
 interface MessageState {
-  readonly record: MessageRecord
+  /** Replaced only by an erasure (`expungeMessage`), which empties the body. */
+  record: MessageRecord
   /** Deliveries still pending: the message can be evicted at 0. */
   open: number
   readonly deliveries: IdIndex
@@ -527,7 +529,30 @@ const unsafeMake = (
     return next
   }
 
+  // What the retention module (age-based pruning, erasure) works through.
+  const retained: retention.Store = {
+    messages,
+    deliveries,
+    attempts,
+    finished,
+    evictMessage: (id) => {
+      evictMessage(id)
+      compactDue()
+    },
+    removeAttempt: (attempt) => {
+      removeAttempt(attempt, tenantState(attempt.tenant))
+      messages.get(attempt.messageId)?.attempts.markDead(isAttempt)
+      deliveries.get(attempt.deliveryId)?.attempts?.markDead(isAttempt)
+    },
+    setDelivery: (id, next) => setDelivery(deliveries.get(id)!, next),
+    addBytes: (delta) => {
+      bytes += delta
+    }
+  }
+
   return Storage.Storage.of({
+    pruneOlderThan: (cutoff, options) => Effect.sync(() => retention.prune(retained, cutoff, options)),
+    expungeMessage: (tenant, id, now) => Effect.sync(() => retention.expunge(retained, tenant, id, now)),
     insertEndpoint: (endpoint) =>
       Effect.suspend(() => {
         if (endpoints.has(endpoint.id)) return Effect.fail(conflict("endpoint", endpoint.id))

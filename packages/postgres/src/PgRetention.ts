@@ -61,14 +61,30 @@ export interface Result {
  */
 export const run = (options: Options): Effect.Effect<Result, StorageError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
-    const t = tables.make(options)
     const olderThanMs = Duration.toMillis(Duration.decode(options.olderThan))
-    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1_000))
-    const maxBatches = Math.max(1, Math.floor(options.maxBatches ?? 1_000))
+    const cutoff = (yield* Clock.currentTimeMillis) - olderThanMs
+    return yield* sweep(tables.make(options), cutoff, {
+      batchSize: Math.max(1, Math.floor(options.batchSize ?? 1_000)),
+      maxBatches: Math.max(1, Math.floor(options.maxBatches ?? 1_000))
+    })
+  })
+
+/**
+ * One sweep of everything older than `cutoff` (epoch ms) in the tables `t`: `run`'s work, and the Postgres
+ * Storage's `pruneOlderThan` (core's `Retention.prune`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sweep = (
+  t: tables.Tables,
+  cutoff: number,
+  { batchSize, maxBatches }: { readonly batchSize: number; readonly maxBatches: number }
+): Effect.Effect<Result, StorageError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
     const query = (text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<rows.Row>, SqlError> =>
       sql.unsafe<rows.Row>(text, params)
-    const cutoff = (yield* Clock.currentTimeMillis) - olderThanMs
 
     // Pass 1, step 1: lock a batch of old messages with no pending delivery, delete their final deliveries and
     // those deliveries' attempts. A delivery moved to pending since the batch was chosen fails the status check
@@ -126,7 +142,7 @@ export const run = (options: Options): Effect.Effect<Result, StorageError, SqlCl
       if (n < batchSize) break
     }
     return { messages, deliveries, attempts }
-  }).pipe(mapStorage("PgRetention.run"), Effect.withSpan("PgRetention.run"))
+  }).pipe(mapStorage("PgRetention.run"), Effect.withSpan("PgRetention.sweep"))
 
 /**
  * Sweeps every `every` (default 1 hour, first sweep at start) for as long as the layer lives. A failed sweep is

@@ -40,6 +40,7 @@ import type * as listener from "./internal/listener.js"
 import * as prepared from "./internal/prepared.js"
 import { byIds, lastById, Params } from "./internal/query.js"
 import * as queue from "./internal/queue.js"
+import * as retention from "./internal/retention.js"
 import * as rows from "./internal/rows.js"
 import * as stats from "./internal/stats.js"
 import * as tables from "./internal/tables.js"
@@ -489,6 +490,7 @@ export const makeWith = (
     ) prepared.hot(text)
 
     const service: Context.Tag.Service<typeof Storage.Storage> = {
+      ...retention.make(t, sql, query, internal.sharedQueue),
       insertEndpoint,
       insertEndpointWithin,
 

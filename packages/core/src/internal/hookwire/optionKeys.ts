@@ -8,6 +8,7 @@ import type * as Dispatcher from "../../Dispatcher.js"
 import { ValidationError } from "../../Errors.js"
 import type * as Hookwire from "../../Hookwire.js"
 import type * as HttpTransport from "../../HttpTransport.js"
+import type * as Retention from "../../Retention.js"
 import type * as Webhooks from "../../Webhooks.js"
 
 type Keys<T> = Record<keyof T, true>
@@ -99,7 +100,11 @@ export const calls = {
   "deliveries.recover": { tenant: true, endpointId: true, since: true } satisfies Keys<
     Arg<Api["deliveries"]["recover"]>
   >,
-  "maintenance.resealSecrets": { batchSize: true } satisfies Keys<Arg<Api["maintenance"]["resealSecrets"]>>
+  "maintenance.resealSecrets": { batchSize: true } satisfies Keys<Arg<Api["maintenance"]["resealSecrets"]>>,
+  "maintenance.prune": { olderThan: true, batchSize: true, maxBatches: true } satisfies Keys<
+    Arg<Api["maintenance"]["prune"]>
+  >,
+  "maintenance.expunge": tenantAndId satisfies Keys<Arg<Api["maintenance"]["expunge"]>>
 } as const
 
 /** `createHookwire`'s own options and its nested option objects. */
@@ -111,6 +116,7 @@ export const construction = {
     onEvent: true,
     logger: true,
     logLevel: true,
+    retention: true,
     http: true,
     transport: true,
     envelope: true,
@@ -139,6 +145,9 @@ export const construction = {
     allowPrivateNetworks: true,
     allowCidrs: true
   } satisfies Keys<HttpTransport.Options>,
+  retention: { olderThan: true, every: true, batchSize: true, maxBatches: true } satisfies Keys<
+    Retention.ScheduleOptions
+  >,
   dispatcher: {
     concurrency: true,
     perEndpointConcurrency: true,
@@ -220,7 +229,12 @@ export const checkConstruction = (options: unknown): void => {
       (options as { dispatcher?: unknown } | undefined)?.dispatcher,
       construction.dispatcher
     )
-  if (error !== undefined) throw error
+  const retention = error ?? unknownKey(
+    "createHookwire's retention",
+    (options as { retention?: unknown } | undefined)?.retention,
+    construction.retention
+  )
+  if (retention !== undefined) throw retention
 }
 
 /**

@@ -1,0 +1,95 @@
+/**
+ * Age-based pruning and one-message erasure for the memory Storage (`Storage.pruneOlderThan`,
+ * `Storage.expungeMessage`), over the store's maps through the few operations it lends (`Store`): eviction of a
+ * finished message, removal of an attempt, a delivery's state change, the byte estimate.
+ */
+import type { AttemptRecord, DeliveryRecord, MessageRecord } from "@hookwire/core/Model"
+import type { PruneResult } from "@hookwire/core/Storage"
+
+/** What the memory Storage lends to this module. */
+export interface Store {
+  readonly messages: ReadonlyMap<
+    string,
+    {
+      record: MessageRecord
+      readonly deliveries: { values(): ReadonlyArray<string> }
+      readonly attempts: { values(): ReadonlyArray<string> }
+    }
+  >
+  readonly deliveries: ReadonlyMap<string, { readonly record: DeliveryRecord }>
+  readonly attempts: Map<string, AttemptRecord>
+  /** Ids of messages with no pending delivery, in the order they finished. */
+  readonly finished: ReadonlySet<string>
+  /** Deletes a finished message with its deliveries and attempts. */
+  readonly evictMessage: (id: string) => void
+  /** Deletes one attempt from every index. */
+  readonly removeAttempt: (attempt: AttemptRecord) => void
+  /** Moves a delivery to a new state (keeps the due heap and the message's pending count in step). */
+  readonly setDelivery: (id: string, next: DeliveryRecord) => void
+  /** Adds to the estimate of bytes held. */
+  readonly addBytes: (delta: number) => void
+}
+
+/** See `Storage.pruneOlderThan`; memory does it in one synchronous step (`batchSize × maxBatches` at most per pass). */
+export const prune = (
+  store: Store,
+  cutoff: number,
+  options: { readonly batchSize: number; readonly maxBatches: number }
+): PruneResult => {
+  const budget = options.batchSize * options.maxBatches
+  let messages = 0
+  let deliveries = 0
+  let attempts = 0
+  const doomed: Array<string> = []
+  for (const id of store.finished) {
+    if (doomed.length >= budget) break
+    const message = store.messages.get(id)
+    if (message !== undefined && message.record.createdAt < cutoff) doomed.push(id)
+  }
+  for (const id of doomed) {
+    const message = store.messages.get(id)!
+    const deliveryIds = message.deliveries.values().filter((d) => store.deliveries.has(d))
+    const attemptsBefore = store.attempts.size
+    store.evictMessage(id)
+    messages++
+    deliveries += deliveryIds.length
+    attempts += attemptsBefore - store.attempts.size
+  }
+  const old: Array<AttemptRecord> = []
+  for (const attempt of store.attempts.values()) {
+    if (old.length >= budget) break
+    if (attempt.startedAt < cutoff && store.deliveries.get(attempt.deliveryId)?.record.status !== "pending") {
+      old.push(attempt)
+    }
+  }
+  for (const attempt of old) store.removeAttempt(attempt)
+  attempts += old.length
+  return { messages, deliveries, attempts }
+}
+
+/** See `Storage.expungeMessage`. */
+export const expunge = (
+  store: Store,
+  tenant: string,
+  id: string,
+  now: number
+): { readonly cancelled: ReadonlyArray<string> } | undefined => {
+  const message = store.messages.get(id)
+  if (message === undefined || message.record.tenant !== tenant) return undefined
+  store.addBytes(-message.record.body.length)
+  message.record = { ...message.record, body: "" }
+  const cancelled: Array<string> = []
+  for (const deliveryId of message.deliveries.values()) {
+    const delivery = store.deliveries.get(deliveryId)
+    if (delivery === undefined || delivery.record.status !== "pending") continue
+    store.setDelivery(deliveryId, { ...delivery.record, status: "cancelled", nextAttemptAt: null, updatedAt: now })
+    cancelled.push(deliveryId)
+  }
+  for (const attemptId of message.attempts.values()) {
+    const attempt = store.attempts.get(attemptId)
+    if (attempt === undefined || attempt.responseBody === null) continue
+    store.addBytes(-attempt.responseBody.length)
+    store.attempts.set(attemptId, { ...attempt, responseBody: null })
+  }
+  return { cancelled }
+}
