@@ -35,8 +35,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { MinHeap, type Node } from "./internal/heap.js"
 import { IdIndex } from "./internal/idIndex.js"
-import { endpointStats } from "./internal/stats.js"
 import * as retention from "./internal/retention.js"
+import { endpointStats } from "./internal/stats.js"
 
 /**
  * Retention limits. Both bound memory; neither ever drops pending work.

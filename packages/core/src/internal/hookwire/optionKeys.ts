@@ -20,10 +20,14 @@ const endpointOptions = {
 } satisfies Keys<Webhooks.EndpointOptionsInput>
 
 const tenantAndId = { tenant: true, id: true } as const
-const list = { limit: true, cursor: true } as const
+const list = { limit: true, cursor: true, order: true } as const
 
 type Arg<F> = F extends (input: infer I, ...rest: ReadonlyArray<any>) => any ? NonNullable<I> : never
 type Api = Hookwire.Hookwire<Record<string, unknown>>
+
+type Group = "endpoints" | "messages" | "deliveries" | "maintenance"
+/** Every call that takes an options object: a new method fails `tsc` here until its keys are listed. */
+type Call = { readonly [G in Group]: `${G}.${keyof Api[G] & string}` }[Group] | "publish"
 
 /** Every call's accepted keys, by the name the error reports. */
 export const calls = {
@@ -63,6 +67,9 @@ export const calls = {
   "endpoints.delete": tenantAndId satisfies Keys<Arg<Api["endpoints"]["delete"]>>,
   "endpoints.enable": tenantAndId satisfies Keys<Arg<Api["endpoints"]["enable"]>>,
   "endpoints.disable": { ...tenantAndId, reason: true } satisfies Keys<Arg<Api["endpoints"]["disable"]>>,
+  "endpoints.test": { ...tenantAndId, type: true, data: true } satisfies Keys<Arg<Api["endpoints"]["test"]>>,
+  "endpoints.stats": tenantAndId satisfies Keys<Arg<Api["endpoints"]["stats"]>>,
+  "messages.resend": { ...tenantAndId, endpointId: true } satisfies Keys<Arg<Api["messages"]["resend"]>>,
   "endpoints.rotateSecret": { ...tenantAndId, grace: true, secret: true } satisfies Keys<
     Arg<Api["endpoints"]["rotateSecret"]>
   >,
@@ -97,7 +104,7 @@ export const calls = {
     ...list
   } satisfies Keys<Arg<Api["deliveries"]["attempts"]>>,
   "deliveries.retry": tenantAndId satisfies Keys<Arg<Api["deliveries"]["retry"]>>,
-  "deliveries.recover": { tenant: true, endpointId: true, since: true } satisfies Keys<
+  "deliveries.recover": { tenant: true, endpointId: true, since: true, until: true } satisfies Keys<
     Arg<Api["deliveries"]["recover"]>
   >,
   "maintenance.resealSecrets": { batchSize: true } satisfies Keys<Arg<Api["maintenance"]["resealSecrets"]>>,
@@ -105,7 +112,7 @@ export const calls = {
     Arg<Api["maintenance"]["prune"]>
   >,
   "maintenance.expunge": tenantAndId satisfies Keys<Arg<Api["maintenance"]["expunge"]>>
-} as const
+} as const satisfies Record<Call, Readonly<Record<string, true>>>
 
 /** `createHookwire`'s own options and its nested option objects. */
 export const construction = {
