@@ -14,7 +14,7 @@
 import { execFileSync, spawnSync } from "node:child_process"
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
+import { basename, dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
@@ -22,6 +22,9 @@ const programs = join(root, "scripts", "packaging")
 const started = Date.now()
 const results = { passed: 0, failed: 0 }
 const keep = process.argv.includes("--keep")
+// `--only=yarn` (or npm, pnpm) while working on one package manager; CI runs all three.
+const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length)
+const want = (manager) => only === undefined || only === manager
 
 const log = (line) => console.log(`[packaging ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}`)
 
@@ -190,7 +193,7 @@ const npmInstall = () => {
   const output = run("npx", ["--yes", "npm@10", "install", "--no-audit", "--no-fund"], { cwd: npmDir })
   return output.split("\n").filter((line) => /warn|added/.test(line)).slice(0, 8).join("\n")
 }
-if (check("npm 10 install", npmInstall)) {
+if (want("npm") && check("npm 10 install", npmInstall)) {
   runPrograms("npm", npmDir)
 }
 
@@ -206,7 +209,7 @@ const pnpmDir = writeProject("pnpm", {
 })
 writeFileSync(join(pnpmDir, "pnpm-workspace.yaml"), `overrides:\n${overrides}\n`)
 const pnpmInstall = (args) => run("pnpm", ["install", "--no-frozen-lockfile", ...args], { cwd: pnpmDir })
-if (check("pnpm: core + memory + express installs with no flags", () => pnpmInstall([]).trim().split("\n").at(-1))) {
+if (want("pnpm") && check("pnpm: core + memory + express installs with no flags", () => pnpmInstall([]).trim().split("\n").at(-1))) {
   writeFileSync(join(pnpmDir, "package.json"), JSON.stringify({ ...readJson(join(pnpmDir, "package.json")), dependencies }, null, 2))
   if (check("pnpm: everything installs with --allow-build=!msgpackr-extract", () => pnpmInstall(["--allow-build=!msgpackr-extract"]).trim().split("\n").at(-1))) {
     runPrograms("pnpm", pnpmDir)
@@ -216,11 +219,11 @@ if (check("pnpm: core + memory + express installs with no flags", () => pnpmInst
 // 5. yarn (classic, the one `npx yarn` gives): the internal dependencies point at the tarballs through resolutions.
 // --ignore-engines: fastify 5's tree (light-my-request -> cookie@2) declares node >= 22, which yarn 1 alone treats
 // as an error on Node 20 whatever Hookwire does (npm and pnpm warn).
-const yarnDir = writeProject("yarn", {
-  dependencies,
-  resolutions: Object.fromEntries(packed.map((p) => [p.name, `file:${p.file}`]))
-})
-if (check("yarn install", () => run("npx", ["--yes", "yarn@1.22.22", "install", "--non-interactive", "--no-progress", "--ignore-engines"], { cwd: yarnDir }).trim().split("\n").at(-1))) {
+// One spelling for each tarball (yarn rewrites absolute file: paths to relative ones, and two spellings of one
+// package make it keep a stale copy nested), and a cache of its own (yarn 1 caches file: tarballs by name).
+const yarnTarballs = Object.fromEntries(packed.map((p) => [p.name, `file:../tarballs/${basename(p.file)}`]))
+const yarnDir = writeProject("yarn", { dependencies: { ...dependencies, ...yarnTarballs }, resolutions: yarnTarballs })
+if (want("yarn") && check("yarn install", () => run("npx", ["--yes", "yarn@1.22.22", "install", "--non-interactive", "--no-progress", "--ignore-engines", "--cache-folder", join(work, "yarn-cache")], { cwd: yarnDir }).trim().split("\n").at(-1))) {
   runPrograms("yarn", yarnDir)
 }
 
