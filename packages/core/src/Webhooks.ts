@@ -12,7 +12,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import {
@@ -30,6 +29,7 @@ import * as metrics from "./internal/metrics.js"
 import * as validate from "./internal/validate.js"
 import * as views from "./internal/views.js"
 import * as endpointWrites from "./internal/webhooks/endpointWrites.js"
+import * as manualAttempt from "./internal/webhooks/manualAttempt.js"
 import * as recoverOperation from "./internal/webhooks/recover.js"
 import * as resendOperation from "./internal/webhooks/resend.js"
 import * as statsOperation from "./internal/webhooks/stats.js"
@@ -829,8 +829,10 @@ export const make = Effect.gen(function*() {
     const message = prepare(input, now)
     if (isInputError(message)) return yield* message
     const deliveries = fanOut(message, yield* storage.enabledEndpoints(message.tenant))
-    const inserted = yield* storage.insertMessage(message, deliveries)
-    yield* afterInsert([inserted], now)
+    // Insert, then enqueue: uninterruptible, or an interruption between the two would strand the deliveries.
+    const inserted = yield* Effect.uninterruptible(
+      Effect.tap(storage.insertMessage(message, deliveries), (inserted) => afterInsert([inserted], now))
+    )
     return resultOf(inserted)
   })
   // The span of every publish: `Effect.withSpan` in fewer steps, without `Effect.fn`'s call-site stack trace
@@ -881,10 +883,15 @@ export const make = Effect.gen(function*() {
       sameAs.push(batch.length)
       batch.push({ message, deliveries: fanOut(message, endpointsOf.get(message.tenant)!) })
     }
-    const inserted = storage.insertMessages !== undefined
-      ? yield* storage.insertMessages(batch)
-      : yield* Effect.forEach(batch, ({ deliveries, message }) => storage.insertMessage(message, deliveries))
-    yield* afterInsert(inserted, now)
+    // Insert, then enqueue: uninterruptible, or an interruption between the two would strand the deliveries.
+    const inserted = yield* Effect.uninterruptible(
+      Effect.tap(
+        storage.insertMessages !== undefined
+          ? storage.insertMessages(batch)
+          : Effect.forEach(batch, ({ deliveries, message }) => storage.insertMessage(message, deliveries)),
+        (inserted) => afterInsert(inserted, now)
+      )
+    )
     const seen = new Set<number>()
     return sameAs.map((index) => {
       const result = resultOf(inserted[index])
@@ -911,13 +918,18 @@ export const make = Effect.gen(function*() {
       }
       const now = yield* Clock.currentTimeMillis
       if (delivery.status === "pending") {
-        // Already queued: move it to the front (enqueue replaces the run time of a queued id).
-        const moved = yield* storage.transitionDelivery(tenant, delivery.id, ["pending"], {
-          status: "pending",
-          nextAttemptAt: now,
-          now
-        })
-        yield* queue.enqueue([{ id: delivery.id, runAt: now }])
+        // Already queued: move it to the front (enqueue replaces the run time of a queued id). Both writes or
+        // neither's effect lost: uninterruptible.
+        const moved = yield* Effect.uninterruptible(
+          Effect.zipLeft(
+            storage.transitionDelivery(tenant, delivery.id, ["pending"], {
+              status: "pending",
+              nextAttemptAt: now,
+              now
+            }),
+            queue.enqueue([{ id: delivery.id, runAt: now }])
+          )
+        )
         return views.delivery(moved ?? delivery)
       }
       const [ctx] = yield* storage.loadForDispatch([delivery.id])
@@ -935,41 +947,8 @@ export const make = Effect.gen(function*() {
           message: `Endpoint ${ctx.endpoint.id} is disabled; enable it before retrying its deliveries`
         })
       }
-      // Claim the delivery (compare-and-set) so a concurrent retry cannot send it twice.
-      const claimed = yield* storage.transitionDelivery(tenant, delivery.id, [delivery.status], {
-        status: "pending",
-        nextAttemptAt: null,
-        now
-      })
-      if (claimed === undefined) {
-        return yield* new InvalidState({
-          code: "delivery_not_retryable",
-          id: delivery.id,
-          message: `Delivery ${delivery.id} changed while retrying it; try again`
-        })
-      }
-      const { outcome, record } = yield* attemptInternal.perform(
-        settings,
-        transport,
-        { ...ctx, delivery: claimed },
-        "manual"
-      )
-      const random = yield* Random.next
-      // A manual attempt is a single try: its result becomes the status, with no new retry schedule.
-      const decision = RetryPolicy.decide(RetryPolicy.none, { attempts: 1, outcome, now, random })
-      const status: Model.DeliveryStatus = decision._tag === "Delivered" ? "delivered" : "failed"
-      const updated: Model.DeliveryRecord = {
-        ...claimed,
-        status,
-        attempts: claimed.attempts + 1,
-        nextAttemptAt: null,
-        lastAttemptAt: record.startedAt,
-        lastResponseStatus: record.responseStatus,
-        lastError: record.errorKind,
-        updatedAt: yield* Clock.currentTimeMillis
-      }
-      yield* storage.recordAttempts([{ attempt: record, delivery: updated }])
-      return views.delivery(updated)
+      // Claimed, sent and recorded with only the send interruptible (see internal/webhooks/manualAttempt.ts).
+      return views.delivery(yield* manualAttempt.run({ settings, storage, queue, transport }, ctx, now))
     }
   )
 

@@ -31,14 +31,19 @@ export const make = (deps: Deps) =>
       })
     }
     const now = yield* Clock.currentTimeMillis
-    const ids = yield* deps.storage.transitionEndpointDeliveries(tenant, input.endpointId, {
-      from: ["failed"],
-      to: "pending",
-      since: since ?? 0,
-      until,
-      nextAttemptAt: now,
-      now
-    })
-    if (ids.length > 0) yield* deps.queue.enqueue(ids.map((id) => ({ id, runAt: now })))
+    // Move, then enqueue: uninterruptible, or an interruption between the two would strand the deliveries.
+    const ids = yield* Effect.uninterruptible(
+      Effect.tap(
+        deps.storage.transitionEndpointDeliveries(tenant, input.endpointId, {
+          from: ["failed"],
+          to: "pending",
+          since: since ?? 0,
+          until,
+          nextAttemptAt: now,
+          now
+        }),
+        (ids) => ids.length > 0 ? deps.queue.enqueue(ids.map((id) => ({ id, runAt: now }))) : Effect.void
+      )
+    )
     return { recovered: ids.length }
   })

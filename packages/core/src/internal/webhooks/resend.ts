@@ -39,7 +39,9 @@ export const make = (deps: Deps) =>
     }
     const now = yield* Clock.currentTimeMillis
     const delivery = newDelivery(message, endpoint.id, Id.make("dlv", now), now, now)
-    yield* deps.storage.insertDelivery(delivery)
-    yield* deps.queue.enqueue([{ id: delivery.id, runAt: now }])
+    // Insert, then enqueue: uninterruptible, or an interruption between the two would strand the delivery.
+    yield* Effect.uninterruptible(
+      Effect.zipRight(deps.storage.insertDelivery(delivery), deps.queue.enqueue([{ id: delivery.id, runAt: now }]))
+    )
     return views.delivery(delivery)
   })

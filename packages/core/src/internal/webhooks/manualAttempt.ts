@@ -1,0 +1,81 @@
+/**
+ * `deliveries.retry` of a finished delivery: one manual attempt, safe against interruption (an HTTP server interrupts
+ * its handler when the client disconnects, so this is common behind the management API). The delivery is claimed
+ * (set back to `pending`, compare-and-set), sent, and its result recorded; only the send is interruptible. Interrupted
+ * during the send, the delivery goes to the queue, due at once, for the dispatcher to attempt. Should the process die
+ * during the send, the claim carries a next attempt time a little later (`HOLD_MS`): the sweeper, or the Postgres
+ * adapter's queue row, picks the delivery up then — it is never left `pending` with nothing to send it.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import { InvalidState } from "../../Errors.js"
+import type * as Model from "../../Model.js"
+import type { Queue } from "../../Queue.js"
+import * as RetryPolicy from "../../RetryPolicy.js"
+import type { Settings } from "../../Settings.js"
+import type { Storage } from "../../Storage.js"
+import type { Transport } from "../../Transport.js"
+import * as attemptInternal from "../attempt.js"
+
+/** How long a claimed manual attempt holds its delivery: longer than any attempt's timeout (at most 60 s). */
+export const HOLD_MS = 120_000
+
+export interface Services {
+  readonly settings: Settings["Type"]
+  readonly storage: Storage["Type"]
+  readonly queue: Queue["Type"]
+  readonly transport: Transport["Type"]
+}
+
+/** Claims, sends and records one manual attempt; returns the delivery as recorded. */
+export const run = (services: Services, ctx: Model.DispatchContext, now: number) =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const { queue, settings, storage, transport } = services
+      const { delivery } = ctx
+      // Claim the delivery (compare-and-set) so a concurrent retry cannot send it twice.
+      const claimed = yield* storage.transitionDelivery(delivery.tenant, delivery.id, [delivery.status], {
+        status: "pending",
+        nextAttemptAt: now + HOLD_MS,
+        now
+      })
+      if (claimed === undefined) {
+        return yield* new InvalidState({
+          code: "delivery_not_retryable",
+          id: delivery.id,
+          message: `Delivery ${delivery.id} changed while retrying it; try again`
+        })
+      }
+      // Interrupted while sending: the dispatcher attempts it instead, at once.
+      const requeue = Effect.gen(function*() {
+        const at = yield* Clock.currentTimeMillis
+        yield* storage.transitionDelivery(delivery.tenant, delivery.id, ["pending"], {
+          status: "pending",
+          nextAttemptAt: at,
+          now: at
+        })
+        yield* queue.enqueue([{ id: delivery.id, runAt: at }])
+      }).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("retry: re-queueing an interrupted attempt failed", cause))
+      )
+      const { outcome, record } = yield* restore(
+        attemptInternal.perform(settings, transport, { ...ctx, delivery: claimed }, "manual")
+      ).pipe(Effect.onInterrupt(() => requeue))
+      const random = yield* Random.next
+      // A manual attempt is a single try: its result becomes the status, with no new retry schedule.
+      const decision = RetryPolicy.decide(RetryPolicy.none, { attempts: 1, outcome, now, random })
+      const updated: Model.DeliveryRecord = {
+        ...claimed,
+        status: decision._tag === "Delivered" ? "delivered" : "failed",
+        attempts: claimed.attempts + 1,
+        nextAttemptAt: null,
+        lastAttemptAt: record.startedAt,
+        lastResponseStatus: record.responseStatus,
+        lastError: record.errorKind,
+        updatedAt: yield* Clock.currentTimeMillis
+      }
+      yield* storage.recordAttempts([{ attempt: record, delivery: updated }])
+      return updated
+    })
+  )
