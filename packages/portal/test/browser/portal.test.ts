@@ -39,6 +39,11 @@ describe.skipIf(!available)("portal in Chromium", () => {
 
   it("opens with a token from the fragment, then forgets it (address bar, history)", async () => {
     const token = await host.token("acme", "manage")
+    const leaks: Array<string> = []
+    page.on("request", (request) => {
+      const referer = request.headers()["referer"] ?? ""
+      if (request.url().includes(token) || referer.includes(token)) leaks.push(`${request.method()} ${request.url()}`)
+    })
     await page.goto(host.portalUrl(token))
     await expect(page.getByRole("heading", { name: "Endpoints", level: 1 }).isVisible()).resolves.toBe(true)
     await page.getByText("No endpoints yet.").waitFor()
@@ -46,6 +51,8 @@ describe.skipIf(!available)("portal in Chromium", () => {
     expect(page.url()).not.toContain("token=")
     // about:blank, then the portal: replaceState left no entry of its own (pushState would make it 3).
     expect(await page.evaluate(() => history.length)).toBe(2)
+    // Neither the page, its assets nor its API calls carried the token in a URL or a Referer.
+    expect(leaks).toEqual([])
     await capture(page, "endpoints-empty")
   })
 
