@@ -105,6 +105,9 @@ export class DeliveryCounter {
   /** Items the dispatcher claimed from the queue, and gave back with a new time (any endpoint). */
   claimed = 0
   rescheduled = 0
+  /** Claims made, and the time they took in all (ms), when instrumented. */
+  claims = 0
+  claimMs = 0
   /** `performance.now()` when `delivered` reached the target. */
   reachedAt: number | undefined = undefined
   private watched: ReadonlySet<string> | undefined = undefined

@@ -23,14 +23,21 @@ export const instrumented = (adapter: Adapter, counter: DeliveryCounter): Adapte
     Effect.gen(function*() {
       const queue = yield* Queue
       const { claimForDispatch } = queue
+      // Counts the claim and its items, and how long it took (a claim's round trip is what the dispatcher waits on).
+      const timed = <A extends ReadonlyArray<unknown>, E>(claim: Effect.Effect<A, E>) =>
+        Effect.suspend(() => {
+          const start = performance.now()
+          return Effect.tap(claim, (items) =>
+            Effect.sync(() => {
+              counter.claims++
+              counter.claimMs += performance.now() - start
+              counter.claimed += items.length
+            }))
+        })
       return Context.make(Queue, {
         ...queue,
-        claim: (options) =>
-          Effect.tap(queue.claim(options), (items) => Effect.sync(() => (counter.claimed += items.length))),
-        claimForDispatch: claimForDispatch === undefined ?
-          undefined :
-          (options) =>
-            Effect.tap(claimForDispatch(options), (items) => Effect.sync(() => (counter.claimed += items.length))),
+        claim: (options) => timed(queue.claim(options)),
+        claimForDispatch: claimForDispatch === undefined ? undefined : (options) => timed(claimForDispatch(options)),
         reschedule: (items) =>
           Effect.tap(queue.reschedule(items), () => Effect.sync(() => (counter.rescheduled += items.length)))
       }).pipe(Context.add(Storage, yield* Storage))

@@ -20,8 +20,9 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import { type AdapterName, counted, DeliveryCounter, openAdapter } from "../adapters.js"
+import { type AdapterName, DeliveryCounter, openAdapter } from "../adapters.js"
 import type { Contender, RunConfig } from "../contender.js"
+import { instrumented } from "../endpoint-counter.js"
 import { catalog, type Data, dataMaker, EVENT_TYPE } from "../payload.js"
 
 const engineOptions = {
@@ -51,7 +52,7 @@ const effectApi = async (adapterName: AdapterName, config: RunConfig) => {
   const { batch, concurrency, messages, perEndpointConcurrency } = config
   const opened = await openAdapter(adapterName)
   const counter = new DeliveryCounter()
-  const engine = Hookwire.layer(engineOptions).pipe(Layer.provideMerge(counted(opened.adapter, counter).layer))
+  const engine = Hookwire.layer(engineOptions).pipe(Layer.provideMerge(instrumented(opened.adapter, counter).layer))
   // Warnings such as "http endpoint" and "no master key" are expected; failures fail the run anyway.
   const runtime = ManagedRuntime.make(
     Dispatcher.layer({ concurrency, perEndpointConcurrency }).pipe(
@@ -90,7 +91,7 @@ const promiseApi = async (adapterName: AdapterName, config: RunConfig) => {
   const counter = new DeliveryCounter()
   const hookwire = Hookwire.createHookwire({
     ...engineOptions,
-    adapter: counted(opened.adapter, counter),
+    adapter: instrumented(opened.adapter, counter),
     dispatcher: { concurrency, perEndpointConcurrency },
     logLevel: "error"
   })
@@ -163,7 +164,13 @@ export const hookwire = (adapterName: AdapterName): Contender => async (config) 
       // How long publishing took: when it is most of the window, the dispatcher waited for work.
       const publishMs = Math.round(performance.now() - start)
       const end = await done
-      const engine = { publish_ms: publishMs, ...(await sampling?.()) }
+      const engine = {
+        publish_ms: publishMs,
+        ...(await sampling?.()),
+        claims: counter.claims,
+        mean_claim_ms: Math.round(counter.claimMs / Math.max(1, counter.claims) * 10) / 10,
+        mean_claimed: Math.round(counter.claimed / Math.max(1, counter.claims) * 10) / 10
+      }
       if (counter.notDelivered > 0) {
         throw new Error(
           `hookwire: ${counter.notDelivered} attempts did not deliver (${
