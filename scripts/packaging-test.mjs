@@ -167,7 +167,22 @@ const runPrograms = (manager, dir) => {
     return run("node", ["out/smoke.js"], { cwd: dir, env })
   })
   check(`${manager}: Effect 4 beside Effect 3 is refused clearly`, () => run("node", ["effect4.mjs"], { cwd: dir }))
+  if (hookwire["@hookwire/core"]) {
+    check(`${manager}: the contract suites' record builders import from the published core`, () =>
+      run("node", [
+        "--input-type=module",
+        "-e",
+        `import * as Records from "@hookwire/core/test/contract/Records"
+        if (typeof Records.endpointRecord !== "function") throw new Error("no endpointRecord")
+        console.log("ok @hookwire/core/test/contract/Records")`
+      ], { cwd: dir }).trim())
+  }
   if (hookwire["@hookwire/postgres"]) {
+    check(`${manager}: the migrate binary's --help`, () => {
+      const help = run(join(dir, "node_modules", ".bin", "hookwire-postgres-migrate"), ["--help"], { cwd: dir })
+      if (!help.includes("HOOKWIRE_DATABASE_URL")) throw new Error(`--help does not name its variables:\n${help}`)
+      return help.split("\n")[0]
+    })
     check(`${manager}: the migrate binary`, () => {
       const schema = `hw_pack_bin_${manager}_${process.pid}`
       try {

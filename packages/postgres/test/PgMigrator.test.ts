@@ -81,6 +81,27 @@ describeDb("PgMigrator", () => {
     expect(failure?.stderr).toContain("HOOKWIRE_DATABASE_URL")
   }, 60_000)
 
+  it("the migrate script's --help says what it does and what it reads, without touching a database", async () => {
+    const env: Record<string, string | undefined> = { ...process.env }
+    delete env.HOOKWIRE_DATABASE_URL
+    const help = await promisify(execFile)(process.execPath, ["--import", "tsx", "bin/migrate.ts", "--help"], {
+      cwd: packageDir,
+      env,
+      timeout: 30_000
+    })
+    expect(help.stdout).toContain("Usage: hookwire-postgres-migrate")
+    for (const name of ["HOOKWIRE_DATABASE_URL", "HOOKWIRE_DATABASE_SCHEMA", "HOOKWIRE_TABLE_PREFIX"]) {
+      expect(help.stdout).toContain(name)
+    }
+    const wrong = await promisify(execFile)(process.execPath, ["--import", "tsx", "bin/migrate.ts", "--schema=x"], {
+      cwd: packageDir,
+      env,
+      timeout: 30_000
+    }).then(() => undefined, (error: { code?: number; stderr?: string }) => error)
+    expect(wrong?.code).toBe(2)
+    expect(wrong?.stderr).toContain("unknown argument --schema=x")
+  }, 60_000)
+
   it("PgAdapter.layerConfig reads the environment, makes its client and migrates", async () => {
     const schema = fresh("config")
     const provider = ConfigProvider.fromMap(
