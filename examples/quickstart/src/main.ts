@@ -72,6 +72,8 @@ export const runDemo = async (
     flaky: await startReceiver("flaky"),
     down: await startReceiver("down")
   }
+  const notes = new Map<string, number>()
+  const failures = new Map<string, string>()
   const hookwire = createHookwire({
     adapter: memory(),
     catalog,
@@ -80,8 +82,12 @@ export const runDemo = async (
     http: { allowPrivateNetworks: true },
     retryPolicy: RetryPolicy.fixed(["500 millis", "1 second", "2 seconds"]),
     dispatcher: { concurrency: 16 },
+    // The engine's log lines (the warnings about plain http and the missing master key) are gathered and printed
+    // once, as notes, instead of interleaving with the table.
+    logger: (entry) => notes.set(entry.message, (notes.get(entry.message) ?? 0) + 1),
+    // Printed after the delivery's last attempt row (see `flushFailures`), not when the event arrives.
     onEvent: (event) => {
-      if (event.type === "delivery.failed") print(`  ! ${event.deliveryId} failed for good: ${event.reason}`)
+      if (event.type === "delivery.failed") failures.set(event.deliveryId, event.reason)
     }
   })
   const tenant = "acme"
@@ -97,6 +103,10 @@ export const runDemo = async (
         }…)`
       )
     }
+    for (const [note, times] of notes) print(`note: ${note}${times > 1 ? ` (×${times})` : ""}`)
+    notes.clear()
+    // The clock of the table starts before the first attempt can.
+    const started = Date.now()
     await hookwire.start()
     const published = [
       await hookwire.publish({
@@ -114,7 +124,16 @@ export const runDemo = async (
     print("")
     print(`${pad("time", 8)} ${pad("endpoint", 8)} ${pad("attempt", 8)} ${pad("result", 14)} duration`)
 
-    const started = Date.now()
+    // Attempt rows printed so far, by delivery: a delivery's "failed for good" line waits for its last row.
+    const printed = new Map<string, number>()
+    const flushFailures = async () => {
+      for (const [deliveryId, reason] of failures) {
+        const delivery = await hookwire.deliveries.get({ tenant, id: deliveryId })
+        if ((printed.get(deliveryId) ?? 0) < delivery.attempts) continue
+        print(`  ! ${deliveryId} failed for good: ${reason}`)
+        failures.delete(deliveryId)
+      }
+    }
     let cursor: string | undefined
     const deadline = started + 20_000
     let deliveries: ReadonlyArray<Webhooks.Delivery> = []
@@ -124,19 +143,23 @@ export const runDemo = async (
         for (const a of page.items) {
           const result = a.responseStatus !== null ? `HTTP ${a.responseStatus}` : `${a.errorKind}`
           print(
-            `${pad(((a.startedAt.getTime() - started) / 1000).toFixed(1) + "s", 8)} ${
+            `${pad((Math.max(0, a.startedAt.getTime() - started) / 1000).toFixed(1) + "s", 8)} ${
               pad(names.get(a.endpointId) ?? "?", 8)
             } ` +
               `${pad(`#${a.attempt}`, 8)} ${pad(result, 14)} ${a.durationMs} ms`
           )
           cursor = a.id
+          printed.set(a.deliveryId, (printed.get(a.deliveryId) ?? 0) + 1)
         }
         if (page.nextCursor === null) break
       }
+      await flushFailures()
       deliveries = (await hookwire.deliveries.list({ tenant, limit: 100 })).items
       if (deliveries.length > 0 && deliveries.every((d) => d.status !== "pending")) break
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
+    await flushFailures()
+    for (const [note, times] of notes) print(`note: ${note}${times > 1 ? ` (×${times})` : ""}`)
     print("")
     print("delivery log")
     for (const d of deliveries) {

@@ -14,7 +14,16 @@ describe("pnpm demo", () => {
       expect(d.attempts).toBe(4)
       expect(d.lastResponseStatus).toBe(500)
     }
-    expect(lines.some((l) => l.includes("failed for good"))).toBe(true)
     expect(lines.some((l) => l.includes("HTTP 204"))).toBe(true)
+    // Clean output: no negative times, the engine's warnings once each as notes, and each delivery's "failed for good"
+    // after its last attempt row (the down receiver's #4).
+    expect(lines.filter((l) => /^-\d/.test(l))).toStrictEqual([])
+    expect(lines.filter((l) => l.startsWith("note: endpoint URL uses http"))).toHaveLength(1)
+    const failed = lines.flatMap((l, i) => (l.includes("failed for good") ? [i] : []))
+    expect(failed).toHaveLength(2)
+    failed.forEach((at, n) => {
+      const lastRows = lines.slice(0, at).filter((l) => /\bdown\s+#4\b/.test(l))
+      expect(lastRows.length).toBeGreaterThanOrEqual(n + 1)
+    })
   }, 30_000)
 })
