@@ -84,6 +84,14 @@ describe.each(kinds)("routes on %s", (kind) => {
     expect(deliveries.body.data.map((d: { id: string }) => d.id)).toStrictEqual([sent.body.deliveryId])
     const detail = await call("GET", "/deliveries/{id}", { token: a, params: { id: sent.body.deliveryId } })
     expect(detail.body.attemptLog.map((x: { trigger: string }) => x.trigger)).toStrictEqual(["test"])
+    // The request's headers as sent, without the signature; the response's headers.
+    const logged = detail.body.attemptLog[0]
+    expect(logged.requestHeaders).toMatchObject({
+      "content-type": "application/json",
+      "webhook-id": expect.any(String)
+    })
+    expect(Object.keys(logged.requestHeaders)).not.toContain("webhook-signature")
+    expect(logged.responseHeaders).toStrictEqual({ "x-receiver": "test" })
     const attempts = await call("GET", "/attempts", { token: a, query: { endpointId: ep.id } })
     expect(attempts.body.data).toHaveLength(1)
     const retried = await call("POST", "/deliveries/{id}/retry", { token: a, params: { id: sent.body.deliveryId } })

@@ -259,6 +259,13 @@ export interface AttemptRecord {
   readonly responseBody: string | null
   readonly errorKind: TransportErrorKind | null
   readonly errorMessage: string | null
+  /**
+   * The request's headers, without the signature and its timestamp (the endpoint's own headers, content type, user
+   * agent, the id header). Absent on records stored before headers were kept, and for attempts that never signed.
+   */
+  readonly requestHeaders?: Readonly<Record<string, string>> | null | undefined
+  /** The response's headers (lower-case names); null when there was no response. */
+  readonly responseHeaders?: Readonly<Record<string, string>> | null | undefined
 }
 
 /**

@@ -192,7 +192,9 @@ const attemptFields = {
   responseStatus: Schema.NullOr(Schema.Number),
   responseBody: Schema.NullOr(Schema.String),
   errorKind: Schema.NullOr(TransportErrorKind),
-  errorMessage: Schema.NullOr(Schema.String)
+  errorMessage: Schema.NullOr(Schema.String),
+  requestHeaders: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })),
+  responseHeaders: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))
 }
 
 /**

@@ -166,6 +166,10 @@ export interface Attempt {
   readonly responseBody: string | null
   readonly errorKind: Model.TransportErrorKind | null
   readonly errorMessage: string | null
+  /** The request's headers without the signature (see `Model.AttemptRecord`); null on older records. */
+  readonly requestHeaders: Readonly<Record<string, string>> | null
+  /** The response's headers; null when there was no response (or on older records). */
+  readonly responseHeaders: Readonly<Record<string, string>> | null
 }
 
 /**

@@ -383,6 +383,8 @@ export const makeWith = (
       `as endpoints from ${E} as x where x.tenant = $1 and not x.disabled`
 
     // The CTE `a` and the main statement of `recordAttempts`, kept apart for `recordAndSettle` to add the queue.
+    // The attempts' arrays come first in both statements; the deliveries' and the queue's parameters follow them.
+    const AF = rows.attemptFieldCount
     const insertAttempts = [
       `a as (`,
       `  insert into ${A} (${rows.attemptColumns}) select u.* from ${rows.attemptUnnest(1)}`,
@@ -390,18 +392,19 @@ export const makeWith = (
       `  on conflict (id) do update set attempt = excluded.attempt, trigger = excluded.trigger, url = excluded.url,`,
       `    started_at = excluded.started_at, duration_ms = excluded.duration_ms,`,
       `    response_status = excluded.response_status, response_body = excluded.response_body,`,
-      `    error_kind = excluded.error_kind, error_message = excluded.error_message`,
+      `    error_kind = excluded.error_kind, error_message = excluded.error_message,`,
+      `    request_headers = excluded.request_headers, response_headers = excluded.response_headers`,
       `)`
     ].join("\n")
     const updateDeliveries = [
       `update ${D} as x set status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at,`,
       `  last_attempt_at = u.last_attempt_at, last_response_status = u.last_response_status,`,
       `  last_error = u.last_error, updated_at = u.updated_at`,
-      `from ${rows.deliveryUnnest(15)}`,
+      `from ${rows.deliveryUnnest(AF + 1)}`,
       // A delivery cancelled or finished meanwhile (e.g. by a 410 seen by another attempt) keeps its status. "Not
       // final" rather than `= 'pending'`: a plan made on empty tables would otherwise read the deliveries through a
       // partial `where status = 'pending'` index that looked tiny then (see test/Plans.test.ts).
-      `where ${byIds("x", 15)} and x.id = u.id and x.tenant = u.tenant`,
+      `where ${byIds("x", AF + 1)} and x.id = u.id and x.tenant = u.tenant`,
       `  and x.status not in ('delivered', 'failed', 'cancelled')`
     ].join("\n")
 
@@ -412,9 +415,9 @@ export const makeWith = (
     const recordAndSettleText = [
       `with ${insertAttempts},`,
       `updated as (${updateDeliveries}),`,
-      `done as (${queue.complete(Q, 27)}),`,
-      `moved as (${queue.reschedule(Q, 29)})`,
-      queue.notifyEarliest("$32", "moved")
+      `done as (${queue.complete(Q, AF + 13)}),`,
+      `moved as (${queue.reschedule(Q, AF + 15)})`,
+      queue.notifyEarliest(`$${AF + 18}`, "moved")
     ].join("\n")
 
     const attemptParams = (results: ReadonlyArray<Storage.AttemptResult>): Array<unknown> => {

@@ -37,8 +37,9 @@ describeDb("PgMigrator", () => {
     const runs = await Promise.all(
       Array.from({ length: 6 }, () => Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(clientLayer()))))
     )
-    expect(runs.map((applied) => applied.length).sort()).toStrictEqual([0, 0, 0, 0, 0, 1])
-    expect(runs.flat()).toStrictEqual([[1, "initial"]])
+    // One run applies every migration (1_initial, 2_attempt_headers); the others find them done.
+    expect(runs.map((applied) => applied.length).sort()).toStrictEqual([0, 0, 0, 0, 0, 2])
+    expect(runs.flat()).toStrictEqual([[1, "initial"], [2, "attempt_headers"]])
     expect(await tablesOf(schema)).toStrictEqual([
       "hookwire_attempts",
       "hookwire_deliveries",

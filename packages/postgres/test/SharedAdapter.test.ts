@@ -476,7 +476,9 @@ describeDb("PgAdapter: one round trip", () => {
       responseStatus: status,
       responseBody: "ok",
       errorKind: null,
-      errorMessage: null
+      errorMessage: null,
+      requestHeaders: null,
+      responseHeaders: null
     })
     const fixture = await shared.runPromise(Effect.gen(function*() {
       const { queue, storage } = yield* services

@@ -33,7 +33,7 @@ export interface Engine {
 }
 
 export const startEngine = async (kind: Kind): Promise<Engine> => {
-  const transport = RecordingTransport.layer(() => ({ status: 204 }))
+  const transport = RecordingTransport.layer(() => ({ status: 204, headers: { "x-receiver": "test" } }))
   if (kind === "memory") {
     const hookwire = createHookwire({ adapter: memory(), catalog, transport, logger: false })
     return { hookwire, close: () => hookwire.close() }

@@ -271,7 +271,7 @@ export const performThen = <B, E, R>(
 ): Effect.Effect<B, E, R> => {
   const { delivery, endpoint, message } = ctx
   const startedAt = clock.unsafeCurrentTimeMillis()
-  const started: Started = { ctx, id: Id.make("atm", startedAt), trigger, startedAt, clock }
+  const started: Started = { ctx, id: Id.make("atm", startedAt), trigger, startedAt, clock, requestHeaders: null }
   let signature: Readonly<Record<string, string>>
   let secrets: ReadonlyArray<string> = []
   try {
@@ -296,6 +296,7 @@ export const performThen = <B, E, R>(
     "user-agent": settings.userAgent,
     ...signature
   }
+  started.requestHeaders = loggedHeaders(endpoint.headers, settings.userAgent, schemeFor(settings, endpoint), signature)
   let sent: Effect.Effect<TransportResponse, TransportError>
   try {
     sent = transport.send({
@@ -328,6 +329,25 @@ interface Started {
   readonly trigger: Model.AttemptTrigger
   readonly startedAt: number
   readonly clock: Clock.Clock
+  /** The request's headers as the delivery log shows them (set once signed): see `loggedHeaders`. */
+  requestHeaders: Readonly<Record<string, string>> | null
+}
+
+/**
+ * The headers of an attempt's request for its log: the endpoint's own, content type, user agent and the scheme's id
+ * header — without the signature and its timestamp, which say nothing to a reader and change on every attempt.
+ */
+const loggedHeaders = (
+  own: Readonly<Record<string, string>>,
+  userAgent: string,
+  scheme: { readonly idHeader: string | undefined },
+  signature: Readonly<Record<string, string>>
+): Readonly<Record<string, string>> => {
+  const out: Record<string, string> = { ...own, "content-type": "application/json", "user-agent": userAgent }
+  if (scheme.idHeader !== undefined && signature[scheme.idHeader] !== undefined) {
+    out[scheme.idHeader] = signature[scheme.idHeader]
+  }
+  return out
 }
 
 // Module-level functions, and handlers returned by them, rather than named closures declared in `performThen` on
@@ -377,7 +397,8 @@ const answered =
         response.status,
         response.body,
         null,
-        null
+        null,
+        response.headers
       ),
       outcome: { _tag: "Response", status: response.status, retryAfter: response.headers["retry-after"] }
     })
@@ -385,12 +406,13 @@ const answered =
 // Spelled out rather than `{ ...base, durationMs, … }`: V8 (Node 20) takes a slow path, microseconds each, for object
 // spreads that add new properties, and this runs for every attempt.
 const record = (
-  { ctx: { delivery, endpoint, message }, id, startedAt, trigger }: Started,
+  { ctx: { delivery, endpoint, message }, id, requestHeaders, startedAt, trigger }: Started,
   durationMs: number,
   responseStatus: number | null,
   responseBody: string | null,
   errorKind: Model.AttemptRecord["errorKind"],
-  errorMessage: string | null
+  errorMessage: string | null,
+  responseHeaders: Readonly<Record<string, string>> | null = null
 ): Model.AttemptRecord => ({
   id,
   tenant: delivery.tenant,
@@ -405,5 +427,7 @@ const record = (
   responseStatus,
   responseBody,
   errorKind,
-  errorMessage
+  errorMessage,
+  requestHeaders,
+  responseHeaders
 })

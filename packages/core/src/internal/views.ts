@@ -75,5 +75,7 @@ export const attempt = (r: Model.AttemptRecord): Attempt => ({
   responseStatus: r.responseStatus,
   responseBody: r.responseBody,
   errorKind: r.errorKind,
-  errorMessage: r.errorMessage
+  errorMessage: r.errorMessage,
+  requestHeaders: r.requestHeaders ?? null,
+  responseHeaders: r.responseHeaders ?? null
 })

@@ -147,6 +147,28 @@ export const managementTests = (it: Vitest.MethodsNonLive<Storage.Storage>): voi
       }))
   })
 
+  describe("attempt headers", () => {
+    it.effect("an attempt's request and response headers round-trip; records without them read as null", () =>
+      Effect.gen(function*() {
+        const s = yield* storage
+        const fx = fixture()
+        const [endpoint] = yield* insertEndpoints(fx, 1)
+        const { deliveries } = yield* publish(fx, [endpoint])
+        const withHeaders = fx.result(deliveries[0], {
+          requestHeaders: { "content-type": "application/json", "x-custom": "a \"quoted\" value" },
+          responseHeaders: { "retry-after": "120", "content-type": "text/plain; charset=utf-8" }
+        })
+        const without = fx.result(withHeaders.delivery)
+        yield* s.recordAttempts([withHeaders])
+        yield* s.recordAttempts([without])
+        const page = yield* s.listAttempts(fx.tenant, { limit: 10, deliveryId: deliveries[0].id })
+        expect(page.items[0].requestHeaders).toStrictEqual(withHeaders.attempt.requestHeaders)
+        expect(page.items[0].responseHeaders).toStrictEqual(withHeaders.attempt.responseHeaders)
+        expect(page.items[1].requestHeaders ?? null).toBeNull()
+        expect(page.items[1].responseHeaders ?? null).toBeNull()
+      }))
+  })
+
   describe("recovery windows", () => {
     it.effect("transitionEndpointDeliveries with `until` moves only deliveries created in [since, until)", () =>
       Effect.gen(function*() {

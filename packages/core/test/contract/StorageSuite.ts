@@ -113,6 +113,8 @@ export const fixture = (tenant: Tenant = newTenant()) => {
       responseBody: "{\"error\":\"try later\"}",
       errorKind: null,
       errorMessage: null,
+      requestHeaders: null,
+      responseHeaders: null,
       ...overrides
     }
   }

@@ -190,7 +190,7 @@ export const delivery = (row: Row, prefix = ""): DeliveryRecord => ({
 
 /** @internal */
 export const attemptColumns = "id, tenant, delivery_id, message_id, endpoint_id, attempt, trigger, url, started_at, " +
-  "duration_ms, response_status, response_body, error_kind, error_message"
+  "duration_ms, response_status, response_body, error_kind, error_message, request_headers, response_headers"
 
 /** @internal */
 export const attempt = (row: Row): AttemptRecord => ({
@@ -207,7 +207,9 @@ export const attempt = (row: Row): AttemptRecord => ({
   responseStatus: numOrNull(row.response_status),
   responseBody: row.response_body ?? null,
   errorKind: (row.error_kind ?? null) as TransportErrorKind | null,
-  errorMessage: row.error_message ?? null
+  errorMessage: row.error_message ?? null,
+  requestHeaders: row.request_headers ?? null,
+  responseHeaders: row.response_headers ?? null
 })
 
 /** `unnest($<from>::<type>[], …)`: one array parameter per type, in order. */
@@ -270,8 +272,16 @@ const attemptFields: Fields<AttemptRecord> = [
   ["integer", (a) => a.responseStatus],
   ["text", (a) => a.responseBody],
   ["text", (a) => a.errorKind],
-  ["text", (a) => a.errorMessage]
+  ["text", (a) => a.errorMessage],
+  ["jsonb", (a) => headersJson(a.requestHeaders)],
+  ["jsonb", (a) => headersJson(a.responseHeaders)]
 ]
+
+const headersJson = (headers: Readonly<Record<string, string>> | null | undefined): string | null =>
+  headers === null || headers === undefined ? null : JSON.stringify(headers)
+
+/** How many parameters `attemptArrays` takes (statements number the parameters that follow from it). */
+export const attemptFieldCount = attemptFields.length
 
 /** @internal */
 export const attemptArrays = (attempts: ReadonlyArray<AttemptRecord>) => columns(attempts, attemptFields)

@@ -110,6 +110,10 @@ export const migrations = (t: Tables): Record<string, ReadonlyArray<string>> => 
       claims integer not null default 0
     ) with (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05)`,
     `create index ${t.index("queue_due")} on ${t.queue} ((coalesce(lease_until, run_at)), id)`
+  ],
+  // The delivery log shows each attempt's request headers (without the signature) and response headers.
+  "2_attempt_headers": [
+    `alter table ${t.attempts} add column request_headers jsonb, add column response_headers jsonb`
   ]
 })
 
