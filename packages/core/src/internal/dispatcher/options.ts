@@ -5,19 +5,9 @@
  */
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
+import type { Options } from "../../Dispatcher.js"
 import { ValidationError } from "../../Errors.js"
 import * as wholeMs from "../wholeMs.js"
-
-/** What `Dispatcher.Options` accepts (kept structural here: the public type lives in `Dispatcher`). */
-export interface Input {
-  readonly concurrency?: number | undefined
-  readonly perEndpointConcurrency?: number | undefined
-  readonly lease?: Duration.DurationInput | undefined
-  readonly pollInterval?: Duration.DurationInput | undefined
-  readonly shutdownGrace?: Duration.DurationInput | undefined
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-  readonly writeBatchSize?: number | undefined
-}
 
 export interface Resolved {
   readonly concurrency: number
@@ -53,7 +43,7 @@ const millis = (name: string, value: Duration.DurationInput | undefined, fallbac
 }
 
 /** Resolves the options with their defaults; throws a `ValidationError` for the first bad one. */
-export const resolve = (options: Input = {}): Resolved => {
+export const resolve = (options: Options = {}): Resolved => {
   const concurrency = positiveInt("concurrency", options.concurrency, 64)
   const perEndpoint = positiveInt("perEndpointConcurrency", options.perEndpointConcurrency, 16)
   const writeBatchSize = positiveInt("writeBatchSize", options.writeBatchSize, 256)
