@@ -4,11 +4,12 @@
  * it (not queued). No dispatcher runs here, so "queued" is read straight from the queue.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Queue, RecordingTransport, Storage, Webhooks } from "@hookwire/core"
+import { Queue, RecordingTransport, Storage, Sweeper, Webhooks } from "@hookwire/core"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as TestClock from "effect/TestClock"
 import { engine } from "./harness.js"
 
 const tenant = "acme"
@@ -181,4 +182,24 @@ describe("interrupted between writes, nothing is stranded", () => {
       })
     })))
   })
+})
+
+describe("a manual retry whose process dies mid-request", () => {
+  it.effect("is found by the sweeper once its claim's hold has passed, and goes back to the queue", () =>
+    Effect.gen(function*() {
+      const w = yield* Webhooks.Webhooks
+      const { delivery } = yield* failedDelivery
+      // The result is never written and nothing interrupts the retry: as far as storage knows, the process died. (A
+      // daemon: the test does not wait for a retry that never ends.)
+      yield* Effect.forkDaemon(w.deliveries.retry({ tenant, id: delivery.id }))
+      yield* RecordingTransport.awaitRequests(1)
+      expect((yield* nothingStranded).stranded).toStrictEqual([delivery.id])
+      yield* TestClock.adjust("2 minutes")
+      yield* TestClock.adjust("1 minute")
+      expect(yield* Sweeper.sweep({ grace: "30 seconds" })).toBe(1)
+      expect(yield* nothingStranded).toStrictEqual({ pending: 1, stranded: [] })
+    }).pipe(Effect.provide(engine({
+      dispatcher: false,
+      wrapStorage: (s) => ({ ...s, recordAttempts: () => Effect.never })
+    }))))
 })
