@@ -529,10 +529,19 @@ export const make = Effect.gen(function*() {
       (record) => (record === undefined ? Effect.fail(endpointNotFound(id)) : Effect.succeed(record))
     )
 
+  // An expected warning (the host allowed http): at `warn` once per engine, then at `debug` for each endpoint.
+  let warnedInsecure = false
   const warnInsecure = (tenant: string, url: string) =>
-    Effect.logWarning("endpoint URL uses http: deliveries to it are not encrypted").pipe(
-      Effect.annotateLogs({ tenant, url })
-    )
+    Effect.suspend(() => {
+      const first = !warnedInsecure
+      warnedInsecure = true
+      return first
+        ? Effect.logWarning(
+          "endpoint URL uses http: deliveries to it are not encrypted (allowHttp is on; said once per engine, later " +
+            "http endpoints are logged at debug)"
+        )
+        : Effect.logDebug("endpoint URL uses http: deliveries to it are not encrypted")
+    }).pipe(Effect.annotateLogs({ tenant, url }))
 
   const create = Effect.fn("Webhooks.endpoints.create")(function*(input: CreateEndpoint) {
     const tenant = yield* validate.tenant(input.tenant)
