@@ -19,6 +19,22 @@ const endpointOptions = {
   circuitBreaker: true
 } satisfies Keys<Webhooks.EndpointOptionsInput>
 
+/** The fields create and update share. */
+const endpointFields = {
+  ...endpointOptions,
+  tenant: true,
+  url: true,
+  name: true,
+  description: true,
+  eventTypes: true,
+  channels: true,
+  headers: true,
+  metadata: true,
+  timeoutMs: true,
+  retryPolicy: true,
+  scheme: true
+} as const
+
 const tenantAndId = { tenant: true, id: true } as const
 const list = { limit: true, cursor: true, order: true } as const
 
@@ -31,37 +47,10 @@ type Call = { readonly [G in Group]: `${G}.${keyof Api[G] & string}` }[Group] | 
 
 /** Every call's accepted keys, by the name the error reports. */
 export const calls = {
-  "endpoints.create": {
-    ...endpointOptions,
-    tenant: true,
-    url: true,
-    name: true,
-    description: true,
-    eventTypes: true,
-    channels: true,
-    headers: true,
-    metadata: true,
-    timeoutMs: true,
-    retryPolicy: true,
-    scheme: true,
-    secret: true,
-    disabled: true
-  } satisfies Keys<Arg<Api["endpoints"]["create"]>>,
-  "endpoints.update": {
-    ...endpointOptions,
-    tenant: true,
-    id: true,
-    url: true,
-    name: true,
-    description: true,
-    eventTypes: true,
-    channels: true,
-    headers: true,
-    metadata: true,
-    timeoutMs: true,
-    retryPolicy: true,
-    scheme: true
-  } satisfies Keys<Arg<Api["endpoints"]["update"]>>,
+  "endpoints.create": { ...endpointFields, secret: true, disabled: true } satisfies Keys<
+    Arg<Api["endpoints"]["create"]>
+  >,
+  "endpoints.update": { ...endpointFields, id: true } satisfies Keys<Arg<Api["endpoints"]["update"]>>,
   "endpoints.list": { tenant: true, ...list } satisfies Keys<Arg<Api["endpoints"]["list"]>>,
   "endpoints.get": tenantAndId satisfies Keys<Arg<Api["endpoints"]["get"]>>,
   "endpoints.delete": tenantAndId satisfies Keys<Arg<Api["endpoints"]["delete"]>>,
