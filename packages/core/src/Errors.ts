@@ -66,6 +66,8 @@ export class ValidationError extends Schema.TaggedError<ValidationError>("@hookw
       "invalid_tenant",
       "invalid_option",
       "invalid_cursor",
+      "invalid_id",
+      "invalid_input",
       "payload_too_large"
     ),
     field: Schema.String,

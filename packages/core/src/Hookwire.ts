@@ -6,7 +6,6 @@
  *
  * @since 0.1.0
  */
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
@@ -23,6 +22,7 @@ import * as dispatcherControl from "./internal/hookwire/dispatcherControl.js"
 import * as environment from "./internal/hookwire/environment.js"
 import * as optionKeys from "./internal/hookwire/optionKeys.js"
 import * as resilientRuntime from "./internal/hookwire/runtime.js"
+import * as logCause from "./internal/logCause.js"
 import type * as Model from "./Model.js"
 import * as OperationalEvents from "./OperationalEvents.js"
 import type { Queue } from "./Queue.js"
@@ -115,6 +115,9 @@ export interface LogEntry {
   readonly message: string
   readonly annotations: Readonly<Record<string, unknown>>
   readonly time: Date
+  /** Why it happened, when the line has a cause (e.g. the storage error behind "claiming failed; retrying"):
+   * rendered as text, with anything shaped like a secret replaced. */
+  readonly cause?: string | undefined
 }
 
 const levelOf = (label: string): LogEntry["level"] =>
@@ -136,13 +139,14 @@ const loggingLayer = (options: Options<any>): Layer.Layer<never> => {
     ? Logger.remove(Logger.defaultLogger)
     : Logger.replace(
       Logger.defaultLogger,
-      Logger.make(({ annotations, date, logLevel, message }) => {
+      Logger.make(({ annotations, cause, date, logLevel, message }) => {
         const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
         sink({
           level: levelOf(logLevel.label),
-          message: text,
+          message: logCause.redact(text),
           annotations: Object.fromEntries(HashMap.toEntries(annotations)),
-          time: date
+          time: date,
+          cause: logCause.render(cause)
         })
       })
     )
@@ -350,15 +354,9 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
       enable: (input) => api((w) => w.endpoints.enable(input)),
       disable: (input) => api((w) => w.endpoints.disable(input)),
       rotateSecret: (input) =>
-        api((w) =>
-          w.endpoints.rotateSecret({
-            tenant: input.tenant,
-            id: input.id,
-            // A string like "24 hours" or milliseconds; checked by rotateSecret.
-            grace: input.grace as Duration.DurationInput | undefined,
-            secret: input.secret
-          })
-        ).then(reveal),
+        // Passed as given (`grace`: a string like "24 hours" or milliseconds): rotateSecret checks every field, and
+        // reading them here would let a throwing getter escape untyped.
+        api((w) => w.endpoints.rotateSecret(input as Parameters<typeof w.endpoints.rotateSecret>[0])).then(reveal),
       test: (input) => api((w) => w.endpoints.test(input)),
       stats: (input) => api((w) => w.endpoints.stats(input))
     },

@@ -29,6 +29,7 @@ import * as metrics from "./internal/metrics.js"
 import * as validate from "./internal/validate.js"
 import * as views from "./internal/views.js"
 import * as endpointWrites from "./internal/webhooks/endpointWrites.js"
+import * as guard from "./internal/webhooks/guard.js"
 import * as manualAttempt from "./internal/webhooks/manualAttempt.js"
 import * as recoverOperation from "./internal/webhooks/recover.js"
 import * as resendOperation from "./internal/webhooks/resend.js"
@@ -492,19 +493,24 @@ export const make = Effect.gen(function*() {
     const value = Redacted.isRedacted(input) ? Redacted.value(input) : input
     // Check the secret by signing with it once: a malformed secret fails here, never later as a silent mismatch.
     const chosen = (scheme !== null ? settings.schemes.get(scheme) : undefined) ?? settings.scheme
+    const invalid = (why: string) =>
+      new ValidationError({
+        code: "invalid_secret",
+        field: "secret",
+        message: `secret is not valid for the ${chosen.name} scheme: ${why}`
+      })
+    if (typeof value !== "string" || value.length === 0) return Effect.fail(invalid("give a non-empty string"))
+    const problem = validate.secretProblem(value, chosen.name)
+    if (problem !== undefined) return Effect.fail(invalid(problem))
     return Effect.try({
       try: () => {
-        if (typeof value !== "string" || value.length === 0) throw new Error("empty")
         chosen.sign({ id: "msg_check", timestamp: 0, body: "", secrets: [value] })
         return value
       },
       catch: () =>
-        new ValidationError({
-          code: "invalid_secret",
-          field: "secret",
-          message: `secret is not valid for the ${chosen.name} scheme` +
-            (chosen.name === "standard" ? ": use whsec_ followed by base64 of 24 to 64 random bytes" : "")
-        })
+        invalid(
+          chosen.name === "standard" ? "use whsec_ followed by base64 of 24 to 64 random bytes" : "it cannot sign"
+        )
     })
   }
 
@@ -1130,7 +1136,8 @@ export const make = Effect.gen(function*() {
     },
     maintenance: { resealSecrets }
   }
-  return service
+  // Every operation checks its input's shape first (objects, ids, getters): see internal/webhooks/guard.ts.
+  return guard.service(service)
 })
 
 /**

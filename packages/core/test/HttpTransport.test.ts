@@ -483,6 +483,7 @@ describe("HttpTransport: SSRF guard", () => {
         `http://[::ffff:127.0.0.1]:${port}/`,
         `http://[::ffff:7f00:1]:${port}/`,
         `http://[64:ff9b::7f00:1]:${port}/`,
+        `http://[::ffff:0:7f00:1]:${port}/`,
         `https://127.0.0.1:${port}/`
       ]
       for (const url of urls) {

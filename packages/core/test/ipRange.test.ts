@@ -61,6 +61,12 @@ describe("ipRange.classify", () => {
     ["2002:7f00:1::1", "loopback"],
     ["2002:c0a8:101::1", "private"],
     ["2002:808:808::1", undefined],
+    // IPv4-translated (SIIT, ::ffff:0:0:0/96): the embedded class, and never public
+    ["::ffff:0:7f00:1", "loopback"],
+    ["::ffff:0:127.0.0.1", "loopback"],
+    ["::ffff:0:a9fe:a9fe", "link-local"],
+    ["::ffff:0:c0a8:101", "private"],
+    ["::ffff:0:808:808", "reserved"],
     // not an address at all
     ["localhost", "not an IP address"],
     ["", "not an IP address"]

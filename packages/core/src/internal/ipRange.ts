@@ -1,9 +1,11 @@
 /**
  * Address classes the HTTP transport refuses to connect to by default (the SSRF guard), and CIDR parsing for the
  * operator's allow-list. Matching is done by `node:net`'s `BlockList`, which covers IPv4 and IPv6 and matches
- * IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`, `::ffff:7f00:1`) against IPv4 rules. Two other IPv6 forms embed
- * an IPv4 address that a gateway will reach — NAT64 `64:ff9b::/96` and 6to4 `2002::/16` — so every IPv4 rule is
- * also installed at its embedded position there: `64:ff9b::7f00:1` is loopback, `64:ff9b::808:808` is public.
+ * IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`, `::ffff:7f00:1`) against IPv4 rules. Three other IPv6 forms embed
+ * an IPv4 address that a gateway or the host's own stack will reach — NAT64 `64:ff9b::/96`, 6to4 `2002::/16` and
+ * IPv4-translated (SIIT) `::ffff:0:0:0/96` — so every IPv4 rule is also installed at its embedded position there:
+ * `64:ff9b::7f00:1` and `::ffff:0:7f00:1` are loopback, `64:ff9b::808:808` is public. The IPv4-translated range is
+ * never a public destination, so the rest of it is refused as reserved.
  *
  * @internal
  */
@@ -58,6 +60,7 @@ const classes: ReadonlyArray<readonly [AddressClass, ReadonlyArray<Cidr>]> = [
     v4("198.18.0.0", 15), // benchmarking
     v4("192.88.99.0", 24), // 6to4 relay anycast (deprecated)
     v6("::", 96), // IPv4-compatible (deprecated); `::` and `::1` are named above
+    v6("::ffff:0:0:0", 96), // IPv4-translated (SIIT, RFC 2765); embedded IPv4 classes are named above
     v6("64:ff9b:1::", 48), // local-use NAT64
     v6("100::", 64), // discard-only
     v6("2001::", 32), // Teredo
@@ -78,9 +81,11 @@ const buildList = (cidrs: ReadonlyArray<Cidr>): Net.BlockList => {
   for (const cidr of cidrs) {
     list.addSubnet(cidr.address, cidr.prefix, cidr.family)
     if (cidr.family === "ipv4") {
-      // The same IPv4 range as reached through NAT64 (bits 96..127) and 6to4 (bits 16..47).
+      // The same IPv4 range as reached through NAT64 and IPv4-translated addresses (bits 96..127) and 6to4 (bits
+      // 16..47).
       const [hi, lo] = v4Hex(cidr.address).split(":")
       list.addSubnet(`64:ff9b::${hi}:${lo}`, 96 + cidr.prefix, "ipv6")
+      list.addSubnet(`::ffff:0:${hi}:${lo}`, 96 + cidr.prefix, "ipv6")
       list.addSubnet(`2002:${hi}:${lo}::`, 16 + cidr.prefix, "ipv6")
     }
   }

@@ -1,6 +1,11 @@
 /**
  * Input validation for endpoints and publish: each check returns the normalised value or fails with a
  * `ValidationError` whose message says what was wrong and what to do.
+ *
+ * Every string that is stored or compared (tenant, ids, keys, names, metadata, channels, event types, header names
+ * and values) is checked here, once, the same for every adapter: well-formed Unicode (no lone surrogates — a store
+ * that encodes UTF-8 turns each into U+FFFD, so distinct tenants or keys would become one) and no NUL (which Postgres
+ * cannot store but memory would). Identifiers (tenant, ids, idempotency keys) also refuse control characters.
  */
 import * as Effect from "effect/Effect"
 import type * as Catalog from "../Catalog.js"
@@ -21,17 +26,69 @@ export const LIMITS = {
   headerValueLength: 4096,
   metadataEntries: 50,
   metadataValueLength: 1024,
+  metadataKeyLength: 256,
   nameLength: 256,
   descriptionLength: 2048,
   tenantLength: 256,
-  idempotencyKeyLength: 256
+  idempotencyKeyLength: 256,
+  idLength: 256,
+  reasonLength: 1024
 } as const
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
+
+/**
+ * Why `value` cannot be stored and compared identically by every adapter, or `undefined` when it can: lone
+ * surrogates, NUL, and for identifiers (`identifier: true`) any control character.
+ */
+export const textProblem = (value: string, identifier: boolean): string | undefined =>
+  LONE_SURROGATE.test(value)
+    ? "contains a lone surrogate (ill-formed Unicode), which stores cannot keep apart from other strings"
+    : value.includes("\u0000")
+    ? "contains a NUL character"
+    : identifier && CONTROL_CHARACTER.test(value)
+    ? "contains a control character"
+    : undefined
+
 /** `tenant` without its effect: the value, or the error (for the publish path, which runs once per message). */
-export const checkTenant = (value: unknown): string | ValidationError =>
-  typeof value === "string" && value.length > 0 && value.length <= LIMITS.tenantLength
-    ? value
-    : fail("invalid_tenant", "tenant", `tenant must be a non-empty string of at most ${LIMITS.tenantLength} characters`)
+export const checkTenant = (value: unknown): string | ValidationError => {
+  if (typeof value === "string" && value.length > 0 && value.length <= LIMITS.tenantLength) {
+    const problem = textProblem(value, true)
+    return problem === undefined
+      ? value
+      : fail("invalid_tenant", "tenant", `tenant ${problem}: use well-formed text without control characters`)
+  }
+  return fail(
+    "invalid_tenant",
+    "tenant",
+    `tenant must be a non-empty string of at most ${LIMITS.tenantLength} characters`
+  )
+}
+
+/**
+ * A record id given by the caller (`id`, `endpointId`, `messageId`, `deliveryId`): a non-empty string without control
+ * characters or lone surrogates. Any such string may be looked up (an unknown one is not found); anything else is a
+ * `ValidationError` naming the field. `undefined` when `optional` and absent.
+ */
+export const checkId = (value: unknown, field: string, optional = false): string | undefined | ValidationError => {
+  if (value === undefined && optional) return undefined
+  if (typeof value === "string" && value.length > 0 && value.length <= LIMITS.idLength) {
+    const problem = textProblem(value, true)
+    if (problem === undefined) return value
+    return fail("invalid_id", field, `${field} ${problem}: pass the id Hookwire returned`)
+  }
+  return fail(
+    "invalid_id",
+    field,
+    `${field} must be ${optional ? "omitted or " : ""}a non-empty string of at most ${LIMITS.idLength} characters ` +
+      `(the id Hookwire returned); got ${describe(value)}`
+  )
+}
+
+/** What a value is, for an error message: never the value itself (it could be a secret, or huge). */
+export const describe = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "string" ? "a string" : typeof value
 
 /** A synchronous check's outcome as an effect. */
 const lift = <A>(checked: A | ValidationError): Effect.Effect<A, ValidationError> =>
@@ -146,6 +203,9 @@ export const channels = (
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/
+// HTTP carries header values as bytes; the transport sends each character as one byte (Latin-1), so anything above
+// U+00FF cannot be sent (every delivery would fail with "invalid request").
+const NOT_LATIN1 = /[^\u0000-\u00ff]/
 
 export const headers = (
   value: unknown,
@@ -177,6 +237,18 @@ export const headers = (
           )
         )
       }
+      if (typeof v === "string" && NOT_LATIN1.test(v)) {
+        return Effect.fail(
+          fail(
+            "invalid_header",
+            "headers",
+            `header ${
+              JSON.stringify(name)
+            } has characters outside Latin-1 (ISO-8859-1), which HTTP header values cannot carry; ` +
+              `percent-encode or base64-encode the value`
+          )
+        )
+      }
       if (typeof v !== "string" || v.length > LIMITS.headerValueLength || CONTROL.test(v)) {
         return Effect.fail(
           fail(
@@ -204,6 +276,18 @@ export const metadata = (value: unknown): Effect.Effect<Readonly<Record<string, 
       return Effect.fail(fail("invalid_option", "metadata", `metadata has at most ${LIMITS.metadataEntries} entries`))
     }
     for (const [k, v] of entries) {
+      const keyProblem = k.length === 0 || k.length > LIMITS.metadataKeyLength
+        ? `must be 1–${LIMITS.metadataKeyLength} characters`
+        : textProblem(k, true)
+      if (keyProblem !== undefined) {
+        return Effect.fail(
+          fail("invalid_option", "metadata", `metadata key ${JSON.stringify(k)} ${keyProblem}`)
+        )
+      }
+      const valueProblem = typeof v === "string" ? textProblem(v, false) : undefined
+      if (valueProblem !== undefined) {
+        return Effect.fail(fail("invalid_option", "metadata", `metadata.${k} ${valueProblem}`))
+      }
       if (typeof v !== "string" || v.length > LIMITS.metadataValueLength) {
         return Effect.fail(
           fail(
@@ -221,12 +305,16 @@ export const optionalText = (
   value: unknown,
   field: string,
   max: number
-): Effect.Effect<string | null, ValidationError> =>
-  value === undefined || value === null
-    ? Effect.succeed(null)
-    : typeof value === "string" && value.length <= max
+): Effect.Effect<string | null, ValidationError> => {
+  if (value === undefined || value === null) return Effect.succeed(null)
+  if (typeof value !== "string" || value.length > max) {
+    return Effect.fail(fail("invalid_option", field, `${field} must be a string of at most ${max} characters`))
+  }
+  const problem = textProblem(value, false)
+  return problem === undefined
     ? Effect.succeed(value)
-    : Effect.fail(fail("invalid_option", field, `${field} must be a string of at most ${max} characters`))
+    : Effect.fail(fail("invalid_option", field, `${field} ${problem}: use well-formed text`))
+}
 
 export const timeoutMs = (value: unknown, max: number): Effect.Effect<number | null, ValidationError> =>
   value === undefined || value === null
@@ -276,19 +364,51 @@ export const time = (value: unknown, field: string): Effect.Effect<number | unde
 }
 
 /** `idempotencyKey` without its effect: the value, or the error (for the publish path). */
-export const checkIdempotencyKey = (value: unknown): string | null | ValidationError =>
-  value === undefined || value === null
-    ? null
-    : typeof value === "string" && value.length > 0 && value.length <= LIMITS.idempotencyKeyLength
-    ? value
-    : fail(
-      "invalid_option",
-      "idempotencyKey",
-      `idempotencyKey must be a non-empty string of at most ${LIMITS.idempotencyKeyLength} characters`
-    )
+export const checkIdempotencyKey = (value: unknown): string | null | ValidationError => {
+  if (value === undefined || value === null) return null
+  if (typeof value === "string" && value.length > 0 && value.length <= LIMITS.idempotencyKeyLength) {
+    const problem = textProblem(value, true)
+    return problem === undefined
+      ? value
+      : fail("invalid_option", "idempotencyKey", `idempotencyKey ${problem}: use well-formed text`)
+  }
+  return fail(
+    "invalid_option",
+    "idempotencyKey",
+    `idempotencyKey must be a non-empty string of at most ${LIMITS.idempotencyKeyLength} characters`
+  )
+}
 
 export const idempotencyKey = (value: unknown): Effect.Effect<string | null, ValidationError> =>
   lift(checkIdempotencyKey(value))
+
+/** Raw-secret schemes (Stripe, GitHub, custom HMAC): the secret string is the key. */
+const RAW_SECRET = { min: 16, max: 1024 } as const
+/** Standard Webhooks: `whsec_` + base64 of this many bytes (the spec: 24 to 64). */
+const STANDARD_SECRET_BYTES = { min: 24, max: 64 } as const
+
+/**
+ * Why a secret the host brings cannot sign for the scheme, or `undefined` (the scheme's own signing check follows):
+ * a `standard` HMAC secret is `whsec_` (or nothing) + base64 of 24 to 64 bytes (an ed25519 `whsk_` key is checked by
+ * signing); any other scheme's secret is used as-is and must be 16 to 1,024 characters of well-formed text. The
+ * answer names the rule, never the secret.
+ */
+export const secretProblem = (value: string, scheme: string): string | undefined => {
+  if (scheme === "standard") {
+    if (value.startsWith("whsk_") || value.startsWith("whpk_")) return undefined
+    const body = value.startsWith("whsec_") ? value.slice(6) : value
+    const bytes = /^[A-Za-z0-9+/]*={0,2}$/.test(body) ? Buffer.from(body, "base64").length : -1
+    return bytes >= STANDARD_SECRET_BYTES.min && bytes <= STANDARD_SECRET_BYTES.max
+      ? undefined
+      : `use whsec_ followed by base64 of ${STANDARD_SECRET_BYTES.min} to ${STANDARD_SECRET_BYTES.max} random bytes` +
+        (bytes >= 0 ? ` (this one decodes to ${bytes})` : "")
+  }
+  if (value.length < RAW_SECRET.min || value.length > RAW_SECRET.max) {
+    return `use ${RAW_SECRET.min} to ${RAW_SECRET.max} characters (this one has ${value.length})`
+  }
+  const problem = textProblem(value, true)
+  return problem === undefined ? undefined : `it ${problem}`
+}
 
 /** Whether an endpoint's filter and channels accept a message. */
 export const matches = (

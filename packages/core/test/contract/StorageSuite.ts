@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type { StorageError } from "../../src/Errors.js"
 import * as Id from "../../src/Id.js"
+import { checkTenant } from "../../src/internal/validate.js"
 import type {
   AttemptRecord,
   DeliveryRecord,
@@ -1367,6 +1368,78 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           expect((yield* s.listAttempts(a.tenant, { limit: 10 })).items).toStrictEqual([result.attempt])
           expect((yield* s.listDeliveries(a.tenant, { limit: 10 })).items).toStrictEqual([stored])
         }))
+    })
+
+    describe("tenant isolation for every accepted tenant string", () => {
+      it.effect("no two distinct tenants that core accepts see each other's records", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const base = newTenant()
+          // Strings a store could fold together (case, Unicode normalization, surrogate pairs sharing a high half, LIKE
+          // wildcards, escapes, padding, length), each accepted by core's own tenant check.
+          const variants = [
+            "",
+            "a",
+            "A",
+            " ",
+            "a ",
+            "\u00e9",
+            "e\u0301",
+            "\u00df",
+            "ss",
+            "\uff41",
+            "\uD83D\uDE00",
+            "\uD83D\uDE01",
+            "\uD800\uDC00",
+            "\uFFFD",
+            "%",
+            "_",
+            "\\",
+            "'",
+            "\"",
+            ":",
+            "*",
+            "\u0130",
+            "i\u0307",
+            "x".repeat(256 - base.length - 1) + "y",
+            "x".repeat(256 - base.length - 1) + "z"
+          ]
+          const tenants = variants.map((v) => base + v)
+          expect(new Set(tenants).size).toBe(tenants.length)
+          for (const tenant of tenants) expect(checkTenant(tenant)).toBe(tenant)
+          // What a store cannot keep apart is refused before any adapter sees it.
+          for (const bad of ["\uD800", "\uDC00", "\u0000", "\n"]) {
+            expect(checkTenant(base + bad)).toMatchObject({ _tag: "ValidationError", field: "tenant" })
+          }
+
+          const own = new Map<string, { endpoint: EndpointRecord; message: MessageRecord; delivery: DeliveryRecord }>()
+          for (const tenant of tenants) {
+            const fx = fixture(tenant)
+            const [endpoint] = yield* insertEndpoints(fx, 1)
+            // The same idempotency key in every tenant: each is its own.
+            const { deliveries: [delivery], message } = yield* publish(fx, [endpoint], { idempotencyKey: "same-key" })
+            yield* s.recordAttempts([fx.result(delivery)])
+            own.set(tenant, { endpoint, message, delivery })
+          }
+          for (const tenant of tenants) {
+            const mine = own.get(tenant)!
+            expect(ids((yield* s.listEndpoints(tenant, { limit: 100 })).items)).toStrictEqual([mine.endpoint.id])
+            expect(ids(yield* s.enabledEndpoints(tenant))).toStrictEqual([mine.endpoint.id])
+            expect(yield* s.countEndpoints(tenant)).toBe(1)
+            expect(ids((yield* s.listMessages(tenant, { limit: 100 })).items)).toStrictEqual([mine.message.id])
+            expect(ids((yield* s.listDeliveries(tenant, { limit: 100 })).items)).toStrictEqual([mine.delivery.id])
+            expect((yield* s.listAttempts(tenant, { limit: 100 })).items.map((a) => a.deliveryId)).toStrictEqual([
+              mine.delivery.id
+            ])
+            for (const other of tenants) {
+              if (other === tenant) continue
+              const theirs = own.get(other)!
+              expect(yield* s.getEndpoint(tenant, theirs.endpoint.id)).toBeUndefined()
+              expect(yield* s.getMessage(tenant, theirs.message.id)).toBeUndefined()
+              expect(yield* s.getDelivery(tenant, theirs.delivery.id)).toBeUndefined()
+            }
+          }
+        }), 60_000)
     })
 
     describe("large batches", () => {
