@@ -87,6 +87,14 @@ const typeFilter = (input: Input): Problem =>
       message: "type must be an event type name (letters, digits, \"_\", \"-\" and dots)"
     })
 
+/** A required event type name (a test send's `type`). */
+const typeName = (input: Input): Problem =>
+  typeof input.type === "string" ? typeFilter(input) : new ValidationError({
+    code: "invalid_option",
+    field: "type",
+    message: `type must be the name of an event type of the catalog; got ${validate.describe(input.type)}`
+  })
+
 const reason = (input: Input): Problem => {
   const value = input.reason
   if (value === undefined || value === null) return undefined
@@ -135,7 +143,9 @@ export const service = (s: Service): Service => ({
     delete: guarded(s.endpoints.delete, withId),
     enable: guarded(s.endpoints.enable, withId),
     disable: guarded(s.endpoints.disable, (input) => withId(input) ?? reason(input)),
-    rotateSecret: guarded(s.endpoints.rotateSecret, withId)
+    rotateSecret: guarded(s.endpoints.rotateSecret, withId),
+    test: guarded(s.endpoints.test, (input) => withId(input) ?? typeName(input)),
+    stats: guarded(s.endpoints.stats, withId)
   },
   // A message that is not an object is the operation's own error (field "message"): only objects are copied here.
   publish: (input) => isObject(input) ? guarded(s.publish, publishInput)(input) : s.publish(input),
@@ -168,7 +178,8 @@ export const service = (s: Service): Service => ({
   messages: {
     ...s.messages,
     get: guarded(s.messages.get, withId),
-    list: guarded(s.messages.list, typeFilter)
+    list: guarded(s.messages.list, typeFilter),
+    resend: guarded(s.messages.resend, (input) => ids(input, ["id", "endpointId"]))
   },
   deliveries: {
     ...s.deliveries,
