@@ -178,7 +178,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // Whether `slots` is open, kept in step with it (it is closed and opened only through these two): opening an open
   // latch does nothing, so a finished attempt skips that step while the dispatcher is not saturated.
   let slotsOpen = true
+  // Closes only while every slot is taken: a slot freed between the caller's check and this step (another fiber ran
+  // in between) would otherwise leave the latch closed with nothing left to open it.
   const closeSlots = Effect.sync(() => {
+    if (occupied < concurrency) return
     slotsOpen = false
     slots.unsafeClose()
   })
