@@ -237,28 +237,14 @@ export const headers = (
           )
         )
       }
-      if (typeof v === "string" && NOT_LATIN1.test(v)) {
-        return Effect.fail(
-          fail(
-            "invalid_header",
-            "headers",
-            `header ${
-              JSON.stringify(name)
-            } has characters outside Latin-1 (ISO-8859-1), which HTTP header values cannot carry; ` +
-              `percent-encode or base64-encode the value`
-          )
-        )
-      }
-      if (typeof v !== "string" || v.length > LIMITS.headerValueLength || CONTROL.test(v)) {
-        return Effect.fail(
-          fail(
-            "invalid_header",
-            "headers",
-            `header ${
-              JSON.stringify(name)
-            } must be a string of at most ${LIMITS.headerValueLength} characters without CR, LF or other control characters`
-          )
-        )
+      const problem = typeof v === "string" && NOT_LATIN1.test(v)
+        ? "has characters outside Latin-1 (ISO-8859-1), which HTTP header values cannot carry; percent-encode or " +
+          "base64-encode the value"
+        : typeof v !== "string" || v.length > LIMITS.headerValueLength || CONTROL.test(v)
+        ? `must be a string of at most ${LIMITS.headerValueLength} characters without CR, LF or other control characters`
+        : undefined
+      if (problem !== undefined || typeof v !== "string") {
+        return Effect.fail(fail("invalid_header", "headers", `header ${JSON.stringify(name)} ${problem}`))
       }
       out[lower] = v
     }
