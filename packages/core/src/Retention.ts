@@ -14,6 +14,8 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { NotFound, StorageError, ValidationError } from "./Errors.js"
 import * as validate from "./internal/validate.js"
+import * as guard from "./internal/webhooks/guard.js"
+import * as wholeMs from "./internal/wholeMs.js"
 import { Storage } from "./Storage.js"
 import type { PruneResult } from "./Storage.js"
 
@@ -58,14 +60,15 @@ const positive = (value: number | undefined, fallback: number, field: string): E
 const ageMs = (olderThan: unknown): Effect.Effect<number, ValidationError> =>
   Effect.suspend(() => {
     const decoded = Duration.decodeUnknown(olderThan)
-    const ms = decoded._tag === "Some" ? Duration.toMillis(decoded.value) : NaN
+    // Whole milliseconds: `now - ms` is handed to Storage (see internal/wholeMs.ts).
+    const ms = decoded._tag === "Some" ? wholeMs.ceil(Duration.toMillis(decoded.value)) : NaN
     return ms >= MIN_AGE_MS && Number.isFinite(ms)
       ? Effect.succeed(ms)
       : Effect.fail(
         new ValidationError({
           code: "invalid_option",
           field: "olderThan",
-          message: `olderThan must be a positive duration, like "30 days"; got ${String(olderThan)}`
+          message: `olderThan must be a positive duration, like "30 days"; got ${validate.describe(olderThan)}`
         })
       )
   })
@@ -77,7 +80,11 @@ const ageMs = (olderThan: unknown): Effect.Effect<number, ValidationError> =>
  * @since 0.1.0
  * @category combinators
  */
-export const prune = Effect.fn("Retention.prune")(function*(options: PruneOptions) {
+export const prune = Effect.fn("Retention.prune")(function*(input: PruneOptions) {
+  // Read once, into a plain copy: `null` or a throwing getter is a typed error (internal/webhooks/guard.ts).
+  const copy = guard.snapshot(input, "options")
+  if (copy instanceof ValidationError) return yield* copy
+  const options = copy as unknown as PruneOptions
   const storage = yield* Storage
   const olderThanMs = yield* ageMs(options.olderThan)
   const batchSize = yield* positive(options.batchSize, 1_000, "batchSize")
@@ -96,9 +103,14 @@ export const prune = Effect.fn("Retention.prune")(function*(options: PruneOption
  * @category combinators
  */
 export const expunge = Effect.fn("Retention.expunge")(
-  function*(input: { readonly tenant: string; readonly id: string }) {
+  function*(given: { readonly tenant: string; readonly id: string }) {
+    const copy = guard.snapshot(given, "input")
+    if (copy instanceof ValidationError) return yield* copy
+    const id = validate.checkId(copy!.id, "id")
+    if (id instanceof ValidationError) return yield* id
+    const input = { tenant: copy!.tenant, id: id! }
     const storage = yield* Storage
-    const tenant = yield* validate.tenant(input?.tenant)
+    const tenant = yield* validate.tenant(input.tenant)
     if (storage.expungeMessage === undefined) return yield* unsupported("expunging")
     const now = yield* Clock.currentTimeMillis
     const result = yield* storage.expungeMessage(tenant, String(input.id), now)
