@@ -16,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
+import { serveAll } from "./helper-process.js"
 
 const MAX_SERVERS = 64
 
@@ -116,19 +117,4 @@ process.on("message", (command: Command) => {
   }
 })
 
-// The parent went away (finished, crashed or killed): never outlive it.
-process.on("disconnect", () => process.exit(0))
-
-Promise.all(servers.map((server) =>
-  new Promise<number>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      if (address === null || typeof address === "string") return reject(new Error("a receiver has no TCP address"))
-      resolve(address.port)
-    })
-  })
-)).then((ports) => send({ type: "ready", ports }), (error) => {
-  console.error(error)
-  process.exit(1)
-})
+serveAll(servers, send)

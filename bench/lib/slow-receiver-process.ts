@@ -8,6 +8,7 @@
  * `{ type: "stats", counts: [slow, healthy], arrivals: Array<[id, ms]> }`. Exits when its parent goes away.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import { serveAll } from "./helper-process.js"
 
 const delayMs = Number(process.argv[2] ?? "150")
 if (!(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= 60_000)) {
@@ -58,19 +59,4 @@ process.on("message", (command: { readonly type: "reset" | "stats" }) => {
   }
 })
 
-// The parent went away (finished, crashed or killed): never outlive it.
-process.on("disconnect", () => process.exit(0))
-
-Promise.all(servers.map((server) =>
-  new Promise<number>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      if (address === null || typeof address === "string") return reject(new Error("a receiver has no TCP address"))
-      resolve(address.port)
-    })
-  })
-)).then((ports) => send({ type: "ready", ports }), (error) => {
-  console.error(error)
-  process.exit(1)
-})
+serveAll(servers, send)
