@@ -37,7 +37,11 @@ export interface ClaimedItem {
   readonly id: string
   readonly runAt: number
   readonly token: string
-  /** How many times this item has been claimed so far, this claim included. */
+  /**
+   * How many times this item has been claimed since it was last enqueued new, rescheduled or released, this claim
+   * included: 1 on a first claim, more only when earlier leases expired without a result (the holder died, or its
+   * result could not be written). The dispatcher stops sending an item claimed too often (`maxClaims`).
+   */
   readonly claims: number
 }
 
@@ -57,8 +61,24 @@ export interface ClaimedForDispatch {
  * @category tags
  */
 export class Queue extends Context.Tag("@hookwire/core/Queue")<Queue, {
+  /**
+   * Queues each item at its run time. An id that is already queued gets the new run time, keeps its claim count and
+   * loses its holder (a claimed item is queued again and its holder's token goes stale).
+   */
   readonly enqueue: (items: ReadonlyArray<QueueItem>) => Effect.Effect<void, QueueError>
-  /** Up to `max` items due at `now`, earliest first, each leased until `now + leaseMs`. */
+  /**
+   * `enqueue`, except for items claimed under a lease still running at `now`: those stay with their holder,
+   * unchanged, and their ids are returned. For a manual "retry now" of a pending delivery, which must not take the
+   * delivery from a worker that is sending it (that would send it twice).
+   */
+  readonly enqueueUnclaimed: (
+    items: ReadonlyArray<QueueItem>,
+    now: number
+  ) => Effect.Effect<ReadonlySet<string>, QueueError>
+  /**
+   * Up to `max` items due at `now`, earliest first, each leased until `now + leaseMs`, its `claims` one more than
+   * before. An item whose lease has expired is due again, its claim count kept.
+   */
   readonly claim: (options: {
     readonly max: number
     readonly leaseMs: number
@@ -78,11 +98,14 @@ export class Queue extends Context.Tag("@hookwire/core/Queue")<Queue, {
     | undefined
   /** Removes claimed items (delivered, failed or cancelled). */
   readonly complete: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
-  /** Returns claimed items to the queue, due at their `runAt`. */
+  /** Returns claimed items to the queue, due at their `runAt`, with their claim count back to 0. */
   readonly reschedule: (
     items: ReadonlyArray<{ readonly item: ClaimedItem; readonly runAt: number }>
   ) => Effect.Effect<void, QueueError>
-  /** Returns claimed items to the queue unchanged (graceful shutdown), due at once. */
+  /**
+   * Returns claimed items that were never started to the queue (graceful shutdown), due at their own run time (at
+   * once), with their claim count back to 0.
+   */
   readonly release: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
   /** Removes queued (unclaimed or claimed) items by id, e.g. cancelled deliveries. */
   readonly remove: (ids: ReadonlyArray<string>) => Effect.Effect<void, QueueError>

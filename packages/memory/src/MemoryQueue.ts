@@ -28,6 +28,8 @@ interface Entry {
   token: string | null
   /** Whether the item is in the lease heap (claimed) rather than the ready heap. */
   leased: boolean
+  /** When the current lease ends (epoch ms), while `leased`. */
+  leaseUntil: number
   /** Stamp of the item's one live heap node (ready or leased); older nodes are stale. */
   seq: number
 }
@@ -114,7 +116,15 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
         schedule(entry, item.runAt)
       } else {
         seq++
-        entries.set(item.id, { id: item.id, runAt: item.runAt, claims: 0, token: null, leased: false, seq })
+        entries.set(item.id, {
+          id: item.id,
+          runAt: item.runAt,
+          claims: 0,
+          token: null,
+          leased: false,
+          leaseUntil: 0,
+          seq
+        })
         readyLive++
         ready.push({ at: item.runAt, seq, id: item.id })
       }
@@ -139,6 +149,7 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
       entry.claims++
       entry.token = `${(++tokens).toString(36)}.${entry.claims}`
       entry.leased = true
+      entry.leaseUntil = now + leaseMs
       entry.seq = ++seq
       readyLive--
       leasedLive++
@@ -154,6 +165,19 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
 
   return Queue.Queue.of({
     enqueue: (items) => Effect.sync(() => enqueue(items)),
+
+    enqueueUnclaimed: (items, now) =>
+      Effect.sync(() => {
+        const held = new Set<string>()
+        const free: Array<QueueItem> = []
+        for (const item of items) {
+          const entry = entries.get(item.id)
+          if (entry !== undefined && entry.leased && entry.leaseUntil > now) held.add(item.id)
+          else free.push(item)
+        }
+        enqueue(free)
+        return held
+      }),
 
     claim: ({ leaseMs, max, now }) => Effect.sync(() => claim(max, leaseMs, now)),
 
@@ -172,6 +196,8 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
         for (const { item, runAt } of items) {
           const entry = current(item)
           if (entry !== undefined) {
+            // A result was recorded: the count of claims without one starts again.
+            entry.claims = 0
             schedule(entry, runAt)
             woke = true
           }
@@ -186,6 +212,8 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
         for (const item of items) {
           const entry = current(item)
           if (entry !== undefined) {
+            // Never started: this claim does not count.
+            entry.claims = 0
             schedule(entry, entry.runAt)
             woke = true
           }

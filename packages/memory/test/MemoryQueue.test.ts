@@ -165,10 +165,10 @@ describe("MemoryQueue against a reference model", () => {
           } else if (kind === 1) {
             const runAt = now + random(50)
             yield* q.reschedule([{ item, runAt }])
-            if (current) Object.assign(m, { runAt, token: null })
+            if (current) Object.assign(m, { runAt, token: null, claims: 0 })
           } else {
             yield* q.release([item])
-            if (current) m.token = null
+            if (current) Object.assign(m, { token: null, claims: 0 })
           }
         } else {
           const id = ids[random(ids.length)]

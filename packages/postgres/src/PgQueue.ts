@@ -144,12 +144,25 @@ export const makeWith = (
 
     const releaseText = [
       `with moved as (`,
-      `  update ${Q} as q set lease_until = null, lease_token = null`,
+      `  update ${Q} as q set lease_until = null, lease_token = null, claims = 0`,
       `  from unnest($1::text[], $2::text[]) as u(id, token)`,
       `  where ${byIds("q", 1)} and q.id = u.id and q.lease_token = u.token`,
       `  returning q.run_at`,
       `)`,
       queue.notifyEarliest("$3", "moved")
+    ].join("\n")
+
+    // `enqueue`, except for rows whose lease is still running: locked first (a claim in progress is waited for, and
+    // skips these rows afterwards), left with their holder, and returned.
+    const enqueueUnclaimedText = [
+      `with input as (select * from unnest($1::text[], $2::bigint[]) as u(id, run_at)),`,
+      `locked as (`,
+      `  select q.id, q.lease_token is not null and q.lease_until > $3::bigint as held from ${Q} as q`,
+      `  where ${byIds("q", 1)} for update`,
+      `), free as (`,
+      `  select i.id, i.run_at from input as i where not exists (select 1 from locked as l where l.id = i.id and l.held)`,
+      `), upserted as (${queue.upsert(Q, "select id, run_at from free")})`,
+      queue.notifyEarliest("$4", "free", "array(select id from locked where held) as held")
     ].join("\n")
 
     const nextText =
@@ -201,6 +214,20 @@ export const makeWith = (
         return query(enqueueText, [unique.map((i) => i.id), unique.map((i) => i.runAt), t.channel]).pipe(
           Effect.zipRight(Effect.sync(() => wakeUps.wake(minRunAt(unique)))),
           mapQueue("PgQueue.enqueue")
+        )
+      },
+
+      enqueueUnclaimed: (items, now) => {
+        if (items.length === 0) return Effect.succeed(new Set<string>())
+        const unique = lastById(items, (item) => item.id)
+        return query(enqueueUnclaimedText, [unique.map((i) => i.id), unique.map((i) => i.runAt), now, t.channel]).pipe(
+          Effect.map(([row]) => {
+            const held = new Set<string>((row?.held ?? []) as Array<string>)
+            const woke = unique.filter((item) => !held.has(item.id))
+            if (woke.length > 0) wakeUps.wake(minRunAt(woke))
+            return held as ReadonlySet<string>
+          }),
+          mapQueue("PgQueue.enqueueUnclaimed")
         )
       },
 

@@ -98,6 +98,12 @@ export const keys = (prefix: string = defaultPrefix): Keys => {
 
 interface QueueCommands {
   hookwireQueueEnqueue(due: string, leases: string, items: string, ...args: Array<string>): Promise<number>
+  hookwireQueueEnqueueUnclaimed(
+    due: string,
+    leases: string,
+    items: string,
+    ...args: Array<string>
+  ): Promise<Array<string>>
   hookwireQueueClaim(
     due: string,
     leases: string,
@@ -118,6 +124,7 @@ const defineCommands = (client: RedisConnection.Client): RedisConnection.Client 
   const c = client as RedisConnection.Client & QueueCommands
   if (typeof c.hookwireQueueClaim !== "function") {
     client.defineCommand("hookwireQueueEnqueue", { lua: scripts.enqueue, numberOfKeys: 3 })
+    client.defineCommand("hookwireQueueEnqueueUnclaimed", { lua: scripts.enqueueUnclaimed, numberOfKeys: 3 })
     client.defineCommand("hookwireQueueClaim", { lua: scripts.claim, numberOfKeys: 3 })
     client.defineCommand("hookwireQueueReschedule", { lua: scripts.reschedule, numberOfKeys: 3 })
     client.defineCommand("hookwireQueueComplete", { lua: scripts.complete, numberOfKeys: 3 })
@@ -201,6 +208,25 @@ export const make = (
         }
         return run("RedisQueue.enqueue", () => redis.hookwireQueueEnqueue(k.due, k.leases, k.items, ...args)).pipe(
           Effect.tap(() => Effect.sync(() => wake(min)))
+        )
+      })
+
+    const enqueueUnclaimed = (items: ReadonlyArray<QueueItem>, now: number) =>
+      Effect.suspend(() => {
+        if (items.length === 0) return Effect.succeed(new Set<string>() as ReadonlySet<string>)
+        const args: Array<string> = [k.wake, num("RedisQueue.enqueueUnclaimed", "now", now)]
+        for (const item of items) args.push(item.id, num("RedisQueue.enqueueUnclaimed", "runAt", item.runAt))
+        return run(
+          "RedisQueue.enqueueUnclaimed",
+          () => redis.hookwireQueueEnqueueUnclaimed(k.due, k.leases, k.items, ...args)
+        ).pipe(
+          Effect.map((heldIds) => {
+            const held: ReadonlySet<string> = new Set(heldIds)
+            let min = Infinity
+            for (const item of items) if (!held.has(item.id) && item.runAt < min) min = item.runAt
+            if (min < Infinity) wake(min)
+            return held
+          })
         )
       })
 
@@ -296,6 +322,7 @@ export const make = (
 
     return Queue.Queue.of({
       enqueue,
+      enqueueUnclaimed,
       claim,
       complete,
       reschedule: (items) => moveBack("RedisQueue.reschedule", items),

@@ -236,12 +236,13 @@ export const queueSuite = (name: string, queueLayer: Layer.Layer<Queue.Queue, un
           yield* q.release([cz])
           expect(yield* q.has([x, y, z])).toStrictEqual(new Set([y, z]))
           const now = yield* claimOwn([x, y, z], { now: t + 5_000 })
-          expect(now.map((c) => [c.id, c.runAt, c.claims])).toStrictEqual([[z, t + 2, 2]])
+          // Released unstarted: the claim does not count.
+          expect(now.map((c) => [c.id, c.runAt, c.claims])).toStrictEqual([[z, t + 2, 1]])
           expect(yield* claimOwn([x, y, z], { now: t + 8_999 })).toStrictEqual([])
           expect(idsOf(yield* claimOwn([x, y, z], { now: t + 9_000 }))).toStrictEqual([y])
         }))
 
-      it.scoped("reschedule returns the item at its new run time", () =>
+      it.scoped("reschedule returns the item at its new run time, its claim count back to 0", () =>
         Effect.gen(function*() {
           const q = yield* queue
           const [id] = yield* ownIds(1)
@@ -252,14 +253,15 @@ export const queueSuite = (name: string, queueLayer: Layer.Layer<Queue.Queue, un
           expect(yield* q.has([id])).toStrictEqual(new Set([id]))
           expect(yield* claimOwn([id], { now: t + 4_999 })).toStrictEqual([])
           const [again] = yield* claimOwn([id], { now: t + 5_000, leaseMs: 60_000 })
-          expect(again).toMatchObject({ id, runAt: t + 5_000, claims: 2 })
+          // Rescheduled with a result: the count starts again.
+          expect(again).toMatchObject({ id, runAt: t + 5_000, claims: 1 })
           expect(again.token).not.toBe(claimed.token)
           // Rescheduling earlier than the lease end makes it due then: the lease is over.
           yield* q.reschedule([{ item: again, runAt: t + 5_001 }])
           expect(idsOf(yield* claimOwn([id], { now: t + 5_001 }))).toStrictEqual([id])
         }))
 
-      it.scoped("release returns the item due at once, with its run time unchanged", () =>
+      it.scoped("release returns the item due at once, with its run time unchanged and its claim count back to 0", () =>
         Effect.gen(function*() {
           const q = yield* queue
           const [id, other] = yield* ownIds(2)
@@ -268,9 +270,75 @@ export const queueSuite = (name: string, queueLayer: Layer.Layer<Queue.Queue, un
           const claimed = yield* claimOwn([id, other], { now: t + 10, leaseMs: 60_000 })
           yield* q.release(claimed.filter((c) => c.id === id))
           const [again] = yield* claimOwn([id, other], { now: t + 10, leaseMs: 60_000 })
-          expect(again).toMatchObject({ id, runAt: t, claims: 2 })
+          expect(again).toMatchObject({ id, runAt: t, claims: 1 })
           expect(again.token).not.toBe(claimed[0].token)
           expect(yield* claimOwn([id, other], { now: t + 10 })).toStrictEqual([])
+        }))
+
+      it.scoped("claims counts the claims since the last result: lease expiries add up, reschedule and release reset", () =>
+        Effect.gen(function*() {
+          const q = yield* queue
+          const [id] = yield* ownIds(1)
+          const t = Date.now()
+          yield* q.enqueue([{ id, runAt: t }])
+          // Three holders die in turn (their leases expire): each claim counts.
+          const counts: Array<number> = []
+          for (let i = 0; i < 3; i++) {
+            const [claimed] = yield* claimOwn([id], { now: t + i * 1_000, leaseMs: 1_000 })
+            counts.push(claimed.claims)
+          }
+          expect(counts).toStrictEqual([1, 2, 3])
+          // Re-enqueueing (a retry, a sweep) keeps the count: no result was recorded.
+          yield* q.enqueue([{ id, runAt: t + 3_000 }])
+          const [afterEnqueue] = yield* claimOwn([id], { now: t + 3_000, leaseMs: 1_000 })
+          expect(afterEnqueue.claims).toBe(4)
+          // A result recorded (rescheduled): the next claim is the first since.
+          yield* q.reschedule([{ item: afterEnqueue, runAt: t + 3_000 }])
+          const [afterReschedule] = yield* claimOwn([id], { now: t + 3_000, leaseMs: 1_000 })
+          expect(afterReschedule.claims).toBe(1)
+          const [expired] = yield* claimOwn([id], { now: t + 4_000, leaseMs: 1_000 })
+          expect(expired.claims).toBe(2)
+          // Released unstarted: neither this claim nor the expired ones before count.
+          yield* q.release([expired])
+          const [afterRelease] = yield* claimOwn([id], { now: t + 4_000, leaseMs: 1_000 })
+          expect(afterRelease.claims).toBe(1)
+        }))
+
+      it.scoped("enqueueUnclaimed leaves items under a live lease with their holder and queues the rest", () =>
+        Effect.gen(function*() {
+          const q = yield* queue
+          const [held, waiting, expired, absent] = yield* ownIds(4)
+          const t = Date.now()
+          yield* q.enqueue([{ id: held, runAt: t }, { id: expired, runAt: t }, { id: waiting, runAt: t + 60_000 }])
+          // Both claimed at t, leased until t + 10,000.
+          const claimed = yield* claimOwn([held, expired], { now: t, leaseMs: 10_000 })
+          expect(idsOf(claimed).sort()).toStrictEqual([held, expired].sort())
+          const holder = claimed.find((c) => c.id === held)!
+          const staleHolder = claimed.find((c) => c.id === expired)!
+
+          // During the lease: left with its holder, reported, not made due.
+          expect(yield* q.enqueueUnclaimed([{ id: held, runAt: t + 5_000 }], t + 5_000)).toStrictEqual(new Set([held]))
+          expect(yield* claimOwn([held], { now: t + 5_000 })).toStrictEqual([])
+          yield* q.complete([holder])
+          expect(yield* q.has([held])).toStrictEqual(new Set())
+
+          // After the lease: queued again (its holder's token goes stale, its claim count kept); a waiting item
+          // moves to the new run time; an id not queued is queued.
+          const none = yield* q.enqueueUnclaimed([
+            { id: expired, runAt: t + 11_000 },
+            { id: waiting, runAt: t + 11_000 },
+            { id: absent, runAt: t + 11_000 }
+          ], t + 11_000)
+          expect(none).toStrictEqual(new Set())
+          yield* q.complete([staleHolder])
+          expect(yield* q.has([waiting, expired, absent])).toStrictEqual(new Set([waiting, expired, absent]))
+          expect(yield* claimOwn([waiting, expired, absent], { now: t + 10_999 })).toStrictEqual([])
+          const again = yield* claimOwn([waiting, expired, absent], { now: t + 11_000 })
+          const byId = new Map(again.map((c) => [c.id, [c.runAt, c.claims]]))
+          expect(byId).toStrictEqual(
+            new Map([[waiting, [t + 11_000, 1]], [expired, [t + 11_000, 2]], [absent, [t + 11_000, 1]]])
+          )
+          expect(yield* q.enqueueUnclaimed([], t)).toStrictEqual(new Set())
         }))
 
       it.scoped("remove drops waiting and claimed items; has reports queued ids, claimed or not", () =>

@@ -23,11 +23,12 @@ export const complete = (queue: string, from: number): string =>
   `where ${byIds("q", from)} and q.id = u.id and q.lease_token = u.token`
 
 /**
- * Returns claimed rows to the queue, due at new run times: `$<from>` ids, `$<from + 1>` tokens, `$<from + 2>` run
- * times (a stale token matches nothing). Returns the `run_at` of the rows moved.
+ * Returns claimed rows to the queue, due at new run times, their claim count back to 0 (a result was recorded):
+ * `$<from>` ids, `$<from + 1>` tokens, `$<from + 2>` run times (a stale token matches nothing). Returns the `run_at`
+ * of the rows moved.
  */
 export const reschedule = (queue: string, from: number): string =>
-  `update ${queue} as q set run_at = u.run_at, lease_until = null, lease_token = null ` +
+  `update ${queue} as q set run_at = u.run_at, lease_until = null, lease_token = null, claims = 0 ` +
   `from unnest($${from}::text[], $${from + 1}::text[], $${from + 2}::bigint[]) as u(id, token, run_at) ` +
   `where ${byIds("q", from)} and q.id = u.id and q.lease_token = u.token returning q.run_at`
 

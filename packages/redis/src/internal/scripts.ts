@@ -43,42 +43,70 @@ local function parse(v)
 end
 `
 
+// Queues `ids` at `runs` (strings as sent): an id already queued keeps its claim count and loses its holder (its
+// token goes stale). Publishes the earliest run time on `channel`. Returns how many.
+const enqueueAll = `
+local function enqueueAll(channel, ids, runs)
+  if #ids == 0 then return 0 end
+  local old = hmget(KEYS[3], ids)
+  local hset, zadd, unlease = {}, {}, {}
+  local min, minText = nil, nil
+  for i = 1, #ids do
+    local claims = '0'
+    if old[i] then
+      local _, c = parse(old[i])
+      claims = c
+      unlease[#unlease + 1] = ids[i]
+    end
+    hset[#hset + 1] = ids[i]
+    hset[#hset + 1] = runs[i] .. '|' .. claims .. '|'
+    zadd[#zadd + 1] = runs[i]
+    zadd[#zadd + 1] = ids[i]
+    local r = tonumber(runs[i])
+    if min == nil or r < min then
+      min = r
+      minText = runs[i]
+    end
+  end
+  if #unlease > 0 then chunked('ZREM', KEYS[2], unlease, 1000) end
+  chunked('HSET', KEYS[3], hset, 1000)
+  chunked('ZADD', KEYS[1], zadd, 1000)
+  redis.call('PUBLISH', channel, minText)
+  return #ids
+end
+`
+
 /**
  * KEYS: due, leases, items. ARGV: wake channel, then (id, runAt) pairs. Queues each id at its run time; an id already
  * queued keeps its claim count and loses its holder (its token goes stale). Publishes the earliest run time.
  */
-export const enqueue = `${prelude}
+export const enqueue = `${prelude}${enqueueAll}
 local ids, runs = {}, {}
 for i = 2, #ARGV, 2 do
   ids[#ids + 1] = ARGV[i]
   runs[#runs + 1] = ARGV[i + 1]
 end
-if #ids == 0 then return 0 end
-local old = hmget(KEYS[3], ids)
-local hset, zadd, unlease = {}, {}, {}
-local min, minText = nil, nil
-for i = 1, #ids do
-  local claims = '0'
-  if old[i] then
-    local _, c = parse(old[i])
-    claims = c
-    unlease[#unlease + 1] = ids[i]
-  end
-  hset[#hset + 1] = ids[i]
-  hset[#hset + 1] = runs[i] .. '|' .. claims .. '|'
-  zadd[#zadd + 1] = runs[i]
-  zadd[#zadd + 1] = ids[i]
-  local r = tonumber(runs[i])
-  if min == nil or r < min then
-    min = r
-    minText = runs[i]
+return enqueueAll(ARGV[1], ids, runs)
+`
+
+/**
+ * KEYS: due, leases, items. ARGV: wake channel, now, then (id, runAt) pairs. `enqueue`, except for ids claimed under
+ * a lease that ends after `now`: those stay with their holder, unchanged. Returns those ids.
+ */
+export const enqueueUnclaimed = `${prelude}${enqueueAll}
+local now = tonumber(ARGV[2])
+local ids, runs, held = {}, {}, {}
+for i = 3, #ARGV, 2 do
+  local leaseEnd = redis.call('ZSCORE', KEYS[2], ARGV[i])
+  if leaseEnd and tonumber(leaseEnd) > now then
+    held[#held + 1] = ARGV[i]
+  else
+    ids[#ids + 1] = ARGV[i]
+    runs[#runs + 1] = ARGV[i + 1]
   end
 end
-if #unlease > 0 then chunked('ZREM', KEYS[2], unlease, 1000) end
-chunked('HSET', KEYS[3], hset, 1000)
-chunked('ZADD', KEYS[1], zadd, 1000)
-redis.call('PUBLISH', ARGV[1], minText)
-return #ids
+enqueueAll(ARGV[1], ids, runs)
+return held
 `
 
 /**
@@ -138,7 +166,8 @@ return out
 
 /**
  * KEYS: due, leases, items. ARGV: wake channel, then (id, token, runAt) triples; an empty runAt keeps the item's own
- * (release). Items whose token is current go back to `due` and lose their holder; stale tokens change nothing.
+ * (release). Items whose token is current go back to `due`, lose their holder and their claim count starts again at
+ * 0 (a result was recorded, or the claim was never started); stale tokens change nothing.
  * Publishes the earliest run time when anything moved. Returns how many moved.
  */
 export const reschedule = `${prelude}
@@ -154,12 +183,12 @@ local hset, zadd, unlease = {}, {}, {}
 local min, minText = nil, nil
 for i = 1, #ids do
   if vals[i] then
-    local runAt, claims, token = parse(vals[i])
+    local runAt, _, token = parse(vals[i])
     if token ~= '' and token == tokens[i] then
       local r = runs[i]
       if r == '' then r = runAt end
       hset[#hset + 1] = ids[i]
-      hset[#hset + 1] = r .. '|' .. claims .. '|'
+      hset[#hset + 1] = r .. '|0|'
       zadd[#zadd + 1] = r
       zadd[#zadd + 1] = ids[i]
       unlease[#unlease + 1] = ids[i]
