@@ -273,3 +273,70 @@ export interface PruneResult {
   readonly deliveries: number
   readonly attempts: number
 }
+
+/**
+ * For adapters: how many records a list request asks for (its `limit` as a whole number, at least 0). An adapter
+ * reads one record more than this, so that `pageOf` can tell whether another page follows.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const pageLimit = (request: PageRequest): number => Math.max(0, Math.floor(request.limit))
+
+/**
+ * For adapters: the page of a list read with up to `limit + 1` records, in page order. When more than `limit` were
+ * read, the page holds the first `limit` and its cursor is the last id on it; otherwise it is the last page.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const pageOf = <A extends { readonly id: string }>(items: ReadonlyArray<A>, limit: number): Page<A> =>
+  items.length > limit
+    ? { items: items.slice(0, limit), nextCursor: limit > 0 ? items[limit - 1].id : null }
+    : { items, nextCursor: null }
+
+/**
+ * For adapters that filter in code: whether `time` lies in a list filter's window (`since` inclusive, `until`
+ * exclusive; either may be absent).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const inWindow = (
+  time: number,
+  window: { readonly since?: number | undefined; readonly until?: number | undefined }
+): boolean =>
+  (window.since === undefined || time >= window.since) && (window.until === undefined || time < window.until)
+
+/**
+ * For adapters that filter in code: whether a message matches `listMessages`' filter (its type, its time).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const matchesMessage = (filter: MessageFilter, message: MessageRecord): boolean =>
+  (filter.type === undefined || message.type === filter.type) && inWindow(message.createdAt, filter)
+
+/**
+ * For adapters that filter in code: whether a delivery matches `listDeliveries`' filter (endpoint, message, status,
+ * time).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const matchesDelivery = (filter: DeliveryFilter, delivery: DeliveryRecord): boolean =>
+  (filter.endpointId === undefined || delivery.endpointId === filter.endpointId) &&
+  (filter.messageId === undefined || delivery.messageId === filter.messageId) &&
+  (filter.status === undefined || delivery.status === filter.status) && inWindow(delivery.createdAt, filter)
+
+/**
+ * For adapters that filter in code: whether an attempt matches `listAttempts`' filter (delivery, endpoint, message,
+ * time).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const matchesAttempt = (filter: AttemptFilter, attempt: AttemptRecord): boolean =>
+  (filter.deliveryId === undefined || attempt.deliveryId === filter.deliveryId) &&
+  (filter.endpointId === undefined || attempt.endpointId === filter.endpointId) &&
+  (filter.messageId === undefined || attempt.messageId === filter.messageId) && inWindow(attempt.startedAt, filter)

@@ -2,9 +2,13 @@
  * Age-based pruning and one-message erasure for the memory Storage (`Storage.pruneOlderThan`,
  * `Storage.expungeMessage`), over the store's maps through the few operations it lends (`Store`): eviction of a
  * finished message, removal of an attempt, a delivery's state change, the byte estimate.
+ *
+ * @internal
  */
 import type { AttemptRecord, DeliveryRecord, MessageRecord } from "@hookwire/core/Model"
 import type { PruneResult } from "@hookwire/core/Storage"
+import * as Effect from "effect/Effect"
+import type { Service, State } from "./state.js"
 
 /** What the memory Storage lends to this module. */
 export interface Store {
@@ -92,4 +96,31 @@ export const expunge = (
     store.attempts.set(attemptId, { ...attempt, responseBody: null })
   }
   return { cancelled }
+}
+
+/** The retention methods of the service, over the shared state. */
+export const make = (state: State): Pick<Service, "pruneOlderThan" | "expungeMessage"> => {
+  const store: Store = {
+    messages: state.messages,
+    deliveries: state.deliveries,
+    attempts: state.attempts,
+    finished: state.finished,
+    evictMessage: (id) => {
+      state.evictMessage(id)
+      state.compactDue()
+    },
+    removeAttempt: (attempt) => {
+      state.removeAttempt(attempt, state.tenantState(attempt.tenant))
+      state.messages.get(attempt.messageId)?.attempts.markDead(state.isAttempt)
+      state.deliveries.get(attempt.deliveryId)?.attempts?.markDead(state.isAttempt)
+    },
+    setDelivery: (id, next) => state.setDelivery(state.deliveries.get(id)!, next),
+    addBytes: (delta) => {
+      state.bytes += delta
+    }
+  }
+  return {
+    pruneOlderThan: (cutoff, options) => Effect.sync(() => prune(store, cutoff, options)),
+    expungeMessage: (tenant, id, now) => Effect.sync(() => expunge(store, tenant, id, now))
+  }
 }

@@ -1,0 +1,88 @@
+/**
+ * The memory Storage's attempt records: the dispatcher's batch of results (each attempt with its delivery's new
+ * state, keeping the last `maxAttemptsPerDelivery` attempts of each delivery), the attempt log's lists, and an
+ * endpoint's statistics over its attempts and deliveries (`stats.ts`).
+ *
+ * @internal
+ */
+import type { AttemptFilter } from "@hookwire/core/Model"
+import * as Storage from "@hookwire/core/Storage"
+import * as Effect from "effect/Effect"
+import { IdIndex } from "./idIndex.js"
+import { attemptBytes, indexIn, page, type Service, type State } from "./state.js"
+import { endpointStats } from "./stats.js"
+
+/** The attempt methods of the service. */
+export const make = (state: State): Pick<Service, "recordAttempts" | "listAttempts" | "endpointStats"> => {
+  const { attempts, messages, tenants } = state
+  const maxAttempts = state.limits.maxAttemptsPerDelivery
+
+  const recordAttempt = ({ attempt, delivery: next }: Storage.AttemptResult) => {
+    const delivery = state.deliveries.get(next.id)
+    // The delivery was evicted (or never existed): there is nothing to attach the attempt to.
+    if (delivery === undefined) return
+    const tenant = state.tenantState(delivery.record.tenant)
+    const message = messages.get(delivery.record.messageId)
+    const previous = attempts.get(attempt.id)
+    if (previous === undefined) {
+      attempts.set(attempt.id, attempt)
+      state.bytes += attemptBytes(attempt)
+      tenant.attempts.add(attempt.id)
+      indexIn(tenant.endpointAttempts, attempt.endpointId).add(attempt.id)
+      message?.attempts.add(attempt.id)
+      const own = delivery.attempts ??= new IdIndex()
+      own.add(attempt.id)
+      while (own.size > maxAttempts) {
+        const oldest = attempts.get(own.values()[0])!
+        own.delete(oldest.id)
+        state.removeAttempt(oldest, tenant)
+        message?.attempts.markDead(state.isAttempt)
+      }
+    } else {
+      attempts.set(attempt.id, attempt)
+      state.bytes += attemptBytes(attempt) - attemptBytes(previous)
+    }
+    // A delivery cancelled or finished meanwhile (e.g. by a 410 seen by another attempt) keeps its status.
+    if (delivery.record.status === "pending") state.setDelivery(delivery, next)
+  }
+
+  return {
+    recordAttempts: (results) =>
+      Effect.sync(() => {
+        for (const result of results) recordAttempt(result)
+        state.evict()
+      }),
+
+    listAttempts: (tenant, filter: AttemptFilter) =>
+      Effect.sync(() => {
+        let index: IdIndex | undefined
+        if (filter.deliveryId !== undefined) {
+          index = state.getDelivery(tenant, filter.deliveryId)?.attempts
+        } else if (filter.messageId !== undefined) {
+          index = state.getMessage(tenant, filter.messageId)?.attempts
+        } else if (filter.endpointId !== undefined) {
+          index = tenants.get(tenant)?.endpointAttempts.get(filter.endpointId)
+        } else {
+          index = tenants.get(tenant)?.attempts
+        }
+        return page(index, filter, (id) => {
+          const attempt = attempts.get(id)
+          return attempt !== undefined && attempt.tenant === tenant && Storage.matchesAttempt(filter, attempt)
+            ? attempt
+            : undefined
+        })
+      }),
+
+    endpointStats: (tenant, endpointId, since) =>
+      Effect.sync(() => {
+        const tenantState = tenants.get(tenant)
+        return endpointStats(
+          since,
+          tenantState?.endpointAttempts.get(endpointId),
+          (id) => attempts.get(id),
+          tenantState?.endpointDeliveries.get(endpointId),
+          (id) => state.getDelivery(tenant, id)?.record
+        )
+      })
+  }
+}

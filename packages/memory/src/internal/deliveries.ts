@@ -1,0 +1,142 @@
+/**
+ * The memory Storage's delivery records: reads and lists, the dispatch contexts the dispatcher loads, status
+ * transitions (one delivery, or an endpoint's in a time window), the due-heap scan the sweeper reads, the earliest
+ * pending delivery of an endpoint (FIFO) and a delivery added to a stored message (a resend).
+ *
+ * @internal
+ */
+import { StorageError } from "@hookwire/core/Errors"
+import type { DeliveryFilter, DispatchContext } from "@hookwire/core/Model"
+import * as Storage from "@hookwire/core/Storage"
+import * as Effect from "effect/Effect"
+import type { IdIndex } from "./idIndex.js"
+import { conflict, costs, page, type Service, type State } from "./state.js"
+
+/** The delivery methods of the service. */
+export const make = (state: State): Pick<
+  Service,
+  | "getDelivery"
+  | "listDeliveries"
+  | "loadForDispatch"
+  | "transitionDelivery"
+  | "transitionEndpointDeliveries"
+  | "duePendingDeliveries"
+  | "earliestPendingDelivery"
+  | "insertDelivery"
+> => {
+  const { deliveries, messages, tenants } = state
+
+  return {
+    getDelivery: (tenant, id) => Effect.sync(() => state.getDelivery(tenant, id)?.record),
+
+    listDeliveries: (tenant, filter: DeliveryFilter) =>
+      Effect.sync(() => {
+        const tenantState = tenants.get(tenant)
+        let index: IdIndex | undefined
+        if (filter.messageId !== undefined) {
+          index = state.getMessage(tenant, filter.messageId)?.deliveries
+        } else if (filter.endpointId !== undefined) {
+          index = tenantState?.endpointDeliveries.get(filter.endpointId)
+        } else {
+          index = tenantState?.deliveries
+        }
+        return page(index, filter, (id) => {
+          const delivery = state.getDelivery(tenant, id)?.record
+          return delivery !== undefined && Storage.matchesDelivery(filter, delivery) ? delivery : undefined
+        })
+      }),
+
+    loadForDispatch: (ids) =>
+      Effect.sync(() => {
+        const out: Array<DispatchContext> = []
+        for (const id of ids) {
+          const delivery = deliveries.get(id)?.record
+          if (delivery === undefined) continue
+          const message = messages.get(delivery.messageId)?.record
+          const endpoint = state.endpoints.get(delivery.endpointId)
+          if (message !== undefined && endpoint !== undefined) out.push({ delivery, message, endpoint })
+        }
+        return out
+      }),
+
+    transitionDelivery: (tenant, id, from, to) =>
+      Effect.sync(() => {
+        const delivery = state.getDelivery(tenant, id)
+        if (delivery === undefined || !from.includes(delivery.record.status)) return undefined
+        const next = state.transition(delivery, to.status, to.nextAttemptAt, to.now)
+        state.evict()
+        return next
+      }),
+
+    transitionEndpointDeliveries: (tenant, endpointId, options) =>
+      Effect.sync(() => {
+        const index = tenants.get(tenant)?.endpointDeliveries.get(endpointId)
+        if (index === undefined) return []
+        const moved: Array<string> = []
+        for (const id of index.values()) {
+          const delivery = state.getDelivery(tenant, id)
+          if (
+            delivery !== undefined &&
+            options.from.includes(delivery.record.status) &&
+            Storage.inWindow(delivery.record.createdAt, options)
+          ) {
+            state.transition(delivery, options.to, options.nextAttemptAt, options.now)
+            moved.push(id)
+          }
+        }
+        state.evict()
+        return moved
+      }),
+
+    duePendingDeliveries: (before, limit, after) =>
+      Effect.sync(() => {
+        const out: Array<{ readonly id: string; readonly nextAttemptAt: number }> = []
+        if (limit <= 0) return out
+        state.due.prune(state.isDue)
+        // The heap breaks ties by insertion order; the port orders by (nextAttemptAt, id): gather every tie of the
+        // last time taken, then sort and cut.
+        state.due.ascending(before, state.isDue, (node) => {
+          if (
+            after !== undefined &&
+            (node.at < after.nextAttemptAt || (node.at === after.nextAttemptAt && node.id <= after.id))
+          ) {
+            return true
+          }
+          if (out.length >= limit && node.at > out[out.length - 1]!.nextAttemptAt) return false
+          out.push({ id: node.id, nextAttemptAt: node.at })
+          return true
+        })
+        out.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        return out.slice(0, limit)
+      }),
+
+    earliestPendingDelivery: (tenant, endpointId) =>
+      Effect.sync(() => {
+        const index = tenants.get(tenant)?.endpointDeliveries.get(endpointId)
+        if (index === undefined) return undefined
+        // Ascending ids = publish order; finished deliveries before the first pending one are skipped.
+        for (const id of index.values()) {
+          const delivery = deliveries.get(id)
+          if (delivery !== undefined && delivery.record.status === "pending") {
+            return { id, nextAttemptAt: delivery.record.nextAttemptAt }
+          }
+        }
+        return undefined
+      }),
+
+    insertDelivery: (record) =>
+      Effect.suspend(() => {
+        if (deliveries.has(record.id)) return Effect.fail(conflict("delivery", record.id))
+        const message = state.getMessage(record.tenant, record.messageId)
+        if (message === undefined) {
+          return Effect.fail(
+            new StorageError({ reason: "NotFound", message: `no message ${record.messageId} for this delivery` })
+          )
+        }
+        state.addDelivery(record, state.tenantState(record.tenant), message)
+        state.bytes += costs.delivery
+        if (message.open > 0) state.finished.delete(message.record.id)
+        return Effect.void
+      })
+  }
+}

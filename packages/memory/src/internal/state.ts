@@ -1,0 +1,313 @@
+/**
+ * The memory Storage's shared state: the record maps, the per-tenant and per-record id indexes, the min-heap of due
+ * deliveries, the byte estimate and the eviction order of finished messages. The record families (`endpoints.ts`,
+ * `messages.ts`, `deliveries.ts`, `attempts.ts`, `retention.ts`) read these and change them only through the methods
+ * here, which keep every index, the due heap and each message's pending count in step. Every method is synchronous.
+ *
+ * @internal
+ */
+import { StorageError } from "@hookwire/core/Errors"
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  DeliveryStatus,
+  EndpointRecord,
+  MessageRecord,
+  Page,
+  PageRequest,
+  Tenant
+} from "@hookwire/core/Model"
+import * as Storage from "@hookwire/core/Storage"
+import type * as Context from "effect/Context"
+import { MinHeap, type Node } from "./heap.js"
+import { IdIndex } from "./idIndex.js"
+
+/** The Storage service, which the record families build in slices (`Pick<Service, ...>`). */
+export type Service = Context.Tag.Service<typeof Storage.Storage>
+
+/** Retention limits, resolved (see `MemoryStorage.Options`). */
+export interface Limits {
+  readonly maxMessages: number
+  readonly maxBytes: number
+  readonly maxAttemptsPerDelivery: number
+}
+
+/** What a record costs in the byte estimate (documented at `MemoryStorage.costs`, which exports it). */
+export const costs: {
+  readonly message: number
+  readonly delivery: number
+  readonly attempt: number
+} = {
+  message: 450,
+  delivery: 400,
+  attempt: 450
+}
+
+/** @internal */
+export const messageBytes = (message: MessageRecord): number => {
+  let bytes = costs.message + message.body.length + message.type.length + (message.idempotencyKey?.length ?? 0)
+  for (const channel of message.channels) bytes += channel.length
+  return bytes
+}
+
+/** @internal */
+export const attemptBytes = (attempt: AttemptRecord): number =>
+  costs.attempt + attempt.url.length + (attempt.responseBody?.length ?? 0) + (attempt.errorMessage?.length ?? 0)
+
+/** @internal */
+export interface TenantState {
+  readonly endpoints: IdIndex
+  enabled: ReadonlyArray<EndpointRecord> | undefined
+  readonly messages: IdIndex
+  readonly deliveries: IdIndex
+  readonly attempts: IdIndex
+  readonly endpointDeliveries: Map<string, IdIndex>
+  readonly endpointAttempts: Map<string, IdIndex>
+  /** Idempotency key → message id. */
+  readonly idempotency: Map<string, string>
+}
+
+/** @internal */
+export interface MessageState {
+  /** Replaced only by an erasure (`expungeMessage`), which empties the body. */
+  record: MessageRecord
+  /** Deliveries still pending: the message can be evicted at 0. */
+  open: number
+  readonly deliveries: IdIndex
+  readonly attempts: IdIndex
+}
+
+/** @internal */
+export interface DeliveryState {
+  record: DeliveryRecord
+  /** The `seq` of this delivery's live node in the due heap; 0 when it is not pending with a next attempt time. */
+  dueSeq: number
+  attempts: IdIndex | undefined
+}
+
+/** @internal */
+export const conflict = (what: string, id: string): StorageError =>
+  new StorageError({
+    reason: "Conflict",
+    message: `a ${what} with id ${id} already exists; ids must be unique (create them with Id.make)`
+  })
+
+/**
+ * One cursor page over an index: `resolve` returns the record when it is live and matches the filter. Reads one
+ * record past the limit, for core's `Storage.pageOf` to tell whether another page follows.
+ */
+export const page = <A extends { readonly id: string }>(
+  index: IdIndex | undefined,
+  request: PageRequest,
+  resolve: (id: string) => A | undefined
+): Page<A> => {
+  const limit = Storage.pageLimit(request)
+  const items: Array<A> = []
+  if (index !== undefined && limit > 0) {
+    const visit = (id: string) => {
+      const item = resolve(id)
+      if (item !== undefined) items.push(item)
+      return items.length <= limit
+    }
+    if (request.order === "desc") index.forEachBefore(request.cursor, visit)
+    else index.forEachAfter(request.cursor, visit)
+  }
+  return Storage.pageOf(items, limit)
+}
+
+/** The index of `key` in `map`, made on first use. */
+export const indexIn = (map: Map<string, IdIndex>, key: string): IdIndex => {
+  let index = map.get(key)
+  if (index === undefined) {
+    index = new IdIndex()
+    map.set(key, index)
+  }
+  return index
+}
+
+const markDeadIn = (map: Map<string, IdIndex>, key: string, isLive: (id: string) => boolean) => {
+  const index = map.get(key)
+  if (index !== undefined) {
+    index.markDead(isLive)
+    if (index.size === 0) map.delete(key)
+  }
+}
+
+/** @internal */
+export class State {
+  readonly endpoints = new Map<string, EndpointRecord>()
+  readonly messages = new Map<string, MessageState>()
+  readonly deliveries = new Map<string, DeliveryState>()
+  readonly attempts = new Map<string, AttemptRecord>()
+  readonly tenants = new Map<Tenant, TenantState>()
+  /** Ids of messages with no pending delivery, in the order they finished: the eviction order. */
+  readonly finished = new Set<string>()
+  /** Pending deliveries by next attempt time, with lazy deletion. */
+  readonly due = new MinHeap()
+  private dueLive = 0
+  private seq = 0
+  /** The estimated size of messages, deliveries and attempts held (see `costs`). */
+  bytes = 0
+
+  constructor(readonly limits: Limits) {}
+
+  readonly isMessage = (id: string): boolean => this.messages.has(id)
+  readonly isDelivery = (id: string): boolean => this.deliveries.has(id)
+  readonly isAttempt = (id: string): boolean => this.attempts.has(id)
+  readonly isDue = (node: Node): boolean => this.deliveries.get(node.id)?.dueSeq === node.seq
+
+  /** The tenant's indexes, made on first use. */
+  tenantState(tenant: Tenant): TenantState {
+    let state = this.tenants.get(tenant)
+    if (state === undefined) {
+      state = {
+        endpoints: new IdIndex(),
+        enabled: undefined,
+        messages: new IdIndex(),
+        deliveries: new IdIndex(),
+        attempts: new IdIndex(),
+        endpointDeliveries: new Map(),
+        endpointAttempts: new Map(),
+        idempotency: new Map()
+      }
+      this.tenants.set(tenant, state)
+    }
+    return state
+  }
+
+  /** A tenant with no endpoint and no message holds only dead ids: drop it, so tenants do not accumulate. */
+  dropIfEmpty(tenant: Tenant, state: TenantState): void {
+    if (state.endpoints.size === 0 && state.messages.size === 0) this.tenants.delete(tenant)
+  }
+
+  getEndpoint(tenant: Tenant, id: string): EndpointRecord | undefined {
+    const endpoint = this.endpoints.get(id)
+    return endpoint !== undefined && endpoint.tenant === tenant ? endpoint : undefined
+  }
+
+  getDelivery(tenant: Tenant, id: string): DeliveryState | undefined {
+    const delivery = this.deliveries.get(id)
+    return delivery !== undefined && delivery.record.tenant === tenant ? delivery : undefined
+  }
+
+  /** The message with this id when it belongs to the tenant. */
+  getMessage(tenant: Tenant, id: string): MessageState | undefined {
+    const message = this.messages.get(id)
+    return message !== undefined && message.record.tenant === tenant ? message : undefined
+  }
+
+  private pushDue(delivery: DeliveryState, at: number): void {
+    delivery.dueSeq = ++this.seq
+    this.due.push({ at, seq: delivery.dueSeq, id: delivery.record.id })
+  }
+
+  /** Stale heap nodes are dropped as they surface; rebuild once they outnumber the live ones (the heap stays O(live)). */
+  compactDue(): void {
+    if (this.due.size > 1024 && this.due.size > 2 * this.dueLive) this.due.compact(this.isDue)
+  }
+
+  /**
+   * Indexes one delivery of a stored message; the caller counts its bytes and settles the message's `finished`
+   * membership.
+   */
+  addDelivery(record: DeliveryRecord, tenant: TenantState, message: MessageState): void {
+    const delivery: DeliveryState = { record, dueSeq: 0, attempts: undefined }
+    this.deliveries.set(record.id, delivery)
+    tenant.deliveries.add(record.id)
+    indexIn(tenant.endpointDeliveries, record.endpointId).add(record.id)
+    message.deliveries.add(record.id)
+    if (record.status === "pending") {
+      message.open++
+      if (record.nextAttemptAt !== null) {
+        this.dueLive++
+        this.pushDue(delivery, record.nextAttemptAt)
+      }
+    }
+  }
+
+  /** Replaces a delivery's record, keeping the due heap and the message's pending count in step. */
+  setDelivery(state: DeliveryState, next: DeliveryRecord): void {
+    const prev = state.record
+    state.record = next
+    if (next.status === "pending" && next.nextAttemptAt !== null) {
+      if (state.dueSeq === 0 || prev.nextAttemptAt !== next.nextAttemptAt) {
+        if (state.dueSeq === 0) this.dueLive++
+        this.pushDue(state, next.nextAttemptAt)
+      }
+    } else if (state.dueSeq !== 0) {
+      state.dueSeq = 0
+      this.dueLive--
+    }
+    this.compactDue()
+    const wasOpen = prev.status === "pending"
+    const isOpen = next.status === "pending"
+    if (wasOpen !== isOpen) {
+      const message = this.messages.get(next.messageId)
+      if (message !== undefined) {
+        message.open += isOpen ? 1 : -1
+        if (message.open === 0) this.finished.add(message.record.id)
+        else this.finished.delete(message.record.id)
+      }
+    }
+  }
+
+  /** Moves a delivery to a new status and next attempt time. */
+  transition(
+    delivery: DeliveryState,
+    status: DeliveryStatus,
+    nextAttemptAt: number | null,
+    now: number
+  ): DeliveryRecord {
+    const next: DeliveryRecord = { ...delivery.record, status, nextAttemptAt, updatedAt: now }
+    this.setDelivery(delivery, next)
+    return next
+  }
+
+  /** Deletes an attempt from the map and the tenant's indexes (the caller marks it dead in its message's and delivery's). */
+  removeAttempt(attempt: AttemptRecord, tenant: TenantState): void {
+    this.attempts.delete(attempt.id)
+    this.bytes -= attemptBytes(attempt)
+    tenant.attempts.markDead(this.isAttempt)
+    markDeadIn(tenant.endpointAttempts, attempt.endpointId, this.isAttempt)
+  }
+
+  /** Deletes a message with its deliveries, attempts and idempotency key. */
+  evictMessage(id: string): void {
+    this.finished.delete(id)
+    const message = this.messages.get(id)
+    if (message === undefined) return
+    const record = message.record
+    const tenant = this.tenantState(record.tenant)
+    this.messages.delete(id)
+    this.bytes -= messageBytes(record)
+    tenant.messages.markDead(this.isMessage)
+    if (record.idempotencyKey !== null && tenant.idempotency.get(record.idempotencyKey) === id) {
+      tenant.idempotency.delete(record.idempotencyKey)
+    }
+    for (const attemptId of message.attempts.values()) {
+      const attempt = this.attempts.get(attemptId)
+      if (attempt !== undefined) this.removeAttempt(attempt, tenant)
+    }
+    for (const deliveryId of message.deliveries.values()) {
+      const delivery = this.deliveries.get(deliveryId)
+      if (delivery === undefined) continue
+      this.deliveries.delete(deliveryId)
+      this.bytes -= costs.delivery
+      if (delivery.dueSeq !== 0) this.dueLive--
+      tenant.deliveries.markDead(this.isDelivery)
+      markDeadIn(tenant.endpointDeliveries, delivery.record.endpointId, this.isDelivery)
+    }
+    this.dropIfEmpty(record.tenant, tenant)
+  }
+
+  /** Evicts finished messages, oldest-finished first, while a retention limit is exceeded. */
+  evict(): void {
+    const { maxBytes, maxMessages } = this.limits
+    while (this.messages.size > maxMessages || this.bytes > maxBytes) {
+      const oldest = this.finished.values().next()
+      if (oldest.done === true) return
+      this.evictMessage(oldest.value)
+    }
+    this.compactDue()
+  }
+}
