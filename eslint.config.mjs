@@ -10,7 +10,7 @@ const noEffect = {
 }
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "bench/results/**", "**/*.d.ts"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "bench/results/**", "**/*.d.ts", "scripts/readme-blocks/.blocks/**"] },
   {
     files: ["**/*.ts", "**/*.mts", "**/*.tsx"],
     extends: [tseslint.configs.base],

@@ -35,7 +35,7 @@ export const catalog = Catalog.make({
 type Events = typeof catalog extends Catalog.Catalog<infer E> ? E : never
 
 /** The host's mapping from operational events to its own notice types. */
-const noticeOf = (event: OperationalEvents.OperationalEvent) => {
+export const noticeOf = (event: OperationalEvents.OperationalEvent) => {
   const at = event.at.toISOString()
   switch (event.type) {
     case "endpoint.disabled":
