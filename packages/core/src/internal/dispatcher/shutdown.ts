@@ -5,17 +5,17 @@
  * `release` to a dead Redis) must not hold `Scope.close` forever. Whatever the deadline cuts short is left to the
  * leases: those deliveries are claimed again once their leases expire (at-least-once).
  */
+import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
-import type { ClaimedItem } from "../../Queue.js"
+import type { ClaimedItem, Queue } from "../../Queue.js"
 import * as supervise from "./supervise.js"
 
-/** The dispatcher's state and handles that shutdown needs (it owns none of them). */
+/** The steps of each part of the dispatcher that shutdown runs in order (each part owns what it stops). */
 export interface Stopping {
-  readonly claimFiber: Fiber.Fiber<unknown, unknown>
-  readonly writerFiber: Fiber.Fiber<unknown, unknown>
   readonly graceMs: number
   readonly deadlineMs: number
+  /** Stops the claim loop (the claimer). */
+  readonly stopClaiming: Effect.Effect<void>
   /** Takes the deliveries waiting for their endpoint's in-flight cap (they were never started). */
   readonly takeWaiting: () => ReadonlyArray<ClaimedItem>
   /** Open while no attempt is in flight. */
@@ -24,9 +24,8 @@ export interface Stopping {
   readonly stopWorkers: Effect.Effect<void>
   /** Takes the deliveries handed to no worker yet. */
   readonly takeUnstarted: () => ReadonlyArray<ClaimedItem>
-  /** Asks the writer to stop once the results are written; true when it is idle with nothing to write. */
-  readonly stopWriter: Effect.Effect<boolean>
-  readonly takeUnwritten: Effect.Effect<Iterable<unknown>>
+  /** Writes what the result writer holds and stops it; returns how many results were left unwritten. */
+  readonly drainWriter: (graceMs: number) => Effect.Effect<number>
   /** Returns items to the queue, best effort (never fails). */
   readonly release: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void>
 }
@@ -34,7 +33,7 @@ export interface Stopping {
 const steps = (s: Stopping) =>
   Effect.gen(function*() {
     // 1. Stop claiming (the claim loop is interruptible between its steps).
-    yield* Fiber.interrupt(s.claimFiber)
+    yield* s.stopClaiming
     // 2. Deliveries waiting for their endpoint go back to the queue untouched.
     yield* s.release(s.takeWaiting())
     // 3. Let in-flight attempts finish within the grace period; interrupt (and release) the rest.
@@ -42,20 +41,48 @@ const steps = (s: Stopping) =>
     yield* s.stopWorkers
     // Jobs no worker started (their fibers would have been interrupted before running): back to the queue at once.
     yield* s.release(s.takeUnstarted())
-    // 4. Write every result we have: an idle writer is stopped, a busy one drains the queue and stops. `await`, not
-    // `join`: whatever ended the writer is not this finalizer's failure.
-    if (!(yield* s.stopWriter)) {
-      yield* Fiber.await(s.writerFiber).pipe(Effect.timeout(Math.max(s.graceMs, 1000)), Effect.ignore)
-    }
-    yield* Fiber.interrupt(s.writerFiber)
-    const unwritten = Array.from(yield* s.takeUnwritten)
-    if (unwritten.length > 0) {
+    // 4. Write every result we have.
+    const unwritten = yield* s.drainWriter(s.graceMs)
+    if (unwritten > 0) {
       yield* Effect.logWarning(
-        `Dispatcher: ${unwritten.length} results could not be written before shutdown; their leases will expire and ` +
+        `Dispatcher: ${unwritten} results could not be written before shutdown; their leases will expire and ` +
           `they will be attempted again`
       )
     }
   })
+
+/** Returns claimed items to the queue; once shutdown has begun (`begin`), every release ends by its deadline. */
+export interface Releaser {
+  readonly begin: () => void
+  readonly release: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void>
+}
+
+/**
+ * Best effort and bounded, even inside an uninterruptible finalizer (an interrupted attempt's): a release that never
+ * answers must not hold shutdown; the lease returns the item anyway.
+ */
+export const releaser = (queue: Queue["Type"], clock: Clock.Clock, deadlineMs: number): Releaser => {
+  // When shutdown began: every release from then on ends by the shutdown's deadline.
+  let shutdownAt: number | undefined
+  return {
+    begin: () => {
+      shutdownAt = clock.unsafeCurrentTimeMillis()
+    },
+    release: (items) =>
+      items.length === 0 ?
+        Effect.void :
+        Effect.suspend(() =>
+          supervise.bestEffort("Dispatcher: releasing claimed deliveries")(
+            supervise.bounded(
+              queue.release(items),
+              shutdownAt === undefined
+                ? deadlineMs
+                : Math.max(0, shutdownAt + deadlineMs - clock.unsafeCurrentTimeMillis())
+            )
+          )
+        )
+  }
+}
 
 /**
  * Runs the shutdown within its deadline. Finalizers run uninterruptibly: the steps are made interruptible (so their

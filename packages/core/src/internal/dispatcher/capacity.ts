@@ -1,0 +1,199 @@
+/**
+ * How many attempts the dispatcher may run, and where each claimed delivery goes: the global slots (attempts in
+ * flight, deliveries waiting here for their endpoint, and results not yet written), the per-endpoint in-flight caps
+ * with their small waiting lines, and how long each endpoint's attempts typically take. Synchronous bookkeeping (no
+ * I/O, no fibers): the claimer asks `admit`, an attempt that ends calls `finish`, the result writer calls
+ * `freeResults`. Two latches mirror the counters for the fibers that wait on them: `slots` is closed only while every
+ * global slot is taken (the claim loop waits on it), `idle` is open while no attempt is in flight (shutdown waits on
+ * it).
+ *
+ * A slot is free only once its attempt's result is durable, so what a crash can send twice (sent, result not
+ * written) is at most `concurrency` deliveries.
+ */
+import * as Effect from "effect/Effect"
+import * as wholeMs from "../wholeMs.js"
+
+/** Where `admit` put a claimed delivery. */
+export type Admission =
+  /** A global slot is taken: start its attempt now (`start`). */
+  | "launch"
+  /** A global slot is taken and the delivery waits in its endpoint's line: `finish` hands it out. */
+  | "wait"
+  /** No slot taken: the endpoint is saturated and slow (or its line is full): back to the queue for a while. */
+  | "later"
+
+/**
+ * How long the `k`-th delivery of one claim that overflowed its endpoint (0-based) goes back to the queue, before
+ * jitter: about `1 + floor(k / perEndpoint)` of the endpoint's typical attempt durations (at least 100 ms each), at
+ * most 5 minutes, in whole milliseconds: a saturated endpoint can only take `perEndpoint` deliveries per attempt
+ * duration.
+ */
+export const overflowDelay = (typicalMs: number, k: number, perEndpoint: number): number =>
+  // `typicalMs` is a moving average (fractional): the run time handed to the queue is whole milliseconds.
+  wholeMs.ceil(Math.min(Math.max(100, typicalMs) * (1 + Math.floor(k / perEndpoint)), 300_000))
+
+/** An endpoint whose attempts typically take this long or more gets no waiting line here. */
+const slowMs = 1000
+
+/** The dispatcher's capacity; `J` is what waits in an endpoint's line (a claimed job). */
+export class Capacity<J> {
+  /** Global slots taken: in flight + waiting + results not yet written. */
+  occupied = 0
+  inFlight = 0
+  waitingCount = 0
+  /** Whether `slots` is open, kept in step with it: opening an open latch does nothing, so a finished attempt skips
+   * that step while the dispatcher is not saturated. */
+  slotsOpen = true
+  private readonly endpointInFlight = new Map<string, number>()
+  private readonly waiting = new Map<string, Array<J>>()
+  /** Items whose attempt offered its result to the writer: their slot is given back by the writer, not the attempt. */
+  private readonly resultHeld = new Set<unknown>()
+  // How long each endpoint's attempts take here (a moving average), from the start times of its attempts in flight:
+  // a saturated slow or hung endpoint must not tie up more global slots (see `admit`).
+  private readonly startTimes = new Map<string, Array<number>>()
+  private readonly typicalMs = new Map<string, number>()
+
+  constructor(
+    readonly concurrency: number,
+    readonly perEndpoint: number,
+    readonly slots: Effect.Latch,
+    readonly idle: Effect.Latch
+  ) {}
+
+  /** Free global slots (negative never: at most `concurrency` are taken). */
+  get free(): number {
+    return this.concurrency - this.occupied
+  }
+
+  get full(): boolean {
+    return this.occupied >= this.concurrency
+  }
+
+  /** The endpoint's typical attempt duration here, in ms (0 before its first attempt ended). */
+  typical(endpointId: string): number {
+    return this.typicalMs.get(endpointId) ?? 0
+  }
+
+  /**
+   * Takes a global slot for a claimed delivery of `endpointId` when its endpoint is below its in-flight cap
+   * (`"launch"`), or when the endpoint is fast and its line has room (`"wait"`: `job` joins the line); otherwise takes
+   * nothing (`"later"`). The claimer checked that a global slot is free.
+   */
+  admit(endpointId: string, job: J): Admission {
+    const busy = this.endpointInFlight.get(endpointId) ?? 0
+    if (busy < this.perEndpoint) {
+      this.occupied++
+      return "launch"
+    }
+    // The endpoint is at its in-flight cap. A fast one frees a slot soon: its next deliveries wait in a short line
+    // here. A slow or hung one must not tie up more of the global slots, nor be claimed again and again.
+    const line = this.waiting.get(endpointId) ?? []
+    if (this.typical(endpointId) < slowMs && line.length < this.perEndpoint) {
+      this.occupied++
+      this.waitingCount++
+      line.push(job)
+      this.waiting.set(endpointId, line)
+      return "wait"
+    }
+    return "later"
+  }
+
+  /** Counts an attempt of `endpointId` as in flight from `now` (its slot was taken by `admit`). */
+  start(endpointId: string, now: number): void {
+    if (this.inFlight++ === 0) this.idle.unsafeClose()
+    const starts = this.startTimes.get(endpointId)
+    if (starts === undefined) this.startTimes.set(endpointId, [now])
+    else starts.push(now)
+    this.endpointInFlight.set(endpointId, (this.endpointInFlight.get(endpointId) ?? 0) + 1)
+  }
+
+  /** The slot of `item`'s attempt is now held by its result, until the writer frees it (`freeResults`). */
+  holdForResult(item: unknown): void {
+    this.resultHeld.add(item)
+  }
+
+  /**
+   * An attempt of `item` to `endpointId` ended at `now`. The next delivery of that endpoint's line, if any, inherits
+   * a slot and is handed to `launch` (which must `start` it); the attempt's own slot is freed unless its result holds
+   * it (the writer frees it then). Returns `openSlots` when a slot was freed while the slots latch was closed (the
+   * claim loop waits on it), `undefined` when there is nothing more to do.
+   */
+  finish(endpointId: string, item: unknown, now: number, launch: (next: J) => void): Effect.Effect<void> | undefined {
+    const held = this.resultHeld.delete(item)
+    this.observeDuration(endpointId, now)
+    this.inFlight--
+    const n = (this.endpointInFlight.get(endpointId) ?? 1) - 1
+    if (n === 0) this.endpointInFlight.delete(endpointId)
+    else this.endpointInFlight.set(endpointId, n)
+    const line = this.waiting.get(endpointId)
+    const next = line?.shift()
+    if (line !== undefined && line.length === 0) this.waiting.delete(endpointId)
+    if (next !== undefined) {
+      // The waiting delivery already holds a slot (counted when it joined the line): the finished attempt's slot is
+      // the one freed, unless its result still holds it.
+      this.waitingCount--
+      if (!held) this.occupied--
+      launch(next)
+    } else {
+      if (this.inFlight === 0) this.idle.unsafeOpen()
+      if (!held) this.occupied--
+    }
+    return this.slotsOpen || held ? undefined : this.openSlots
+  }
+
+  /** `count` results were written (or given up on): their slots are free. */
+  freeResults(count: number): Effect.Effect<void> {
+    this.occupied -= count
+    return this.slotsOpen ? Effect.void : this.openSlots
+  }
+
+  /** Removes the endpoint's waiting line (its deliveries were ended elsewhere) and frees its slots. */
+  dropWaiting(endpointId: string): ReadonlyArray<J> | undefined {
+    const line = this.waiting.get(endpointId)
+    if (line === undefined) return undefined
+    this.waiting.delete(endpointId)
+    this.waitingCount -= line.length
+    this.occupied -= line.length
+    return line
+  }
+
+  /** Takes every waiting delivery (shutdown: they go back to the queue untouched). Their slots are not freed. */
+  takeWaiting(): Array<J> {
+    const all = [...this.waiting.values()].flat()
+    this.waiting.clear()
+    this.waitingCount = 0
+    return all
+  }
+
+  /** Closes `slots` only while every slot is taken: a slot freed between the caller's check and this step (another
+   * fiber ran in between) would otherwise leave the latch closed with nothing left to open it. */
+  readonly closeSlots: Effect.Effect<void> = Effect.sync(() => {
+    if (this.occupied < this.concurrency) return
+    this.slotsOpen = false
+    this.slots.unsafeClose()
+  })
+
+  readonly openSlots: Effect.Effect<void> = Effect.uninterruptible(Effect.suspend(() => {
+    this.slotsOpen = true
+    return this.slots.open
+  }))
+
+  private observeDuration(endpointId: string, now: number): void {
+    // Attempts of one endpoint end roughly in the order they started: pair this end with the oldest start.
+    const starts = this.startTimes.get(endpointId)
+    const started = starts?.shift()
+    if (starts !== undefined && starts.length === 0) this.startTimes.delete(endpointId)
+    if (started === undefined) return
+    const previous = this.typicalMs.get(endpointId)
+    this.typicalMs.set(endpointId, previous === undefined ? now - started : previous * 0.8 + (now - started) * 0.2)
+    if (this.typicalMs.size > 100_000) this.typicalMs.clear()
+  }
+}
+
+/** A capacity with its two latches, both open (nothing taken, nothing in flight). */
+export const make = <J>(concurrency: number, perEndpoint: number): Effect.Effect<Capacity<J>> =>
+  Effect.zipWith(
+    Effect.makeLatch(true),
+    Effect.makeLatch(true),
+    (slots, idle) => new Capacity<J>(concurrency, perEndpoint, slots, idle)
+  )

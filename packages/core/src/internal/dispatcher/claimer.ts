@@ -1,0 +1,285 @@
+/**
+ * The claim loop: wait for a free global slot, claim up to that many due deliveries with a lease, load their
+ * contexts, classify every item first (all the I/O: stale, disabled, FIFO head-of-line, circuit breaker gate and
+ * probe), and only then hand the ready ones to the capacity (`admit`) and launch them. Items not launched go back to
+ * the queue (completed, or rescheduled) in one call each. The claimer owns its fiber: `stop` interrupts it (it is
+ * interruptible between its steps).
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
+import * as CircuitBreaker from "../../CircuitBreaker.js"
+import type * as Model from "../../Model.js"
+import type { OperationalEvents } from "../../OperationalEvents.js"
+import type { ClaimedForDispatch, ClaimedItem, Queue } from "../../Queue.js"
+import type * as Settings from "../../Settings.js"
+import type { Storage } from "../../Storage.js"
+import * as attemptInternal from "../attempt.js"
+import * as metrics from "../metrics.js"
+import * as wholeMs from "../wholeMs.js"
+import type { Job } from "./attempts.js"
+import { type Capacity, overflowDelay } from "./capacity.js"
+import { breakerOf } from "./endpointHealth.js"
+import * as supervise from "./supervise.js"
+
+export interface Claimer {
+  /** Stops claiming (what was claimed and launched carries on). */
+  readonly stop: Effect.Effect<void>
+}
+
+export interface Deps {
+  readonly settings: Settings.Resolved
+  readonly storage: Storage["Type"]
+  readonly queue: Queue["Type"]
+  readonly events: OperationalEvents["Type"]
+  readonly capacity: Capacity<Job>
+  readonly leaseMs: number
+  readonly pollMs: number
+  /** Starts a job that holds a slot. */
+  readonly launch: (job: Job) => void
+  /** Returns items to the queue, best effort. */
+  readonly release: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void>
+}
+
+/** What a claimed item's context says, before any slot is taken. */
+interface Sorted {
+  /** Ready to attempt (their context, with the endpoint as the probe left it). */
+  readonly ready: Array<{ readonly item: ClaimedItem; readonly ctx: Model.DispatchContext }>
+  /** Nothing to send: deleted, no longer pending, or its endpoint disabled. */
+  readonly done: Array<ClaimedItem>
+  readonly later: Array<{ item: ClaimedItem; runAt: number }>
+  /** Pending deliveries of disabled endpoints: they fail now. */
+  readonly failedDisabled: Array<Model.DispatchContext>
+}
+
+/** Completes after the I/O callbacks of the current event-loop turn have run (`setImmediate`); interruptible. */
+const nextMacrotask: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+/** `Metric.update` for each input, reading the fiber's metric labels once rather than once per input. */
+const updateEach = <A>(items: ReadonlyArray<A>, input: (a: A) => number): Effect.Effect<void> =>
+  attemptInternal.updateMetrics((labels) => {
+    for (const item of items) metrics.queueLag.unsafeUpdate(input(item), labels)
+  })
+
+/** Sorts the claimed items by what their contexts say: every read and write of storage happens here. */
+const classify = (
+  { leaseMs, settings, storage }: Deps,
+  items: ReadonlyArray<ClaimedItem>,
+  now: number,
+  contexts: Map<string, Model.DispatchContext>
+) =>
+  Effect.gen(function*() {
+    const sorted: Sorted = { ready: [], done: [], later: [], failedDisabled: [] }
+    for (const item of items) {
+      let ctx = contexts.get(item.id)
+      if (ctx === undefined || ctx.delivery.status !== "pending") {
+        // Deleted, cancelled, or finished by an earlier holder of an expired lease.
+        sorted.done.push(item)
+        continue
+      }
+      if (ctx.delivery.nextAttemptAt !== null && ctx.delivery.nextAttemptAt > now + 1000) {
+        // The queue ran ahead of storage (e.g. a crash between the two writes): keep storage's schedule.
+        sorted.later.push({ item, runAt: ctx.delivery.nextAttemptAt })
+        continue
+      }
+      if (ctx.endpoint.disabled) {
+        sorted.failedDisabled.push(ctx)
+        sorted.done.push(item)
+        continue
+      }
+      // FIFO: only the endpoint's oldest pending delivery may go; the others wait for it (head-of-line).
+      if (ctx.endpoint.options.fifo) {
+        const head = yield* storage.earliestPendingDelivery(ctx.delivery.tenant, ctx.endpoint.id)
+        if (head !== undefined && head.id !== ctx.delivery.id) {
+          sorted.later.push({ item, runAt: Math.max(now + 1000, head.nextAttemptAt ?? 0) })
+          continue
+        }
+      }
+      // Circuit breaker: while open, deliveries wait without spending attempts; after the cool-down exactly one
+      // worker wins the compare-and-set and sends the probe.
+      if (breakerOf(settings, ctx.endpoint) !== undefined || ctx.endpoint.health.circuit !== "closed") {
+        const gate = CircuitBreaker.gate(ctx.endpoint.health, now, leaseMs)
+        if (gate._tag === "Wait") {
+          sorted.later.push({ item, runAt: wholeMs.ceil(gate.until) })
+          continue
+        }
+        if (gate._tag === "Probe") {
+          const won = yield* storage.patchEndpoint(
+            ctx.delivery.tenant,
+            ctx.endpoint.id,
+            { health: gate.next, updatedAt: now },
+            ctx.endpoint.health
+          )
+          if (won === undefined) {
+            sorted.later.push({ item, runAt: now + 1000 })
+            continue
+          }
+          ctx = { ...ctx, endpoint: won }
+        }
+      }
+      sorted.ready.push({ item, ctx })
+    }
+    return sorted
+  })
+
+/** Pending deliveries of disabled endpoints fail, with an event each. */
+const failDisabled = (
+  { events, storage }: Deps,
+  contexts: ReadonlyArray<Model.DispatchContext>,
+  now: number
+) =>
+  Effect.forEach(contexts, (ctx) =>
+    Effect.gen(function*() {
+      const failed = yield* storage.transitionDelivery(ctx.delivery.tenant, ctx.delivery.id, ["pending"], {
+        status: "failed",
+        nextAttemptAt: null,
+        now
+      })
+      if (failed === undefined) return
+      yield* events.publish({
+        type: "delivery.failed",
+        tenant: ctx.delivery.tenant,
+        deliveryId: ctx.delivery.id,
+        messageId: ctx.message.id,
+        endpointId: ctx.endpoint.id,
+        attempts: ctx.delivery.attempts,
+        reason: `the endpoint is disabled (${ctx.endpoint.disabledReason ?? "no reason given"})`,
+        at: new Date(now)
+      })
+    }), { discard: true })
+
+/** Starts the claim loop in the current scope. */
+export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { capacity, launch, leaseMs, pollMs, queue, storage } = deps
+    // Below this many free slots, a claim right after the dispatcher was saturated first lingers one timer tick.
+    const minClaim = Math.max(1, Math.floor(capacity.concurrency / 8))
+    let saturated = false
+    // The last claim got fewer items than it asked for: the queue had nothing more due.
+    let drained = false
+
+    /**
+     * Admits and launches the ready items; the ones a saturated slow endpoint cannot take go to `later`. Items
+     * launched or waiting in their endpoint's line are added to `handedOff`.
+     */
+    const admit = (sorted: Sorted, now: number, parent: Tracer.AnySpan | undefined, handedOff: Set<ClaimedItem>) =>
+      Effect.gen(function*() {
+        const overflow = new Map<string, number>()
+        for (const { ctx, item } of sorted.ready) {
+          const job: Job = { item, ctx, parent }
+          const admission = capacity.admit(ctx.endpoint.id, job)
+          if (admission === "launch") {
+            handedOff.add(item)
+            launch(job)
+          } else if (admission === "wait") {
+            handedOff.add(item)
+          } else {
+            // A slow or hung endpoint at its cap: its deliveries go back to the queue for about one of its attempt
+            // durations, without spending an attempt. The k-th of this batch waits about k / cap durations more.
+            const k = overflow.get(ctx.endpoint.id) ?? 0
+            overflow.set(ctx.endpoint.id, k + 1)
+            const delay = overflowDelay(capacity.typical(ctx.endpoint.id), k, capacity.perEndpoint)
+            sorted.later.push({ item, runAt: now + delay + Math.floor((yield* Random.next) * delay * 0.5) })
+          }
+        }
+      })
+
+    /**
+     * Starts the claimed deliveries; `loaded` holds their contexts when the queue loaded them with the claim. Should a
+     * step fail, only the items not yet handed to a worker or to their endpoint's line go back to the queue: an item
+     * whose attempt runs (or will) stays leased until its result is written or its lease expires, or it would be
+     * claimed and sent again while the first send runs.
+     */
+    const dispatch = (
+      items: ReadonlyArray<ClaimedItem>,
+      now: number,
+      loaded: ReadonlyArray<ClaimedForDispatch> | undefined
+    ) => {
+      const handedOff = new Set<ClaimedItem>()
+      return Effect.gen(function*() {
+        const contexts = new Map<string, Model.DispatchContext>()
+        if (loaded === undefined) {
+          for (const ctx of yield* storage.loadForDispatch(items.map((i) => i.id))) contexts.set(ctx.delivery.id, ctx)
+        } else {
+          for (const { context } of loaded) if (context !== undefined) contexts.set(context.delivery.id, context)
+        }
+        yield* updateEach(items, (item) => Math.max(0, now - item.runAt))
+        // The claim's span, when one was made (`Effect.currentSpan` would build an exception per claim when not):
+        // each attempt's span is its child.
+        const parent = Option.getOrUndefined(yield* Effect.serviceOption(Tracer.ParentSpan))
+        const sorted = yield* classify(deps, items, now, contexts)
+        yield* admit(sorted, now, parent, handedOff)
+        if (sorted.failedDisabled.length > 0) yield* failDisabled(deps, sorted.failedDisabled, now)
+        if (sorted.done.length > 0) yield* queue.complete(sorted.done)
+        if (sorted.later.length > 0) yield* queue.reschedule(sorted.later)
+        if (capacity.full) {
+          saturated = true
+          yield* capacity.closeSlots
+        }
+      }).pipe(
+        Effect.tapErrorCause((cause) => {
+          const unstarted = items.filter((item) => !handedOff.has(item))
+          return Effect.zipRight(
+            Effect.logWarning(
+              `Dispatcher: dispatching claimed deliveries failed; ${unstarted.length} not started return to the queue`,
+              cause
+            ),
+            unstarted.length === 0 ? Effect.void : deps.release(unstarted)
+          )
+        })
+      )
+    }
+
+    const claimLoop = Effect.gen(function*() {
+      while (true) {
+        yield* capacity.slots.await
+        let free = capacity.free
+        if (free <= 0) {
+          yield* capacity.closeSlots
+          continue
+        }
+        if (saturated) {
+          saturated = false
+          // Slots free up one response at a time: rather than claiming (and loading, and tracing) one delivery per
+          // freed slot, let the responses already read in this turn of the event loop free theirs, and claim them
+          // together. One macrotask, not a timer: a millisecond without claiming would leave slots idle.
+          if (free < minClaim) {
+            yield* nextMacrotask
+            free = capacity.free
+          }
+        }
+        let now = yield* Clock.currentTimeMillis
+        if (drained) {
+          // The last claim took everything that was due: rather than claim again (a write, in a database), ask the
+          // queue when work is next due — at once, if more came meanwhile.
+          drained = false
+          yield* queue.awaitWork({ now, maxWaitMs: pollMs })
+          now = yield* Clock.currentTimeMillis
+        }
+        const loaded = queue.claimForDispatch === undefined
+          ? undefined
+          : yield* queue.claimForDispatch({ max: free, leaseMs, now })
+        const items = loaded === undefined ? yield* queue.claim({ max: free, leaseMs, now }) : loaded.map((c) => c.item)
+        if (items.length === 0) {
+          yield* queue.awaitWork({ now, maxWaitMs: pollMs })
+          continue
+        }
+        drained = items.length < free
+        // `traced`: the span `Effect.withSpan` would make, in fewer runtime steps (a claim per message at low load).
+        yield* attemptInternal.traced(dispatch(items, now, loaded), "Dispatcher.claim", {
+          attributes: { "hookwire.claimed": items.length }
+        })
+      }
+    })
+
+    // Supervised: a defect is logged with its cause and the fiber restarts; the scope interrupts it when it closes.
+    const fiber = yield* supervise.supervised("Dispatcher.claimLoop", claimLoop)
+    return { stop: Fiber.interrupt(fiber) } satisfies Claimer
+  })

@@ -1,0 +1,160 @@
+/**
+ * Makes attempt results durable: a bounded queue of results, written in batches (`recordAttempts` and the queue's
+ * `complete` / `reschedule`, or `recordAndSettle` in one round trip when the store holds the queue too), then their
+ * operational events, then FIFO wake-ups (a finished delivery of an in-order endpoint lets its next one go). Each
+ * result holds its attempt's global slot until it is written, so when results cannot be written (storage down) no
+ * more work is claimed, and at most `concurrency` of them ever wait here. The writer owns its fiber: `drain` (at
+ * shutdown) writes what is queued within a grace period and stops it.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import type * as Model from "../../Model.js"
+import type { OperationalEvent, OperationalEvents } from "../../OperationalEvents.js"
+import type { ClaimedItem, Queue as QueuePort } from "../../Queue.js"
+import type { AttemptResult, Storage } from "../../Storage.js"
+import * as supervise from "./supervise.js"
+
+export interface Result {
+  readonly item: ClaimedItem
+  readonly attempt: Model.AttemptRecord
+  readonly delivery: Model.DeliveryRecord
+  /** Queue action: `undefined` = complete, a number = reschedule at that time. */
+  readonly runAt: number | undefined
+  readonly event: OperationalEvent | undefined
+  /** Already written by the attempt itself (410 Gone writes its result before cancelling the rest). */
+  readonly recorded: boolean
+  /** The endpoint delivers in order: a final result wakes its next delivery. */
+  readonly fifo: boolean
+}
+
+export interface ResultWriter {
+  /**
+   * Queues a result; waits only while `concurrency` results are queued (it never does while the caller holds a slot
+   * per result). The caller hands the result's slot to the writer first (`freeSlots` gives it back once written).
+   */
+  readonly offer: (result: Result) => Effect.Effect<void>
+  /** Results queued or being written. */
+  readonly unwritten: Effect.Effect<number>
+  /**
+   * Stops the writer once everything queued is written, waiting at most `graceMs` (at least 1 s) for it; returns how
+   * many results were left unwritten.
+   */
+  readonly drain: (graceMs: number) => Effect.Effect<number>
+}
+
+export interface Deps {
+  readonly storage: Storage["Type"]
+  readonly queue: QueuePort["Type"]
+  readonly events: OperationalEvents["Type"]
+  readonly concurrency: number
+  readonly writeBatchSize: number
+  /** `count` results were written (or given up on): their slots are free. */
+  readonly freeSlots: (count: number) => Effect.Effect<void>
+}
+
+const logged = (what: string) => supervise.logRetry(`Dispatcher: ${what}`)
+
+/** Starts the writer's fiber in the current scope. */
+export const make = (
+  { concurrency, events, freeSlots, queue, storage, writeBatchSize }: Deps
+): Effect.Effect<ResultWriter, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    // Storage or queue trouble, typed or a defect: retry with a backoff capped at 5 s, forever; leases cover a crash
+    // meanwhile. See `supervise.ts`.
+    const retried = supervise.retrying()
+    const results = yield* Queue.bounded<Result>(concurrency)
+    let writing = 0
+    let stopping = false
+
+    const writeBatch = (batch: ReadonlyArray<Result>) =>
+      Effect.gen(function*() {
+        const unrecorded: Array<AttemptResult> = []
+        const done: Array<ClaimedItem> = []
+        const later: Array<{ item: ClaimedItem; runAt: number }> = []
+        for (const r of batch) {
+          if (!r.recorded) unrecorded.push({ attempt: r.attempt, delivery: r.delivery })
+          if (r.runAt === undefined) done.push(r.item)
+          else later.push({ item: r.item, runAt: r.runAt })
+        }
+        if (storage.recordAndSettle !== undefined) {
+          // A store that holds the queue too writes all of it in one round trip.
+          yield* storage.recordAndSettle(unrecorded, { complete: done, reschedule: later }).pipe(
+            logged("recording attempts"),
+            retried
+          )
+        } else {
+          if (unrecorded.length > 0) {
+            yield* storage.recordAttempts(unrecorded).pipe(logged("recording attempts"), retried)
+          }
+          if (done.length > 0) yield* queue.complete(done).pipe(logged("completing"), retried)
+          if (later.length > 0) yield* queue.reschedule(later).pipe(logged("rescheduling"), retried)
+        }
+        const happened: Array<OperationalEvent> = []
+        for (const r of batch) if (r.event !== undefined) happened.push(r.event)
+        if (happened.length > 0) yield* events.publishAll(happened)
+        yield* wakeFifo(batch)
+      })
+
+    // FIFO endpoints: a finished delivery lets the next one of its endpoint go (not before its own due time).
+    const wakeFifo = (batch: ReadonlyArray<Result>) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        for (const r of batch) {
+          if (!r.fifo || r.runAt !== undefined) continue
+          const head = yield* storage.earliestPendingDelivery(r.delivery.tenant, r.delivery.endpointId).pipe(
+            logged("finding the next FIFO delivery"),
+            retried
+          )
+          if (head !== undefined) {
+            yield* queue.enqueue([{ id: head.id, runAt: Math.max(now, head.nextAttemptAt ?? now) }]).pipe(
+              logged("waking the next FIFO delivery"),
+              retried
+            )
+          }
+        }
+      })
+
+    const writer = Effect.gen(function*() {
+      while (true) {
+        const batch = Array.from(yield* Queue.takeBetween(results, 1, writeBatchSize))
+        writing = batch.length
+        if (batch.length < writeBatchSize) {
+          // Linger one timer tick: results of attempts finishing meanwhile (responses arrive one socket at a time)
+          // join this batch, so storage is written once for many attempts rather than once per attempt. Under a
+          // TestClock a zero sleep does not wait.
+          yield* Effect.sleep(0)
+          for (const r of yield* Queue.takeUpTo(results, writeBatchSize - batch.length)) batch.push(r)
+          writing = batch.length
+        }
+        // Durable once written: the slots these results held are free then (and also should the batch be given up on
+        // a defect, so that slots never leak; the leases return those deliveries).
+        yield* Effect.ensuring(writeBatch(batch), freeSlots(batch.length))
+        writing = 0
+        if (stopping && (yield* Queue.isEmpty(results))) return
+      }
+    })
+
+    // Supervised: a defect is logged with its cause and the fiber restarts; the scope interrupts it when it closes.
+    const fiber = yield* supervise.supervised("Dispatcher.writer", writer)
+
+    const drain = (graceMs: number) =>
+      Effect.gen(function*() {
+        // An idle writer is stopped at once, a busy one drains the queue and stops. `await`, not `join`: whatever
+        // ended the writer is not the caller's failure.
+        stopping = true
+        const idle = writing === 0 && (yield* Queue.isEmpty(results))
+        if (!idle) yield* Fiber.await(fiber).pipe(Effect.timeout(Math.max(graceMs, 1000)), Effect.ignore)
+        yield* Fiber.interrupt(fiber)
+        return Array.from(yield* Queue.takeAll(results)).length
+      })
+
+    return {
+      offer: (result) => Queue.unsafeOffer(results, result) ? Effect.void : Effect.asVoid(Queue.offer(results, result)),
+      // Queue.size is negative while the writer waits in take: clamp it.
+      unwritten: Effect.map(Queue.size(results), (size) => Math.max(0, size) + writing),
+      drain
+    } satisfies ResultWriter
+  })
