@@ -82,6 +82,7 @@ describe("settle", () => {
       },
       runAt: undefined,
       event: { type: "delivery.succeeded", ...ids(ctx), attempts: 1, at: new Date(now) },
+      reason: undefined,
       health: undefined,
       gone: false
     })
@@ -109,6 +110,7 @@ describe("settle", () => {
       lastError: null
     })
     expect(s.event).toBeUndefined()
+    expect(s.reason).toContain("500")
     expect(s.health).toBe(false)
     expect(s.gone).toBe(false)
   })
@@ -126,7 +128,8 @@ describe("settle", () => {
     expect(s.delivery).toMatchObject({ status: "failed", attempts: 3, nextAttemptAt: null })
     expect(s.runAt).toBeUndefined()
     expect(s.event).toMatchObject({ type: "delivery.failed", ...ids(ctx), attempts: 3, at: new Date(now) })
-    expect(s.event?.type === "delivery.failed" && s.event.reason.length > 0).toBe(true)
+    expect(s.event?.type === "delivery.failed" && s.event.reason).toBe(s.reason)
+    expect(s.reason).toContain("500")
     expect(s.health).toBe(false)
   })
 
@@ -144,6 +147,7 @@ describe("settle", () => {
       reason: settle.goneReason,
       at: new Date(now)
     })
+    expect(s.reason).toBe(settle.goneReason)
   })
 
   it("the endpoint's own retry policy wins over the engine's", () => {
@@ -175,6 +179,7 @@ describe("settle", () => {
         reason: "the endpoint was disabled: failing for 5 days",
         at: new Date(now)
       },
+      reason: "the endpoint was disabled: failing for 5 days",
       health: false,
       gone: false
     })

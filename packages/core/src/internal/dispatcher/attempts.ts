@@ -24,6 +24,7 @@ import * as wholeMs from "../wholeMs.js"
 import * as attemptSpan from "./attemptSpan.js"
 import type { Capacity } from "./capacity.js"
 import type { EndpointHealth } from "./endpointHealth.js"
+import * as logs from "./logs.js"
 import type { ResultWriter } from "./resultWriter.js"
 import * as settlement from "./settle.js"
 import * as supervise from "./supervise.js"
@@ -141,19 +142,24 @@ export const make = (deps: Deps): (job: Job) => Effect.Effect<void> => {
     now: number
   ) =>
     Effect.gen(function*() {
-      const disableReason = s.health === undefined ? undefined : yield* health.update(ctx.endpoint, s.health, now)
+      const ids = { tenant: ctx.delivery.tenant, endpointId: ctx.endpoint.id, deliveryId: ctx.delivery.id }
+      const disableReason = s.health === undefined ? undefined : yield* health.update(ctx, s.health, now)
       if (disableReason !== undefined) {
         // Failing for too long: this delivery fails, the endpoint is disabled and its pending deliveries fail too.
         const failed = settlement.disabled(s, ctx, disableReason, now)
         yield* metrics.attempted(failed.outcome, record.durationMs)
         yield* recordNow(record, failed.delivery)
-        yield* health.disable(ctx.endpoint, now, disableReason, "failed")
+        yield* health.disable(ctx, now, disableReason, "failed")
+        yield* logs.deliveryFailed(ids, failed.delivery.attempts, failed.reason!)
         return yield* offer(item, ctx, record, failed, true)
       }
       yield* metrics.attempted(s.outcome, record.durationMs)
+      if (s.outcome === "retry") yield* logs.retrying(ids, s.delivery.attempts, s.runAt!, s.reason!)
+      else if (record.errorKind === "blocked") yield* logs.blocked(ids, s.delivery.attempts)
+      else if (s.outcome !== "delivered") yield* logs.deliveryFailed(ids, s.delivery.attempts, s.reason!)
       if (s.gone) {
         yield* recordNow(record, s.delivery)
-        yield* health.disable(ctx.endpoint, now, settlement.goneReason, "cancelled")
+        yield* health.disable(ctx, now, settlement.goneReason, "cancelled")
         return yield* offer(item, ctx, record, s, true)
       }
       yield* offer(item, ctx, record, s, false)

@@ -24,6 +24,7 @@ import * as wholeMs from "../wholeMs.js"
 import type { Job } from "./attempts.js"
 import { type Capacity, overflowDelay } from "./capacity.js"
 import { breakerOf } from "./endpointHealth.js"
+import * as logs from "./logs.js"
 import * as supervise from "./supervise.js"
 
 export interface Claimer {
@@ -143,6 +144,7 @@ const failDisabled = (
         now
       })
       if (failed === undefined) return
+      const reason = `the endpoint is disabled (${ctx.endpoint.disabledReason ?? "no reason given"})`
       yield* events.publish({
         type: "delivery.failed",
         tenant: ctx.delivery.tenant,
@@ -150,9 +152,14 @@ const failDisabled = (
         messageId: ctx.message.id,
         endpointId: ctx.endpoint.id,
         attempts: ctx.delivery.attempts,
-        reason: `the endpoint is disabled (${ctx.endpoint.disabledReason ?? "no reason given"})`,
+        reason,
         at: new Date(now)
       })
+      yield* logs.deliveryFailed(
+        { tenant: ctx.delivery.tenant, endpointId: ctx.endpoint.id, deliveryId: ctx.delivery.id },
+        ctx.delivery.attempts,
+        reason
+      )
     }), { discard: true })
 
 /** Starts the claim loop in the current scope. */

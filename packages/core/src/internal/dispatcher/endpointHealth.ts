@@ -13,6 +13,7 @@ import type { OperationalEvents } from "../../OperationalEvents.js"
 import type { ClaimedItem, Queue } from "../../Queue.js"
 import type * as Settings from "../../Settings.js"
 import type { Storage } from "../../Storage.js"
+import * as logs from "./logs.js"
 import { isHealthy } from "./settle.js"
 import * as supervise from "./supervise.js"
 
@@ -25,20 +26,21 @@ export const breakerOf = (
 
 export interface EndpointHealth {
   /**
-   * Applies an attempt's outcome to the endpoint's health; returns a reason when the endpoint must be disabled.
+   * Applies the outcome of an attempt of `ctx` to its endpoint's health; returns a reason when the endpoint must be
+   * disabled. A circuit that opens is logged at `warn` with the attempt's ids.
    * Storage trouble is logged and retried (forever: the error channel is the storage's, never reached).
    */
   readonly update: (
-    endpoint: Model.EndpointRecord,
+    ctx: Model.DispatchContext,
     success: boolean,
     now: number
   ) => Effect.Effect<string | undefined, StorageError>
   /**
-   * Disables the endpoint and ends its pending deliveries: cancelled for 410 (the receiver asked for nothing more),
+   * Disables the endpoint of `ctx` (logged at `warn` with its ids) and ends its pending deliveries: cancelled for 410 (the receiver asked for nothing more),
    * failed otherwise (recoverable after re-enabling). Storage and queue trouble is logged and retried.
    */
   readonly disable: (
-    endpoint: Model.EndpointRecord,
+    ctx: Model.DispatchContext,
     now: number,
     reason: string,
     pending: "cancelled" | "failed"
@@ -56,6 +58,12 @@ export interface Deps {
    */
   readonly dropWaiting: (endpointId: string) => Effect.Effect<ReadonlyArray<ClaimedItem> | undefined>
 }
+
+const logIds = (ctx: Model.DispatchContext): logs.Ids => ({
+  tenant: ctx.delivery.tenant,
+  endpointId: ctx.endpoint.id,
+  deliveryId: ctx.delivery.id
+})
 
 const logged = (what: string) => supervise.logRetry(`Dispatcher: ${what}`)
 
@@ -77,13 +85,14 @@ export const make = ({ dropWaiting, events, queue, settings, storage }: Deps): E
   // Read-modify-write with compare-and-set on the stored health (the snapshot loaded at claim time may be stale, and
   // other workers update the same endpoint), retried a few times.
   const healthUpdate = (
-    endpoint: Model.EndpointRecord,
+    ctx: Model.DispatchContext,
     success: boolean,
     now: number,
     breaker: Model.CircuitBreakerSpec | undefined,
     window: { readonly attempts: number; readonly failures: number } | undefined
   ) =>
     Effect.gen(function*() {
+      const endpoint = ctx.endpoint
       for (let i = 0; i < 10; i++) {
         if (i > 0) yield* Effect.sleep(Math.floor((yield* Random.next) * 20 * i))
         const fresh = yield* storage.getEndpoint(endpoint.tenant, endpoint.id)
@@ -104,14 +113,12 @@ export const make = ({ dropWaiting, events, queue, settings, storage }: Deps): E
         if (transition.recovered) yield* events.publish({ type: "endpoint.recovered", reason: "succeeded", ...ids })
         if (transition.closed) yield* events.publish({ type: "endpoint.circuit_closed", ...ids })
         if (transition.opened) {
-          yield* events.publish({
-            type: "endpoint.circuit_opened",
-            reason: health.circuit === "half_open"
-              ? "the probe failed"
-              : `${transition.health.consecutiveFailures} consecutive failures`,
-            retryAt: new Date(transition.health.circuitRetryAt!),
-            ...ids
-          })
+          const reason = health.circuit === "half_open"
+            ? "the probe failed"
+            : `${transition.health.consecutiveFailures} consecutive failures`
+          const retryAt = transition.health.circuitRetryAt!
+          yield* events.publish({ type: "endpoint.circuit_opened", reason, retryAt: new Date(retryAt), ...ids })
+          yield* logs.circuitOpened(logIds(ctx), reason, retryAt)
         }
         return transition.disable
       }
@@ -119,8 +126,9 @@ export const make = ({ dropWaiting, events, queue, settings, storage }: Deps): E
       return undefined
     }).pipe(logged("updating endpoint health"), retried)
 
-  const update = (endpoint: Model.EndpointRecord, success: boolean, now: number) =>
+  const update = (ctx: Model.DispatchContext, success: boolean, now: number) =>
     Effect.gen(function*() {
+      const endpoint = ctx.endpoint
       // The common case costs nothing: a success on an endpoint that was healthy when claimed.
       if (success && isHealthy(endpoint.health)) return undefined
       const breaker = breakerOf(settings, endpoint)
@@ -129,15 +137,16 @@ export const make = ({ dropWaiting, events, queue, settings, storage }: Deps): E
       // here; across processes the compare-and-set retries, with a short random pause.
       const lock = healthLocks.get(endpoint.id) ?? (yield* Effect.makeSemaphore(1))
       healthLocks.set(endpoint.id, lock)
-      return yield* lock.withPermits(1)(healthUpdate(endpoint, success, now, breaker, window)).pipe(
+      return yield* lock.withPermits(1)(healthUpdate(ctx, success, now, breaker, window)).pipe(
         Effect.ensuring(Effect.sync(() => {
           if (healthLocks.size > 10_000) healthLocks.clear()
         }))
       )
     })
 
-  const disable = (endpoint: Model.EndpointRecord, now: number, reason: string, pending: "cancelled" | "failed") =>
+  const disable = (ctx: Model.DispatchContext, now: number, reason: string, pending: "cancelled" | "failed") =>
     Effect.gen(function*() {
+      const endpoint = ctx.endpoint
       const patched = yield* storage.patchEndpoint(endpoint.tenant, endpoint.id, {
         disabled: true,
         disabledReason: reason,
@@ -152,6 +161,7 @@ export const make = ({ dropWaiting, events, queue, settings, storage }: Deps): E
           reason,
           at: new Date(now)
         })
+        yield* logs.endpointDisabled(logIds(ctx), reason)
       }
       const ended = yield* storage.transitionEndpointDeliveries(endpoint.tenant, endpoint.id, {
         from: ["pending"],

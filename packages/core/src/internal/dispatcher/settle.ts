@@ -21,6 +21,8 @@ export interface Settlement {
   /** Queue action: `undefined` = complete, a number = reschedule at that time. */
   readonly runAt: number | undefined
   readonly event: OperationalEvent | undefined
+  /** Why the attempt did not deliver (the retry's or the failure's reason); `undefined` when it delivered. */
+  readonly reason: string | undefined
   /**
    * What the endpoint's health learns: `true` a success, `false` a failure, `undefined` nothing — a success on an
    * endpoint that was healthy when claimed changes nothing, and a 410 Gone disables the endpoint instead.
@@ -82,6 +84,7 @@ export const settle = (
         delivery: { ...base, status: "delivered", nextAttemptAt: null },
         runAt: undefined,
         event: { type: "delivery.succeeded", ...ids, attempts, at: new Date(now) },
+        reason: undefined,
         health: isHealthy(ctx.endpoint.health) ? undefined : true,
         gone: false
       }
@@ -92,6 +95,7 @@ export const settle = (
         delivery: { ...base, status: "pending", nextAttemptAt: runAt },
         runAt,
         event: undefined,
+        reason: decision.reason,
         health: false,
         gone: false
       }
@@ -105,6 +109,7 @@ export const settle = (
         delivery: { ...base, status: "failed", nextAttemptAt: null },
         runAt: undefined,
         event: { type: "delivery.failed", ...ids, attempts, reason, at: new Date(now) },
+        reason,
         health: gone ? undefined : false,
         gone
       }
@@ -135,6 +140,7 @@ export const disabled = (
     reason: `the endpoint was disabled: ${reason}`,
     at: new Date(now)
   },
+  reason: `the endpoint was disabled: ${reason}`,
   health: settlement.health,
   gone: false
 })
