@@ -86,6 +86,42 @@ export const Session = Schema.Struct({
 }).annotations({ identifier: "Session" })
 
 /**
+ * What the host uses of the engine, for UIs over the API (the portal reads it once): `channels` is false when the
+ * host publishes without channels, so endpoints cannot filter by them.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export const Config = Schema.Struct({
+  channels: Schema.Boolean.annotations({ description: "Whether endpoints may filter messages by channel" })
+}).annotations({ identifier: "Config" })
+
+/**
+ * How deliveries to an endpoint are signed: its own scheme, else the engine's default, and the headers a receiver
+ * reads (lower case).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export const Signature = Schema.Struct({
+  scheme: Schema.String.annotations({ description: "The effective scheme's name (standard, stripe, github, …)" }),
+  signatureHeader: Schema.String,
+  timestampHeader: Schema.NullOr(Schema.String),
+  idHeader: Schema.NullOr(Schema.String)
+}).annotations({ identifier: "Signature" })
+
+/**
+ * An endpoint as the API shows it: the core view (`scheme` is the endpoint's own choice, null for the engine's
+ * default) and `signature`, the scheme its deliveries are actually signed with.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export const Endpoint = Schema.Struct({ ...Views.Endpoint.fields, signature: Signature }).annotations({
+  identifier: "Endpoint"
+})
+
+/**
  * @since 0.3.0
  * @category models
  */
@@ -138,7 +174,7 @@ export const EndpointUpdate = Schema.Struct({
  * @since 0.3.0
  * @category models
  */
-export const EndpointWithSecret = Schema.Struct({ ...Views.Endpoint.fields, secret: Schema.String }).annotations({
+export const EndpointWithSecret = Schema.Struct({ ...Endpoint.fields, secret: Schema.String }).annotations({
   identifier: "EndpointWithSecret"
 })
 
@@ -177,7 +213,8 @@ const Empty = Schema.Struct({}).annotations(strict)
  */
 export class SessionGroup extends HttpApiGroup.make("session")
   .add(HttpApiEndpoint.get("get", "/session").addSuccess(Session))
-  .annotate(OpenApi.Description, "Who the credential belongs to")
+  .add(HttpApiEndpoint.get("config", "/config").addSuccess(Config))
+  .annotate(OpenApi.Description, "Who the credential belongs to, and what the host uses")
 {}
 
 /**
@@ -196,7 +233,7 @@ export class EventTypesGroup extends HttpApiGroup.make("eventTypes")
 export class EndpointsGroup extends HttpApiGroup.make("endpoints")
   .add(
     HttpApiEndpoint.get("list", "/endpoints").setUrlParams(Schema.Struct(pageParams)).addSuccess(
-      Page(Views.Endpoint, "EndpointPage")
+      Page(Endpoint, "EndpointPage")
     )
   )
   .add(
@@ -204,14 +241,14 @@ export class EndpointsGroup extends HttpApiGroup.make("endpoints")
       status: 201
     })
   )
-  .add(HttpApiEndpoint.get("get")`/endpoints/${id}`.addSuccess(Views.Endpoint))
-  .add(HttpApiEndpoint.patch("update")`/endpoints/${id}`.setPayload(EndpointUpdate).addSuccess(Views.Endpoint))
+  .add(HttpApiEndpoint.get("get")`/endpoints/${id}`.addSuccess(Endpoint))
+  .add(HttpApiEndpoint.patch("update")`/endpoints/${id}`.setPayload(EndpointUpdate).addSuccess(Endpoint))
   .add(HttpApiEndpoint.del("delete")`/endpoints/${id}`)
-  .add(HttpApiEndpoint.post("enable")`/endpoints/${id}/enable`.addSuccess(Views.Endpoint))
+  .add(HttpApiEndpoint.post("enable")`/endpoints/${id}/enable`.addSuccess(Endpoint))
   .add(
     HttpApiEndpoint.post("disable")`/endpoints/${id}/disable`.setPayload(
       Schema.Struct({ reason: Schema.optional(Schema.String.pipe(Schema.maxLength(512))) }).annotations(strict)
-    ).addSuccess(Views.Endpoint)
+    ).addSuccess(Endpoint)
   )
   .add(HttpApiEndpoint.post("rotateSecret")`/endpoints/${id}/rotate-secret`.setPayload(Empty).addSuccess(Secret))
   .add(

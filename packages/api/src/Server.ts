@@ -52,6 +52,11 @@ export interface Options {
     | undefined
   /** Built-in access tokens (`AccessToken.make`): a `Bearer hwt_…` header is checked with them. */
   readonly tokens?: AccessToken.AccessTokens | undefined
+  /**
+   * Whether this host publishes with channels (default true). `false`: `GET /config` says so, the portal shows no
+   * channels, and creating or updating an endpoint with channels is refused (400 `channels_not_used`).
+   */
+  readonly channels?: boolean | undefined
 }
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
@@ -230,7 +235,7 @@ const authorization = Layer.succeed(Authorization, {
  */
 export const layer = (options: Options) =>
   HttpApiBuilder.api(ManagementApi).pipe(
-    Layer.provide(handlers.layer),
+    Layer.provide(handlers.layer({ channels: options.channels ?? true })),
     Layer.provide(authorization),
     Layer.provide(guard(options))
   )

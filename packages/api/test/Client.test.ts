@@ -34,6 +34,7 @@ describe.each(kinds)("typed client on %s", (kind) => {
     const client = Client.create({ baseUrl, token: tokens.create({ tenant: "t1", scope: "manage", ttl: "1 hour" }) })
     try {
       expect(await client.session.get()).toMatchObject({ tenant: "t1", scope: "manage" })
+      expect(await client.session.config()).toStrictEqual({ channels: true })
       expect((await client.eventTypes.list()).data.map((t) => t.name)).toContain("invoice.paid")
       const created = await client.endpoints.create({ payload: { url: "https://r.example/h", channels: ["AAPL"] } })
       expect(created.secret).toMatch(/^whsec_/)

@@ -9,6 +9,7 @@ import { responseChecker } from "./utils/openapi.js"
 
 const routes = [
   ["get", "/session"],
+  ["get", "/config"],
   ["get", "/event-types"],
   ["get", "/endpoints"],
   ["post", "/endpoints"],

@@ -23,6 +23,8 @@ export { VerifySnippets } from "./components/VerifySnippets.js"
 export {
   type EndpointActions as EndpointActionsApi,
   PortalProvider,
+  useChannels,
+  useConfig,
   useDeliveries,
   useDelivery,
   useEndpoint,

@@ -68,3 +68,18 @@ describe("verification snippets", () => {
     expect(schemeInfo("shopify")).toBeUndefined()
   })
 })
+
+describe("snippets for an endpoint's signature as the API reports it", () => {
+  const github = { scheme: "github", signatureHeader: "x-hub-signature-256", timestampHeader: null, idHeader: null }
+
+  it("follow the scheme in effect, not the Standard Webhooks default", () => {
+    const info = schemeInfo({ ...github, idHeader: "x-github-delivery" })
+    expect(info?.name).toBe("github")
+    expect(nodeSnippet(info!)).toContain("scheme: github")
+  })
+
+  it("give no snippet when a host's own scheme reuses a known name with other headers", () => {
+    expect(schemeInfo(github)).toBeUndefined() // the real github scheme also sends x-github-delivery
+    expect(schemeInfo({ ...github, scheme: "acme" })).toBeUndefined()
+  })
+})

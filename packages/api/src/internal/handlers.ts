@@ -14,6 +14,13 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { CurrentCaller, ManagementApi } from "../Api.js"
 import * as Problem from "../Problem.js"
+import { signatures } from "./signature.js"
+
+/** What the host told the mount about itself (`Server.Options`). */
+export interface HostOptions {
+  /** false: the host publishes without channels; endpoints may not filter by them. */
+  readonly channels: boolean
+}
 
 const tenantOf = Effect.map(CurrentCaller, (caller) => caller.tenant)
 
@@ -31,17 +38,30 @@ const parseBody = (body: string): unknown => {
   }
 }
 
-const session = HttpApiBuilder.group(
-  ManagementApi,
-  "session",
-  (handlers) =>
-    handlers.handle("get", () =>
-      Effect.map(CurrentCaller, (caller) => ({
-        tenant: caller.tenant,
-        scope: caller.scope,
-        expiresAt: caller.expiresAt
-      })))
-)
+const session = (host: HostOptions) =>
+  HttpApiBuilder.group(
+    ManagementApi,
+    "session",
+    (handlers) =>
+      handlers
+        .handle("get", () =>
+          Effect.map(CurrentCaller, (caller) => ({
+            tenant: caller.tenant,
+            scope: caller.scope,
+            expiresAt: caller.expiresAt
+          })))
+        .handle("config", () => Effect.succeed({ channels: host.channels }))
+  )
+
+/** A host without channels refuses an endpoint that filters by them (the portal shows no such field). */
+const checkChannels = (host: HostOptions, channels: ReadonlyArray<string> | undefined) =>
+  host.channels || channels === undefined || channels.length === 0
+    ? Effect.void
+    : Effect.fail(
+      Problem.make(400, "channels_not_used", "This host does not use channels: leave channels out", [
+        { path: "channels", message: "channels are not used by this host" }
+      ])
+    )
 
 const eventTypes = HttpApiBuilder.group(ManagementApi, "eventTypes", (handlers) =>
   Effect.gen(function*() {
@@ -57,43 +77,69 @@ const eventTypes = HttpApiBuilder.group(ManagementApi, "eventTypes", (handlers) 
     return handlers.handle("list", () => Effect.succeed({ data }))
   }))
 
-const endpoints = HttpApiBuilder.group(ManagementApi, "endpoints", (handlers) =>
-  Effect.gen(function*() {
-    const w = yield* Webhooks.Webhooks
-    return handlers
-      .handle("list", ({ urlParams }) =>
-        forTenant((tenant) =>
-          w.endpoints.list({ tenant, ...urlParams, order: "desc" })
-        ).pipe(Effect.map(page)))
-      .handle("create", ({ payload }) =>
-        forTenant((tenant) => w.endpoints.create({ tenant, ...payload })).pipe(
-          Effect.map((created) => ({ ...created, secret: Redacted.value(created.secret) }))
-        ))
-      .handle("get", ({ path }) => forTenant((tenant) => w.endpoints.get({ tenant, id: path.id })))
-      .handle("update", ({ path, payload }) =>
-        forTenant((tenant) =>
-          w.endpoints.update({ tenant, id: path.id, ...payload })
-        ))
-      .handle("delete", ({ path }) => forTenant((tenant) => w.endpoints.delete({ tenant, id: path.id })))
-      .handle("enable", ({ path }) => forTenant((tenant) => w.endpoints.enable({ tenant, id: path.id })))
-      .handle("disable", ({ path, payload }) =>
-        forTenant((tenant) =>
-          w.endpoints.disable({ tenant, id: path.id, reason: payload.reason })
-        ))
-      .handle("rotateSecret", ({ path }) =>
-        forTenant((tenant) => w.endpoints.rotateSecret({ tenant, id: path.id })).pipe(
-          Effect.map((rotated) => ({ secret: Redacted.value(rotated.secret) }))
-        ))
-      .handle("test", ({ path, payload }) =>
-        forTenant((tenant) =>
-          w.endpoints.test({ tenant, id: path.id, type: payload.type })
-        ))
-      .handle("stats", ({ path }) => forTenant((tenant) => w.endpoints.stats({ tenant, id: path.id })))
-      .handle("recover", ({ path, payload }) =>
-        forTenant((tenant) =>
-          w.deliveries.recover({ tenant, endpointId: path.id, since: payload.since, until: payload.until })
-        ))
-  }))
+const endpoints = (host: HostOptions) =>
+  HttpApiBuilder.group(ManagementApi, "endpoints", (handlers) =>
+    Effect.gen(function*() {
+      const w = yield* Webhooks.Webhooks
+      const signatureOf = signatures(yield* Settings)
+      /** The view with the scheme its deliveries are signed with. */
+      const view = <E extends { readonly scheme: string | null }>(endpoint: E) => ({
+        ...endpoint,
+        signature: signatureOf(endpoint.scheme)
+      })
+      return handlers
+        .handle("list", ({ urlParams }) =>
+          forTenant((tenant) =>
+            w.endpoints.list({ tenant, ...urlParams, order: "desc" })
+          ).pipe(
+            Effect.map((p) => ({ data: p.items.map(view), nextCursor: p.nextCursor }))
+          ))
+        .handle("create", ({ payload }) =>
+          Effect.zipRight(
+            checkChannels(host, payload.channels),
+            forTenant((tenant) => w.endpoints.create({ tenant, ...payload })).pipe(
+              Effect.map((created) => view({ ...created, secret: Redacted.value(created.secret) }))
+            )
+          ))
+        .handle("get", ({ path }) =>
+          forTenant((tenant) =>
+            w.endpoints.get({ tenant, id: path.id })
+          ).pipe(Effect.map(view)))
+        .handle("update", ({ path, payload }) =>
+          Effect.zipRight(
+            checkChannels(host, payload.channels),
+            forTenant((tenant) => w.endpoints.update({ tenant, id: path.id, ...payload })).pipe(Effect.map(view))
+          ))
+        .handle("delete", ({ path }) => forTenant((tenant) => w.endpoints.delete({ tenant, id: path.id })))
+        .handle("enable", ({ path }) =>
+          forTenant((tenant) =>
+            w.endpoints.enable({ tenant, id: path.id })
+          ).pipe(Effect.map(view)))
+        .handle("disable", ({ path, payload }) =>
+          forTenant((tenant) =>
+            w.endpoints.disable({ tenant, id: path.id, reason: payload.reason })
+          ).pipe(
+            Effect.map(view)
+          ))
+        .handle("rotateSecret", ({ path }) =>
+          forTenant((tenant) =>
+            w.endpoints.rotateSecret({ tenant, id: path.id })
+          ).pipe(
+            Effect.map((rotated) => ({ secret: Redacted.value(rotated.secret) }))
+          ))
+        .handle("test", ({ path, payload }) =>
+          forTenant((tenant) =>
+            w.endpoints.test({ tenant, id: path.id, type: payload.type })
+          ))
+        .handle("stats", ({ path }) =>
+          forTenant((tenant) =>
+            w.endpoints.stats({ tenant, id: path.id })
+          ))
+        .handle("recover", ({ path, payload }) =>
+          forTenant((tenant) =>
+            w.deliveries.recover({ tenant, endpointId: path.id, since: payload.since, until: payload.until })
+          ))
+    }))
 
 const messages = HttpApiBuilder.group(ManagementApi, "messages", (handlers) =>
   Effect.gen(function*() {
@@ -136,4 +182,5 @@ const deliveries = HttpApiBuilder.group(ManagementApi, "deliveries", (handlers) 
   }))
 
 /** Every group's handlers. Requires Webhooks and Settings. */
-export const layer = Layer.mergeAll(session, eventTypes, endpoints, messages, deliveries)
+export const layer = (host: HostOptions) =>
+  Layer.mergeAll(session(host), eventTypes, endpoints(host), messages, deliveries)

@@ -4,6 +4,7 @@
  */
 import { ApiError, problemOf } from "./ApiError.js"
 import type {
+  Config,
   Delivery,
   DeliveryDetail,
   DeliveryStatus,
@@ -47,6 +48,7 @@ export interface DeliveryQuery {
  */
 export interface PortalClient {
   readonly session: () => Promise<Session>
+  readonly config: () => Promise<Config>
   readonly eventTypes: () => Promise<ReadonlyArray<EventType>>
   readonly listEndpoints: (query?: { readonly limit?: number; readonly cursor?: string }) => Promise<Page<Endpoint>>
   readonly getEndpoint: (id: string) => Promise<Endpoint>
@@ -110,6 +112,7 @@ export const makePortalClient = (options: PortalClientOptions): PortalClient => 
 
   return {
     session: () => request("GET", "session"),
+    config: () => request("GET", "config"),
     eventTypes: async () => (await request<{ data: ReadonlyArray<EventType> }>("GET", "event-types")).data,
     listEndpoints: (q = {}) => request("GET", `endpoints${query(q)}`),
     getEndpoint: (id) => request("GET", `endpoints/${segment(id)}`),

@@ -13,6 +13,26 @@ export interface Session {
   readonly expiresAt: string | null
 }
 
+/**
+ * What `GET /config` answers: what the host uses. `channels` false: the portal shows no channels.
+ * @since 0.1.0 @category models
+ */
+export interface Config {
+  readonly channels: boolean
+}
+
+/**
+ * How an endpoint's deliveries are signed: its own scheme, else the host's default, with the header names (lower
+ * case) a receiver reads.
+ * @since 0.1.0 @category models
+ */
+export interface Signature {
+  readonly scheme: string
+  readonly signatureHeader: string
+  readonly timestampHeader: string | null
+  readonly idHeader: string | null
+}
+
 /** A cursor page. @since 0.1.0 @category models */
 export interface Page<A> {
   readonly data: ReadonlyArray<A>
@@ -44,7 +64,9 @@ export interface Endpoint {
   readonly disabled: boolean
   readonly disabledReason: string | null
   readonly disabledAt: string | null
+  /** The endpoint's own scheme; null: the host's default (see `signature` for the one in effect). */
   readonly scheme: string | null
+  readonly signature: Signature
   readonly health: {
     readonly failingSince: string | null
     readonly consecutiveFailures: number

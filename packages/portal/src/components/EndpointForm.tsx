@@ -5,7 +5,7 @@
 import { type FormEvent, useEffect, useState } from "react"
 import { ApiError } from "../client/ApiError.js"
 import type { Endpoint, EndpointInput } from "../client/types.js"
-import { useEndpoint, useEndpointActions, useEventTypes } from "../hooks/hooks.js"
+import { useChannels, useEndpoint, useEndpointActions, useEventTypes } from "../hooks/hooks.js"
 import { channelsProblem, parseChannels, urlProblem } from "../internal/validate.js"
 import { EventPicker } from "./EventPicker.js"
 import { useNavigate } from "./navigation.js"
@@ -42,6 +42,7 @@ const Form = (props: { readonly existing?: Endpoint }) => {
   const navigate = useNavigate()
   const actions = useEndpointActions()
   const catalog = useEventTypes()
+  const usesChannels = useChannels()
   const [name, setName] = useState(existing?.name ?? "")
   const [url, setUrl] = useState(existing?.url ?? "")
   const [events, setEvents] = useState<ReadonlyArray<string>>(existing?.eventTypes ?? [])
@@ -67,7 +68,7 @@ const Form = (props: { readonly existing?: Endpoint }) => {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
-    const channelList = parseChannels(channels)
+    const channelList = usesChannels ? parseChannels(channels) : []
     const local: Errors = { url: urlProblem(url.trim()), channels: channelsProblem(channelList) }
     if (local.url !== undefined || local.channels !== undefined) {
       setErrors(local)
@@ -77,7 +78,8 @@ const Form = (props: { readonly existing?: Endpoint }) => {
       url: url.trim(),
       ...(existing === undefined ? (name.trim() === "" ? {} : { name: name.trim() }) : { name: name.trim() || null }),
       eventTypes: events,
-      channels: channelList
+      // A host without channels never sends them (an edit leaves whatever the host set).
+      ...(usesChannels ? { channels: channelList } : {})
     }
     setBusy(true)
     try {
@@ -131,14 +133,18 @@ const Form = (props: { readonly existing?: Endpoint }) => {
         {catalog.data === undefined
           ? <Loading what="the event catalog" />
           : <EventPicker types={catalog.data} value={events} onChange={setEvents} error={errors.eventTypes} />}
-        <TextField
-          label="Channels"
-          hint="Optional: only messages for these channels (comma separated, e.g. AAPL, MSFT). Empty: every message."
-          error={errors.channels}
-          value={channels}
-          onChange={setChannels}
-          autoComplete="off"
-        />
+        {usesChannels
+          ? (
+            <TextField
+              label="Channels"
+              hint="Optional: only messages for these channels (comma separated, e.g. AAPL, MSFT). Empty: every message."
+              error={errors.channels}
+              value={channels}
+              onChange={setChannels}
+              autoComplete="off"
+            />
+          )
+          : null}
         <div className="hw-actions">
           <Button type="submit" variant="primary" disabled={busy}>
             {existing === undefined ? "Create endpoint" : "Save changes"}

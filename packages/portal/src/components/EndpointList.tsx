@@ -3,7 +3,7 @@
  * and last delivery; a page at a time, newest first.
  */
 import type { Endpoint } from "../client/types.js"
-import { useEndpoints, useEndpointStats } from "../hooks/hooks.js"
+import { useChannels, useEndpoints, useEndpointStats } from "../hooks/hooks.js"
 import { endpointState, relativeTime, successRate } from "../internal/format.js"
 import { useNavigate } from "./navigation.js"
 import { Badge, Button, ErrorNote, Loading, useCursorPages } from "./ui.js"
@@ -18,6 +18,7 @@ export const EndpointList = (props: { readonly canWrite: boolean }) => {
   const navigate = useNavigate()
   const { cursor, pager } = useCursorPages()
   const page = useEndpoints({ ...(cursor === undefined ? {} : { cursor }), pollMs: LIST_POLL_MS })
+  const channels = useChannels()
   return (
     <section>
       <div className="hw-titlebar">
@@ -44,14 +45,16 @@ export const EndpointList = (props: { readonly canWrite: boolean }) => {
                 <tr>
                   <th scope="col">Endpoint</th>
                   <th scope="col">Events</th>
-                  <th scope="col">Channels</th>
+                  {channels ? <th scope="col">Channels</th> : null}
                   <th scope="col">Status</th>
                   <th scope="col">Success (24 h)</th>
                   <th scope="col">Last delivery</th>
                 </tr>
               </thead>
               <tbody>
-                {page.data.data.map((endpoint) => <EndpointRow key={endpoint.id} endpoint={endpoint} />)}
+                {page.data.data.map((endpoint) => (
+                  <EndpointRow key={endpoint.id} endpoint={endpoint} channels={channels} />
+                ))}
               </tbody>
             </table>
           </div>
@@ -74,7 +77,7 @@ export const EndpointStatus = (props: { readonly endpoint: Endpoint }) => {
   return <Badge tone={tone}>{label}</Badge>
 }
 
-const EndpointRow = (props: { readonly endpoint: Endpoint }) => {
+const EndpointRow = (props: { readonly endpoint: Endpoint; readonly channels: boolean }) => {
   const { endpoint } = props
   const navigate = useNavigate()
   const stats = useEndpointStats(endpoint.id, { pollMs: LIST_POLL_MS })
@@ -93,7 +96,13 @@ const EndpointRow = (props: { readonly endpoint: Endpoint }) => {
           ? <span className="hw-muted">All events</span>
           : endpoint.eventTypes.join(", ")}
       </td>
-      <td>{endpoint.channels.length === 0 ? <span className="hw-muted">All</span> : endpoint.channels.join(", ")}</td>
+      {props.channels
+        ? (
+          <td>
+            {endpoint.channels.length === 0 ? <span className="hw-muted">All</span> : endpoint.channels.join(", ")}
+          </td>
+        )
+        : null}
       <td>
         <EndpointStatus endpoint={endpoint} />
       </td>

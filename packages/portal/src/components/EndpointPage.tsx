@@ -3,7 +3,7 @@
  * delivery history (live while open) and how to verify its signatures.
  */
 import type { Endpoint, EndpointStats, StatsWindow } from "../client/types.js"
-import { useEndpoint, useEndpointStats } from "../hooks/hooks.js"
+import { useChannels, useEndpoint, useEndpointStats } from "../hooks/hooks.js"
 import { relativeTime, successRate } from "../internal/format.js"
 import { DeliveryList } from "./DeliveryList.js"
 import { EndpointActions } from "./EndpointActions.js"
@@ -54,6 +54,7 @@ export const EndpointPage = (props: { readonly id: string; readonly canWrite: bo
 
 const EndpointFacts = (props: { readonly endpoint: Endpoint }) => {
   const e = props.endpoint
+  const channels = useChannels()
   return (
     <dl className="hw-facts">
       <dt>ID</dt>
@@ -62,8 +63,14 @@ const EndpointFacts = (props: { readonly endpoint: Endpoint }) => {
       </dd>
       <dt>Events</dt>
       <dd>{e.eventTypes.length === 0 ? "Every event" : e.eventTypes.join(", ")}</dd>
-      <dt>Channels</dt>
-      <dd>{e.channels.length === 0 ? "Every message" : e.channels.join(", ")}</dd>
+      {channels
+        ? (
+          <>
+            <dt>Channels</dt>
+            <dd>{e.channels.length === 0 ? "Every message" : e.channels.join(", ")}</dd>
+          </>
+        )
+        : null}
       {e.description === null ? null : (
         <>
           <dt>Description</dt>

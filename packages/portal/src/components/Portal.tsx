@@ -5,7 +5,7 @@
 import { type CSSProperties, type ReactNode, useCallback, useEffect, useRef, useState } from "react"
 import type { PortalClient } from "../client/PortalClient.js"
 import type { Session } from "../client/types.js"
-import { PortalProvider, useSession } from "../hooks/hooks.js"
+import { PortalProvider, useConfig, useSession } from "../hooks/hooks.js"
 import { DeliveryPage } from "./DeliveryPage.js"
 import { EndpointForm } from "./EndpointForm.js"
 import { EndpointList } from "./EndpointList.js"
@@ -53,6 +53,8 @@ export const Portal = (props: PortalProps) => (
 
 const PortalScreens = (props: PortalProps) => {
   const session = useSession()
+  // Read with the session, so that the screens know at once whether the host uses channels.
+  const config = useConfig()
   const [view, setView] = useState<View>(props.initialView ?? { screen: "endpoints" })
   const main = useRef<HTMLElement>(null)
   const first = useRef(true)
@@ -98,7 +100,7 @@ const PortalScreens = (props: PortalProps) => {
       <main ref={main} className="hw-main" aria-label={screenTitle(view)}>
         {session.error !== undefined
           ? <SessionError error={session.error} />
-          : session.data === undefined
+          : session.data === undefined || (config.data === undefined && config.error === undefined)
           ? <Loading what="your session" />
           : <Screen view={view} canWrite={session.data.scope === "manage"} />}
       </main>

@@ -13,15 +13,26 @@ import { CodeBlock, CopyButton } from "./ui.js"
  */
 export const VerifySnippets = (props: { readonly endpoint: Endpoint }) => {
   const [language, setLanguage] = useState<"node" | "python">("node")
-  const info = schemeInfo(props.endpoint.scheme)
+  const signature = props.endpoint.signature
+  const info = schemeInfo(signature)
   return (
     <section className="hw-panel" aria-labelledby="hw-verify-title">
       <h2 id="hw-verify-title">How to verify</h2>
       {info === undefined
         ? (
           <p>
-            Deliveries are signed with the <code>{props.endpoint.scheme}</code>{" "}
-            scheme; ask your provider for its verification guide.
+            Deliveries are signed with the <code>{signature.scheme}</code> scheme: the signature is in the{" "}
+            <code>{signature.signatureHeader}</code> header
+            {signature.timestampHeader === null ? "" : (
+              <>
+                , its time in <code>{signature.timestampHeader}</code>
+              </>
+            )}
+            {signature.idHeader === null ? "" : (
+              <>
+                , a stable id in <code>{signature.idHeader}</code>
+              </>
+            )}. Ask your provider for its verification guide.
           </p>
         )
         : (

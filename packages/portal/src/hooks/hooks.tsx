@@ -7,6 +7,7 @@ import { createContext, type ReactNode, useContext, useMemo } from "react"
 import type { ApiError } from "../client/ApiError.js"
 import type { DeliveryQuery, PortalClient } from "../client/PortalClient.js"
 import type {
+  Config,
   Delivery,
   DeliveryDetail,
   DeliveryStatus,
@@ -50,6 +51,21 @@ export const useSession = (): QueryState<Session> => {
   const client = usePortalClient()
   return useQuery("session", () => client.session())
 }
+
+/** What the host uses (`GET /config`); fetched once. @since 0.1.0 @category combinators */
+export const useConfig = (): QueryState<Config> => {
+  const client = usePortalClient()
+  return useQuery("config", () => client.config())
+}
+
+/**
+ * Whether to show channels: only once the host has said it uses them (`GET /config`), so a host without channels
+ * never shows the field, not even while loading.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const useChannels = (): boolean => useConfig().data?.channels === true
 
 /** The event catalog. @since 0.1.0 @category combinators */
 export const useEventTypes = (): QueryState<ReadonlyArray<EventType>> => {

@@ -1,9 +1,11 @@
 /**
  * "How to verify" snippets for an endpoint's signature scheme: Node with @hookwire/verify and Python with the
  * standard library, with the scheme's header names filled in. The schemes are the ones @hookwire/verify ships
- * (`standard`, `stripe`, `github`, `presets.marketAlerts`, `presets.tradingSignals`); an endpoint whose scheme the
- * portal does not know gets the host's own description when the API sends one (`Endpoint.signature`).
+ * (`standard`, `stripe`, `github`, `presets.marketAlerts`, `presets.tradingSignals`), matched on the endpoint's
+ * effective scheme as the API reports it (`Endpoint.signature`: the endpoint's own scheme, else the host's default)
+ * and on its header names; any other scheme gets no snippet, only its header names.
  */
+import type { Signature } from "../client/types.js"
 
 /** What a receiver needs to know to check a signature. */
 export interface SchemeInfo {
@@ -88,9 +90,21 @@ const KNOWN: ReadonlyArray<SchemeInfo> = [
   }
 ]
 
-/** The scheme an endpoint signs with: its own name, else the engine's default (Standard Webhooks). */
-export const schemeInfo = (scheme: string | null | undefined): SchemeInfo | undefined =>
-  KNOWN.find((s) => s.name === (scheme ?? "standard"))
+/**
+ * What the portal knows of a scheme: from an endpoint's `signature` (the scheme in effect, whose header names must
+ * match the known ones: a host's own scheme may reuse a name), or from a scheme's name (null: Standard Webhooks).
+ * `undefined` for a scheme it has no snippet for.
+ */
+export const schemeInfo = (scheme: Signature | string | null | undefined): SchemeInfo | undefined => {
+  if (scheme === null || scheme === undefined || typeof scheme === "string") {
+    return KNOWN.find((s) => s.name === (scheme ?? "standard"))
+  }
+  const known = KNOWN.find((s) => s.name === scheme.scheme)
+  return known !== undefined && known.signatureHeader === scheme.signatureHeader &&
+      known.timestampHeader === scheme.timestampHeader && known.idHeader === scheme.idHeader
+    ? known
+    : undefined
+}
 
 /** The Node snippet: Express with the raw body, verified by @hookwire/verify. */
 export const nodeSnippet = (info: SchemeInfo): string => {

@@ -6,6 +6,7 @@
 import { AccessToken, managementApi } from "@hookwire/api"
 import { Catalog, createHookwire, type Hookwire, RetryPolicy } from "@hookwire/core"
 import { memory } from "@hookwire/memory"
+import type { Scheme } from "@hookwire/verify"
 import { Schema } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { createServer } from "node:http"
@@ -48,7 +49,14 @@ export interface Host {
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" }
 
 export const startHost = async (
-  options: { readonly hostApp?: boolean; readonly allowHttp?: boolean } = {}
+  options: {
+    readonly hostApp?: boolean
+    readonly allowHttp?: boolean
+    /** The engine's default signature scheme (Standard Webhooks when left out). */
+    readonly scheme?: Scheme
+    /** The API mount's `channels` option. */
+    readonly channels?: boolean
+  } = {}
 ): Promise<Host> => {
   const hostAppDir = join(packageDir, "dist", "test-host")
   if (options.hostApp === true) {
@@ -60,11 +68,12 @@ export const startHost = async (
     allowHttp: options.allowHttp ?? true,
     http: { allowPrivateNetworks: true },
     // No retries: a failure is final at once (the tests retry and recover by hand).
-    retryPolicy: RetryPolicy.none
+    retryPolicy: RetryPolicy.none,
+    ...(options.scheme === undefined ? {} : { scheme: options.scheme })
   })
   await hookwire.start()
   const tokens = AccessToken.make({ keys: "portal-test-signing-key-0123456789abcdef" })
-  const api = managementApi(hookwire, { tokens, mountPath: "/webhooks", portal: true })
+  const api = managementApi(hookwire, { tokens, mountPath: "/webhooks", portal: true, channels: options.channels })
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://host").pathname
     if (path.startsWith("/app/")) {
