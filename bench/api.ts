@@ -8,7 +8,9 @@
  * The history is bulk-loaded with `unnest` batches of ids made by core's `Id` (time-ordered, as the engine makes
  * them), then analyzed; endpoints are created through the engine. Bar: p99 < 25 ms for both routes.
  *
- * Flags: --requests=N per route (4000), --concurrency=N (16), --verbose.
+ * Flags: --requests=N per route (4000), --concurrency=N (16), --verbose; --keep leaves the loaded schema in place
+ * (its name is printed) and --schema=NAME runs on such a schema without loading it again (old and new code measured
+ * side by side on the same data: see bench/README.md).
  */
 import { AccessToken, managementApi } from "@hookwire/api"
 import * as Hookwire from "@hookwire/core/Hookwire"
@@ -20,7 +22,7 @@ import pg from "pg"
 import { Pool } from "undici"
 import { catalog, numberFlag } from "./lib/payload.js"
 import { report } from "./lib/report.js"
-import { databaseUrl, dropPgSchema, runTag } from "./lib/stores.js"
+import { databaseUrl, dropPgSchema, pgQuery, runTag } from "./lib/stores.js"
 import type { BenchArgs } from "./run.js"
 
 const TENANTS = 100
@@ -150,6 +152,28 @@ const loadHistory = async (schema: string, endpoints: Loaded["endpoints"], now: 
   }
 }
 
+/** 1,000 endpoints through the engine, then their week of history. */
+const load = async (hookwire: Hookwire.Hookwire<any>, schema: string): Promise<Loaded> => {
+  const endpoints: Array<{ tenant: string; id: string }> = []
+  for (let t = 0; t < TENANTS; t++) {
+    for (let e = 0; e < ENDPOINTS_PER_TENANT; e++) {
+      const tenant = `tenant-${t}`
+      const created = await hookwire.endpoints.create({ tenant, url: `https://r${e}.bench.invalid/t${t}` })
+      endpoints.push({ tenant, id: created.id })
+    }
+  }
+  return { endpoints, attempts: await loadHistory(schema, endpoints, Date.now()) }
+}
+
+/** What an earlier `--keep` run loaded. */
+const loaded = async (schema: string): Promise<Loaded> => {
+  const q = (name: string) => `"${schema.replace(/"/g, "\"\"")}".hookwire_${name}`
+  const endpoints = await pgQuery<{ tenant: string; id: string }>(`select tenant, id from ${q("endpoints")}`)
+  const [{ n }] = await pgQuery<{ n: string }>(`select count(*) as n from ${q("attempts")}`)
+  if (endpoints.length !== TENANTS * ENDPOINTS_PER_TENANT) throw new Error(`--schema=${schema}: not a loaded schema`)
+  return { endpoints, attempts: Number(n) }
+}
+
 /** `total` requests from `concurrency` callers; the latency of each, in ms. */
 const drive = async (
   pool: Pool,
@@ -179,7 +203,9 @@ export default async function api(args: BenchArgs): Promise<void> {
   const requests = numberFlag("requests", args.flags.requests, 4000, 100, 1_000_000)
   const concurrency = numberFlag("concurrency", args.flags.concurrency, 16, 1, 1024)
   const verbose = args.flags.verbose === true
-  const schema = `bench_api_${runTag()}`
+  const reuse = typeof args.flags.schema === "string" ? args.flags.schema : undefined
+  const keep = args.flags.keep === true || reuse !== undefined
+  const schema = reuse ?? `bench_api_${runTag()}`
   const hookwire = Hookwire.createHookwire({
     adapter: PgAdapter.postgres({ url: databaseUrl(), schema, applicationName: "hookwire-bench" }),
     catalog,
@@ -190,16 +216,9 @@ export default async function api(args: BenchArgs): Promise<void> {
   const server = createServer(mounted.node)
   try {
     const loadStart = performance.now()
-    const endpoints: Array<{ tenant: string; id: string }> = []
-    for (let t = 0; t < TENANTS; t++) {
-      for (let e = 0; e < ENDPOINTS_PER_TENANT; e++) {
-        const tenant = `tenant-${t}`
-        const created = await hookwire.endpoints.create({ tenant, url: `https://r${e}.bench.invalid/t${t}` })
-        endpoints.push({ tenant, id: created.id })
-      }
-    }
-    const attempts = await loadHistory(schema, endpoints, Date.now())
+    const { attempts, endpoints } = reuse === undefined ? await load(hookwire, schema) : await loaded(schema)
     const loadMs = Math.round(performance.now() - loadStart)
+    if (keep) console.log(`schema ${schema} kept (--schema=${schema} runs on it again)`)
     if (verbose) console.log(`loaded ${attempts} attempts for ${endpoints.length} endpoints in ${loadMs} ms`)
 
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
@@ -257,6 +276,6 @@ export default async function api(args: BenchArgs): Promise<void> {
     server.close()
     await mounted.dispose()
     await hookwire.close()
-    await dropPgSchema(schema)
+    if (!keep) await dropPgSchema(schema)
   }
 }
