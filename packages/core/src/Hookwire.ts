@@ -156,16 +156,13 @@ const loggingLayer = (options: Options<any>): Layer.Layer<never> => {
 type Secretless<A> = Omit<A, "secret">
 
 /**
+ * A message to publish, typed by the catalog (the Effect API's `Webhooks.typed(catalog)` takes the same).
+ *
  * @since 0.1.0
  * @category models
  */
-export interface PublishInput<Events extends Record<string, unknown>, K extends keyof Events & string> {
-  readonly tenant: string
-  readonly type: K
-  readonly data: Events[K]
-  readonly channels?: ReadonlyArray<string> | undefined
-  readonly idempotencyKey?: string | undefined
-}
+export type PublishInput<Events extends Record<string, unknown>, K extends keyof Events & string> =
+  Webhooks.PublishInput<Events, K>
 
 /**
  * The Promise API.
@@ -211,7 +208,7 @@ export interface Hookwire<Events extends Record<string, unknown>> {
    * bad input publishes none; its error names it as `messages[i]`). Results in input order.
    */
   readonly publishMany: (
-    inputs: ReadonlyArray<{ readonly [K in keyof Events & string]: PublishInput<Events, K> }[keyof Events & string]>
+    inputs: ReadonlyArray<Webhooks.AnyPublishInput<Events>>
   ) => Promise<ReadonlyArray<Webhooks.PublishResult>>
   readonly messages: {
     readonly get: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Message>

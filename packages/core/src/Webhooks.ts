@@ -14,14 +14,15 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
+import type * as Catalog from "./Catalog.js"
 import type * as CircuitBreaker from "./CircuitBreaker.js"
-import type {
-  EndpointLimitExceeded,
-  EventTypeError,
-  InvalidState,
-  NotFound,
-  QueueError,
-  StorageError,
+import {
+  type EndpointLimitExceeded,
+  type EventTypeError,
+  type InvalidState,
+  type NotFound,
+  type QueueError,
+  type StorageError,
   ValidationError
 } from "./Errors.js"
 import * as deliveryLog from "./internal/webhooks/deliveryLog.js"
@@ -212,18 +213,35 @@ export interface UpdateEndpoint extends EndpointOptionsInput {
 }
 
 /**
+ * A message to publish. Typed by a catalog (`PublishInput<Events, K>`, as `typed(catalog)` and the Promise API take
+ * it), `type` is one of its event types and `data` that type's data; without type arguments, any type and data
+ * (checked against the engine's catalog when published).
+ *
  * @since 0.1.0
  * @category models
  */
-export interface PublishInput {
+export interface PublishInput<
+  Events extends Record<string, unknown> = Record<string, unknown>,
+  K extends keyof Events & string = keyof Events & string
+> {
   readonly tenant: string
-  readonly type: string
-  readonly data: unknown
+  readonly type: K
+  readonly data: Events[K]
   /** Endpoints with channels only receive messages carrying at least one of them. */
   readonly channels?: ReadonlyArray<string> | undefined
   /** A repeated publish with the same key returns the first message and creates no deliveries. */
   readonly idempotencyKey?: string | undefined
 }
+
+/**
+ * One message of a `publishMany` batch typed by a catalog: any of its event types, each with its own data.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type AnyPublishInput<Events extends Record<string, unknown> = Record<string, unknown>> = {
+  readonly [K in keyof Events & string]: PublishInput<Events, K>
+}[keyof Events & string]
 
 /**
  * @since 0.1.0
@@ -275,10 +293,13 @@ export type WebhooksError = StorageError | QueueError | ValidationError
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * @since 0.1.0
- * @category tags
+ * The service's operations. `Events` types `publish` and `publishMany` by a catalog (see `typed`); the Tag's service
+ * is `Service` with the default, which takes any event type and data.
+ *
+ * @since 0.3.0
+ * @category models
  */
-export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
+export interface Service<Events extends Record<string, unknown> = Record<string, unknown>> {
   readonly endpoints: {
     readonly create: (
       input: CreateEndpoint
@@ -320,7 +341,9 @@ export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
       input: { readonly tenant: string; readonly id: string }
     ) => Effect.Effect<Views.EndpointStats, WebhooksError | NotFound>
   }
-  readonly publish: (input: PublishInput) => Effect.Effect<PublishResult, WebhooksError | EventTypeError>
+  readonly publish: <K extends keyof Events & string>(
+    input: PublishInput<Events, K>
+  ) => Effect.Effect<PublishResult, WebhooksError | EventTypeError>
   /**
    * Publishes a batch (at most 1,000 messages) in as few storage round trips as the adapter allows: every input is
    * validated first (one bad input publishes none, and its error names its index as `messages[i]`), each tenant's
@@ -329,7 +352,7 @@ export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
    * duplicates of the first.
    */
   readonly publishMany: (
-    inputs: ReadonlyArray<PublishInput>
+    inputs: ReadonlyArray<AnyPublishInput<Events>>
   ) => Effect.Effect<ReadonlyArray<PublishResult>, WebhooksError | EventTypeError>
   readonly messages: {
     readonly get: (
@@ -402,7 +425,49 @@ export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, {
       options?: { readonly batchSize?: number | undefined }
     ) => Effect.Effect<{ readonly scanned: number; readonly resealed: number }, WebhooksError>
   }
-}>() {}
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Webhooks extends Context.Tag("@hookwire/core/Webhooks")<Webhooks, Service>() {}
+
+/** The catalog each service `make` built was made with, for `typed` to check. */
+const catalogOf = new WeakMap<Service, Catalog.Catalog<any>>()
+
+/**
+ * The Webhooks service with `publish` and `publishMany` typed by `catalog`, as the Promise API's are: an event type
+ * the catalog does not have, or data of the wrong shape, is a compile error. Pass the catalog the engine was built
+ * with; another one fails with a `ValidationError` (field `catalog`).
+ *
+ * @example
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const webhooks = yield* Webhooks.typed(catalog)
+ *   yield* webhooks.publish({ tenant: "acme", type: "invoice.paid", data: { id: "in_1", amount: 4200 } })
+ * })
+ * ```
+ *
+ * @since 0.3.0
+ * @category tags
+ */
+export const typed = <Events extends Record<string, unknown>>(
+  catalog: Catalog.Catalog<Events>
+): Effect.Effect<Service<Events>, ValidationError, Webhooks> =>
+  Effect.flatMap(Webhooks, (service) => {
+    const own = catalogOf.get(service)
+    return own === undefined || own === catalog
+      ? Effect.succeed(service as Service<Events>)
+      : Effect.fail(
+        new ValidationError({
+          code: "invalid_option",
+          field: "catalog",
+          message: "Webhooks.typed was given another catalog than the one the engine was built with: pass the " +
+            "catalog given to Settings.layer / Hookwire.layer, so the types match what publish checks"
+        })
+      )
+  })
 
 /**
  * Builds the service from Settings, Storage, Queue, Transport and OperationalEvents: reads them once and composes the
@@ -433,7 +498,7 @@ export const make: Effect.Effect<
   const { recover, resend, retry } = recovery.make(deps)
   const { publish, publishMany } = publishSlice.make(deps)
   // Every operation checks its input's shape first (objects, ids, getters): see internal/webhooks/guard.ts.
-  return guard.service({
+  const service = guard.service({
     endpoints: endpoints.make(deps),
     publish,
     publishMany,
@@ -441,6 +506,8 @@ export const make: Effect.Effect<
     deliveries: { ...deliveries, retry, recover },
     maintenance: maintenance.make(deps)
   })
+  catalogOf.set(service, deps.settings.catalog)
+  return service
 })
 
 /**
