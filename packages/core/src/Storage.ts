@@ -263,6 +263,71 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
 }>() {}
 
 /**
+ * For adapters organised by record family (as memory and Postgres are): the port's endpoint methods.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EndpointMethods = Pick<
+  Storage["Type"],
+  | "insertEndpoint"
+  | "insertEndpointWithin"
+  | "getEndpoint"
+  | "listEndpoints"
+  | "enabledEndpoints"
+  | "countEndpoints"
+  | "scanEndpoints"
+  | "updateEndpoint"
+  | "patchEndpoint"
+  | "deleteEndpoint"
+>
+
+/**
+ * The port's message methods: the publish write and the message reads.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MessageMethods = Pick<Storage["Type"], "insertMessage" | "insertMessages" | "getMessage" | "listMessages">
+
+/**
+ * The port's delivery methods: reads, dispatch contexts, transitions, the sweeper's scans, resends.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DeliveryMethods = Pick<
+  Storage["Type"],
+  | "getDelivery"
+  | "listDeliveries"
+  | "insertDelivery"
+  | "loadForDispatch"
+  | "transitionDelivery"
+  | "transitionEndpointDeliveries"
+  | "earliestPendingDelivery"
+  | "duePendingDeliveries"
+>
+
+/**
+ * The port's attempt methods: the dispatcher's results, the attempt log, an endpoint's statistics.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AttemptMethods = Pick<
+  Storage["Type"],
+  "recordAttempts" | "recordAndSettle" | "listAttempts" | "endpointStats"
+>
+
+/**
+ * The port's optional retention methods.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RetentionMethods = Pick<Storage["Type"], "pruneOlderThan" | "expungeMessage">
+
+/**
  * What `pruneOlderThan` deleted.
  *
  * @since 0.1.0

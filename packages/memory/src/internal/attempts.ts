@@ -9,11 +9,11 @@ import type { AttemptFilter } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import { IdIndex } from "./idIndex.js"
-import { attemptBytes, indexIn, page, type Service, type State } from "./state.js"
+import { attemptBytes, indexIn, page, type State } from "./state.js"
 import { endpointStats } from "./stats.js"
 
 /** The attempt methods of the service. */
-export const make = (state: State): Pick<Service, "recordAttempts" | "listAttempts" | "endpointStats"> => {
+export const make = (state: State): Storage.AttemptMethods => {
   const { attempts, messages, tenants } = state
   const maxAttempts = state.limits.maxAttemptsPerDelivery
 

@@ -10,20 +10,10 @@ import type { DeliveryFilter, DispatchContext } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import type { IdIndex } from "./idIndex.js"
-import { conflict, costs, page, type Service, type State } from "./state.js"
+import { conflict, costs, page, type State } from "./state.js"
 
 /** The delivery methods of the service. */
-export const make = (state: State): Pick<
-  Service,
-  | "getDelivery"
-  | "listDeliveries"
-  | "loadForDispatch"
-  | "transitionDelivery"
-  | "transitionEndpointDeliveries"
-  | "duePendingDeliveries"
-  | "earliestPendingDelivery"
-  | "insertDelivery"
-> => {
+export const make = (state: State): Storage.DeliveryMethods => {
   const { deliveries, messages, tenants } = state
 
   return {

@@ -6,8 +6,9 @@
  * @internal
  */
 import type { EndpointHealth, EndpointPatch, EndpointRecord, SecretRecord } from "@hookwire/core/Model"
+import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import { conflict, page, type Service, type State } from "./state.js"
+import { conflict, page, type State } from "./state.js"
 
 const sameSecrets = (a: ReadonlyArray<SecretRecord>, b: ReadonlyArray<SecretRecord>): boolean =>
   a.length === b.length &&
@@ -28,19 +29,7 @@ const sameHealth = (a: EndpointHealth, b: EndpointHealth): boolean =>
   a.circuitRetryAt === b.circuitRetryAt
 
 /** The endpoint methods of the service. */
-export const make = (state: State): Pick<
-  Service,
-  | "insertEndpoint"
-  | "insertEndpointWithin"
-  | "getEndpoint"
-  | "listEndpoints"
-  | "enabledEndpoints"
-  | "countEndpoints"
-  | "scanEndpoints"
-  | "updateEndpoint"
-  | "patchEndpoint"
-  | "deleteEndpoint"
-> => {
+export const make = (state: State): Storage.EndpointMethods => {
   const { endpoints, tenants } = state
 
   const addEndpoint = (endpoint: EndpointRecord) => {

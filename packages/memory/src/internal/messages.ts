@@ -9,12 +9,12 @@ import type { DeliveryRecord, MessageFilter, MessageRecord } from "@hookwire/cor
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import { IdIndex } from "./idIndex.js"
-import { conflict, costs, messageBytes, type MessageState, page, type Service, type State } from "./state.js"
+import { conflict, costs, messageBytes, type MessageState, page, type State } from "./state.js"
 
 /** The message methods of the service. */
 export const make = (
   state: State
-): Pick<Service, "insertMessage" | "insertMessages" | "getMessage" | "listMessages"> => {
+): Storage.MessageMethods => {
   const { deliveries, messages, tenants } = state
 
   // Ids are time-ordered and usually created in order: check the batch for duplicates without a Set when it is

@@ -7,8 +7,9 @@
  */
 import type { AttemptRecord, DeliveryRecord, MessageRecord } from "@hookwire/core/Model"
 import type { PruneResult } from "@hookwire/core/Storage"
+import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import type { Service, State } from "./state.js"
+import type { State } from "./state.js"
 
 /** What the memory Storage lends to this module. */
 export interface Store {
@@ -99,7 +100,7 @@ export const expunge = (
 }
 
 /** The retention methods of the service, over the shared state. */
-export const make = (state: State): Pick<Service, "pruneOlderThan" | "expungeMessage"> => {
+export const make = (state: State): Storage.RetentionMethods => {
   const store: Store = {
     messages: state.messages,
     deliveries: state.deliveries,

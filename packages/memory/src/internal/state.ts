@@ -22,7 +22,7 @@ import type * as Context from "effect/Context"
 import { MinHeap, type Node } from "./heap.js"
 import { IdIndex } from "./idIndex.js"
 
-/** The Storage service, which the record families build in slices (`Pick<Service, ...>`). */
+/** The Storage service, which the record families build in slices (`Storage.EndpointMethods`, …). */
 export type Service = Context.Tag.Service<typeof Storage.Storage>
 
 /** Retention limits, resolved (see `MemoryStorage.Options`). */

@@ -1,12 +1,20 @@
 /**
  * Loading dispatch contexts (delivery + message + endpoint): the query shape and its parser, shared by
- * `PgStorage.loadForDispatch` and the adapter's `PgQueue.claimForDispatch` (which loads them in the claim's own
+ * the Storage's `loadForDispatch` (`make`, below) and the adapter's `PgQueue.claimForDispatch` (which loads them in the claim's own
  * statement), so that both return exactly the same contexts.
  *
  * @internal
  */
 import type { DispatchContext, EndpointRecord, MessageRecord } from "@hookwire/core/Model"
+import type * as Storage from "@hookwire/core/Storage"
+import * as Effect from "effect/Effect"
+import * as deliveries from "./deliveries.js"
+import { columns as endpointColumns, fromJson as endpointFromJson } from "./endpoints.js"
+import { mapStorage } from "./errors.js"
+import { columns as messageColumns, fromJson as messageFromJson } from "./messages.js"
+import * as prepared from "./prepared.js"
 import * as rows from "./rows.js"
+import type { Shared } from "./shared.js"
 import type { Tables } from "./tables.js"
 
 /**
@@ -16,7 +24,7 @@ import type { Tables } from "./tables.js"
  * choose a hash join over a whole table that looked small when the (generic) plan was made (test/Plans.test.ts).
  */
 export const deliveriesCte = (t: Tables, idCondition: string): string =>
-  `d as (select ${rows.deliveryColumns} from ${t.deliveries} where id ${idCondition})`
+  `d as (select ${deliveries.columns} from ${t.deliveries} where id ${idCondition})`
 
 /**
  * A JSON array of the rows of `table` whose ids are the distinct values of `d.<key>`, each a `rows.jsonArray`.
@@ -34,9 +42,9 @@ const byKey = (table: string, alias: string, columns: string, key: string): stri
  */
 export const columns = (t: Tables): string =>
   [
-    `coalesce((select json_agg(${rows.jsonArray("d", rows.deliveryColumns)}) from d), '[]')::text as deliveries,`,
-    `${byKey(t.messages, "m", rows.messageColumns, "message_id")}::text as messages,`,
-    `${byKey(t.endpoints, "e", rows.endpointColumns, "endpoint_id")}::text as endpoints`
+    `coalesce((select json_agg(${rows.jsonArray("d", deliveries.columns)}) from d), '[]')::text as deliveries,`,
+    `${byKey(t.messages, "m", messageColumns, "message_id")}::text as messages,`,
+    `${byKey(t.endpoints, "e", endpointColumns, "endpoint_id")}::text as endpoints`
   ].join("\n")
 
 /**
@@ -45,12 +53,12 @@ export const columns = (t: Tables): string =>
  */
 export const parse = (row: rows.Row | undefined): Map<string, DispatchContext> => {
   const messages = new Map<string, MessageRecord>()
-  for (const m of JSON.parse(row?.messages ?? "[]")) messages.set(m[0], rows.messageFromJson(m))
+  for (const m of JSON.parse(row?.messages ?? "[]")) messages.set(m[0], messageFromJson(m))
   const endpoints = new Map<string, EndpointRecord>()
-  for (const e of JSON.parse(row?.endpoints ?? "[]")) endpoints.set(e[0], rows.endpointFromJson(e))
+  for (const e of JSON.parse(row?.endpoints ?? "[]")) endpoints.set(e[0], endpointFromJson(e))
   const byId = new Map<string, DispatchContext>()
   for (const d of JSON.parse(row?.deliveries ?? "[]")) {
-    const delivery = rows.deliveryFromJson(d)
+    const delivery = deliveries.fromJson(d)
     const message = messages.get(delivery.messageId)
     const endpoint = endpoints.get(delivery.endpointId)
     if (
@@ -61,4 +69,31 @@ export const parse = (row: rows.Row | undefined): Map<string, DispatchContext> =
     }
   }
   return byId
+}
+
+/** `Storage.loadForDispatch`: the contexts of the ids, in one statement. */
+export const make = (s: Shared): Pick<Storage.DeliveryMethods, "loadForDispatch"> => {
+  // Run by every dispatcher batch: prepared once per connection (internal/prepared).
+  const text = prepared.hot(`with ${deliveriesCte(s.t, "= any($1::text[])")}\nselect\n${columns(s.t)}`)
+  return {
+    loadForDispatch: (ids) => {
+      if (ids.length === 0) return Effect.succeed([])
+      return s.query(text, [ids]).pipe(
+        Effect.map(([row]) => {
+          const byId = parse(row)
+          // In the order asked for, like a lookup one by one would give.
+          const out: Array<DispatchContext> = []
+          for (const id of ids) {
+            const ctx = byId.get(id)
+            if (ctx !== undefined) {
+              out.push(ctx)
+              byId.delete(id)
+            }
+          }
+          return out
+        }),
+        mapStorage("PgStorage.loadForDispatch")
+      )
+    }
+  }
 }

@@ -18,6 +18,9 @@ export class Params {
   }
 }
 
+/** A map key for a pair of texts: (tenant, idempotency key), (id, token). */
+export const pairKey = (a: string, b: string | null): string => JSON.stringify([a, b])
+
 /** Keeps the last item of each id (a later write of the same id wins, as it would one by one). */
 export const lastById = <A>(items: ReadonlyArray<A>, id: (a: A) => string): ReadonlyArray<A> => {
   const byId = new Map<string, A>()

@@ -4,23 +4,15 @@
  * (taking them off a shared queue) and clears its attempts' response bodies.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import * as PgRetention from "../PgRetention.js"
 import { mapStorage } from "./errors.js"
 import * as rows from "./rows.js"
-import type * as tables from "./tables.js"
-
-type Query = (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<rows.Row>, SqlError>
+import type { Shared } from "./shared.js"
 
 /** The two methods, for `PgStorage.makeWith` to spread into its service. */
-export const make = (
-  t: tables.Tables,
-  sql: SqlClient.SqlClient,
-  query: Query,
-  sharedQueue: boolean
-): Pick<Storage.Storage["Type"], "pruneOlderThan" | "expungeMessage"> => {
+export const make = ({ query, sharedQueue, sql, t }: Shared): Storage.RetentionMethods => {
   const expungeText = [
     `with erased as (update ${t.messages} set body = '' where id = $1 and tenant = $2 returning id),`,
     `cancelled as (update ${t.deliveries} as x set status = 'cancelled', next_attempt_at = null, updated_at = $3::bigint`,

@@ -1,0 +1,181 @@
+/**
+ * The Postgres Storage's attempt records: their row mapping, and their statements — the dispatcher's batch of
+ * results (the attempts and their deliveries' new states in one statement; with a shared queue, `recordAndSettle`
+ * also completes or reschedules the claimed queue rows and notifies the workers), the attempt log's lists, and an
+ * endpoint's statistics (`stats.ts`).
+ *
+ * @internal
+ */
+import type { StorageError } from "@hookwire/core/Errors"
+import type { AttemptFilter, AttemptRecord, AttemptTrigger, TransportErrorKind } from "@hookwire/core/Model"
+import type * as Storage from "@hookwire/core/Storage"
+import * as Effect from "effect/Effect"
+import { arrays as deliveryArrays, unnest as deliveryUnnest } from "./deliveries.js"
+import { mapStorage } from "./errors.js"
+import * as prepared from "./prepared.js"
+import { byIds, lastById, pairKey } from "./query.js"
+import * as queue from "./queue.js"
+import * as rows from "./rows.js"
+import { listPage, recordsOf, type Shared, wakeLocally } from "./shared.js"
+import * as stats from "./stats.js"
+
+/** @internal */
+export const columns = "id, tenant, delivery_id, message_id, endpoint_id, attempt, trigger, url, started_at, " +
+  "duration_ms, response_status, response_body, error_kind, error_message, request_headers, response_headers"
+
+/** @internal */
+export const decode = (row: rows.Row): AttemptRecord => ({
+  id: row.id,
+  tenant: row.tenant,
+  deliveryId: row.delivery_id,
+  messageId: row.message_id,
+  endpointId: row.endpoint_id,
+  attempt: rows.num(row.attempt),
+  trigger: row.trigger as AttemptTrigger,
+  url: row.url,
+  startedAt: rows.num(row.started_at),
+  durationMs: rows.num(row.duration_ms),
+  responseStatus: rows.numOrNull(row.response_status),
+  responseBody: row.response_body ?? null,
+  errorKind: (row.error_kind ?? null) as TransportErrorKind | null,
+  errorMessage: row.error_message ?? null,
+  requestHeaders: row.request_headers ?? null,
+  responseHeaders: row.response_headers ?? null
+})
+
+const fields: rows.Fields<AttemptRecord> = [
+  ["text", (a) => a.id],
+  ["text", (a) => a.tenant],
+  ["text", (a) => a.deliveryId],
+  ["text", (a) => a.messageId],
+  ["text", (a) => a.endpointId],
+  ["integer", (a) => a.attempt],
+  ["text", (a) => a.trigger],
+  ["text", (a) => a.url],
+  ["bigint", (a) => a.startedAt],
+  ["integer", (a) => Math.round(a.durationMs)],
+  ["integer", (a) => a.responseStatus],
+  ["text", (a) => a.responseBody],
+  ["text", (a) => a.errorKind],
+  ["text", (a) => a.errorMessage],
+  ["jsonb", (a) => headersJson(a.requestHeaders)],
+  ["jsonb", (a) => headersJson(a.responseHeaders)]
+]
+
+const headersJson = (headers: Readonly<Record<string, string>> | null | undefined): string | null =>
+  headers === null || headers === undefined ? null : JSON.stringify(headers)
+
+/** How many parameters `arrays` takes (statements number the parameters that follow from it). */
+export const fieldCount = fields.length
+
+/** @internal */
+export const arrays = (attempts: ReadonlyArray<AttemptRecord>) => rows.arraysOf(attempts, fields)
+
+/** `unnest(...)` of `arrays` starting at `$<from>`, with the column names of the attempts table. */
+export const unnest = (from: number): string => `${rows.unnest(from, rows.typesOf(fields))} as u(${columns})`
+
+/** The attempt methods of the service; `recordAndSettle` only where the queue shares the database. */
+export const make = (
+  s: Shared
+): Storage.AttemptMethods => {
+  const { t } = s
+
+  // The CTE `a` and the main statement of `recordAttempts`, kept apart for `recordAndSettle` to add the queue.
+  // The attempts' arrays come first in both statements; the deliveries' and the queue's parameters follow them.
+  const AF = fieldCount
+  const insertAttempts = [
+    `a as (`,
+    `  insert into ${t.attempts} (${columns}) select u.* from ${unnest(1)}`,
+    `  where u.delivery_id = any(array(select x.id from ${t.deliveries} as x where ${byIds("x", 3)}))`,
+    `  on conflict (id) do update set attempt = excluded.attempt, trigger = excluded.trigger, url = excluded.url,`,
+    `    started_at = excluded.started_at, duration_ms = excluded.duration_ms,`,
+    `    response_status = excluded.response_status, response_body = excluded.response_body,`,
+    `    error_kind = excluded.error_kind, error_message = excluded.error_message,`,
+    `    request_headers = excluded.request_headers, response_headers = excluded.response_headers`,
+    `)`
+  ].join("\n")
+  const updateDeliveries = [
+    `update ${t.deliveries} as x set status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at,`,
+    `  last_attempt_at = u.last_attempt_at, last_response_status = u.last_response_status,`,
+    `  last_error = u.last_error, updated_at = u.updated_at`,
+    `from ${deliveryUnnest(AF + 1)}`,
+    // A delivery cancelled or finished meanwhile (e.g. by a 410 seen by another attempt) keeps its status. "Not
+    // final" rather than `= 'pending'`: a plan made on empty tables would otherwise read the deliveries through a
+    // partial `where status = 'pending'` index that looked tiny then (see test/Plans.test.ts).
+    `where ${byIds("x", AF + 1)} and x.id = u.id and x.tenant = u.tenant`,
+    `  and x.status not in ('delivered', 'failed', 'cancelled')`
+  ].join("\n")
+
+  const recordAttemptsText = prepared.hot(`with ${insertAttempts}\n${updateDeliveries}`)
+
+  // The attempts, then the queue's `complete` and `reschedule` of their claimed rows, and the workers' notification
+  // of the earliest row moved.
+  const recordAndSettleText = prepared.hot([
+    `with ${insertAttempts},`,
+    `updated as (${updateDeliveries}),`,
+    `done as (${queue.complete(t.queue, AF + 13)}),`,
+    `moved as (${queue.reschedule(t.queue, AF + 15)})`,
+    queue.notifyEarliest(`$${AF + 18}`, "moved")
+  ].join("\n"))
+
+  const attemptParams = (results: ReadonlyArray<Storage.AttemptResult>): Array<unknown> => {
+    const attempts = lastById(results.map((r) => r.attempt), (a) => a.id)
+    const deliveries = lastById(results.map((r) => r.delivery), (d) => d.id)
+    return [...arrays(attempts), ...deliveryArrays(deliveries)]
+  }
+
+  const recordAndSettle = (
+    results: ReadonlyArray<Storage.AttemptResult>,
+    settlement: Storage.Settlement
+  ): Effect.Effect<void, StorageError> => {
+    const { complete } = settlement
+    if (results.length === 0 && complete.length === 0 && settlement.reschedule.length === 0) return Effect.void
+    // Separate calls would complete first: a reschedule of a row completed with the same claim then finds nothing.
+    // In one statement both would touch that row in no defined order, so it is left out here (same outcome).
+    const completing = new Set(complete.map((item) => pairKey(item.id, item.token)))
+    const reschedule = lastById(
+      settlement.reschedule.filter((entry) => !completing.has(pairKey(entry.item.id, entry.item.token))),
+      (entry) => entry.item.id
+    )
+    return s.query(recordAndSettleText, [
+      ...attemptParams(results),
+      complete.map((item) => item.id),
+      complete.map((item) => item.token),
+      reschedule.map((entry) => entry.item.id),
+      reschedule.map((entry) => entry.item.token),
+      reschedule.map((entry) => entry.runAt),
+      t.channel
+    ]).pipe(
+      Effect.flatMap(([row]) => wakeLocally(s, row?.woke)),
+      mapStorage("PgStorage.recordAndSettle")
+    )
+  }
+
+  const records = recordsOf(t.attempts, columns, decode, "started_at", "atm")
+
+  return {
+    recordAttempts: (results) => {
+      if (results.length === 0) return Effect.void
+      return s.query(recordAttemptsText, attemptParams(results)).pipe(
+        Effect.asVoid,
+        mapStorage("PgStorage.recordAttempts")
+      )
+    },
+
+    // Only where the queue is in the same database: otherwise the dispatcher settles through its own Queue.
+    ...(s.sharedQueue ? { recordAndSettle } : {}),
+
+    listAttempts: (tenant, filter: AttemptFilter) =>
+      listPage(s, records, "PgStorage.listAttempts", tenant, filter, (p, where) => {
+        if (filter.deliveryId !== undefined) where.push(`x.delivery_id = ${p.add(filter.deliveryId)}`)
+        if (filter.endpointId !== undefined) where.push(`x.endpoint_id = ${p.add(filter.endpointId)}`)
+        if (filter.messageId !== undefined) where.push(`x.message_id = ${p.add(filter.messageId)}`)
+      }),
+
+    endpointStats: (tenant, endpointId, since) =>
+      s.query(stats.text(t, since.length), stats.params(tenant, endpointId, since)).pipe(
+        Effect.map((found) => stats.parse(found, since)),
+        mapStorage("PgStorage.endpointStats")
+      )
+  }
+}
