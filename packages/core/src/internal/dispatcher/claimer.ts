@@ -48,8 +48,8 @@ export interface Deps {
 
 /** What a claimed item's context says, before any slot is taken. */
 interface Sorted {
-  /** Ready to attempt (their context, with the endpoint as the probe left it). */
-  readonly ready: Array<{ readonly item: ClaimedItem; readonly ctx: Model.DispatchContext }>
+  /** Ready to attempt, as jobs (their context with the endpoint as the probe left it, the claim's span). */
+  readonly ready: Array<Job>
   /** Nothing to send: deleted, no longer pending, or its endpoint disabled. */
   readonly done: Array<ClaimedItem>
   readonly later: Array<{ item: ClaimedItem; runAt: number }>
@@ -74,7 +74,8 @@ const classify = (
   { leaseMs, settings, storage }: Deps,
   items: ReadonlyArray<ClaimedItem>,
   now: number,
-  contexts: Map<string, Model.DispatchContext>
+  contexts: Map<string, Model.DispatchContext>,
+  parent: Tracer.AnySpan | undefined
 ) =>
   Effect.gen(function*() {
     const sorted: Sorted = { ready: [], done: [], later: [], failedDisabled: [] }
@@ -125,7 +126,7 @@ const classify = (
           ctx = { ...ctx, endpoint: won }
         }
       }
-      sorted.ready.push({ item, ctx })
+      sorted.ready.push({ item, ctx, parent })
     }
     return sorted
   })
@@ -176,11 +177,11 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
      * Admits and launches the ready items; the ones a saturated slow endpoint cannot take go to `later`. Items
      * launched or waiting in their endpoint's line are added to `handedOff`.
      */
-    const admit = (sorted: Sorted, now: number, parent: Tracer.AnySpan | undefined, handedOff: Set<ClaimedItem>) =>
+    const admit = (sorted: Sorted, now: number, handedOff: Set<ClaimedItem>) =>
       Effect.gen(function*() {
         const overflow = new Map<string, number>()
-        for (const { ctx, item } of sorted.ready) {
-          const job: Job = { item, ctx, parent }
+        for (const job of sorted.ready) {
+          const { ctx, item } = job
           const admission = capacity.admit(ctx.endpoint.id, job)
           if (admission === "launch") {
             handedOff.add(item)
@@ -221,8 +222,8 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
         // The claim's span, when one was made (`Effect.currentSpan` would build an exception per claim when not):
         // each attempt's span is its child.
         const parent = Option.getOrUndefined(yield* Effect.serviceOption(Tracer.ParentSpan))
-        const sorted = yield* classify(deps, items, now, contexts)
-        yield* admit(sorted, now, parent, handedOff)
+        const sorted = yield* classify(deps, items, now, contexts, parent)
+        yield* admit(sorted, now, handedOff)
         if (sorted.failedDisabled.length > 0) yield* failDisabled(deps, sorted.failedDisabled, now)
         if (sorted.done.length > 0) yield* queue.complete(sorted.done)
         if (sorted.later.length > 0) yield* queue.reschedule(sorted.later)

@@ -71,19 +71,21 @@ export const settle = (
     lastError: record.errorKind,
     updatedAt: now
   }
-  const ids = {
-    tenant: ctx.delivery.tenant,
-    deliveryId: ctx.delivery.id,
-    messageId: ctx.message.id,
-    endpointId: ctx.endpoint.id
-  }
   switch (decision._tag) {
     case "Delivered":
       return {
         outcome: "delivered",
         delivery: { ...base, status: "delivered", nextAttemptAt: null },
         runAt: undefined,
-        event: { type: "delivery.succeeded", ...ids, attempts, at: new Date(now) },
+        event: {
+          type: "delivery.succeeded",
+          tenant: ctx.delivery.tenant,
+          deliveryId: ctx.delivery.id,
+          messageId: ctx.message.id,
+          endpointId: ctx.endpoint.id,
+          attempts,
+          at: new Date(now)
+        },
         reason: undefined,
         health: isHealthy(ctx.endpoint.health) ? undefined : true,
         gone: false
@@ -108,7 +110,16 @@ export const settle = (
         outcome: gone ? "gone" : "failed",
         delivery: { ...base, status: "failed", nextAttemptAt: null },
         runAt: undefined,
-        event: { type: "delivery.failed", ...ids, attempts, reason, at: new Date(now) },
+        event: {
+          type: "delivery.failed",
+          tenant: ctx.delivery.tenant,
+          deliveryId: ctx.delivery.id,
+          messageId: ctx.message.id,
+          endpointId: ctx.endpoint.id,
+          attempts,
+          reason,
+          at: new Date(now)
+        },
         reason,
         health: gone ? undefined : false,
         gone
