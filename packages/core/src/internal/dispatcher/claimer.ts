@@ -25,6 +25,7 @@ import type { Job } from "./attempts.js"
 import { type Capacity, overflowDelay } from "./capacity.js"
 import { breakerOf } from "./endpointHealth.js"
 import * as logs from "./logs.js"
+import { failedEvent } from "./settle.js"
 import * as supervise from "./supervise.js"
 
 export interface Claimer {
@@ -146,16 +147,7 @@ const failDisabled = (
       })
       if (failed === undefined) return
       const reason = `the endpoint is disabled (${ctx.endpoint.disabledReason ?? "no reason given"})`
-      yield* events.publish({
-        type: "delivery.failed",
-        tenant: ctx.delivery.tenant,
-        deliveryId: ctx.delivery.id,
-        messageId: ctx.message.id,
-        endpointId: ctx.endpoint.id,
-        attempts: ctx.delivery.attempts,
-        reason,
-        at: new Date(now)
-      })
+      yield* events.publish(failedEvent(ctx, ctx.delivery.attempts, reason, now))
       yield* logs.deliveryFailed(
         { tenant: ctx.delivery.tenant, endpointId: ctx.endpoint.id, deliveryId: ctx.delivery.id },
         ctx.delivery.attempts,

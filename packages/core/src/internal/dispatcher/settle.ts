@@ -39,6 +39,23 @@ export const goneReason = "the receiver answered 410 Gone"
 export const isHealthy = (h: Model.EndpointHealth): boolean =>
   h.failingSince === null && h.consecutiveFailures === 0 && h.circuit === "closed"
 
+/** The `delivery.failed` event of `ctx`'s delivery after `attempts` attempts. */
+export const failedEvent = (
+  ctx: Model.DispatchContext,
+  attempts: number,
+  reason: string,
+  now: number
+): OperationalEvent => ({
+  type: "delivery.failed",
+  tenant: ctx.delivery.tenant,
+  deliveryId: ctx.delivery.id,
+  messageId: ctx.message.id,
+  endpointId: ctx.endpoint.id,
+  attempts,
+  reason,
+  at: new Date(now)
+})
+
 /**
  * Decides what `record` (with `outcome`, as the retry policy reads it) means for `ctx`'s delivery at `now`; `random`
  * in [0, 1) is the retry's jitter. The policy is the endpoint's own when it has one, the engine's otherwise.
@@ -110,16 +127,7 @@ export const settle = (
         outcome: gone ? "gone" : "failed",
         delivery: { ...base, status: "failed", nextAttemptAt: null },
         runAt: undefined,
-        event: {
-          type: "delivery.failed",
-          tenant: ctx.delivery.tenant,
-          deliveryId: ctx.delivery.id,
-          messageId: ctx.message.id,
-          endpointId: ctx.endpoint.id,
-          attempts,
-          reason,
-          at: new Date(now)
-        },
+        event: failedEvent(ctx, attempts, reason, now),
         reason,
         health: gone ? undefined : false,
         gone
@@ -137,21 +145,15 @@ export const disabled = (
   ctx: Model.DispatchContext,
   reason: string,
   now: number
-): Settlement => ({
-  outcome: "failed",
-  delivery: { ...settlement.delivery, status: "failed", nextAttemptAt: null },
-  runAt: undefined,
-  event: {
-    type: "delivery.failed",
-    tenant: ctx.delivery.tenant,
-    deliveryId: ctx.delivery.id,
-    messageId: ctx.message.id,
-    endpointId: ctx.endpoint.id,
-    attempts: settlement.delivery.attempts,
-    reason: `the endpoint was disabled: ${reason}`,
-    at: new Date(now)
-  },
-  reason: `the endpoint was disabled: ${reason}`,
-  health: settlement.health,
-  gone: false
-})
+): Settlement => {
+  const why = `the endpoint was disabled: ${reason}`
+  return {
+    outcome: "failed",
+    delivery: { ...settlement.delivery, status: "failed", nextAttemptAt: null },
+    runAt: undefined,
+    event: failedEvent(ctx, settlement.delivery.attempts, why, now),
+    reason: why,
+    health: settlement.health,
+    gone: false
+  }
+}
