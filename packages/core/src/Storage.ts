@@ -213,14 +213,16 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
     endpointId: string
   ) => Effect.Effect<{ readonly id: string; readonly nextAttemptAt: number | null } | undefined, StorageError>
   /**
-   * Pending deliveries due before `before`, ordered by (nextAttemptAt, id), starting strictly after `after` when
-   * given (for the sweeper when Storage and Queue differ, which pages through them).
+   * Pending deliveries due before `before` — and pending deliveries with no next attempt time (rows written by older
+   * versions) last updated before `before` — ordered by (nextAttemptAt, id) with the ones without a time first,
+   * starting strictly after `after` when given. For the sweeper, which pages through them to re-queue any the queue
+   * does not hold.
    */
   readonly duePendingDeliveries: (
     before: number,
     limit: number,
-    after?: { readonly nextAttemptAt: number; readonly id: string } | undefined
-  ) => Effect.Effect<ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number }>, StorageError>
+    after?: { readonly nextAttemptAt: number | null; readonly id: string } | undefined
+  ) => Effect.Effect<ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number | null }>, StorageError>
 
   // Attempts
   readonly listAttempts: (tenant: Tenant, filter: AttemptFilter) => Effect.Effect<Page<AttemptRecord>, StorageError>

@@ -2,9 +2,11 @@
  * The Sweeper closes the gap between two systems. When Storage and Queue are different (PostgreSQL records, a Redis
  * queue), `publish` writes the deliveries, then enqueues them: a crash between the two writes would leave pending
  * deliveries that no worker will ever claim. The sweeper periodically lists pending deliveries that are due in
- * storage (with a grace period, so it never races a publish in progress), asks the queue which of them it holds, and
- * enqueues the missing ones. Enqueueing an id that is already queued is harmless, so running a sweeper in every
- * worker process is safe. With one system for both (memory, or PostgreSQL alone) no sweeper is needed.
+ * storage (with a grace period, so it never races a publish in progress) — and pending deliveries with no next
+ * attempt time at all, which older versions wrote — asks the queue which of them it holds, and enqueues the missing
+ * ones. Enqueueing an id that is already queued is harmless, so running a sweeper in every worker process is safe.
+ * With one system for both (memory, or PostgreSQL alone) a publish cannot strand a delivery, but `sweep` works there
+ * too: run it once after upgrading from a version that left pending deliveries without a next attempt time.
  *
  * @since 0.1.0
  */
@@ -24,7 +26,10 @@ import { Storage } from "./Storage.js"
 export interface Options {
   /** How often to sweep. Default 30 seconds. */
   readonly interval?: Duration.DurationInput | undefined
-  /** Only deliveries due at least this long ago are considered missing. Default 1 minute. */
+  /**
+   * Only deliveries due at least this long ago (or, without a next attempt time, not updated for this long) are
+   * considered missing. Default 1 minute.
+   */
   readonly grace?: Duration.DurationInput | undefined
   /** Deliveries examined per round trip. Default 1,000. */
   readonly batchSize?: number | undefined
@@ -50,7 +55,7 @@ export const sweep = (options: Options = {}): Effect.Effect<number, unknown, Sto
     const before = now - graceMs
     let examined = 0
     let requeued = 0
-    let after: { readonly nextAttemptAt: number; readonly id: string } | undefined
+    let after: { readonly nextAttemptAt: number | null; readonly id: string } | undefined
     while (examined < maxPerSweep) {
       const due = yield* storage.duePendingDeliveries(before, batchSize, after)
       if (due.length === 0) break
@@ -58,7 +63,8 @@ export const sweep = (options: Options = {}): Effect.Effect<number, unknown, Sto
       const held = yield* queue.has(due.map((d) => d.id))
       const missing = due.filter((d) => !held.has(d.id))
       if (missing.length > 0) {
-        yield* queue.enqueue(missing.map((d) => ({ id: d.id, runAt: d.nextAttemptAt })))
+        // A delivery without a next attempt time (written by an older version) is due now.
+        yield* queue.enqueue(missing.map((d) => ({ id: d.id, runAt: d.nextAttemptAt ?? now })))
         requeued += missing.length
       }
       if (due.length < batchSize) break

@@ -108,6 +108,44 @@ describeDbAndRedis("RedisAdapter: PostgreSQL storage + Redis queue + sweeper", (
     })
   }, 60_000)
 
+  it(
+    "pending deliveries without a next attempt time (as older versions wrote them) are swept back and delivered",
+    async () => {
+      await withSchema("untimed", async (schema) => {
+        const prefix = newPrefix("untimed")
+        try {
+          const crashed = lostEnqueues(
+            RedisQueue.layer({ prefix }).pipe(Layer.provide(connectionLayer("hookwire-test-adapter-pub")))
+          )
+          await Effect.runPromise(publish(Layer.merge(storageLayer(schema), crashed), 5))
+          await checks.query(
+            `update "${schema}".hookwire_deliveries set next_attempt_at = null, updated_at = $1`,
+            [Date.now() - 60_000]
+          )
+          expect(await count(schema, "status = 'pending' and next_attempt_at is null")).toBe(5)
+          expect(await queueHas(prefix)).toBe(0)
+
+          const runtime = worker(schema, prefix)
+          try {
+            await runtime.runPromise(Effect.void)
+            await waitFor(
+              "5 deliveries to be delivered",
+              async () => (await count(schema, "status = 'delivered'")) === 5,
+              20_000
+            )
+            const sent = await runtime.runPromise(RecordingTransport.requests)
+            expect(new Set(sent.map((r) => r.headers["webhook-id"])).size).toBe(5)
+          } finally {
+            await runtime.dispose()
+          }
+        } finally {
+          await deleteKeys(redis, prefix)
+        }
+      })
+    },
+    60_000
+  )
+
   it("Redis loses the queue after the enqueue (restart without persistence): swept back and delivered", async () => {
     await withSchema("wiped", async (schema) => {
       const prefix = newPrefix("wiped")

@@ -1097,15 +1097,16 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           yield* s.insertMessage(notPending, [done])
 
           const own = new Set(ids(deliveries))
+          // Deliveries without a next attempt time (none of this test's) come first.
           const due = (before: number, limit: number) =>
             Effect.map(s.duePendingDeliveries(before, limit), (items) => {
-              for (let i = 1; i < items.length; i++) {
-                expect(items[i].nextAttemptAt).toBeGreaterThanOrEqual(items[i - 1].nextAttemptAt)
-              }
-              for (const item of items) expect(item.nextAttemptAt).toBeLessThan(before)
+              const timed = items.flatMap((item) => item.nextAttemptAt === null ? [] : [item.nextAttemptAt])
+              expect(items.slice(items.length - timed.length).every((item) => item.nextAttemptAt !== null)).toBe(true)
+              for (let i = 1; i < timed.length; i++) expect(timed[i]).toBeGreaterThanOrEqual(timed[i - 1])
+              for (const at of timed) expect(at).toBeLessThan(before)
               return items
             })
-          const ownOf = (items: ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number }>) =>
+          const ownOf = (items: ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number | null }>) =>
             items.filter((item) => own.has(item.id))
 
           // `before` is exclusive.
@@ -1116,8 +1117,8 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             { id: d40.id, nextAttemptAt: base + 40 },
             { id: d99.id, nextAttemptAt: base + 99 }
           ])
-          const limited = yield* due(base + 100, 2)
-          expect(limited.length).toBe(2)
+          const limited = (yield* due(base + 100, 2)).filter((item) => item.nextAttemptAt !== null)
+          expect(limited.length).toBeLessThanOrEqual(2)
           for (const item of limited) expect(item.nextAttemptAt).toBeLessThanOrEqual(base + 20)
           expect(ids(ownOf(yield* due(base + 25, 1_000)))).toStrictEqual([d10.id, d20.id])
           expect(ids(yield* due(base + 25, 1_000))).not.toContain(done.id)
@@ -1214,10 +1215,10 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             .map((d) => ({ id: d.id, nextAttemptAt: d.nextAttemptAt! }))
             .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : 1))
           // Page through in pages of 2, starting within this test's window.
-          const seen: Array<{ id: string; nextAttemptAt: number }> = []
-          let after: { nextAttemptAt: number; id: string } | undefined = { nextAttemptAt: base, id: "" }
+          const seen: Array<{ id: string; nextAttemptAt: number | null }> = []
+          let after: { nextAttemptAt: number | null; id: string } | undefined = { nextAttemptAt: base, id: "" }
           for (let i = 0; i < 20; i++) {
-            const page: ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number }> = yield* s
+            const page: ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number | null }> = yield* s
               .duePendingDeliveries(base + 10, 2, after)
             if (page.length === 0) break
             expect(page.length).toBeLessThanOrEqual(2)
@@ -1225,6 +1226,59 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             after = page[page.length - 1]
           }
           expect(seen).toStrictEqual(expected)
+        }))
+
+      it.effect("duePendingDeliveries returns pending deliveries without a next attempt time first, once not updated since `before`", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const fx = fixture()
+          // Rows as older versions wrote them: pending, no next attempt time. Updated in a window of time no other
+          // test uses, so that no other test's rows take part in the pages.
+          const base = 86_400_000 + Math.floor(Math.random() * 9_000) * 86_400_000 + 7_200_000
+          const endpoints = yield* insertEndpoints(fx, 4)
+          const message = fx.message()
+          const [u1, u2, late, timed] = [
+            fx.delivery(message, endpoints[0], { nextAttemptAt: null, updatedAt: base + 5 }),
+            fx.delivery(message, endpoints[1], { nextAttemptAt: null, updatedAt: base + 6 }),
+            fx.delivery(message, endpoints[2], { nextAttemptAt: null, updatedAt: base + 500 }),
+            fx.delivery(message, endpoints[3], { nextAttemptAt: base + 1 })
+          ]
+          yield* s.insertMessage(message, [u1, u2, late, timed])
+          const own = new Set(ids([u1, u2, late, timed]))
+          const ownOf = (items: ReadonlyArray<{ readonly id: string; readonly nextAttemptAt: number | null }>) =>
+            items.filter((item) => own.has(item.id))
+          const untimed = [u1, u2].map((d) => ({ id: d.id, nextAttemptAt: null })).sort((a, b) => a.id < b.id ? -1 : 1)
+
+          // `late` was updated at or after `before`: not yet (a write may be in progress).
+          expect(ownOf(yield* s.duePendingDeliveries(base + 100, 1_000))).toStrictEqual([
+            ...untimed,
+            { id: timed.id, nextAttemptAt: base + 1 }
+          ])
+          // Pages: the ones without a time, by id, then the timed ones; a position may be either kind.
+          const seen: Array<{ readonly id: string; readonly nextAttemptAt: number | null }> = []
+          let after: { readonly nextAttemptAt: number | null; readonly id: string } | undefined
+          for (let i = 0; i < 1_000; i++) {
+            const page = yield* s.duePendingDeliveries(base + 100, 1, after)
+            if (page.length === 0) break
+            seen.push(...ownOf(page))
+            after = page[0]
+          }
+          expect(seen).toStrictEqual([...untimed, { id: timed.id, nextAttemptAt: base + 1 }])
+          const all = ownOf(yield* s.duePendingDeliveries(base + 1_000, 1_000))
+          expect(all.slice(0, 3).map((item) => item.nextAttemptAt)).toStrictEqual([null, null, null])
+          expect(new Set(ids(all))).toStrictEqual(own)
+          // Given a time, it is due like any other.
+          const now = Date.now()
+          yield* s.transitionDelivery(fx.tenant, u1.id, ["pending"], {
+            status: "pending",
+            nextAttemptAt: base + 2,
+            now
+          })
+          expect(ownOf(yield* s.duePendingDeliveries(base + 100, 1_000))).toStrictEqual([
+            { id: u2.id, nextAttemptAt: null },
+            { id: timed.id, nextAttemptAt: base + 1 },
+            { id: u1.id, nextAttemptAt: base + 2 }
+          ])
         }))
 
       it.effect("listAttempts filters by delivery, endpoint, message and [since, until), in cursor pages", () =>

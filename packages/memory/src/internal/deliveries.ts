@@ -80,24 +80,23 @@ export const make = (state: State): Storage.DeliveryMethods => {
 
     duePendingDeliveries: (before, limit, after) =>
       Effect.sync(() => {
-        const out: Array<{ readonly id: string; readonly nextAttemptAt: number }> = []
-        if (limit <= 0) return out
+        const out: Array<{ readonly id: string; readonly at: number }> = []
+        if (limit <= 0) return []
         state.due.prune(state.isDue)
+        const afterAt = after === undefined ? undefined : after.nextAttemptAt ?? -Infinity
         // The heap breaks ties by insertion order; the port orders by (nextAttemptAt, id): gather every tie of the
-        // last time taken, then sort and cut.
+        // last time taken, then sort and cut. Deliveries without a time (key -Infinity) count once not updated since.
         state.due.ascending(before, state.isDue, (node) => {
-          if (
-            after !== undefined &&
-            (node.at < after.nextAttemptAt || (node.at === after.nextAttemptAt && node.id <= after.id))
-          ) {
+          if (afterAt !== undefined && (node.at < afterAt || (node.at === afterAt && node.id <= after!.id))) {
             return true
           }
-          if (out.length >= limit && node.at > out[out.length - 1]!.nextAttemptAt) return false
-          out.push({ id: node.id, nextAttemptAt: node.at })
+          if (out.length >= limit && node.at > out[out.length - 1]!.at) return false
+          if (node.at === -Infinity && !(deliveries.get(node.id)!.record.updatedAt < before)) return true
+          out.push({ id: node.id, at: node.at })
           return true
         })
-        out.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        return out.slice(0, limit)
+        out.sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        return out.slice(0, limit).map(({ at, id }) => ({ id, nextAttemptAt: at === -Infinity ? null : at }))
       }),
 
     earliestPendingDelivery: (tenant, endpointId) =>

@@ -80,7 +80,7 @@ export interface MessageState {
 /** @internal */
 export interface DeliveryState {
   record: DeliveryRecord
-  /** The `seq` of this delivery's live node in the due heap; 0 when it is not pending with a next attempt time. */
+  /** The `seq` of this delivery's live node in the due heap; 0 when it is not pending. */
   dueSeq: number
   attempts: IdIndex | undefined
 }
@@ -142,7 +142,10 @@ export class State {
   readonly tenants = new Map<Tenant, TenantState>()
   /** Ids of messages with no pending delivery, in the order they finished: the eviction order. */
   readonly finished = new Set<string>()
-  /** Pending deliveries by next attempt time, with lazy deletion. */
+  /**
+   * Pending deliveries by next attempt time, with lazy deletion; one without a time (written by an older version) is
+   * keyed -Infinity, first for the sweeper.
+   */
   readonly due = new MinHeap()
   private dueLive = 0
   private seq = 0
@@ -218,10 +221,8 @@ export class State {
     message.deliveries.add(record.id)
     if (record.status === "pending") {
       message.open++
-      if (record.nextAttemptAt !== null) {
-        this.dueLive++
-        this.pushDue(delivery, record.nextAttemptAt)
-      }
+      this.dueLive++
+      this.pushDue(delivery, record.nextAttemptAt ?? -Infinity)
     }
   }
 
@@ -229,10 +230,10 @@ export class State {
   setDelivery(state: DeliveryState, next: DeliveryRecord): void {
     const prev = state.record
     state.record = next
-    if (next.status === "pending" && next.nextAttemptAt !== null) {
+    if (next.status === "pending") {
       if (state.dueSeq === 0 || prev.nextAttemptAt !== next.nextAttemptAt) {
         if (state.dueSeq === 0) this.dueLive++
-        this.pushDue(state, next.nextAttemptAt)
+        this.pushDue(state, next.nextAttemptAt ?? -Infinity)
       }
     } else if (state.dueSeq !== 0) {
       state.dueSeq = 0

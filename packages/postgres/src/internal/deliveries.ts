@@ -183,16 +183,26 @@ export const make = (s: Shared): Omit<Storage.DeliveryMethods, "loadForDispatch"
     duePendingDeliveries: (before, limit, after) => {
       if (!(limit > 0)) return Effect.succeed([])
       const p = new Params([before, Math.floor(limit)])
-      const from = after === undefined
+      // Rows without a next attempt time (written by older versions) come first, by id, once not updated since
+      // `before`; then the due rows by (next_attempt_at, id). Each part keeps to its index order.
+      const untimed = after !== undefined && after.nextAttemptAt !== null
+        ? undefined
+        : `(select id, next_attempt_at from ${D} where status = 'pending' and next_attempt_at is null ` +
+          `and updated_at < $1::bigint${after === undefined ? "" : ` and id > ${p.add(after.id)}`} ` +
+          `order by id limit $2::bigint)`
+      const from = after === undefined || after.nextAttemptAt === null
         ? ""
         : ` and (next_attempt_at, id) > (${p.add(after.nextAttemptAt, "::bigint")}, ${p.add(after.id)})`
+      const timed = `(select id, next_attempt_at from ${D} where status = 'pending' and next_attempt_at < $1::bigint` +
+        `${from} order by next_attempt_at, id limit $2::bigint)`
       return query(
-        `select id, next_attempt_at from ${D} where status = 'pending' and next_attempt_at < $1::bigint${from} ` +
-          `order by next_attempt_at, id limit $2::bigint`,
+        untimed === undefined
+          ? timed
+          : `${untimed} union all ${timed} order by next_attempt_at nulls first, id limit $2::bigint`,
         p.values
       ).pipe(
         Effect.map((found) =>
-          found.map((row) => ({ id: row.id as string, nextAttemptAt: rows.num(row.next_attempt_at) }))
+          found.map((row) => ({ id: row.id as string, nextAttemptAt: rows.numOrNull(row.next_attempt_at) }))
         ),
         mapStorage("PgStorage.duePendingDeliveries")
       )
