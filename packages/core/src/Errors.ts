@@ -124,7 +124,7 @@ export class EndpointLimitExceeded
  * @category errors
  */
 export class InvalidState extends Schema.TaggedError<InvalidState>("@hookwire/core/InvalidState")("InvalidState", {
-  code: Schema.Literal("delivery_not_retryable", "endpoint_disabled"),
+  code: Schema.Literal("delivery_not_retryable", "delivery_in_flight", "endpoint_disabled"),
   id: Schema.String,
   message: Schema.String
 }) {}

@@ -396,8 +396,10 @@ export interface Service<Events extends Record<string, unknown> = Record<string,
       } & ListOptions
     ) => Effect.Effect<Model.Page<Attempt>, WebhooksError>
     /**
-     * Retry one delivery now. A pending delivery is moved to the front of the queue; a failed, delivered or
-     * cancelled one gets one immediate attempt (trigger `manual`) whose result becomes its status.
+     * Retry one delivery now. A pending delivery is moved to the front of the queue — unless a worker is sending it
+     * right now: then `InvalidState` with code `delivery_in_flight` (its result is on the way; sending it again at
+     * once would deliver it twice). A failed, delivered or cancelled one gets one immediate attempt (trigger
+     * `manual`) whose result becomes its status.
      */
     readonly retry: (
       input: { readonly tenant: string; readonly id: string }

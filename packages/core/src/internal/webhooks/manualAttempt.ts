@@ -1,5 +1,6 @@
 /**
- * `deliveries.retry` of a finished delivery: one manual attempt, safe against interruption (an HTTP server interrupts
+ * `deliveries.retry`. Of a pending delivery (`expedite`): queued due now — unless a worker is sending it right now,
+ * which is refused (it would be sent twice). Of a finished delivery (`run`): one manual attempt, safe against interruption (an HTTP server interrupts
  * its handler when the client disconnects, so this is common behind the management API). The delivery is claimed
  * (set back to `pending`, compare-and-set), sent, and its result recorded; only the send is interruptible. Interrupted
  * during the send, the delivery goes to the queue, due at once, for the dispatcher to attempt. Should the process die
@@ -9,7 +10,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
-import { InvalidState } from "../../Errors.js"
+import { InvalidState, type QueueError, type StorageError } from "../../Errors.js"
 import type * as Model from "../../Model.js"
 import type { Queue } from "../../Queue.js"
 import * as RetryPolicy from "../../RetryPolicy.js"
@@ -27,6 +28,36 @@ export interface Services {
   readonly queue: Queue["Type"]
   readonly transport: Transport["Type"]
 }
+
+/**
+ * A pending delivery, due now: queued at once (moved to the front, or queued again if the queue lost it) and given
+ * that next attempt time — unless a worker holds it under a live lease, that is, is sending it right now. Then
+ * nothing changes and the retry fails with `delivery_in_flight`: re-queueing it would end that worker's lease and
+ * send the delivery a second time, and its result is on the way anyway. Queue first, then storage, uninterruptibly:
+ * on Postgres the storage write also queues the delivery, at the same run time, so it never takes a claim away.
+ */
+export const expedite = (
+  services: Pick<Services, "queue" | "storage">,
+  delivery: Model.DeliveryRecord,
+  now: number
+): Effect.Effect<Model.DeliveryRecord, InvalidState | QueueError | StorageError> =>
+  Effect.uninterruptible(Effect.gen(function*() {
+    const held = yield* services.queue.enqueueUnclaimed([{ id: delivery.id, runAt: now }], now)
+    if (held.has(delivery.id)) {
+      return yield* new InvalidState({
+        code: "delivery_in_flight",
+        id: delivery.id,
+        message: `Delivery ${delivery.id} is being sent right now; its result is recorded when the attempt ends ` +
+          `(retry it then if it did not arrive)`
+      })
+    }
+    const moved = yield* services.storage.transitionDelivery(delivery.tenant, delivery.id, ["pending"], {
+      status: "pending",
+      nextAttemptAt: now,
+      now
+    })
+    return moved ?? delivery
+  }))
 
 /** Claims, sends and records one manual attempt; returns the delivery as recorded. */
 export const run = (services: Services, ctx: Model.DispatchContext, now: number) =>

@@ -1,8 +1,8 @@
 /**
  * The delivery log, write side: sending again what did not arrive. `resend` delivers a stored message to one endpoint
- * as a new delivery; `retry` moves a pending delivery to the front of the queue or gives a finished one a single
- * manual attempt (see `manualAttempt.ts`); `recover` puts an endpoint's failed deliveries of a time window back in
- * the queue with a fresh retry schedule. Each writes storage and queue uninterruptibly: an interruption between the
+ * as a new delivery; `retry` moves a pending delivery to the front of the queue (unless a worker is sending it right
+ * now: refused) or gives a finished one a single manual attempt (see `manualAttempt.ts`); `recover` puts an
+ * endpoint's failed deliveries of a time window back in the queue with a fresh retry schedule. Each writes storage and queue uninterruptibly: an interruption between the
  * two would strand a delivery.
  *
  * @internal
@@ -56,20 +56,14 @@ const resend = (deps: Deps) =>
 
 const retry = (deps: Deps) =>
   Effect.fn("Webhooks.deliveries.retry")(function*(input: Parameters<Recovery["retry"]>[0]) {
-    const { queue, storage } = deps
+    const { storage } = deps
     const tenant = yield* validate.tenant(input.tenant)
     const delivery = yield* storage.getDelivery(tenant, input.id)
     if (delivery === undefined) return yield* deliveryNotFound(input.id)
     const now = yield* Clock.currentTimeMillis
     if (delivery.status === "pending") {
-      // Already queued: move it to the front (enqueue replaces the run time of a queued id).
-      const moved = yield* Effect.uninterruptible(
-        Effect.zipLeft(
-          storage.transitionDelivery(tenant, delivery.id, ["pending"], { status: "pending", nextAttemptAt: now, now }),
-          queue.enqueue([{ id: delivery.id, runAt: now }])
-        )
-      )
-      return views.delivery(moved ?? delivery)
+      // To the front of the queue, unless a worker is sending it now (see manualAttempt.ts).
+      return views.delivery(yield* manualAttempt.expedite(deps, delivery, now))
     }
     const [ctx] = yield* storage.loadForDispatch([delivery.id])
     if (ctx === undefined) {

@@ -1,0 +1,45 @@
+/**
+ * A manual "retry now" of a pending delivery that a worker is sending right now: refused with `delivery_in_flight`,
+ * and the delivery is sent once. Re-queueing it (the old behaviour) ended the worker's lease, and a second worker
+ * sent it again while the first send was still open.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Errors, RecordingTransport, Webhooks } from "@hookwire/core"
+import { retryWhileSending, slowReceiver } from "@hookwire/core/test/contract/RetryInFlight"
+import * as Effect from "effect/Effect"
+import { deliveryOf, engine, eventually } from "./harness.js"
+
+const tenant = "acme"
+
+describe("deliveries.retry of a delivery being sent", () => {
+  const receiver = slowReceiver()
+
+  it.effect("is refused with delivery_in_flight, and the delivery is sent once", () =>
+    Effect.gen(function*() {
+      const { done, refused, sends, unchanged } = yield* retryWhileSending(receiver, {
+        tenant,
+        type: "invoice.paid",
+        data: { invoiceId: "i1", amount: 1 }
+      })
+      expect(refused).toBeInstanceOf(Errors.InvalidState)
+      expect(unchanged).toMatchObject({ status: "pending", attempts: 0 })
+      expect(done).toMatchObject({ status: "delivered", attempts: 1 })
+      expect(sends).toBe(1)
+    }).pipe(Effect.provide(engine({ handler: receiver.handler, dispatcher: { concurrency: 4 } }))))
+
+  it.effect("of a pending delivery nobody holds (waiting for its next attempt) still sends it now", () =>
+    Effect.gen(function*() {
+      const w = yield* Webhooks.Webhooks
+      yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/flaky" })
+      const { message } = yield* w.publish({ tenant, type: "invoice.paid", data: { invoiceId: "i2", amount: 2 } })
+      // The first attempt fails; the next is scheduled 5 seconds later (the harness's retry policy).
+      const [delivery] = yield* eventually(deliveryOf(tenant, message.id), ([d]) => d?.attempts === 1)
+      expect(delivery.status).toBe("pending")
+      const retried = yield* w.deliveries.retry({ tenant, id: delivery.id })
+      expect(retried.status).toBe("pending")
+      yield* eventually(w.deliveries.get({ tenant, id: delivery.id }), (d) => d.status === "delivered")
+      expect((yield* RecordingTransport.requests).length).toBe(2)
+    }).pipe(Effect.provide(engine({
+      handler: (_, index) => ({ status: index === 0 ? 503 : 204 })
+    }))))
+})

@@ -1,0 +1,40 @@
+/**
+ * A manual "retry now" of a delivery that a worker is sending, on the Postgres adapter (where the retry's storage
+ * write also queues the delivery): refused with `delivery_in_flight`, and the delivery is sent once.
+ */
+import * as Dispatcher from "@hookwire/core/Dispatcher"
+import * as RecordingTransport from "@hookwire/core/RecordingTransport"
+import { newTenant } from "@hookwire/core/test/contract/Records"
+import { retryWhileSending, slowReceiver } from "@hookwire/core/test/contract/RetryInFlight"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import { expect, it } from "vitest"
+import * as PgAdapter from "../src/PgAdapter.js"
+import { clientLayer, describeDb, newSchema, schemaLayer } from "./utils/db.js"
+import { webhooks } from "./utils/engine.js"
+
+describeDb("deliveries.retry of a delivery being sent, on Postgres", () => {
+  it("is refused with delivery_in_flight, and the delivery is sent once", async () => {
+    const schema = newSchema("retryflight")
+    const receiver = slowReceiver()
+    const engine = Dispatcher.layer({ concurrency: 4, lease: "30 seconds", pollInterval: "200 millis" }).pipe(
+      Layer.provideMerge(
+        webhooks(PgAdapter.layer({ schema, migrate: false }), RecordingTransport.layer(receiver.handler))
+      ),
+      Layer.provide(schemaLayer(schema)),
+      Layer.provideMerge(clientLayer("hookwire-test-retry-in-flight")),
+      Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
+    )
+    const { done, sends, unchanged } = await Effect.runPromise(
+      retryWhileSending(receiver, { tenant: newTenant(), type: "order.created", data: { orderId: "o1" } }).pipe(
+        Effect.provide(engine),
+        Effect.scoped
+      )
+    )
+    expect(unchanged).toMatchObject({ status: "pending", attempts: 0 })
+    expect(done).toMatchObject({ status: "delivered", attempts: 1 })
+    expect(sends).toBe(1)
+  }, 60_000)
+})

@@ -1,0 +1,41 @@
+/**
+ * A manual "retry now" of a delivery that a worker is sending, on the Redis queue (with PostgreSQL storage): refused
+ * with `delivery_in_flight`, and the delivery is sent once.
+ */
+import * as Dispatcher from "@hookwire/core/Dispatcher"
+import * as RecordingTransport from "@hookwire/core/RecordingTransport"
+import { newTenant } from "@hookwire/core/test/contract/Records"
+import { retryWhileSending, slowReceiver } from "@hookwire/core/test/contract/RetryInFlight"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { expect, it } from "vitest"
+import * as RedisAdapter from "../src/RedisAdapter.js"
+import { describeDbAndRedis, storageLayer, withSchema } from "./utils/db.js"
+import { quiet, webhooks } from "./utils/engine.js"
+import { cleanupLayer, connectionLayer, newPrefix } from "./utils/redis.js"
+
+describeDbAndRedis("deliveries.retry of a delivery being sent, on the Redis queue", () => {
+  it("is refused with delivery_in_flight, and the delivery is sent once", async () => {
+    await withSchema("retryflight", async (schema) => {
+      const prefix = newPrefix("retryflight")
+      const receiver = slowReceiver()
+      const adapter = RedisAdapter.layer({ prefix, sweeper: false }).pipe(
+        Layer.provideMerge(storageLayer(schema, "hookwire-redis-test-retry")),
+        Layer.provide(Layer.merge(connectionLayer("hookwire-test-retry-in-flight"), cleanupLayer(prefix)))
+      )
+      const engine = Dispatcher.layer({ concurrency: 4, lease: "30 seconds", pollInterval: "200 millis" }).pipe(
+        Layer.provide(quiet),
+        Layer.provideMerge(webhooks(adapter, RecordingTransport.layer(receiver.handler)))
+      )
+      const { done, sends, unchanged } = await Effect.runPromise(
+        retryWhileSending(receiver, { tenant: newTenant(), type: "order.created", data: { orderId: "o1" } }).pipe(
+          Effect.provide(engine),
+          Effect.scoped
+        )
+      )
+      expect(unchanged).toMatchObject({ status: "pending", attempts: 0 })
+      expect(done).toMatchObject({ status: "delivered", attempts: 1 })
+      expect(sends).toBe(1)
+    })
+  }, 60_000)
+})
