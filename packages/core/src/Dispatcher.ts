@@ -60,6 +60,10 @@ export interface Options {
   readonly shutdownTimeout?: Duration.DurationInput | undefined
   /** Largest batch of results written at once. Default 256. */
   readonly writeBatchSize?: number | undefined
+  /** How many times one delivery may be claimed without a result being recorded (its worker died mid-send each
+   * time, or its result could not be written) before it fails instead of being sent again: a final attempt with
+   * error kind `claims_exhausted`, status `failed`, a `delivery.failed` event. Default 10. */
+  readonly maxClaims?: number | undefined
 }
 
 /**
@@ -90,6 +94,7 @@ export class Dispatcher extends Context.Tag("@hookwire/core/Dispatcher")<Dispatc
  * when it closes. How a claimed delivery travels through them:
  *
  * - `internal/dispatcher/claimer.ts`: the claim loop; classifies what it claimed, admits and launches the ready items
+ * - `internal/dispatcher/claimCap.ts`: the cap on claims per delivery without a recorded result (`maxClaims`)
  * - `internal/dispatcher/capacity.ts`: global and per-endpoint slots, endpoint waiting lines, typical durations
  * - `internal/dispatcher/workerPool.ts`: the worker fibers attempts run on
  * - `internal/dispatcher/attempts.ts`: rate limit, send (`internal/attempt.ts`), settle (`settle.ts`), give the slot back
@@ -116,7 +121,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const limiter = Option.isSome(provided) ? provided.value : yield* RateLimiter.makeMemory
 
   // Checked in one place (createHookwire checks them at construction too); a bad one dies with a ValidationError.
-  const { concurrency, deadlineMs, graceMs, leaseMs, maxTimeoutMs, perEndpoint, pollMs, writeBatchSize } =
+  const { concurrency, deadlineMs, graceMs, leaseMs, maxClaims, maxTimeoutMs, perEndpoint, pollMs, writeBatchSize } =
     dispatcherOptions.resolve(options)
 
   // State is touched only by fibers of this dispatcher (JavaScript is single-threaded).
@@ -174,6 +179,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     capacity,
     leaseMs,
     pollMs,
+    maxClaims,
     launch,
     release: releaser.release
   })

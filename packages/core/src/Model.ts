@@ -204,12 +204,22 @@ export interface MessageRecord {
 export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled"
 
 /**
- * Why an attempt got no HTTP response.
+ * Why an attempt got no HTTP response. `claims_exhausted` is the dispatcher's, not a transport's: nothing was sent,
+ * because the delivery was claimed more than `maxClaims` times without a result being recorded (its worker died
+ * mid-send each time, or its result could not be written), and it failed rather than be sent again.
  *
  * @since 0.1.0
  * @category models
  */
-export type TransportErrorKind = "timeout" | "connect" | "dns" | "tls" | "blocked" | "protocol" | "unknown"
+export type TransportErrorKind =
+  | "timeout"
+  | "connect"
+  | "dns"
+  | "tls"
+  | "blocked"
+  | "protocol"
+  | "unknown"
+  | "claims_exhausted"
 
 /**
  * A message × endpoint pair.

@@ -16,7 +16,16 @@ const NullableDate = Schema.NullOr(Schema.Date)
  * @since 0.3.0
  * @category models
  */
-export const TransportErrorKind = Schema.Literal("timeout", "connect", "dns", "tls", "blocked", "protocol", "unknown")
+export const TransportErrorKind = Schema.Literal(
+  "timeout",
+  "connect",
+  "dns",
+  "tls",
+  "blocked",
+  "protocol",
+  "unknown",
+  "claims_exhausted"
+)
 
 /**
  * @since 0.3.0

@@ -108,7 +108,15 @@ export interface Delivery {
 }
 
 /** @since 0.1.0 @category models */
-export type ErrorKind = "timeout" | "connect" | "dns" | "tls" | "blocked" | "protocol" | "unknown"
+export type ErrorKind =
+  | "timeout"
+  | "connect"
+  | "dns"
+  | "tls"
+  | "blocked"
+  | "protocol"
+  | "unknown"
+  | "claims_exhausted"
 
 /**
  * One HTTP try of a delivery. The request and response headers are shown when the API records them (optional

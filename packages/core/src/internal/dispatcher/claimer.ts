@@ -23,6 +23,7 @@ import * as metrics from "../metrics.js"
 import * as wholeMs from "../wholeMs.js"
 import type { Job } from "./attempts.js"
 import { type Capacity, overflowDelay } from "./capacity.js"
+import * as claimCap from "./claimCap.js"
 import { breakerOf } from "./endpointHealth.js"
 import * as logs from "./logs.js"
 import { failedEvent } from "./settle.js"
@@ -41,6 +42,8 @@ export interface Deps {
   readonly capacity: Capacity<Job>
   readonly leaseMs: number
   readonly pollMs: number
+  /** Claims of one delivery without a recorded result, at most (see claimCap.ts). */
+  readonly maxClaims: number
   /** Starts a job that holds a slot. */
   readonly launch: (job: Job) => void
   /** Returns items to the queue, best effort. */
@@ -56,6 +59,8 @@ interface Sorted {
   readonly later: Array<{ item: ClaimedItem; runAt: number }>
   /** Pending deliveries of disabled endpoints: they fail now. */
   readonly failedDisabled: Array<Model.DispatchContext>
+  /** Claimed more than `maxClaims` times without a recorded result: they fail now, unsent (see claimCap.ts). */
+  readonly exhausted: Array<{ readonly item: ClaimedItem; readonly ctx: Model.DispatchContext }>
 }
 
 /** Completes after the I/O callbacks of the current event-loop turn have run (`setImmediate`); interruptible. */
@@ -72,19 +77,23 @@ const updateEach = <A>(items: ReadonlyArray<A>, input: (a: A) => number): Effect
 
 /** Sorts the claimed items by what their contexts say: every read and write of storage happens here. */
 const classify = (
-  { leaseMs, settings, storage }: Deps,
+  { leaseMs, maxClaims, settings, storage }: Deps,
   items: ReadonlyArray<ClaimedItem>,
   now: number,
   contexts: Map<string, Model.DispatchContext>,
   parent: Tracer.AnySpan | undefined
 ) =>
   Effect.gen(function*() {
-    const sorted: Sorted = { ready: [], done: [], later: [], failedDisabled: [] }
+    const sorted: Sorted = { ready: [], done: [], later: [], failedDisabled: [], exhausted: [] }
     for (const item of items) {
       let ctx = contexts.get(item.id)
       if (ctx === undefined || ctx.delivery.status !== "pending") {
         // Deleted, cancelled, or finished by an earlier holder of an expired lease.
         sorted.done.push(item)
+        continue
+      }
+      if (claimCap.exceeded(item, maxClaims)) {
+        sorted.exhausted.push({ item, ctx })
         continue
       }
       if (ctx.delivery.nextAttemptAt !== null && ctx.delivery.nextAttemptAt > now + 1000) {
@@ -203,6 +212,9 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
       loaded: ReadonlyArray<ClaimedForDispatch> | undefined
     ) => {
       const handedOff = new Set<ClaimedItem>()
+      // Claimed too often without a result: never released (that would reset their count), whatever fails below;
+      // their leases expire and the next claim fails them again (see claimCap.ts).
+      for (const item of items) if (claimCap.exceeded(item, deps.maxClaims)) handedOff.add(item)
       return Effect.gen(function*() {
         const contexts = new Map<string, Model.DispatchContext>()
         if (loaded === undefined) {
@@ -217,6 +229,10 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
         const sorted = yield* classify(deps, items, now, contexts, parent)
         yield* admit(sorted, now, handedOff)
         if (sorted.failedDisabled.length > 0) yield* failDisabled(deps, sorted.failedDisabled, now)
+        if (sorted.exhausted.length > 0) {
+          yield* claimCap.fail(deps, sorted.exhausted, now)
+          for (const { item } of sorted.exhausted) sorted.done.push(item)
+        }
         if (sorted.done.length > 0) yield* queue.complete(sorted.done)
         if (sorted.later.length > 0) yield* queue.reschedule(sorted.later)
         if (capacity.full) {

@@ -13,6 +13,8 @@ export interface Resolved {
   readonly concurrency: number
   readonly perEndpoint: number
   readonly writeBatchSize: number
+  /** Claims of one delivery without a recorded result, at most; the next one fails it (see claimCap.ts). */
+  readonly maxClaims: number
   /** Whole milliseconds: handed to the queue (see internal/wholeMs.ts). */
   readonly leaseMs: number
   /** An attempt's timeout is capped at half the lease, so a lease always outlives its attempt. */
@@ -47,6 +49,7 @@ export const resolve = (options: Options = {}): Resolved => {
   const concurrency = positiveInt("concurrency", options.concurrency, 64)
   const perEndpoint = positiveInt("perEndpointConcurrency", options.perEndpointConcurrency, 16)
   const writeBatchSize = positiveInt("writeBatchSize", options.writeBatchSize, 256)
+  const maxClaims = positiveInt("maxClaims", options.maxClaims, 10)
   const leaseMs = wholeMs.ceil(millis("lease", options.lease, Duration.minutes(2)))
   if (!(leaseMs >= 1000)) {
     throw invalid("lease", `Invalid dispatcher lease ${leaseMs} ms: use at least 1 second`)
@@ -59,6 +62,7 @@ export const resolve = (options: Options = {}): Resolved => {
     concurrency,
     perEndpoint,
     writeBatchSize,
+    maxClaims,
     leaseMs,
     maxTimeoutMs: Math.floor(leaseMs / 2),
     pollMs,

@@ -151,7 +151,8 @@ export const construction = {
     pollInterval: true,
     shutdownGrace: true,
     shutdownTimeout: true,
-    writeBatchSize: true
+    writeBatchSize: true,
+    maxClaims: true
   } satisfies Keys<Dispatcher.Options>
 }
 
