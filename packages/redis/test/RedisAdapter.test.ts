@@ -76,28 +76,32 @@ describeDbAndRedis("RedisAdapter: PostgreSQL storage + Redis queue + sweeper", (
 
   const queueHas = async (prefix: string) => Number(await redis.hlen(RedisQueue.keys(prefix).items))
 
-  it("a crash between the two writes: deliveries stored but never enqueued are swept back and delivered", async () => {
-    await withSchema("lost", async (schema) => {
-      const prefix = newPrefix("lost")
+  /**
+   * The publisher stores `n` deliveries and "crashes" before the enqueue reaches Redis; `strand` then changes the
+   * stored rows. A worker with a fast sweeper must deliver each of them once and drain the queue.
+   */
+  const lostThenSwept = (label: string, n: number, strand: (schema: string) => Promise<void>) =>
+    withSchema(label, async (schema) => {
+      const prefix = newPrefix(label)
       try {
-        // The publisher stores 40 deliveries and "crashes" before the enqueue reaches Redis.
         const crashed = lostEnqueues(
           RedisQueue.layer({ prefix }).pipe(Layer.provide(connectionLayer("hookwire-test-adapter-pub")))
         )
-        await Effect.runPromise(publish(Layer.merge(storageLayer(schema), crashed), 40))
-        expect(await count(schema, "status = 'pending'")).toBe(40)
+        await Effect.runPromise(publish(Layer.merge(storageLayer(schema), crashed), n))
+        await strand(schema)
+        expect(await count(schema, "status = 'pending'")).toBe(n)
         expect(await queueHas(prefix)).toBe(0)
 
         const runtime = worker(schema, prefix)
         try {
           await runtime.runPromise(Effect.void)
           await waitFor(
-            "40 deliveries to be delivered",
-            async () => (await count(schema, "status = 'delivered'")) === 40,
+            `${n} deliveries to be delivered`,
+            async () => (await count(schema, "status = 'delivered'")) === n,
             20_000
           )
           const sent = await runtime.runPromise(RecordingTransport.requests)
-          expect(new Set(sent.map((r) => r.headers["webhook-id"])).size).toBe(40)
+          expect(new Set(sent.map((r) => r.headers["webhook-id"])).size).toBe(n)
           await waitFor("the Redis queue to drain", async () => (await queueHas(prefix)) === 0, 5_000)
         } finally {
           await runtime.dispose()
@@ -106,41 +110,20 @@ describeDbAndRedis("RedisAdapter: PostgreSQL storage + Redis queue + sweeper", (
         await deleteKeys(redis, prefix)
       }
     })
+
+  it("a crash between the two writes: deliveries stored but never enqueued are swept back and delivered", async () => {
+    await lostThenSwept("lost", 40, async () => {})
   }, 60_000)
 
   it(
     "pending deliveries without a next attempt time (as older versions wrote them) are swept back and delivered",
     async () => {
-      await withSchema("untimed", async (schema) => {
-        const prefix = newPrefix("untimed")
-        try {
-          const crashed = lostEnqueues(
-            RedisQueue.layer({ prefix }).pipe(Layer.provide(connectionLayer("hookwire-test-adapter-pub")))
-          )
-          await Effect.runPromise(publish(Layer.merge(storageLayer(schema), crashed), 5))
-          await checks.query(
-            `update "${schema}".hookwire_deliveries set next_attempt_at = null, updated_at = $1`,
-            [Date.now() - 60_000]
-          )
-          expect(await count(schema, "status = 'pending' and next_attempt_at is null")).toBe(5)
-          expect(await queueHas(prefix)).toBe(0)
-
-          const runtime = worker(schema, prefix)
-          try {
-            await runtime.runPromise(Effect.void)
-            await waitFor(
-              "5 deliveries to be delivered",
-              async () => (await count(schema, "status = 'delivered'")) === 5,
-              20_000
-            )
-            const sent = await runtime.runPromise(RecordingTransport.requests)
-            expect(new Set(sent.map((r) => r.headers["webhook-id"])).size).toBe(5)
-          } finally {
-            await runtime.dispose()
-          }
-        } finally {
-          await deleteKeys(redis, prefix)
-        }
+      await lostThenSwept("untimed", 5, async (schema) => {
+        await checks.query(
+          `update "${schema}".hookwire_deliveries set next_attempt_at = null, updated_at = $1`,
+          [Date.now() - 60_000]
+        )
+        expect(await count(schema, "status = 'pending' and next_attempt_at is null")).toBe(5)
       })
     },
     60_000
