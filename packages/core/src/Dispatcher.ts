@@ -15,12 +15,15 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as EnvConfig from "./EnvConfig.js"
 import * as attempts from "./internal/dispatcher/attempts.js"
 import * as capacityInternal from "./internal/dispatcher/capacity.js"
 import * as claimer from "./internal/dispatcher/claimer.js"
@@ -223,3 +226,39 @@ export const layer = (
   options?: Options
 ): Layer.Layer<Dispatcher, never, Settings | Storage | QueuePort | Transport | OperationalEvents> =>
   Layer.scoped(Dispatcher, make(options))
+
+/**
+ * The dispatcher's options from the environment, each optional: `HOOKWIRE_DISPATCHER_CONCURRENCY`,
+ * `HOOKWIRE_DISPATCHER_PER_ENDPOINT_CONCURRENCY` and `HOOKWIRE_DISPATCHER_WRITE_BATCH_SIZE` (whole numbers of at least
+ * 1), `HOOKWIRE_DISPATCHER_LEASE` (a duration of at least 1 second), `HOOKWIRE_DISPATCHER_POLL_INTERVAL`,
+ * `HOOKWIRE_DISPATCHER_SHUTDOWN_GRACE` and `HOOKWIRE_DISPATCHER_SHUTDOWN_TIMEOUT` (durations). A bad value is a
+ * `ConfigError` naming the variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = Config.all({
+  concurrency: EnvConfig.optional(EnvConfig.integer("HOOKWIRE_DISPATCHER_CONCURRENCY", { min: 1 })),
+  perEndpointConcurrency: EnvConfig.optional(
+    EnvConfig.integer("HOOKWIRE_DISPATCHER_PER_ENDPOINT_CONCURRENCY", { min: 1 })
+  ),
+  writeBatchSize: EnvConfig.optional(EnvConfig.integer("HOOKWIRE_DISPATCHER_WRITE_BATCH_SIZE", { min: 1 })),
+  lease: EnvConfig.optional(EnvConfig.duration("HOOKWIRE_DISPATCHER_LEASE", { min: Duration.seconds(1) })),
+  pollInterval: EnvConfig.optional(EnvConfig.duration("HOOKWIRE_DISPATCHER_POLL_INTERVAL", { min: Duration.zero })),
+  shutdownGrace: EnvConfig.optional(EnvConfig.duration("HOOKWIRE_DISPATCHER_SHUTDOWN_GRACE", { min: Duration.zero })),
+  shutdownTimeout: EnvConfig.optional(
+    EnvConfig.duration("HOOKWIRE_DISPATCHER_SHUTDOWN_TIMEOUT", { min: Duration.zero })
+  )
+})
+
+/**
+ * The dispatcher with its options read from `Config` (by default `defaultConfig`, the `HOOKWIRE_DISPATCHER_*`
+ * environment). A bad value fails the layer with a `ConfigError`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = defaultConfig
+): Layer.Layer<Dispatcher, ConfigError.ConfigError, Settings | Storage | QueuePort | Transport | OperationalEvents> =>
+  Layer.scoped(Dispatcher, Effect.flatMap(Config.unwrap(config), make))

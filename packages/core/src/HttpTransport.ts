@@ -16,10 +16,11 @@ import * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { type Dispatcher, Pool } from "undici"
+import * as EnvConfig from "./EnvConfig.js"
 import { TransportError } from "./Errors.js"
 import * as Connector from "./internal/connector.js"
 import * as IpRange from "./internal/ipRange.js"
@@ -349,38 +350,60 @@ export const make = (options: Options = {}): Effect.Effect<Context.Tag.Service<T
  */
 export const layer = (options: Options = {}): Layer.Layer<Transport> => Layer.scoped(Transport, make(options))
 
+const cidrList = (text: string): Either.Either<ReadonlyArray<string>, string> => {
+  const items = text.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+  const bad = items.find((item) => IpRange.parseCidr(item) === undefined)
+  return bad === undefined
+    ? Either.right(items)
+    : Either.left(`Expected comma-separated IP addresses or CIDR ranges (like "10.0.0.0/8,fd00::/8"), got "${bad}"`)
+}
+
 /**
- * The options read from the environment: `HOOKWIRE_HTTP_CONNECTIONS`, `HOOKWIRE_HTTP_KEEP_ALIVE_TIMEOUT` and
- * `HOOKWIRE_HTTP_CONNECT_TIMEOUT` (durations such as `"4 seconds"`), `HOOKWIRE_HTTP_MAX_ORIGINS`,
- * `HOOKWIRE_HTTP_ALLOW_PRIVATE_NETWORKS`, `HOOKWIRE_HTTP_ALLOW_CIDRS` (comma-separated) and `HOOKWIRE_HTTP_CA`
- * (PEM text; for a file, `NODE_EXTRA_CA_CERTS` does the same job).
+ * The options read from the environment: `HOOKWIRE_HTTP_CONNECTIONS` and `HOOKWIRE_HTTP_MAX_ORIGINS` (positive whole
+ * numbers), `HOOKWIRE_HTTP_KEEP_ALIVE_TIMEOUT` and `HOOKWIRE_HTTP_CONNECT_TIMEOUT` (durations such as
+ * `"4 seconds"`), `HOOKWIRE_HTTP_ALLOW_PRIVATE_NETWORKS` (true/false), `HOOKWIRE_HTTP_ALLOW_CIDRS` (comma-separated)
+ * and `HOOKWIRE_HTTP_CA` (PEM text; for a file, `NODE_EXTRA_CA_CERTS` does the same job). A bad value is a
+ * `ConfigError` naming the variable.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category config
  */
-export const config: Config.Config<Options> = Config.all({
-  connections: Config.integer("HOOKWIRE_HTTP_CONNECTIONS").pipe(Config.withDefault(defaults.connections)),
-  keepAliveTimeout: Config.duration("HOOKWIRE_HTTP_KEEP_ALIVE_TIMEOUT").pipe(
-    Config.withDefault(defaults.keepAliveTimeout)
+export const defaultConfig: Config.Config<Options> = Config.all({
+  connections: EnvConfig.integer("HOOKWIRE_HTTP_CONNECTIONS", { min: 1 }).pipe(
+    Config.withDefault(defaults.connections)
   ),
-  connectTimeout: Config.duration("HOOKWIRE_HTTP_CONNECT_TIMEOUT").pipe(Config.withDefault(defaults.connectTimeout)),
-  maxOrigins: Config.integer("HOOKWIRE_HTTP_MAX_ORIGINS").pipe(Config.withDefault(defaults.maxOrigins)),
-  allowPrivateNetworks: Config.boolean("HOOKWIRE_HTTP_ALLOW_PRIVATE_NETWORKS").pipe(Config.withDefault(false)),
-  allowCidrs: Config.array(Config.string(), "HOOKWIRE_HTTP_ALLOW_CIDRS").pipe(
+  keepAliveTimeout: EnvConfig.duration("HOOKWIRE_HTTP_KEEP_ALIVE_TIMEOUT", { min: Duration.zero }).pipe(
+    Config.withDefault<Duration.DurationInput>(defaults.keepAliveTimeout)
+  ),
+  connectTimeout: EnvConfig.duration("HOOKWIRE_HTTP_CONNECT_TIMEOUT", { min: Duration.millis(1) }).pipe(
+    Config.withDefault<Duration.DurationInput>(defaults.connectTimeout)
+  ),
+  maxOrigins: EnvConfig.integer("HOOKWIRE_HTTP_MAX_ORIGINS", { min: 1 }).pipe(Config.withDefault(defaults.maxOrigins)),
+  allowPrivateNetworks: EnvConfig.boolean("HOOKWIRE_HTTP_ALLOW_PRIVATE_NETWORKS").pipe(Config.withDefault(false)),
+  allowCidrs: EnvConfig.parsed("HOOKWIRE_HTTP_ALLOW_CIDRS", cidrList).pipe(
     Config.withDefault<ReadonlyArray<string>>([])
   ),
-  ca: Config.option(Config.string("HOOKWIRE_HTTP_CA")).pipe(Config.map(Option.getOrUndefined))
+  ca: EnvConfig.optional(Config.string("HOOKWIRE_HTTP_CA"))
 })
 
 /**
- * The transport configured from `Config` (by default `config`, i.e. the `HOOKWIRE_HTTP_*` environment). Invalid
+ * The old name of `defaultConfig`.
+ *
+ * @since 0.1.0
+ * @category config
+ * @deprecated Use `defaultConfig`.
+ */
+export const config: Config.Config<Options> = defaultConfig
+
+/**
+ * The transport configured from `Config` (by default `defaultConfig`, i.e. the `HOOKWIRE_HTTP_*` environment). Invalid
  * values fail with a `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config
+  options: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<Transport, ConfigError.ConfigError> =>
   Layer.scoped(
     Transport,

@@ -8,10 +8,13 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as EnvConfig from "./EnvConfig.js"
 import { NotFound, StorageError, ValidationError } from "./Errors.js"
 import * as validate from "./internal/validate.js"
 import * as guard from "./internal/webhooks/guard.js"
@@ -161,3 +164,30 @@ export const layer = (options: ScheduleOptions): Layer.Layer<never, ValidationEr
       )
     })
   )
+
+/**
+ * The schedule from the environment: `HOOKWIRE_RETENTION_OLDER_THAN` (required, a positive duration such as
+ * "30 days"), and optionally `HOOKWIRE_RETENTION_EVERY` (a duration of at least 1 second),
+ * `HOOKWIRE_RETENTION_BATCH_SIZE` and `HOOKWIRE_RETENTION_MAX_BATCHES` (whole numbers of at least 1). A bad or
+ * missing value is a `ConfigError` naming the variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<ScheduleOptions> = Config.all({
+  olderThan: EnvConfig.duration("HOOKWIRE_RETENTION_OLDER_THAN", { min: Duration.millis(MIN_AGE_MS) }),
+  every: EnvConfig.optional(EnvConfig.duration("HOOKWIRE_RETENTION_EVERY", { min: Duration.seconds(1) })),
+  batchSize: EnvConfig.optional(EnvConfig.integer("HOOKWIRE_RETENTION_BATCH_SIZE", { min: 1 })),
+  maxBatches: EnvConfig.optional(EnvConfig.integer("HOOKWIRE_RETENTION_MAX_BATCHES", { min: 1 }))
+})
+
+/**
+ * `layer` with its schedule read from `Config` (by default `defaultConfig`, the `HOOKWIRE_RETENTION_*` environment).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<ScheduleOptions> = defaultConfig
+): Layer.Layer<never, ConfigError.ConfigError | ValidationError, Storage> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -7,13 +7,15 @@
  */
 import * as Verify from "@hookwire/verify"
 import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import type * as Catalog from "./Catalog.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
+import * as EnvConfig from "./EnvConfig.js"
 import * as Envelope from "./Envelope.js"
 import * as secretsInternal from "./internal/secrets.js"
 import { version } from "./internal/version.js"
@@ -232,41 +234,77 @@ export const resolve = (options: Options): Resolved => {
 export const layer = (options: Options): Layer.Layer<Settings> => Layer.sync(Settings, () => resolve(options))
 
 /**
- * Like `layer`, with `timeout` (`HOOKWIRE_TIMEOUT`, e.g. "10 seconds"), `allowHttp` (`HOOKWIRE_ALLOW_HTTP`),
- * `maxPayloadBytes` (`HOOKWIRE_MAX_PAYLOAD_BYTES`) and `masterKeys` (`HOOKWIRE_MASTER_KEYS`) read from the
- * environment when not given in `options`.
+ * The options `layerConfig` reads from `Config`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ConfigOptions {
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly allowHttp?: boolean | undefined
+  readonly maxPayloadBytes?: number | undefined
+  readonly masterKeys?: ReadonlyArray<SecretBox.MasterKey> | undefined
+}
+
+const masterKeys = (text: string): Either.Either<ReadonlyArray<SecretBox.MasterKey>, string> => {
+  try {
+    const keys = SecretBox.parseKeys(text)
+    // Checked now (ids, 32-byte keys), so that a bad key is this variable's ConfigError, not a defect at start.
+    if (keys.length > 0) SecretBox.make(keys)
+    return Either.right(keys)
+  } catch (error) {
+    // SecretBox's messages never repeat a key.
+    return Either.left(`${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+/**
+ * The environment's settings, each optional: `HOOKWIRE_TIMEOUT` (a duration up to 60 s, e.g. "10 seconds"),
+ * `HOOKWIRE_ALLOW_HTTP` (true/false), `HOOKWIRE_MAX_PAYLOAD_BYTES` (a positive whole number) and
+ * `HOOKWIRE_MASTER_KEYS` (`id:base64key[,id:base64key…]`). A bad value is a `ConfigError` naming the variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<ConfigOptions> = Config.all({
+  timeout: EnvConfig.optional(EnvConfig.duration("HOOKWIRE_TIMEOUT", { min: Duration.millis(1), max: MAX_TIMEOUT_MS })),
+  allowHttp: EnvConfig.optional(EnvConfig.boolean("HOOKWIRE_ALLOW_HTTP")),
+  maxPayloadBytes: EnvConfig.optional(EnvConfig.integer("HOOKWIRE_MAX_PAYLOAD_BYTES", { min: 1 })),
+  masterKeys: EnvConfig.optional(EnvConfig.parsed("HOOKWIRE_MASTER_KEYS", masterKeys))
+})
+
+/**
+ * Like `layer`, with the settings of `config` (by default `defaultConfig`: `HOOKWIRE_TIMEOUT`,
+ * `HOOKWIRE_ALLOW_HTTP`, `HOOKWIRE_MAX_PAYLOAD_BYTES`, `HOOKWIRE_MASTER_KEYS`) used where `options` does not give
+ * them. A bad value fails the layer with a `ConfigError` that names the variable and what it accepts.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (options: Options): Layer.Layer<Settings, import("effect/ConfigError").ConfigError> =>
-  Layer.effect(Settings, Effect.map(withEnvironment(options), resolve))
+export const layerConfig = (
+  options: Options,
+  config: Config.Config.Wrap<ConfigOptions> = defaultConfig
+): Layer.Layer<Settings, ConfigError.ConfigError> =>
+  Layer.effect(Settings, Effect.map(withEnvironment(options, config), resolve))
 
 /**
- * `options` with `timeout` (`HOOKWIRE_TIMEOUT`), `allowHttp` (`HOOKWIRE_ALLOW_HTTP`), `maxPayloadBytes`
- * (`HOOKWIRE_MAX_PAYLOAD_BYTES`) and `masterKeys` (`HOOKWIRE_MASTER_KEYS`) filled in from the environment (the
- * current `ConfigProvider`) where `options` does not give them. `layerConfig` and `createHookwire` both use it.
+ * `options` completed from `config` (by default `defaultConfig`, the `HOOKWIRE_*` environment of the current
+ * `ConfigProvider`) where `options` does not give a value. `layerConfig` and `createHookwire` both use it.
  *
  * @since 0.1.0
  * @category config
  */
 export const withEnvironment = <O extends Options>(
-  options: O
-): Effect.Effect<O, import("effect/ConfigError").ConfigError> =>
+  options: O,
+  config: Config.Config.Wrap<ConfigOptions> = defaultConfig
+): Effect.Effect<O, ConfigError.ConfigError> =>
   Effect.map(
-    Config.all({
-      timeout: Config.option(Config.duration("HOOKWIRE_TIMEOUT")),
-      allowHttp: Config.option(Config.boolean("HOOKWIRE_ALLOW_HTTP")),
-      maxPayloadBytes: Config.option(Config.integer("HOOKWIRE_MAX_PAYLOAD_BYTES")),
-      masterKeys: Config.option(Config.redacted("HOOKWIRE_MASTER_KEYS"))
-    }),
+    Config.unwrap(config),
     (env): O => ({
       ...options,
-      timeout: options.timeout ?? (env.timeout._tag === "Some" ? env.timeout.value : undefined),
-      allowHttp: options.allowHttp ?? (env.allowHttp._tag === "Some" ? env.allowHttp.value : undefined),
-      maxPayloadBytes: options.maxPayloadBytes ??
-        (env.maxPayloadBytes._tag === "Some" ? env.maxPayloadBytes.value : undefined),
-      masterKeys: options.masterKeys ??
-        (env.masterKeys._tag === "Some" ? SecretBox.parseKeys(Redacted.value(env.masterKeys.value)) : undefined)
+      timeout: options.timeout ?? env.timeout,
+      allowHttp: options.allowHttp ?? env.allowHttp,
+      maxPayloadBytes: options.maxPayloadBytes ?? env.maxPayloadBytes,
+      masterKeys: options.masterKeys ?? env.masterKeys
     })
   )

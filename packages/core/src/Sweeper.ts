@@ -11,10 +11,13 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as EnvConfig from "./EnvConfig.js"
 import * as wholeMs from "./internal/wholeMs.js"
 import { Queue } from "./Queue.js"
 import { Storage } from "./Storage.js"
@@ -91,3 +94,29 @@ export const layer = (options: Options = {}): Layer.Layer<never, never, Storage 
       )
     )
   )
+
+/**
+ * The sweeper's options from the environment, each optional: `HOOKWIRE_SWEEPER_INTERVAL` (a duration of at least 1
+ * second), `HOOKWIRE_SWEEPER_GRACE` (a duration), `HOOKWIRE_SWEEPER_BATCH_SIZE` and `HOOKWIRE_SWEEPER_MAX_PER_SWEEP`
+ * (whole numbers of at least 1). A bad value is a `ConfigError` naming the variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = Config.all({
+  interval: EnvConfig.optional(EnvConfig.duration("HOOKWIRE_SWEEPER_INTERVAL", { min: Duration.seconds(1) })),
+  grace: EnvConfig.optional(EnvConfig.duration("HOOKWIRE_SWEEPER_GRACE", { min: Duration.zero })),
+  batchSize: EnvConfig.optional(EnvConfig.integer("HOOKWIRE_SWEEPER_BATCH_SIZE", { min: 1 })),
+  maxPerSweep: EnvConfig.optional(EnvConfig.integer("HOOKWIRE_SWEEPER_MAX_PER_SWEEP", { min: 1 }))
+})
+
+/**
+ * `layer` with its options read from `Config` (by default `defaultConfig`, the `HOOKWIRE_SWEEPER_*` environment).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = defaultConfig
+): Layer.Layer<never, ConfigError.ConfigError, Storage | Queue> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

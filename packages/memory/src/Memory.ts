@@ -1,6 +1,6 @@
 /**
  * The memory adapter as one value, for the Promise API: `createHookwire({ adapter: memory(), ... })`. Effect users
- * can equally provide `Layer.mergeAll(MemoryStorage.layer, MemoryQueue.layer)` themselves.
+ * can equally provide `Layer.mergeAll(MemoryStorage.layer(), MemoryQueue.layer)` themselves.
  *
  * @since 0.1.0
  */
@@ -27,5 +27,5 @@ export interface MemoryAdapter {
  * @category constructors
  */
 export const memory = (options: MemoryStorage.Options = {}): MemoryAdapter => ({
-  layer: Layer.merge(MemoryStorage.layerWith(options), MemoryQueue.layer)
+  layer: Layer.merge(MemoryStorage.layer(options), MemoryQueue.layer)
 })

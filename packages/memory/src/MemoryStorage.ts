@@ -13,11 +13,13 @@
  *
  * @since 0.1.0
  */
+import * as EnvConfig from "@hookwire/core/EnvConfig"
 import * as Storage from "@hookwire/core/Storage"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as attempts from "./internal/attempts.js"
 import * as deliveries from "./internal/deliveries.js"
@@ -115,33 +117,67 @@ export const makeWith = (
 export const make: Effect.Effect<Context.Tag.Service<typeof Storage.Storage>> = makeWith()
 
 /**
- * A fresh, empty memory Storage with the default retention.
+ * A fresh, empty memory Storage with retention options (each defaults to `defaults`).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category layers
  */
-export const layer: Layer.Layer<Storage.Storage> = Layer.effect(Storage.Storage, make)
-
-/**
- * A fresh, empty memory Storage with retention options.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerWith = (options: Options): Layer.Layer<Storage.Storage> =>
+export const layer = (options: Options = {}): Layer.Layer<Storage.Storage> =>
   Layer.effect(Storage.Storage, makeWith(options))
 
 /**
- * A fresh, empty memory Storage with retention options read from `Config`, e.g.
- * `{ maxMessages: Config.integer("HOOKWIRE_MEMORY_MAX_MESSAGES") }`.
+ * The old name of `layer(options)`.
+ *
+ * @since 0.1.0
+ * @category layers
+ * @deprecated Use `layer(options)`.
+ */
+export const layerWith: (options: Options) => Layer.Layer<Storage.Storage> = layer
+
+const limit = (text: string): Either.Either<number, string> => {
+  const value = text.toLowerCase() === "infinity" ? Infinity : Number(text)
+  return text !== "" && validLimit(value)
+    ? Either.right(value)
+    : Either.left(`Expected a whole number of at least 1, or Infinity, got "${text}"`)
+}
+
+/**
+ * The retention limits from the environment, each optional: `HOOKWIRE_MEMORY_MAX_MESSAGES`,
+ * `HOOKWIRE_MEMORY_MAX_BYTES` and `HOOKWIRE_MEMORY_MAX_ATTEMPTS_PER_DELIVERY` (whole numbers of at least 1, or
+ * `Infinity`). A bad value is a `ConfigError` naming the variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = Config.all({
+  maxMessages: EnvConfig.optional(EnvConfig.parsed("HOOKWIRE_MEMORY_MAX_MESSAGES", limit)),
+  maxBytes: EnvConfig.optional(EnvConfig.parsed("HOOKWIRE_MEMORY_MAX_BYTES", limit)),
+  maxAttemptsPerDelivery: EnvConfig.optional(EnvConfig.parsed("HOOKWIRE_MEMORY_MAX_ATTEMPTS_PER_DELIVERY", limit))
+})
+
+/**
+ * A fresh, empty memory Storage with retention options read from `Config` (by default `defaultConfig`, the
+ * `HOOKWIRE_MEMORY_*` environment). A bad value fails the layer with a `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Options>
+  config: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<Storage.Storage, ConfigError.ConfigError> =>
-  Layer.effect(Storage.Storage, Effect.flatMap(Config.unwrap(config), makeWith))
+  Layer.effect(
+    Storage.Storage,
+    Effect.flatMap(Config.unwrap(config), (options) =>
+      Effect.suspend(() => {
+        // A limit given in code through Config.succeed is checked here too: a ConfigError, not a defect.
+        const bad = Object.entries(options).find(([, value]) => value !== undefined && !validLimit(value))
+        return bad === undefined
+          ? makeWith(options)
+          : Effect.fail(
+            ConfigError.InvalidData([bad[0]], `Expected a whole number of at least 1, or Infinity, got ${bad[1]}`)
+          )
+      }))
+  )
 
 // The service is composed from one slice per record family over one shared state (see internal/state.ts).
 const unsafeMake = (limits: state.Limits): state.Service => {

@@ -13,8 +13,8 @@ import * as Layer from "effect/Layer"
 import * as MemoryQueue from "../src/MemoryQueue.js"
 import * as MemoryStorage from "../src/MemoryStorage.js"
 
-storageSuite("memory", MemoryStorage.layer)
-endpointRaceSuite("memory", Layer.merge(MemoryStorage.layer, MemoryQueue.layer))
+storageSuite("memory", MemoryStorage.layer())
+endpointRaceSuite("memory", Layer.merge(MemoryStorage.layer(), MemoryQueue.layer))
 
 const TENANT = "acme"
 

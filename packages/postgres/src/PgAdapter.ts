@@ -16,6 +16,7 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
+import * as EnvConfig from "@hookwire/core/EnvConfig"
 import * as Queue from "@hookwire/core/Queue"
 import * as Storage from "@hookwire/core/Storage"
 import * as Config from "effect/Config"
@@ -24,10 +25,10 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import pg from "pg"
+import * as internalConfig from "./internal/config.js"
 import * as prepared from "./internal/prepared.js"
 import * as tables from "./internal/tables.js"
 import * as PgMigrator from "./PgMigrator.js"
@@ -96,7 +97,7 @@ export const layerConfig = (
   MigrationError | SqlError | ConfigError.ConfigError
 > =>
   Layer.unwrapEffect(
-    Effect.map(Config.unwrap(config), (options) =>
+    Effect.map(internalConfig.unwrap(config), (options) =>
       layer(options).pipe(
         Layer.provideMerge(
           clientLayer({
@@ -108,21 +109,20 @@ export const layerConfig = (
       ))
   )
 
-const optional = <A>(config: Config.Config<A>) => Config.map(Config.option(config), Option.getOrUndefined)
-
 /**
- * `HOOKWIRE_DATABASE_URL`, `HOOKWIRE_DATABASE_SCHEMA`, `HOOKWIRE_TABLE_PREFIX`, `HOOKWIRE_DATABASE_MAX_CONNECTIONS`,
- * `HOOKWIRE_MIGRATE`.
+ * `HOOKWIRE_DATABASE_URL` (required, a `postgres://` or `postgresql://` URL), `HOOKWIRE_DATABASE_SCHEMA`,
+ * `HOOKWIRE_TABLE_PREFIX`, `HOOKWIRE_DATABASE_MAX_CONNECTIONS` (a whole number of at least 1), `HOOKWIRE_MIGRATE`
+ * (true/false, default true). A bad value is a `ConfigError` naming the variable (the URL's value is never shown).
  *
  * @since 0.1.0
  * @category config
  */
 export const defaultConfig: Config.Config<ConfigOptions> = Config.all({
-  url: Config.redacted("HOOKWIRE_DATABASE_URL"),
-  schema: optional(Config.string("HOOKWIRE_DATABASE_SCHEMA")),
-  tablePrefix: optional(Config.string("HOOKWIRE_TABLE_PREFIX")),
-  maxConnections: optional(Config.integer("HOOKWIRE_DATABASE_MAX_CONNECTIONS")),
-  migrate: Config.withDefault(Config.boolean("HOOKWIRE_MIGRATE"), true)
+  url: EnvConfig.redactedUrl("HOOKWIRE_DATABASE_URL", ["postgres:", "postgresql:"]),
+  schema: Config.map(internalConfig.tableOptions, (t) => t.schema),
+  tablePrefix: Config.map(internalConfig.tableOptions, (t) => t.tablePrefix),
+  maxConnections: EnvConfig.optional(EnvConfig.integer("HOOKWIRE_DATABASE_MAX_CONNECTIONS", { min: 1 })),
+  migrate: internalConfig.migrate
 })
 
 /**

@@ -13,6 +13,7 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as internalConfig from "./internal/config.js"
 import * as schema from "./internal/schema.js"
 import * as tables from "./internal/tables.js"
 
@@ -102,12 +103,22 @@ export const layer = (
 ): Layer.Layer<never, Migrator.MigrationError | SqlError, SqlClient.SqlClient> => Layer.effectDiscard(run(options))
 
 /**
- * The options read from `Config`, e.g. `{ schema: Config.string("HOOKWIRE_DATABASE_SCHEMA") }`.
+ * Where the tables are, from the environment: `HOOKWIRE_DATABASE_SCHEMA` and `HOOKWIRE_TABLE_PREFIX` (both
+ * optional). A bad name is a `ConfigError` naming the variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = internalConfig.tableOptions
+
+/**
+ * The migrations with options read from `Config` (by default `defaultConfig`), e.g.
+ * `{ schema: Config.string("MY_SCHEMA") }`. A bad table name, from any `Config`, is a `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Options>
+  config: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<never, Migrator.MigrationError | SqlError | ConfigError.ConfigError, SqlClient.SqlClient> =>
-  Layer.effectDiscard(Effect.flatMap(Config.unwrap(config), run))
+  Layer.effectDiscard(Effect.flatMap(internalConfig.unwrap(config), run))

@@ -29,6 +29,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
+import * as internalConfig from "./internal/config.js"
 import * as dispatch from "./internal/dispatch.js"
 import { mapQueue } from "./internal/errors.js"
 import * as listener from "./internal/listener.js"
@@ -332,12 +333,22 @@ export const layer = (options: Options = {}): Layer.Layer<Queue.Queue, never, Pg
   Layer.scoped(Queue.Queue, make(options))
 
 /**
- * The options read from `Config`.
+ * Where the tables are, from the environment: `HOOKWIRE_DATABASE_SCHEMA` and `HOOKWIRE_TABLE_PREFIX` (both
+ * optional). A bad name is a `ConfigError` naming the variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = internalConfig.tableOptions
+
+/**
+ * The Queue with its options read from `Config` (by default `defaultConfig`). A bad table name, from any `Config`,
+ * fails the layer with a `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Options>
+  config: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<Queue.Queue, ConfigError.ConfigError, PgClient.PgClient> =>
-  Layer.scoped(Queue.Queue, Effect.flatMap(Config.unwrap(config), make))
+  Layer.scoped(Queue.Queue, Effect.flatMap(internalConfig.unwrap(config), make))

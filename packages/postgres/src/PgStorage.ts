@@ -24,6 +24,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as attempts from "./internal/attempts.js"
+import * as internalConfig from "./internal/config.js"
 import * as deliveries from "./internal/deliveries.js"
 import * as dispatch from "./internal/dispatch.js"
 import * as endpoints from "./internal/endpoints.js"
@@ -83,12 +84,22 @@ export const layer = (options: Options = {}): Layer.Layer<Storage.Storage, never
   Layer.effect(Storage.Storage, make(options))
 
 /**
- * The options read from `Config`.
+ * Where the tables are, from the environment: `HOOKWIRE_DATABASE_SCHEMA` and `HOOKWIRE_TABLE_PREFIX` (both
+ * optional). A bad name is a `ConfigError` naming the variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = internalConfig.tableOptions
+
+/**
+ * The Storage with its options read from `Config` (by default `defaultConfig`). A bad table name, from any `Config`,
+ * fails the layer with a `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Options>
+  config: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<Storage.Storage, ConfigError.ConfigError, SqlClient.SqlClient> =>
-  Layer.effect(Storage.Storage, Effect.flatMap(Config.unwrap(config), make))
+  Layer.effect(Storage.Storage, Effect.flatMap(internalConfig.unwrap(config), make))

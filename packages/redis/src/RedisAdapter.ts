@@ -82,7 +82,7 @@ const storageOnly = (storage: Layer.Layer<Storage.Storage, unknown>): Layer.Laye
           new Error(
             "redisQueue: `storage` also provides a Queue (e.g. postgres(...) or memory()); give it a Storage alone: " +
               "PgStorage.layer() with PgMigrator.layer() and PgAdapter.clientLayer({ url }) from @hookwire/postgres, " +
-              "or MemoryStorage.layer from @hookwire/memory"
+              "or MemoryStorage.layer() from @hookwire/memory"
           )
         )
       }

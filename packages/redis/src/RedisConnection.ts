@@ -14,12 +14,13 @@
  *
  * @since 0.1.0
  */
+import * as EnvConfig from "@hookwire/core/EnvConfig"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
@@ -239,15 +240,24 @@ export interface ConfigOptions extends Options {
   readonly url: Redacted.Redacted<string>
 }
 
+const connectionName = (text: string): Either.Either<string, string> => {
+  try {
+    return Either.right(validateName(text))
+  } catch (error) {
+    return Either.left(error instanceof Error ? error.message : String(error))
+  }
+}
+
 /**
- * `HOOKWIRE_REDIS_URL` (required) and `HOOKWIRE_REDIS_CONNECTION_NAME`.
+ * `HOOKWIRE_REDIS_URL` (required, a `redis://` or `rediss://` URL) and `HOOKWIRE_REDIS_CONNECTION_NAME` (printable
+ * characters, no spaces). A bad value is a `ConfigError` naming the variable (the URL's value is never shown).
  *
  * @since 0.1.0
  * @category config
  */
 export const defaultConfig: Config.Config<ConfigOptions> = Config.all({
-  url: Config.redacted("HOOKWIRE_REDIS_URL"),
-  connectionName: Config.map(Config.option(Config.string("HOOKWIRE_REDIS_CONNECTION_NAME")), Option.getOrUndefined)
+  url: EnvConfig.redactedUrl("HOOKWIRE_REDIS_URL", ["redis:", "rediss:"]),
+  connectionName: EnvConfig.optional(EnvConfig.parsed("HOOKWIRE_REDIS_CONNECTION_NAME", connectionName))
 })
 
 /**

@@ -49,8 +49,8 @@ export interface HarnessOptions {
 
 const storageLayer = (wrap: HarnessOptions["wrapStorage"]) =>
   wrap === undefined
-    ? MemoryStorage.layer
-    : Layer.effect(Storage.Storage, Effect.map(Storage.Storage, wrap)).pipe(Layer.provide(MemoryStorage.layer))
+    ? MemoryStorage.layer()
+    : Layer.effect(Storage.Storage, Effect.map(Storage.Storage, wrap)).pipe(Layer.provide(MemoryStorage.layer()))
 
 const queueLayer = (wrap: HarnessOptions["wrapQueue"]) =>
   wrap === undefined
