@@ -5,9 +5,7 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import {
-  createHookwire,
   Dispatcher,
-  Errors,
   HttpTransport,
   OperationalEvents,
   RecordingTransport,
@@ -89,26 +87,6 @@ describe("Settings.layerConfig", () => {
         .pipe(withEnv(env))
       expect(given.timeoutMs).toBe(5_000)
     }))
-})
-
-describe("createHookwire reads the same environment", () => {
-  it("HOOKWIRE_TIMEOUT=\"2 minutes\" throws a ValidationError naming the variable", () => {
-    const before = process.env.HOOKWIRE_TIMEOUT
-    process.env.HOOKWIRE_TIMEOUT = "2 minutes"
-    try {
-      let thrown: unknown
-      try {
-        createHookwire({ adapter: { layer: stores }, catalog })
-      } catch (error) {
-        thrown = error
-      }
-      expect(thrown).toBeInstanceOf(Errors.ValidationError)
-      expect(String((thrown as Errors.ValidationError).message)).toMatch(/HOOKWIRE_TIMEOUT.*between 1ms and 1m/)
-    } finally {
-      if (before === undefined) delete process.env.HOOKWIRE_TIMEOUT
-      else process.env.HOOKWIRE_TIMEOUT = before
-    }
-  })
 })
 
 describe("HttpTransport.layerConfig", () => {

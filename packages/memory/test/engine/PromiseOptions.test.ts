@@ -130,8 +130,10 @@ describe("createHookwire reads the HOOKWIRE_* environment", () => {
     expect(await rejection(strict.endpoints.create({ tenant: "t", url: "http://r.example/hook" }))).toMatchObject({
       code: "insecure_url"
     })
+    // Out of range: a ValidationError naming the variable and the accepted range (it used to be an untyped Error).
     process.env.HOOKWIRE_TIMEOUT = "100 minutes"
-    expect(() => make()).toThrow(/Invalid timeout/)
+    expect(() => make()).toThrow(Errors.ValidationError)
+    expect(() => make()).toThrow(/HOOKWIRE_TIMEOUT.*between 1ms and 1m/)
   })
 
   it("a malformed variable is a ValidationError at construction", () => {
