@@ -68,13 +68,6 @@ const pageParams = {
 const Page = <A extends Schema.Schema.Any>(item: A, identifier: string) =>
   Schema.Struct({ data: Schema.Array(item), nextCursor: Schema.NullOr(Schema.String) }).annotations({ identifier })
 
-const Names = Schema.Array(Schema.String.pipe(Schema.maxLength(256))).pipe(Schema.maxItems(100))
-const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
-const RateLimit = Schema.Struct({
-  perSecond: Schema.Number.pipe(Schema.positive()),
-  burst: Schema.optional(Schema.Int.pipe(Schema.positive()))
-})
-
 /**
  * @since 0.3.0
  * @category models
@@ -134,39 +127,20 @@ export const EventType = Schema.Struct({
 }).annotations({ identifier: "EventType" })
 
 /**
+ * The JSON input of endpoint creation: `Views.EndpointCreate` from `@hookwire/core` (one definition for both).
+ *
  * @since 0.3.0
  * @category models
  */
-export const EndpointCreate = Schema.Struct({
-  url: Schema.String,
-  name: Schema.optional(Schema.String.pipe(Schema.maxLength(256))),
-  description: Schema.optional(Schema.String.pipe(Schema.maxLength(2048))),
-  eventTypes: Schema.optional(Names),
-  channels: Schema.optional(Names),
-  headers: Schema.optional(StringMap),
-  metadata: Schema.optional(StringMap),
-  disabled: Schema.optional(Schema.Boolean),
-  timeoutMs: Schema.optional(Schema.Int),
-  fifo: Schema.optional(Schema.Boolean),
-  rateLimit: Schema.optional(Schema.NullOr(RateLimit))
-}).annotations({ identifier: "EndpointCreate", ...strict })
+export const EndpointCreate = Views.EndpointCreate
 
 /**
+ * The JSON input of endpoint update: `Views.EndpointUpdate` from `@hookwire/core` (one definition for both).
+ *
  * @since 0.3.0
  * @category models
  */
-export const EndpointUpdate = Schema.Struct({
-  url: Schema.optional(Schema.String),
-  name: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.maxLength(256)))),
-  description: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.maxLength(2048)))),
-  eventTypes: Schema.optional(Names),
-  channels: Schema.optional(Names),
-  headers: Schema.optional(StringMap),
-  metadata: Schema.optional(StringMap),
-  timeoutMs: Schema.optional(Schema.NullOr(Schema.Int)),
-  fifo: Schema.optional(Schema.Boolean),
-  rateLimit: Schema.optional(Schema.NullOr(RateLimit))
-}).annotations({ identifier: "EndpointUpdate", ...strict })
+export const EndpointUpdate = Views.EndpointUpdate
 
 /**
  * An endpoint with its secret: only in the answers of create.

@@ -3,7 +3,9 @@
  * attempt, and an endpoint's statistics. Their `Type` side is exactly what the `Webhooks` operations return (times as
  * `Date`); their `Encoded` side is JSON (times as ISO-8601 strings), which is what the management HTTP API
  * (`@hookwire/api`) sends and its OpenAPI document describes. The tenant is left out of the HTTP forms: every API
- * call is already scoped to one tenant.
+ * call is already scoped to one tenant. `EndpointCreate` and `EndpointUpdate` are the JSON inputs of endpoint creation
+ * and update, as the API takes them. These Schemas are the one source of the views: `Webhooks.Endpoint`,
+ * `Webhooks.Message`, `Webhooks.Delivery` and `Webhooks.Attempt` are their `Type`s.
  *
  * @since 0.3.0
  */
@@ -50,10 +52,18 @@ export const CircuitState = Schema.Literal("closed", "open", "half_open")
  * @category models
  */
 export const EndpointHealth = Schema.Struct({
+  /** When the current run of failures began; null when its last attempt succeeded. */
   failingSince: NullableDate,
   consecutiveFailures: Schema.Number,
+  /** `retryAt`: while open, when the next probe may go. */
   circuit: Schema.Struct({ state: CircuitState, openedAt: NullableDate, retryAt: NullableDate })
 }).annotations({ identifier: "EndpointHealth" })
+
+/**
+ * @since 0.4.0
+ * @category models
+ */
+export interface EndpointHealth extends Schema.Schema.Type<typeof EndpointHealth> {}
 
 /**
  * @since 0.3.0
@@ -106,6 +116,7 @@ const endpointFields = {
   scheme: Schema.NullOr(Schema.String),
   rateLimit: Schema.NullOr(Schema.Struct({ perSecond: Schema.Number, burst: Schema.Number })),
   fifo: Schema.Boolean,
+  /** The endpoint's circuit breaker override: null = the engine's, false = off. */
   circuitBreaker: Schema.NullOr(Schema.Union(CircuitBreakerSpec, Schema.Literal(false))),
   health: EndpointHealth,
   createdAt: Schema.Date,
@@ -127,6 +138,12 @@ export const Endpoint = Schema.Struct(endpointFields).annotations({ identifier: 
  * @category models
  */
 export const TenantEndpoint = Schema.Struct({ ...endpointFields, tenant: Schema.String })
+
+/**
+ * @since 0.4.0
+ * @category models
+ */
+export interface TenantEndpoint extends Schema.Schema.Type<typeof TenantEndpoint> {}
 
 const messageFields = {
   id: Schema.String,
@@ -160,7 +177,18 @@ export const Message = Schema.Struct({ ...messageFields, payload: Schema.Unknown
  * @since 0.3.0
  * @category models
  */
-export const TenantMessage = Schema.Struct({ ...messageFields, tenant: Schema.String, body: Schema.String })
+export const TenantMessage = Schema.Struct({
+  ...messageFields,
+  tenant: Schema.String,
+  /** The exact body sent to every endpoint. */
+  body: Schema.String
+})
+
+/**
+ * @since 0.4.0
+ * @category models
+ */
+export interface TenantMessage extends Schema.Schema.Type<typeof TenantMessage> {}
 
 const deliveryFields = {
   id: Schema.String,
@@ -188,6 +216,12 @@ export const Delivery = Schema.Struct(deliveryFields).annotations({ identifier: 
  */
 export const TenantDelivery = Schema.Struct({ ...deliveryFields, tenant: Schema.String })
 
+/**
+ * @since 0.4.0
+ * @category models
+ */
+export interface TenantDelivery extends Schema.Schema.Type<typeof TenantDelivery> {}
+
 const attemptFields = {
   id: Schema.String,
   deliveryId: Schema.String,
@@ -202,7 +236,9 @@ const attemptFields = {
   responseBody: Schema.NullOr(Schema.String),
   errorKind: Schema.NullOr(TransportErrorKind),
   errorMessage: Schema.NullOr(Schema.String),
+  /** The request's headers without the signature (see `Model.AttemptRecord`); null on older records. */
   requestHeaders: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })),
+  /** The response's headers; null when there was no response (or on older records). */
   responseHeaders: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String }))
 }
 
@@ -217,6 +253,73 @@ export const Attempt = Schema.Struct(attemptFields).annotations({ identifier: "A
  * @category models
  */
 export const TenantAttempt = Schema.Struct({ ...attemptFields, tenant: Schema.String })
+
+/**
+ * @since 0.4.0
+ * @category models
+ */
+export interface TenantAttempt extends Schema.Schema.Type<typeof TenantAttempt> {}
+
+const strict = { parseOptions: { onExcessProperty: "error", errors: "all" } } as const
+const Names = Schema.Array(Schema.String.pipe(Schema.maxLength(256))).pipe(Schema.maxItems(100))
+const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
+const RateLimitInput = Schema.Struct({
+  perSecond: Schema.Number.pipe(Schema.positive()),
+  burst: Schema.optional(Schema.Int.pipe(Schema.positive()))
+})
+
+/**
+ * The JSON input of endpoint creation (`Webhooks.endpoints.create` without the tenant, which the API takes from the
+ * caller): unknown fields are refused.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export const EndpointCreate = Schema.Struct({
+  url: Schema.String,
+  name: Schema.optional(Schema.String.pipe(Schema.maxLength(256))),
+  description: Schema.optional(Schema.String.pipe(Schema.maxLength(2048))),
+  eventTypes: Schema.optional(Names),
+  channels: Schema.optional(Names),
+  headers: Schema.optional(StringMap),
+  metadata: Schema.optional(StringMap),
+  disabled: Schema.optional(Schema.Boolean),
+  timeoutMs: Schema.optional(Schema.Int),
+  fifo: Schema.optional(Schema.Boolean),
+  rateLimit: Schema.optional(Schema.NullOr(RateLimitInput))
+}).annotations({ identifier: "EndpointCreate", ...strict })
+
+/**
+ * @since 0.4.0
+ * @category models
+ */
+export interface EndpointCreate extends Schema.Schema.Type<typeof EndpointCreate> {}
+
+/**
+ * The JSON input of endpoint update (`Webhooks.endpoints.update` without tenant and id): `null` clears a field;
+ * unknown fields are refused.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export const EndpointUpdate = Schema.Struct({
+  url: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.maxLength(256)))),
+  description: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.maxLength(2048)))),
+  eventTypes: Schema.optional(Names),
+  channels: Schema.optional(Names),
+  headers: Schema.optional(StringMap),
+  metadata: Schema.optional(StringMap),
+  timeoutMs: Schema.optional(Schema.NullOr(Schema.Int)),
+  fifo: Schema.optional(Schema.Boolean),
+  rateLimit: Schema.optional(Schema.NullOr(RateLimitInput))
+}).annotations({ identifier: "EndpointUpdate", ...strict })
+
+/**
+ * @since 0.4.0
+ * @category models
+ */
+export interface EndpointUpdate extends Schema.Schema.Type<typeof EndpointUpdate> {}
 
 /**
  * Counts over one window ending now: attempts by start time, deliveries by creation time.
@@ -276,10 +379,7 @@ export interface TestSendResult {
   readonly delivery: Webhooks.Delivery
 }
 
-// The Schemas above describe exactly the `Webhooks` views: these fail to compile when the two drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
-const check = <T extends true>(_: T) => _
-check<Same<Schema.Schema.Type<typeof TenantEndpoint>, Webhooks.Endpoint>>(true)
-check<Same<Omit<Schema.Schema.Type<typeof TenantMessage>, "payload">, Webhooks.Message>>(true)
-check<Same<Schema.Schema.Type<typeof TenantDelivery>, Webhooks.Delivery>>(true)
-check<Same<Schema.Schema.Type<typeof TenantAttempt>, Webhooks.Attempt>>(true)
+// Every decoded API input is a valid engine input: these fail to compile when the two drift apart.
+const accepts = <_Input extends Output, Output>() => true
+accepts<EndpointCreate & { readonly tenant: string }, Webhooks.CreateEndpoint>()
+accepts<EndpointUpdate & { readonly tenant: string; readonly id: string }, Webhooks.UpdateEndpoint>()

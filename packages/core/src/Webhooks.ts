@@ -51,30 +51,7 @@ import type * as Views from "./Views.js"
  * @since 0.1.0
  * @category models
  */
-export interface Endpoint {
-  readonly id: string
-  readonly tenant: string
-  readonly url: string
-  readonly name: string | null
-  readonly description: string | null
-  readonly eventTypes: ReadonlyArray<string>
-  readonly channels: ReadonlyArray<string>
-  readonly headers: Readonly<Record<string, string>>
-  readonly metadata: Readonly<Record<string, string>>
-  readonly disabled: boolean
-  readonly disabledReason: string | null
-  readonly disabledAt: Date | null
-  readonly timeoutMs: number | null
-  readonly retryPolicy: Model.RetryPolicySpec | null
-  readonly scheme: string | null
-  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | null
-  readonly fifo: boolean
-  /** The endpoint's circuit breaker override: null = the engine's, false = off. */
-  readonly circuitBreaker: Model.CircuitBreakerSpec | false | null
-  readonly health: EndpointHealthView
-  readonly createdAt: Date
-  readonly updatedAt: Date
-}
+export interface Endpoint extends Views.TenantEndpoint {}
 
 /**
  * How an endpoint is doing.
@@ -82,17 +59,7 @@ export interface Endpoint {
  * @since 0.1.0
  * @category models
  */
-export interface EndpointHealthView {
-  /** When the current run of failures began; null when its last attempt succeeded. */
-  readonly failingSince: Date | null
-  readonly consecutiveFailures: number
-  readonly circuit: {
-    readonly state: Model.CircuitState
-    readonly openedAt: Date | null
-    /** While open: when the next probe may go. */
-    readonly retryAt: Date | null
-  }
-}
+export interface EndpointHealthView extends Views.EndpointHealth {}
 
 /**
  * Per-endpoint delivery options accepted by create and update.
@@ -113,60 +80,19 @@ export interface EndpointOptionsInput {
  * @since 0.1.0
  * @category models
  */
-export interface Message {
-  readonly id: string
-  readonly tenant: string
-  readonly type: string
-  /** The exact body sent to every endpoint. */
-  readonly body: string
-  readonly channels: ReadonlyArray<string>
-  readonly idempotencyKey: string | null
-  readonly createdAt: Date
-}
+export interface Message extends Views.TenantMessage {}
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface Delivery {
-  readonly id: string
-  readonly tenant: string
-  readonly messageId: string
-  readonly endpointId: string
-  readonly status: Model.DeliveryStatus
-  readonly attempts: number
-  readonly nextAttemptAt: Date | null
-  readonly lastAttemptAt: Date | null
-  readonly lastResponseStatus: number | null
-  readonly lastError: Model.TransportErrorKind | null
-  readonly createdAt: Date
-  readonly updatedAt: Date
-}
+export interface Delivery extends Views.TenantDelivery {}
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface Attempt {
-  readonly id: string
-  readonly tenant: string
-  readonly deliveryId: string
-  readonly messageId: string
-  readonly endpointId: string
-  readonly attempt: number
-  readonly trigger: Model.AttemptTrigger
-  readonly url: string
-  readonly startedAt: Date
-  readonly durationMs: number
-  readonly responseStatus: number | null
-  readonly responseBody: string | null
-  readonly errorKind: Model.TransportErrorKind | null
-  readonly errorMessage: string | null
-  /** The request's headers without the signature (see `Model.AttemptRecord`); null on older records. */
-  readonly requestHeaders: Readonly<Record<string, string>> | null
-  /** The response's headers; null when there was no response (or on older records). */
-  readonly responseHeaders: Readonly<Record<string, string>> | null
-}
+export interface Attempt extends Views.TenantAttempt {}
 
 /**
  * @since 0.1.0
