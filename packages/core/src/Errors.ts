@@ -1,7 +1,8 @@
 /**
  * The typed errors of Hookwire's sending side. Every error that crosses a boundary (the API, an adapter, the Promise
- * facade) is a `Schema.TaggedError` with a `_tag` and a `reason` or `code`, and a message that says what was wrong
- * and what to do. None of them ever carries a secret.
+ * facade) is a `Schema.TaggedError` with a `_tag`, a `code` (snake_case, the same field and casing as the management
+ * API's problem+json `code` and the stored attempt error kinds) and a message that says what was wrong and what to do.
+ * None of them ever carries a secret.
  *
  * @since 0.1.0
  */
@@ -14,7 +15,7 @@ import * as Schema from "effect/Schema"
  * @category errors
  */
 export class StorageError extends Schema.TaggedError<StorageError>("@hookwire/core/StorageError")("StorageError", {
-  reason: Schema.Literal("Connection", "Conflict", "NotFound", "Unknown"),
+  code: Schema.Literal("connection", "conflict", "not_found", "unknown"),
   message: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {}
@@ -26,7 +27,7 @@ export class StorageError extends Schema.TaggedError<StorageError>("@hookwire/co
  * @category errors
  */
 export class QueueError extends Schema.TaggedError<QueueError>("@hookwire/core/QueueError")("QueueError", {
-  reason: Schema.Literal("Connection", "Unknown"),
+  code: Schema.Literal("connection", "unknown"),
   message: Schema.String,
   cause: Schema.optional(Schema.Defect)
 }) {}
@@ -40,7 +41,7 @@ export class QueueError extends Schema.TaggedError<QueueError>("@hookwire/core/Q
 export class TransportError extends Schema.TaggedError<TransportError>("@hookwire/core/TransportError")(
   "TransportError",
   {
-    reason: Schema.Literal("timeout", "connect", "dns", "tls", "blocked", "protocol", "unknown"),
+    code: Schema.Literal("timeout", "connect", "dns", "tls", "blocked", "protocol", "unknown"),
     message: Schema.String
   }
 ) {}

@@ -142,11 +142,11 @@ class Pools {
       cached.entry.used = ++this.tick
       return cached
     }
-    if (this.closed) return new TransportError({ reason: "unknown", message: "the transport is closed" })
-    if (!URL.canParse(url)) return new TransportError({ reason: "unknown", message: "invalid URL" })
+    if (this.closed) return new TransportError({ code: "unknown", message: "the transport is closed" })
+    if (!URL.canParse(url)) return new TransportError({ code: "unknown", message: "invalid URL" })
     const parsed = new URL(url)
     if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-      return new TransportError({ reason: "unknown", message: `unsupported URL scheme ${parsed.protocol}` })
+      return new TransportError({ code: "unknown", message: `unsupported URL scheme ${parsed.protocol}` })
     }
     const entry = this.pool(parsed.origin)
     const target: Target = { entry, path: parsed.pathname + parsed.search }
@@ -278,7 +278,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.done = true
     this.resume(
       Effect.fail(
-        new TransportError({ reason: "timeout", message: `no complete response within ${this.timeoutMs} ms` })
+        new TransportError({ code: "timeout", message: `no complete response within ${this.timeoutMs} ms` })
       )
     )
     this.controller?.abort(settled)

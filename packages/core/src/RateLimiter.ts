@@ -32,7 +32,7 @@ export interface Limit {
 export class RateLimiterError extends Schema.TaggedError<RateLimiterError>("@hookwire/core/RateLimiterError")(
   "RateLimiterError",
   {
-    reason: Schema.Literal("Connection", "Unknown"),
+    code: Schema.Literal("connection", "unknown"),
     message: Schema.String,
     cause: Schema.optional(Schema.Defect)
   }

@@ -130,7 +130,7 @@ export const make = (handler: Handler = noContent): Effect.Effect<Recorder> =>
     const snapshot = Effect.sync((): ReadonlyArray<RecordedRequest> => log.slice())
 
     const timeout = (request: TransportRequest) =>
-      new TransportError({ reason: "timeout", message: `no complete response within ${request.timeoutMs} ms` })
+      new TransportError({ code: "timeout", message: `no complete response within ${request.timeoutMs} ms` })
 
     const send = (request: TransportRequest): Effect.Effect<TransportResponse, TransportError> =>
       Effect.flatMap(Clock.currentTimeMillis, (at) => {

@@ -43,7 +43,7 @@ export type { PruneResult }
 
 const unsupported = (what: string) =>
   new StorageError({
-    reason: "Unknown",
+    code: "unknown",
     message:
       `This Storage adapter does not support ${what}: use @hookwire/memory or @hookwire/postgres, or implement ` +
       `Storage.${what === "pruning" ? "pruneOlderThan" : "expungeMessage"} in the adapter`

@@ -271,7 +271,7 @@ describe("HttpTransport: hostile receivers", () => {
       const served = yield* serve(Http.createServer(() => {}))
       const transport = yield* HttpTransport.make(loopback)
       const [error, elapsed] = yield* timed(Effect.flip(transport.send(post(served.url(), { timeoutMs: 300 }))))
-      expect(error.reason).toBe("timeout")
+      expect(error.code).toBe("timeout")
       expect(elapsed).toBeGreaterThanOrEqual(250)
       expect(elapsed).toBeLessThan(2_000)
       yield* eventually("the request's connection is closed", () => served.isClosed(0))
@@ -287,7 +287,7 @@ describe("HttpTransport: hostile receivers", () => {
       }))
       const transport = yield* HttpTransport.make(loopback)
       const [error, elapsed] = yield* timed(Effect.flip(transport.send(post(served.url(), { timeoutMs: 500 }))))
-      expect(error.reason).toBe("timeout")
+      expect(error.code).toBe("timeout")
       expect(elapsed).toBeGreaterThanOrEqual(450)
       expect(elapsed).toBeLessThan(2_000)
       yield* eventually("the request's connection is closed", () => served.isClosed(0))
@@ -304,7 +304,7 @@ describe("HttpTransport: hostile receivers", () => {
       }))
       const transport = yield* HttpTransport.make(loopback)
       const [error, elapsed] = yield* timed(Effect.flip(transport.send(post(served.url(), { timeoutMs: 500 }))))
-      expect(error.reason).toBe("timeout")
+      expect(error.code).toBe("timeout")
       expect(elapsed).toBeLessThan(2_000)
     }))
 
@@ -312,7 +312,7 @@ describe("HttpTransport: hostile receivers", () => {
     Effect.gen(function*() {
       const served = yield* serve(Net.createServer((socket) => socket.once("data", () => socket.resetAndDestroy())))
       const error = yield* fail(post(served.url()))
-      expect(error.reason).toBe("connect")
+      expect(error.code).toBe("connect")
       expect(error.message).toContain("reset")
     }))
 
@@ -320,14 +320,14 @@ describe("HttpTransport: hostile receivers", () => {
     Effect.gen(function*() {
       const served = yield* serve(Net.createServer((socket) => socket.once("data", () => socket.end())))
       const error = yield* fail(post(served.url()))
-      expect(error.reason).toBe("connect")
+      expect(error.code).toBe("connect")
     }))
 
   it.scopedLive("a refused port is a connect error", () =>
     Effect.gen(function*() {
       const port = yield* freePort
       const error = yield* fail(post(`http://127.0.0.1:${port}/`))
-      expect(error.reason).toBe("connect")
+      expect(error.code).toBe("connect")
       expect(error.message).toContain("refused")
     }))
 
@@ -337,7 +337,7 @@ describe("HttpTransport: hostile receivers", () => {
         Net.createServer((socket) => socket.once("data", () => socket.end("garbage\r\n\r\n")))
       )
       const error = yield* fail(post(served.url()))
-      expect(error.reason).toBe("protocol")
+      expect(error.code).toBe("protocol")
       expect(error.message).toContain("invalid HTTP response")
       expect(error.message).not.toContain("garbage")
     }))
@@ -349,7 +349,7 @@ describe("HttpTransport: hostile receivers", () => {
         socket.once("data", () => socket.write(`HTTP/1.1 200 OK\r\nx-big: ${"a".repeat(1024 * 1024)}\r\n\r\n`))
       }))
       const [error, elapsed] = yield* timed(fail(post(served.url())))
-      expect(error.reason).toBe("protocol")
+      expect(error.code).toBe("protocol")
       expect(error.message).toBe("response headers too large")
       expect(elapsed).toBeLessThan(2_000)
     }))
@@ -369,9 +369,9 @@ describe("HttpTransport: hostile receivers", () => {
 describe("HttpTransport: request errors", () => {
   it.scopedLive("an invalid URL or scheme is refused without a connection", () =>
     Effect.gen(function*() {
-      expect((yield* fail(post("not a url"))).reason).toBe("unknown")
+      expect((yield* fail(post("not a url"))).code).toBe("unknown")
       const error = yield* fail(post("ftp://127.0.0.1/x"))
-      expect(error.reason).toBe("unknown")
+      expect(error.code).toBe("unknown")
       expect(error.message).toContain("ftp:")
     }))
 
@@ -379,7 +379,7 @@ describe("HttpTransport: request errors", () => {
     Effect.gen(function*() {
       const served = yield* serve(Http.createServer((_req, res) => res.end()))
       const error = yield* fail(post(served.url(), { headers: { "x-signature": "secret-value\r\nx-injected: 1" } }))
-      expect(error.reason).toBe("unknown")
+      expect(error.code).toBe("unknown")
       expect(error.message).not.toContain("secret-value")
       expect(served.connections()).toBe(0)
     }))
@@ -409,7 +409,7 @@ describe("HttpTransport: pools", () => {
       const slow = yield* Effect.fork(transport.send(post(served.url("/slow"))))
       yield* eventually("the slow request holds the only connection", () => paths.length === 1)
       const queued = yield* Effect.flip(transport.send(post(served.url("/queued"), { timeoutMs: 100 })))
-      expect(queued.reason).toBe("timeout")
+      expect(queued.code).toBe("timeout")
       expect((yield* Fiber.join(slow)).body).toBe("slow")
       yield* nextTurn
       expect((yield* transport.send(post(served.url("/fast")))).body).toBe("fast")
@@ -448,7 +448,7 @@ describe("HttpTransport: pools", () => {
         )
       )
       expect(blocked).toBeInstanceOf(TransportError)
-      expect((blocked as TransportError).reason).toBe("blocked")
+      expect((blocked as TransportError).code).toBe("blocked")
       const invalid = yield* Effect.exit(
         Layer.build(HttpTransport.layerConfig()).pipe(env([["HOOKWIRE_HTTP_ALLOW_CIDRS", "127.0.0.1/99"]]))
       )
@@ -488,7 +488,7 @@ describe("HttpTransport: SSRF guard", () => {
       ]
       for (const url of urls) {
         const error = yield* Effect.flip(transport.send(post(url)))
-        expect(error.reason, url).toBe("blocked")
+        expect(error.code, url).toBe("blocked")
         expect(error.message, url).toContain("loopback")
       }
       expect(served.connections()).toBe(0)
@@ -515,7 +515,7 @@ describe("HttpTransport: SSRF guard", () => {
       ]
       for (const [url, addressClass] of cases) {
         const error = yield* Effect.flip(transport.send(post(url, { timeoutMs: 1_000 })))
-        expect(error.reason, url).toBe("blocked")
+        expect(error.code, url).toBe("blocked")
         expect(error.message, url).toContain(addressClass)
         expect(error.message, url).not.toContain("secret-query")
       }
@@ -529,7 +529,7 @@ describe("HttpTransport: SSRF guard", () => {
       expect((yield* transport.send(post(one.url()))).body).toBe("one")
       expect((yield* transport.send(post(`http://localhost:${one.port}/`))).body).toBe("one")
       const error = yield* Effect.flip(transport.send(post(two.url())))
-      expect(error.reason).toBe("blocked")
+      expect(error.code).toBe("blocked")
       expect(two.connections()).toBe(0)
       const open = yield* HttpTransport.make({ allowCidrs: ["127.0.0.0/8"] })
       expect((yield* open.send(post(two.url()))).body).toBe("two")
@@ -659,7 +659,7 @@ describe.skipIf(!hasOpenssl)("HttpTransport: TLS", () => {
     Effect.gen(function*() {
       const served = yield* httpsServer(pki.selfSigned)
       const error = yield* fail(post(served.url()), { ...loopback, ca: pki.ca })
-      expect(error.reason).toBe("tls")
+      expect(error.code).toBe("tls")
       expect(error.message).toContain("self-signed")
     }))
 
@@ -667,21 +667,21 @@ describe.skipIf(!hasOpenssl)("HttpTransport: TLS", () => {
     Effect.gen(function*() {
       const served = yield* httpsServer(pki.leaf)
       const error = yield* fail(post(served.url()))
-      expect(error.reason).toBe("tls")
+      expect(error.code).toBe("tls")
     }))
 
   it.scopedLive("a certificate for another name is a tls error", () =>
     Effect.gen(function*() {
       const served = yield* httpsServer(pki.otherName)
       const error = yield* fail(post(served.url()), { ...loopback, ca: pki.ca })
-      expect(error.reason).toBe("tls")
+      expect(error.code).toBe("tls")
     }))
 
   it.scopedLive("https to a plain HTTP server is a tls error", () =>
     Effect.gen(function*() {
       const served = yield* serve(Http.createServer((_req, res) => res.end()))
       const error = yield* fail(post(`https://127.0.0.1:${served.port}/`), { ...loopback, ca: pki.ca })
-      expect(error.reason).toBe("tls")
+      expect(error.code).toBe("tls")
     }))
 })
 
@@ -690,7 +690,7 @@ describe.skipIf(!hasOpenssl)("HttpTransport: TLS", () => {
 describe("HttpTransport: error mapping", () => {
   const errorWith = (code: string, extra: Record<string, unknown> = {}) =>
     Object.assign(new Error("boom"), { code, ...extra })
-  const cases: ReadonlyArray<readonly [unknown, TransportError["reason"]]> = [
+  const cases: ReadonlyArray<readonly [unknown, TransportError["code"]]> = [
     [errorWith("UND_ERR_CONNECT_TIMEOUT"), "timeout"],
     [errorWith("UND_ERR_HEADERS_TIMEOUT"), "timeout"],
     [errorWith("UND_ERR_BODY_TIMEOUT"), "timeout"],
@@ -727,7 +727,7 @@ describe("HttpTransport: error mapping", () => {
     it(`${name} → ${reason}`, () => {
       const error = TransportErrors.fromCause(cause)
       expect(error).toBeInstanceOf(TransportError)
-      expect(error.reason).toBe(reason)
+      expect(error.code).toBe(reason)
     })
   }
 

@@ -55,14 +55,14 @@ describe("RecordingTransport", () => {
       expect(first).toEqual({ status: 503, headers: { "retry-after": "5" }, body: "busy" })
       const second = yield* Effect.flip(send(post("https://a.example/")))
       expect(second).toBeInstanceOf(TransportError)
-      expect(second.reason).toBe("connect")
+      expect(second.code).toBe("connect")
       const third = yield* send(post("https://a.example/"))
       expect(third.status).toBe(200)
     }).pipe(Effect.provide(RecordingTransport.layer((_request, index) =>
       index === 0
         ? { status: 503, body: "busy", headers: { "Retry-After": "5" } }
         : index === 1
-        ? new TransportError({ reason: "connect", message: "connection refused" })
+        ? new TransportError({ code: "connect", message: "connection refused" })
         : { status: 200 }
     ))))
 
@@ -86,7 +86,7 @@ describe("RecordingTransport", () => {
       yield* awaitSleepEndingAt(3_000) // the 1 s timeout, started at 2 s
       yield* TestClock.adjust("1 second")
       const error = yield* Effect.flip(Fiber.join(tooSlow))
-      expect(error.reason).toBe("timeout")
+      expect(error.code).toBe("timeout")
     }).pipe(
       Effect.provide(
         RecordingTransport.layer(() => Effect.as(Effect.sleep(Duration.seconds(2)), { status: 200, body: "slow" }))

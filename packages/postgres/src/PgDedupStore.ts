@@ -173,7 +173,7 @@ export const pgDedupStore = (
           Effect.mapError((error): StorageError =>
             error._tag === "SqlError"
               ? storageError("PgDedupStore: connecting")(error)
-              : new StorageError({ reason: "Unknown", message: `PgDedupStore: ${error.message}`, cause: error })
+              : new StorageError({ code: "unknown", message: `PgDedupStore: ${error.message}`, cause: error })
           )
         )
         return { store: Context.get(context, PgDedupStore), scope }

@@ -281,7 +281,7 @@ describeDb("PgAdapter", () => {
         const storage = yield* Storage.Storage
         const error = yield* Effect.flip(storage.getEndpoint("t", "ep_1"))
         expect(error._tag).toBe("StorageError")
-        expect(error.reason).toBe("Unknown")
+        expect(error.code).toBe("unknown")
         expect(error.message).toContain("run the migrations")
       }).pipe(Effect.provide(PgStorage.layer({ schema: "hwt_never_migrated" }))))
   })

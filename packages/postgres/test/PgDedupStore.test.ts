@@ -90,11 +90,11 @@ describeDb("PgDedupStore", () => {
     expect(retry.duplicate).toBe(false)
   })
 
-  it("an unreachable database rejects the claim with a StorageError (reason Connection)", async () => {
+  it("an unreachable database rejects the claim with a StorageError (code connection)", async () => {
     const down = PgDedupStore.pgDedupStore({ url: "postgres://postgres@127.0.0.1:1/postgres", schema })
     try {
       const error = await down.claim("x", 60).then(() => undefined, (e: unknown) => e)
-      expect(error).toMatchObject({ _tag: "StorageError", reason: "Connection" })
+      expect(error).toMatchObject({ _tag: "StorageError", code: "connection" })
     } finally {
       await down.close()
     }

@@ -62,7 +62,7 @@ export interface Options {
  */
 export class RedisConnectionError
   extends Schema.TaggedError<RedisConnectionError>("@hookwire/redis/RedisConnectionError")("RedisConnectionError", {
-    reason: Schema.Literal("Connection", "Unknown"),
+    code: Schema.Literal("connection", "unknown"),
     message: Schema.String,
     cause: Schema.optional(Schema.Defect)
   })
@@ -203,7 +203,7 @@ export const make = (
       try: () => client.ping(),
       catch: (cause) =>
         new RedisConnectionError({
-          reason: isConnection(cause) ? "Connection" : "Unknown",
+          code: isConnection(cause) ? "connection" : "unknown",
           message: describeCause("RedisConnection", where, cause),
           cause
         })

@@ -154,7 +154,7 @@ export interface PromiseOptions extends Options, RedisConnection.Options {
 /**
  * The Promise-friendly constructor: `webhookMiddleware({ secret, dedup: redisDedupStore({ redis: url }) })`. It
  * connects in the background; while Redis is unreachable a claim fails (after two quick reconnection attempts,
- * for connections made here) with a `StorageError` of reason `Connection` rather than hanging the request.
+ * for connections made here) with a `StorageError` of code `connection` rather than hanging the request.
  *
  * @since 0.1.0
  * @category constructors

@@ -56,7 +56,7 @@ export const make = (
           if (!(limit.perSecond > 0 && Number.isFinite(limit.perSecond) && Number.isFinite(limit.burst))) {
             return Effect.fail(
               new RateLimiter.RateLimiterError({
-                reason: "Unknown",
+                code: "unknown",
                 message: `RedisRateLimiter.take: invalid limit for ${JSON.stringify(key)} (perSecond ` +
                   `${limit.perSecond}, burst ${limit.burst}); check it with RateLimiter.validate when configuring`
               })

@@ -84,14 +84,14 @@ describeRedis("RedisDedupStore", () => {
   })
 
   vitestIt(
-    "fails fast with a StorageError (reason Connection) when Redis is unreachable; no password in it",
+    "fails fast with a StorageError (code connection) when Redis is unreachable; no password in it",
     async () => {
       const port = await closedPort()
       const store = RedisDedupStore.redisDedupStore({ redis: `redis://:hunter2@127.0.0.1:${port}` })
       try {
         const started = Date.now()
         const error = await store.claim("msg", 60).then(() => undefined, (e: unknown) => e)
-        expect(error).toMatchObject({ _tag: "StorageError", reason: "Connection" })
+        expect(error).toMatchObject({ _tag: "StorageError", code: "connection" })
         expect((error as Error).message).toContain(`127.0.0.1:${port}`)
         expect((error as Error).message).not.toContain("hunter2")
         expect(Date.now() - started).toBeLessThan(5_000)

@@ -218,7 +218,7 @@ describeRedis("RedisQueue", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       if (Exit.isFailure(exit)) {
         const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-        expect(error).toMatchObject({ _tag: "RedisConnectionError", reason: "Connection" })
+        expect(error).toMatchObject({ _tag: "RedisConnectionError", code: "connection" })
         expect(error?.message).toContain(`127.0.0.1:${port}`)
         expect(error?.message).toContain("HOOKWIRE_REDIS_URL")
         expect(error?.message).not.toContain("hunter2")
@@ -236,13 +236,13 @@ describeRedis("RedisQueue", () => {
         )
       yield* Effect.promise(() => own.set(RedisQueue.keys(p).items, "not a hash"))
       const wrongType = yield* Effect.flip(q.enqueue([{ id: "dlv_x", runAt: Date.now() }]))
-      expect(wrongType).toMatchObject({ _tag: "QueueError", reason: "Unknown" })
+      expect(wrongType).toMatchObject({ _tag: "QueueError", code: "unknown" })
       expect(wrongType.message).toMatch(/another application uses the same prefix/)
       yield* Effect.promise(() => own.del(RedisQueue.keys(p).items))
 
       own.disconnect()
       const closed = yield* Effect.flip(q.has(["dlv_x"]))
-      expect(closed).toMatchObject({ _tag: "QueueError", reason: "Connection" })
+      expect(closed).toMatchObject({ _tag: "QueueError", code: "connection" })
       expect(closed.message).toContain("RedisQueue.has: could not reach Redis")
     }))
 

@@ -117,7 +117,7 @@ describeRedis("RedisRateLimiter", () => {
     Effect.gen(function*() {
       const limiter = yield* limiterOn(prefix("invalid"), "hookwire-test-rate-invalid")
       const error = yield* Effect.flip(limiter.take("ep", { perSecond: 0, burst: 1 }, Date.now()))
-      expect(error).toMatchObject({ _tag: "RateLimiterError", reason: "Unknown" })
+      expect(error).toMatchObject({ _tag: "RateLimiterError", code: "unknown" })
       expect(error.message).toContain("RateLimiter.validate")
     }))
 })

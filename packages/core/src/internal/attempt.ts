@@ -363,10 +363,10 @@ const failed =
         started.clock.unsafeCurrentTimeMillis() - started.startedAt,
         null,
         null,
-        error.reason,
+        error.code,
         error.message
       ),
-      outcome: { _tag: "TransportError", kind: error.reason }
+      outcome: { _tag: "TransportError", kind: error.code }
     })
 
 const died = <B, E, R>(

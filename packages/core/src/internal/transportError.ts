@@ -7,7 +7,7 @@
  */
 import { TransportError } from "../Errors.js"
 
-type Reason = TransportError["reason"]
+type Reason = TransportError["code"]
 
 const timeoutCodes: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: "connect timed out",
@@ -84,7 +84,7 @@ const remote = (error: ErrorLike): string =>
     ` (${error.address}${typeof error.port === "number" ? `:${error.port}` : ""})` :
     ""
 
-const make = (reason: Reason, message: string): TransportError => new TransportError({ reason, message })
+const make = (reason: Reason, message: string): TransportError => new TransportError({ code: reason, message })
 
 /**
  * @internal

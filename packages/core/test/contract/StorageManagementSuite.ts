@@ -75,7 +75,7 @@ export const managementTests = (it: Vitest.MethodsNonLive<Storage.Storage>): voi
         expect(ctx.endpoint.id).toBe(second.id)
         expect(ctx.message.id).toBe(message.id)
         const again = yield* Effect.flip(s.insertDelivery(extra))
-        expect(again.reason).toBe("Conflict")
+        expect(again.code).toBe("conflict")
         // Another tenant cannot see it.
         expect(yield* s.getDelivery(fixture().tenant, extra.id)).toBeUndefined()
       }))

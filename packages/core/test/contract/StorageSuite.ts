@@ -259,9 +259,9 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           yield* s.insertEndpoint(endpoint)
           const error = yield* Effect.flip(s.insertEndpoint({ ...endpoint, name: "second" }))
           expect(error._tag).toBe("StorageError")
-          expect(error.reason).toBe("Conflict")
+          expect(error.code).toBe("conflict")
           const within = yield* Effect.flip(s.insertEndpointWithin({ ...endpoint, name: "third" }, 100))
-          expect(within.reason).toBe("Conflict")
+          expect(within.code).toBe("conflict")
           expect(yield* s.getEndpoint(fx.tenant, endpoint.id)).toStrictEqual(endpoint)
           expect(yield* s.countEndpoints(fx.tenant)).toBe(1)
         }))
@@ -684,7 +684,7 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           const clash = { ...fx.delivery(message, endpoints[0]), id: taken.id }
           const error = yield* Effect.flip(s.insertMessage(message, [...fresh, clash]))
           expect(error._tag).toBe("StorageError")
-          expect(error.reason).toBe("Conflict")
+          expect(error.code).toBe("conflict")
           expect(yield* s.getMessage(fx.tenant, message.id)).toBeUndefined()
           for (const delivery of fresh) expect(yield* s.getDelivery(fx.tenant, delivery.id)).toBeUndefined()
           expect(yield* s.getDelivery(fx.tenant, taken.id)).toStrictEqual(taken)
@@ -701,7 +701,7 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           const message = fx.message()
           yield* s.insertMessage(message, [])
           const error = yield* Effect.flip(s.insertMessage({ ...message, type: "other.type" }, []))
-          expect(error.reason).toBe("Conflict")
+          expect(error.code).toBe("conflict")
           expect(yield* s.getMessage(fx.tenant, message.id)).toStrictEqual(message)
         }))
 
@@ -828,7 +828,7 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             { message: bad, deliveries: [{ ...fx.delivery(bad, endpoints[0]), id: taken.id }] }
           ]
           const error = yield* Effect.flip(s.insertMessages(batch))
-          expect(error.reason).toBe("Conflict")
+          expect(error.code).toBe("conflict")
           expect(yield* s.getMessage(fx.tenant, good.id)).toBeUndefined()
           expect(yield* s.getDelivery(fx.tenant, batch[0].deliveries[0].id)).toBeUndefined()
           expect(yield* s.getMessage(fx.tenant, bad.id)).toBeUndefined()
@@ -839,7 +839,7 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             message: existing,
             deliveries: []
           }]))
-          expect(again.reason).toBe("Conflict")
+          expect(again.code).toBe("conflict")
           // Nothing half-written: the same good message goes in afterwards.
           expect((yield* s.insertMessages([batch[0]])).map(plain)).toStrictEqual([{ ...batch[0], created: true }])
         }))
@@ -1340,7 +1340,7 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           expect(yield* s.deleteEndpoint(b.tenant, endpoint.id, Date.now())).toBe(false)
           // Inserting A's id under B fails and does not take A's record over.
           const error = yield* Effect.flip(s.insertEndpoint({ ...endpoint, tenant: b.tenant }))
-          expect(error.reason).toBe("Conflict")
+          expect(error.code).toBe("conflict")
           yield* Effect.flip(s.insertEndpointWithin({ ...endpoint, tenant: b.tenant }, 100))
           expect(yield* s.getEndpoint(b.tenant, endpoint.id)).toBeUndefined()
           expect(yield* s.countEndpoints(b.tenant)).toBe(0)
@@ -1415,7 +1415,7 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           })
           // A message id is global: B cannot reuse A's.
           const clash = yield* Effect.flip(s.insertMessage({ ...b.message(), id: message.id }, []))
-          expect(clash.reason).toBe("Conflict")
+          expect(clash.code).toBe("conflict")
 
           expect(yield* s.getMessage(a.tenant, message.id)).toStrictEqual(message)
           expect(yield* s.getDelivery(a.tenant, delivery.id)).toStrictEqual(stored)

@@ -119,7 +119,7 @@ export const make = (state: State): Storage.DeliveryMethods => {
         const message = state.getMessage(record.tenant, record.messageId)
         if (message === undefined) {
           return Effect.fail(
-            new StorageError({ reason: "NotFound", message: `no message ${record.messageId} for this delivery` })
+            new StorageError({ code: "not_found", message: `no message ${record.messageId} for this delivery` })
           )
         }
         state.addDelivery(record, state.tenantState(record.tenant), message)

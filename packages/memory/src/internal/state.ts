@@ -88,7 +88,7 @@ export interface DeliveryState {
 /** @internal */
 export const conflict = (what: string, id: string): StorageError =>
   new StorageError({
-    reason: "Conflict",
+    code: "conflict",
     message: `a ${what} with id ${id} already exists; ids must be unique (create them with Id.make)`
   })
 

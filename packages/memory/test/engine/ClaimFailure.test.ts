@@ -20,7 +20,7 @@ const failFirstComplete = (id: string, failures: Array<number>) => (queue: Queue
     failures.length === 0 && items.some((item) => item.id === id)
       ? Effect.suspend(() => {
         failures.push(items.length)
-        return Effect.fail(new Errors.QueueError({ reason: "Connection", message: "connection lost" }))
+        return Effect.fail(new Errors.QueueError({ code: "connection", message: "connection lost" }))
       })
       : queue.complete(items)
 })

@@ -123,7 +123,7 @@ describe("Dispatcher", () => {
           Effect.flatMap(Clock.currentTimeMillis, (now) => {
             writes.push(now)
             return failing-- > 0
-              ? Effect.fail(new Errors.StorageError({ reason: "Connection", message: "connection lost" }))
+              ? Effect.fail(new Errors.StorageError({ code: "connection", message: "connection lost" }))
               : storage.recordAttempts(results)
           })
       })
@@ -162,7 +162,7 @@ describe("Dispatcher", () => {
       const [attempt] = (yield* (yield* W).deliveries.attempts({ tenant, messageId: message.id })).items
       expect(attempt).toMatchObject({ errorKind: "timeout", responseStatus: null })
     }).pipe(Effect.provide(engine({
-      handler: () => new Errors.TransportError({ reason: "timeout", message: "no response within 15000 ms" })
+      handler: () => new Errors.TransportError({ code: "timeout", message: "no response within 15000 ms" })
     }))))
 
   it.effect("a blocked address fails at once, without retries", () =>
@@ -172,7 +172,7 @@ describe("Dispatcher", () => {
       const d = yield* settle(message.id, "failed")
       expect(d).toMatchObject({ attempts: 1, lastError: "blocked" })
     }).pipe(Effect.provide(engine({
-      handler: () => new Errors.TransportError({ reason: "blocked", message: "loopback address" })
+      handler: () => new Errors.TransportError({ code: "blocked", message: "loopback address" })
     }))))
 
   it.scoped("410 Gone disables the endpoint and cancels its pending deliveries", () =>

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest"
 import { memory } from "../../src/index.js"
 import { catalog } from "./harness.js"
 
-const down = () => new Errors.StorageError({ reason: "Connection", message: "the database is not up yet" })
+const down = () => new Errors.StorageError({ code: "connection", message: "the database is not up yet" })
 
 /** A memory adapter whose build fails with a typed error while `state.up` is false. */
 const lateAdapter = (state: { up: boolean; builds: number }) => ({
@@ -37,7 +37,7 @@ describe("createHookwire life cycle", () => {
     try {
       const error = await hookwire.endpoints.list({ tenant: "t" }).catch((e) => e)
       expect(error).toBeInstanceOf(Errors.StorageError)
-      expect(error).toMatchObject({ _tag: "StorageError", reason: "Connection" })
+      expect(error).toMatchObject({ _tag: "StorageError", code: "connection" })
       // The build was retried on a schedule before the call gave up.
       expect(state.builds).toBeGreaterThan(1)
       state.up = true

@@ -85,7 +85,7 @@ describe("dispatcher log lines", () => {
       expect(warn[0]!.annotations).toMatchObject({ tenant, endpointId: endpoint.id, deliveryId })
       noSecrets(blocked, secret, headerSecret)
     }).pipe(Effect.provide(capturing(blocked, {
-      handler: () => Effect.fail(new Errors.TransportError({ reason: "blocked", message: "10.0.0.1 is private" }))
+      handler: () => Effect.fail(new Errors.TransportError({ code: "blocked", message: "10.0.0.1 is private" }))
     }))))
 
   const gone: Array<Line> = []

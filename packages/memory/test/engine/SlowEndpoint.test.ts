@@ -19,7 +19,7 @@ const wholeMsOnly = (refused: Array<string>) => (queue: QueueService): QueueServ
   const check = (what: string, ms: number) => {
     if (Number.isSafeInteger(ms)) return undefined
     refused.push(`${what} ${ms}`)
-    return new Errors.QueueError({ reason: "Unknown", message: `invalid input syntax for type bigint: "${ms}"` })
+    return new Errors.QueueError({ code: "unknown", message: `invalid input syntax for type bigint: "${ms}"` })
   }
   const all = (what: string, times: ReadonlyArray<number>) => {
     for (const ms of times) {

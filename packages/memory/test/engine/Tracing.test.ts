@@ -151,7 +151,7 @@ it.effect("the attempt span is a client span with the response status, ending in
             index === 0
               ? { status: 500 }
               : index === 1
-              ? new Errors.TransportError({ reason: "connect", message: "connection refused" })
+              ? new Errors.TransportError({ code: "connect", message: "connection refused" })
               : { status: 204 }
         }),
         Layer.setTracer(attemptTracer)

@@ -1,5 +1,5 @@
 /**
- * SqlError → StorageError / QueueError, with a `reason` a caller can act on and a message that says what to do.
+ * SqlError → StorageError / QueueError, with a `code` a caller can act on and a message that says what to do.
  * Messages carry PostgreSQL's own message (never the statement's parameters, which may hold secrets or payloads).
  *
  * @internal
@@ -59,9 +59,9 @@ const describe = (operation: string, error: SqlError): string => {
 /** @internal */
 export const storageError = (operation: string, conflict?: string) => (error: SqlError): StorageError =>
   isUniqueViolation(error) && conflict !== undefined
-    ? new StorageError({ reason: "Conflict", message: `${operation}: ${conflict}`, cause: error })
+    ? new StorageError({ code: "conflict", message: `${operation}: ${conflict}`, cause: error })
     : new StorageError({
-      reason: isConnection(error) ? "Connection" : "Unknown",
+      code: isConnection(error) ? "connection" : "unknown",
       message: describe(operation, error),
       cause: error
     })
@@ -69,7 +69,7 @@ export const storageError = (operation: string, conflict?: string) => (error: Sq
 /** @internal */
 export const queueError = (operation: string) => (error: SqlError): QueueError =>
   new QueueError({
-    reason: isConnection(error) ? "Connection" : "Unknown",
+    code: isConnection(error) ? "connection" : "unknown",
     message: describe(operation, error),
     cause: error
   })

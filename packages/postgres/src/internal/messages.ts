@@ -245,7 +245,7 @@ export const make = (s: Shared): Storage.MessageMethods => {
         ? `the idempotency key of message ${batch[left[0]].message.id} was`
         : `the idempotency keys of messages ${left.map((i) => batch[i].message.id).join(", ")} were`
       return yield* new StorageError({
-        reason: "Conflict",
+        code: "conflict",
         message: `${label}: ${which} taken by messages that were deleted again, three times in a row; try the ` +
           `publish again`
       })

@@ -63,7 +63,7 @@ export const describe = (operation: string, where: string, cause: unknown): stri
 /** @internal */
 export const queueError = (operation: string, where: string) => (cause: unknown): QueueError =>
   new QueueError({
-    reason: isConnection(cause) ? "Connection" : "Unknown",
+    code: isConnection(cause) ? "connection" : "unknown",
     message: describe(operation, where, cause),
     cause
   })
@@ -71,7 +71,7 @@ export const queueError = (operation: string, where: string) => (cause: unknown)
 /** @internal */
 export const rateLimiterError = (operation: string, where: string) => (cause: unknown): RateLimiterError =>
   new RateLimiterError({
-    reason: isConnection(cause) ? "Connection" : "Unknown",
+    code: isConnection(cause) ? "connection" : "unknown",
     message: describe(operation, where, cause),
     cause
   })
@@ -79,7 +79,7 @@ export const rateLimiterError = (operation: string, where: string) => (cause: un
 /** @internal */
 export const storageError = (operation: string, where: string) => (cause: unknown): StorageError =>
   new StorageError({
-    reason: isConnection(cause) ? "Connection" : "Unknown",
+    code: isConnection(cause) ? "connection" : "unknown",
     message: describe(operation, where, cause),
     cause
   })

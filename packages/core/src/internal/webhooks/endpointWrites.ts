@@ -64,7 +64,7 @@ export const swapSecrets = (
       if (written !== undefined) return written
     }
     return yield* new StorageError({
-      reason: "Conflict",
+      code: "conflict",
       message: `the secrets of endpoint ${id} changed under ${MAX_TRIES} writes in a row; try again`
     })
   })
