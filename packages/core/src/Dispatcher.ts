@@ -32,6 +32,7 @@ import * as dispatcherOptions from "./internal/dispatcher/options.js"
 import * as resultWriter from "./internal/dispatcher/resultWriter.js"
 import * as shutdown from "./internal/dispatcher/shutdown.js"
 import * as workerPool from "./internal/dispatcher/workerPool.js"
+import * as metrics from "./internal/metrics.js"
 import { OperationalEvents } from "./OperationalEvents.js"
 import { Queue as QueuePort } from "./Queue.js"
 import * as RateLimiter from "./RateLimiter.js"
@@ -118,6 +119,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const clock = yield* Effect.clock
   // The metric labels of the workers, which are forked from this fiber.
   const metricLabels = yield* FiberRef.get(FiberRef.currentMetricLabels)
+  const tenantLabelled = yield* FiberRef.get(metrics.tenantLabel)
   const random = yield* Effect.random
   // A shared limiter holds rate limits across processes; without one, limits hold within this process.
   const provided = yield* Effect.serviceOption(RateLimiter.RateLimiter)
@@ -167,6 +169,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     clock,
     random,
     metricLabels,
+    tenantLabelled,
     maxTimeoutMs,
     capacity,
     health,

@@ -16,6 +16,7 @@ import * as Redacted from "effect/Redacted"
 import * as Catalog from "./Catalog.js"
 import * as Dispatcher from "./Dispatcher.js"
 import * as EffectVersion from "./EffectVersion.js"
+import { ValidationError } from "./Errors.js"
 import * as HttpTransport from "./HttpTransport.js"
 import * as dispatcherOptions from "./internal/dispatcher/options.js"
 import * as dispatcherControl from "./internal/hookwire/dispatcherControl.js"
@@ -102,6 +103,22 @@ export interface Options<Events extends Record<string, unknown>> extends Omit<La
    * messages and attempts older than `olderThan` (e.g. "30 days"), as `maintenance.prune` does.
    */
   readonly retention?: Retention.ScheduleOptions | undefined
+  /**
+   * Traces and metrics: `openTelemetry({ tracerProvider, meterProvider })` from `@hookwire/opentelemetry`, or any
+   * `{ layer }` over the engine's Storage and Queue (e.g. `{ layer: Telemetry.layer({ tenantLabel: true }) }`).
+   */
+  readonly telemetry?: TelemetryOption | undefined
+}
+
+/**
+ * What `createHookwire`'s `telemetry` option takes: a Layer built with the engine's Storage and Queue, whose tracer,
+ * metric exporters and settings (`Telemetry.layer`) apply to the whole engine.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TelemetryOption {
+  readonly layer: Layer.Layer<never, unknown, Storage | Queue>
 }
 
 /**
@@ -314,12 +331,27 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
   // The same HOOKWIRE_* environment as Settings.layerConfig (HOOKWIRE_MASTER_KEYS first); options given win.
   const options = environment.read(given)
   if (options.adapter !== undefined) EffectVersion.assertLayer(options.adapter.layer, "adapter.layer")
+  if (options.telemetry !== undefined) {
+    const layer = typeof options.telemetry === "object" && options.telemetry !== null
+      ? (options.telemetry as { readonly layer?: unknown }).layer
+      : undefined
+    if (typeof layer !== "object" || layer === null) {
+      throw new ValidationError({
+        code: "invalid_option",
+        field: "telemetry",
+        message: "telemetry must be { layer }, e.g. openTelemetry({ tracerProvider, meterProvider }) from " +
+          "@hookwire/opentelemetry"
+      })
+    }
+    EffectVersion.assertLayer(options.telemetry.layer, "telemetry.layer")
+  }
   Settings.resolve(options)
   const base = layer(options).pipe(
     Layer.provideMerge(options.adapter.layer),
     Layer.provide(loggingLayer(options))
   )
-  const full = options.onEvent === undefined ? base : Layer.provideMerge(forwardEvents(options.onEvent), base)
+  const observed = options.telemetry === undefined ? base : Layer.provideMerge(options.telemetry.layer, base)
+  const full = options.onEvent === undefined ? observed : Layer.provideMerge(forwardEvents(options.onEvent), observed)
   // Checked now, like the settings: `concurrency: 0` throws here, not at `start()`.
   dispatcherOptions.resolve(options.dispatcher)
   const runtime = resilientRuntime.make(full)

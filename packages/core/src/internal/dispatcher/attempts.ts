@@ -47,6 +47,8 @@ export interface Deps {
   readonly random: Effect.Effect.Success<typeof Effect.random>
   /** The dispatcher's metric labels (the workers' are the same). */
   readonly metricLabels: ReadonlyArray<MetricLabel.MetricLabel>
+  /** Whether attempt counts carry the tenant (`Telemetry.layer({ tenantLabel })`), read once like the labels. */
+  readonly tenantLabelled: boolean
   readonly maxTimeoutMs: number
   readonly capacity: Capacity<Job>
   readonly health: EndpointHealth
@@ -108,6 +110,7 @@ const rateLimit = (
 /** The attempt runner of one dispatcher: `(job) => effect`, never failing (a defect is logged). */
 export const make = (deps: Deps): (job: Job) => Effect.Effect<void> => {
   const { capacity, clock, health, launch, limiter, maxTimeoutMs, metricLabels, queue, random, settings } = deps
+  const { tenantLabelled } = deps
   const { storage, transport, writer } = deps
   const retried = supervise.retrying()
 
@@ -147,13 +150,13 @@ export const make = (deps: Deps): (job: Job) => Effect.Effect<void> => {
       if (disableReason !== undefined) {
         // Failing for too long: this delivery fails, the endpoint is disabled and its pending deliveries fail too.
         const failed = settlement.disabled(s, ctx, disableReason, now)
-        yield* metrics.attempted(failed.outcome, record.durationMs)
+        yield* metrics.attempted(failed.outcome, record.durationMs, ids.tenant)
         yield* recordNow(record, failed.delivery)
         yield* health.disable(ctx, now, disableReason, "failed")
         yield* logs.deliveryFailed(ids, failed.delivery.attempts, failed.reason!)
         return yield* offer(item, ctx, record, failed, true)
       }
-      yield* metrics.attempted(s.outcome, record.durationMs)
+      yield* metrics.attempted(s.outcome, record.durationMs, ids.tenant)
       if (s.outcome === "retry") yield* logs.retrying(ids, s.delivery.attempts, s.runAt!, s.reason!)
       else if (record.errorKind === "blocked") yield* logs.blocked(ids, s.delivery.attempts)
       else if (s.outcome !== "delivered") yield* logs.deliveryFailed(ids, s.delivery.attempts, s.reason!)
@@ -171,7 +174,7 @@ export const make = (deps: Deps): (job: Job) => Effect.Effect<void> => {
     const s = settlement.settle(ctx, result.record, result.outcome, now, r, settings)
     if (s.outcome === "delivered" && s.health === undefined) {
       // `metrics.attempted` without its runtime steps: the labels are the dispatcher's (read once).
-      deliveredOutcome.unsafeUpdate(1, metricLabels)
+      deliveredOutcome.unsafeUpdate(1, metrics.withTenant(metricLabels, ctx.delivery.tenant, tenantLabelled))
       metrics.attemptDuration.unsafeUpdate(result.record.durationMs, metricLabels)
       return offer(item, ctx, result.record, s, false)
     }

@@ -113,6 +113,7 @@ export const construction = {
     logger: true,
     logLevel: true,
     retention: true,
+    telemetry: true,
     http: true,
     transport: true,
     envelope: true,
