@@ -83,8 +83,11 @@ export const runDemo = async (
     retryPolicy: RetryPolicy.fixed(["500 millis", "1 second", "2 seconds"]),
     dispatcher: { concurrency: 16 },
     // The engine's log lines (the warnings about plain http and the missing master key) are gathered and printed
-    // once, as notes, instead of interleaving with the table.
-    logger: (entry) => notes.set(entry.message, (notes.get(entry.message) ?? 0) + 1),
+    // once, as notes, instead of interleaving with the table. Lines about one delivery (a delivery failed for good,
+    // annotated with its deliveryId) are left out: the table already shows them, as that delivery's "failed for good".
+    logger: (entry) => {
+      if (entry.annotations.deliveryId === undefined) notes.set(entry.message, (notes.get(entry.message) ?? 0) + 1)
+    },
     // Printed after the delivery's last attempt row (see `flushFailures`), not when the event arrives.
     onEvent: (event) => {
       if (event.type === "delivery.failed") failures.set(event.deliveryId, event.reason)
