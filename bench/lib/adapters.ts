@@ -6,11 +6,11 @@
  * fresh, empty store and a `close` that releases it. Postgres runs in a fresh schema per run (URL from
  * `HOOKWIRE_BENCH_DATABASE_URL`, else `HOOKWIRE_TEST_DATABASE_URL`); Redis is a Redis queue (fresh key prefix, from
  * `HOOKWIRE_BENCH_REDIS_URL` / `HOOKWIRE_TEST_REDIS_URL`) over Postgres storage. Both are dropped in `close`.
- * Nothing else in the benches changes: they only see `Adapter` (a Layer providing Storage and Queue).
+ * Nothing else in the benches changes: they only see `Adapter` (a Layer providing Storage and DeliveryQueue).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import { DeliveryQueue } from "@hookwire/core/DeliveryQueue"
 import type { Adapter } from "@hookwire/core/Hookwire"
-import { Queue } from "@hookwire/core/Queue"
 import { type AttemptResult, Storage } from "@hookwire/core/Storage"
 import { memory } from "@hookwire/memory"
 import * as PgAdapter from "@hookwire/postgres/PgAdapter"
@@ -47,7 +47,7 @@ const dropSchema = (schema: string): Promise<void> =>
   )
 
 const openers: Record<AdapterName, () => Promise<OpenedAdapter>> = {
-  // A new Storage and Queue per call: runs never see each other's records.
+  // A new Storage and DeliveryQueue per call: runs never see each other's records.
   memory: async () => ({ name: "memory", adapter: memory(), close: async () => {} }),
   postgres: async () => {
     const schema = `bench_pg_${runTag()}`
@@ -168,7 +168,7 @@ export const counted = (adapter: Adapter, counter: DeliveryCounter): Adapter => 
   layer: Layer.effectContext(
     Effect.gen(function*() {
       const storage = yield* Storage
-      const queue = yield* Queue
+      const queue = yield* DeliveryQueue
       const { recordAndSettle } = storage
       return Context.make(Storage, {
         ...storage,
@@ -182,7 +182,7 @@ export const counted = (adapter: Adapter, counter: DeliveryCounter): Adapter => 
                 counter.add(results)
                 counter.rescheduled += settlement.reschedule.length
               }))
-      }).pipe(Context.add(Queue, queue))
+      }).pipe(Context.add(DeliveryQueue, queue))
     })
   ).pipe(Layer.provide(adapter.layer))
 })

@@ -3,8 +3,8 @@
  * `DeliveryCounter` (deliveries of the watched endpoints recorded delivered, attempts that did not deliver by error
  * kind), plus what the queue did meanwhile (claims, reschedules) — the numbers that explain a slowdown.
  */
+import { DeliveryQueue } from "@hookwire/core/DeliveryQueue"
 import type { Adapter } from "@hookwire/core/Hookwire"
-import { Queue } from "@hookwire/core/Queue"
 import { Storage } from "@hookwire/core/Storage"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -15,13 +15,13 @@ import { counted, DeliveryCounter } from "./adapters.js"
 export { DeliveryCounter as EndpointCounter }
 
 /**
- * The adapter with Storage's `recordAttempts` / `recordAndSettle` and the Queue's `claim` / `claimForDispatch` /
+ * The adapter with Storage's `recordAttempts` / `recordAndSettle` and the DeliveryQueue's `claim` / `claimForDispatch` /
  * `reschedule` reporting to `counter`.
  */
 export const instrumented = (adapter: Adapter, counter: DeliveryCounter): Adapter => ({
   layer: Layer.effectContext(
     Effect.gen(function*() {
-      const queue = yield* Queue
+      const queue = yield* DeliveryQueue
       const { claimForDispatch } = queue
       // Counts the claim and its items, and how long it took (a claim's round trip is what the dispatcher waits on).
       const timed = <A extends ReadonlyArray<unknown>, E>(claim: Effect.Effect<A, E>) =>
@@ -34,7 +34,7 @@ export const instrumented = (adapter: Adapter, counter: DeliveryCounter): Adapte
               counter.claimed += items.length
             }))
         })
-      return Context.make(Queue, {
+      return Context.make(DeliveryQueue, {
         ...queue,
         claim: (options) => timed(queue.claim(options)),
         claimForDispatch: claimForDispatch === undefined ? undefined : (options) => timed(claimForDispatch(options)),

@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { DeliveryQueue } from "./DeliveryQueue.js"
 import * as EnvConfig from "./EnvConfig.js"
 import * as attempts from "./internal/dispatcher/attempts.js"
 import * as capacityInternal from "./internal/dispatcher/capacity.js"
@@ -34,7 +35,6 @@ import * as shutdown from "./internal/dispatcher/shutdown.js"
 import * as workerPool from "./internal/dispatcher/workerPool.js"
 import * as metrics from "./internal/metrics.js"
 import { OperationalEvents } from "./OperationalEvents.js"
-import { Queue as QueuePort } from "./Queue.js"
 import * as RateLimiter from "./RateLimiter.js"
 import { Settings } from "./Settings.js"
 import { Storage } from "./Storage.js"
@@ -112,7 +112,7 @@ export class Dispatcher extends Context.Tag("@hookwire/core/Dispatcher")<Dispatc
 export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const settings = yield* Settings
   const storage = yield* Storage
-  const queue = yield* QueuePort
+  const queue = yield* DeliveryQueue
   const transport = yield* Transport
   const events = yield* OperationalEvents
   // Read once: attempts run on worker fibers forked from this one, which would read the same services every time.
@@ -227,7 +227,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
  */
 export const layer = (
   options?: Options
-): Layer.Layer<Dispatcher, never, Settings | Storage | QueuePort | Transport | OperationalEvents> =>
+): Layer.Layer<Dispatcher, never, Settings | Storage | DeliveryQueue | Transport | OperationalEvents> =>
   Layer.scoped(Dispatcher, make(options))
 
 /**
@@ -263,5 +263,8 @@ export const defaultConfig: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   config: Config.Config.Wrap<Options> = defaultConfig
-): Layer.Layer<Dispatcher, ConfigError.ConfigError, Settings | Storage | QueuePort | Transport | OperationalEvents> =>
-  Layer.scoped(Dispatcher, Effect.flatMap(Config.unwrap(config), make))
+): Layer.Layer<
+  Dispatcher,
+  ConfigError.ConfigError,
+  Settings | Storage | DeliveryQueue | Transport | OperationalEvents
+> => Layer.scoped(Dispatcher, Effect.flatMap(Config.unwrap(config), make))

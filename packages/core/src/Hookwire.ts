@@ -1,6 +1,6 @@
 /**
  * Hookwire in one constructor. `layer` gives Effect users the whole sending side as one Layer (on top of a Storage
- * and a Queue); `createHookwire` gives hosts that do not use Effect the same operations as Promises, plus
+ * and a DeliveryQueue); `createHookwire` gives hosts that do not use Effect the same operations as Promises, plus
  * `start()` / `close()` for the dispatcher. Rejected errors are the typed errors themselves: they keep their
  * `_tag` and `code`, so `err._tag === "EndpointLimitExceeded"` works in plain JavaScript.
  *
@@ -14,6 +14,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Catalog from "./Catalog.js"
+import type { DeliveryQueue } from "./DeliveryQueue.js"
 import * as Dispatcher from "./Dispatcher.js"
 import * as EffectVersion from "./EffectVersion.js"
 import { ValidationError } from "./Errors.js"
@@ -26,7 +27,6 @@ import * as resilientRuntime from "./internal/hookwire/runtime.js"
 import * as logCause from "./internal/logCause.js"
 import type * as Model from "./Model.js"
 import * as OperationalEvents from "./OperationalEvents.js"
-import type { Queue } from "./Queue.js"
 import * as Retention from "./Retention.js"
 import * as Settings from "./Settings.js"
 import type { Storage } from "./Storage.js"
@@ -42,7 +42,7 @@ import * as Webhooks from "./Webhooks.js"
  * @category models
  */
 export interface Adapter {
-  readonly layer: Layer.Layer<Storage | Queue, unknown>
+  readonly layer: Layer.Layer<Storage | DeliveryQueue, unknown>
 }
 
 /**
@@ -58,7 +58,7 @@ export interface LayerOptions extends Settings.Options {
 
 /**
  * The sending side as one Layer: Webhooks, Settings, OperationalEvents and the Transport, over a Storage and a
- * Queue. Add `Dispatcher.layer()` on top to deliver.
+ * DeliveryQueue. Add `Dispatcher.layer()` on top to deliver.
  *
  * @since 0.1.0
  * @category layers
@@ -68,7 +68,7 @@ export const layer = (
 ): Layer.Layer<
   Webhooks.Webhooks | Settings.Settings | OperationalEvents.OperationalEvents | Transport,
   unknown,
-  Storage | Queue
+  Storage | DeliveryQueue
 > => {
   // Values of another copy or major of Effect fail here, with the versions found, not later and unreadably.
   EffectVersion.assertCatalog(options.catalog)
@@ -281,7 +281,7 @@ export interface Hookwire<Events extends Record<string, unknown>> {
   readonly close: () => Promise<void>
   /** The underlying runtime, for hosts that mix in Effect code. */
   readonly runtime: ManagedRuntime.ManagedRuntime<
-    Webhooks.Webhooks | Settings.Settings | OperationalEvents.OperationalEvents | Transport | Storage | Queue,
+    Webhooks.Webhooks | Settings.Settings | OperationalEvents.OperationalEvents | Transport | Storage | DeliveryQueue,
     unknown
   >
 }

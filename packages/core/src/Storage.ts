@@ -8,6 +8,7 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type { ClaimedItem } from "./DeliveryQueue.js"
 import type { StorageError } from "./Errors.js"
 import type {
   AttemptFilter,
@@ -27,7 +28,6 @@ import type {
   SecretRecord,
   Tenant
 } from "./Model.js"
-import type { ClaimedItem } from "./Queue.js"
 
 /**
  * The outcome of an insert that carries an idempotency key.

@@ -1,6 +1,6 @@
 /**
- * The Sweeper closes the gap between two systems. When Storage and Queue are different (PostgreSQL records, a Redis
- * queue), `publish` writes the deliveries, then enqueues them: a crash between the two writes would leave pending
+ * The Sweeper closes the gap between two systems. When Storage and the DeliveryQueue are different (PostgreSQL records,
+ * a Redis queue), `publish` writes the deliveries, then enqueues them: a crash between the two writes would leave pending
  * deliveries that no worker will ever claim. The sweeper periodically lists pending deliveries that are due in
  * storage (with a grace period, so it never races a publish in progress) — and pending deliveries with no next
  * attempt time at all, which older versions wrote — asks the queue which of them it holds, and enqueues the missing
@@ -17,9 +17,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import { DeliveryQueue } from "./DeliveryQueue.js"
 import * as EnvConfig from "./EnvConfig.js"
 import * as wholeMs from "./internal/wholeMs.js"
-import { Queue } from "./Queue.js"
 import { Storage } from "./Storage.js"
 
 /**
@@ -46,10 +46,10 @@ export interface Options {
  * @since 0.1.0
  * @category constructors
  */
-export const sweep = (options: Options = {}): Effect.Effect<number, unknown, Storage | Queue> =>
+export const sweep = (options: Options = {}): Effect.Effect<number, unknown, Storage | DeliveryQueue> =>
   Effect.gen(function*() {
     const storage = yield* Storage
-    const queue = yield* Queue
+    const queue = yield* DeliveryQueue
     // Whole milliseconds: `before` is handed to Storage (see internal/wholeMs.ts).
     const graceMs = wholeMs.ceil(Duration.toMillis(options.grace ?? Duration.minutes(1)))
     const batchSize = options.batchSize ?? 1_000
@@ -85,7 +85,7 @@ export const sweep = (options: Options = {}): Effect.Effect<number, unknown, Sto
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<never, never, Storage | Queue> =>
+export const layer = (options: Options = {}): Layer.Layer<never, never, Storage | DeliveryQueue> =>
   Layer.scopedDiscard(
     Effect.forkScoped(
       sweep(options).pipe(
@@ -118,5 +118,5 @@ export const defaultConfig: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   config: Config.Config.Wrap<Options> = defaultConfig
-): Layer.Layer<never, ConfigError.ConfigError, Storage | Queue> =>
+): Layer.Layer<never, ConfigError.ConfigError, Storage | DeliveryQueue> =>
   Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Catalog from "./Catalog.js"
 import type * as CircuitBreaker from "./CircuitBreaker.js"
+import { DeliveryQueue } from "./DeliveryQueue.js"
 import {
   type EndpointLimitExceeded,
   type EventTypeError,
@@ -34,7 +35,6 @@ import * as publishSlice from "./internal/webhooks/publish.js"
 import * as recovery from "./internal/webhooks/recovery.js"
 import type * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
-import { Queue } from "./Queue.js"
 import type * as RetryPolicy from "./RetryPolicy.js"
 import { Settings } from "./Settings.js"
 import { Storage } from "./Storage.js"
@@ -398,7 +398,7 @@ export const typed = <Events extends Record<string, unknown>>(
   })
 
 /**
- * Builds the service from Settings, Storage, Queue, Transport and OperationalEvents: reads them once and composes the
+ * Builds the service from Settings, Storage, DeliveryQueue, Transport and OperationalEvents: reads them once and composes the
  * slices (each a plain builder over those services, in `internal/webhooks/`) into the one service users see.
  *
  * @since 0.1.0
@@ -407,12 +407,12 @@ export const typed = <Events extends Record<string, unknown>>(
 export const make: Effect.Effect<
   Webhooks["Type"],
   never,
-  Settings | Storage | Queue | Transport | OperationalEvents
+  Settings | Storage | DeliveryQueue | Transport | OperationalEvents
 > = Effect.gen(function*() {
   const deps: Deps = {
     settings: yield* Settings,
     storage: yield* Storage,
-    queue: yield* Queue,
+    queue: yield* DeliveryQueue,
     transport: yield* Transport,
     events: yield* OperationalEvents
   }
@@ -439,10 +439,11 @@ export const make: Effect.Effect<
 })
 
 /**
- * The Webhooks service. Requires Settings, Storage, Queue, Transport and OperationalEvents.
+ * The Webhooks service. Requires Settings, Storage, DeliveryQueue, Transport and OperationalEvents.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Webhooks, never, Settings | Storage | Queue | Transport | OperationalEvents> = Layer
-  .effect(Webhooks, make)
+export const layer: Layer.Layer<Webhooks, never, Settings | Storage | DeliveryQueue | Transport | OperationalEvents> =
+  Layer
+    .effect(Webhooks, make)

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type * as Queue from "@hookwire/core/Queue"
+import type * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Layer from "effect/Layer"
 import * as MemoryQueue from "./MemoryQueue.js"
@@ -17,7 +17,7 @@ import * as MemoryStorage from "./MemoryStorage.js"
  * @category models
  */
 export interface MemoryAdapter {
-  readonly layer: Layer.Layer<Storage.Storage | Queue.Queue>
+  readonly layer: Layer.Layer<Storage.Storage | DeliveryQueue.DeliveryQueue>
 }
 
 /**

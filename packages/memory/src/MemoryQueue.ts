@@ -8,8 +8,8 @@
  *
  * @since 0.1.0
  */
-import type { ClaimedItem, QueueItem } from "@hookwire/core/Queue"
-import * as Queue from "@hookwire/core/Queue"
+import type { ClaimedItem, QueueItem } from "@hookwire/core/DeliveryQueue"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -35,22 +35,24 @@ interface Entry {
 }
 
 /**
- * Builds an empty memory Queue.
+ * Builds an empty memory DeliveryQueue.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Context.Tag.Service<typeof Queue.Queue>> = Effect.sync(() => unsafeMake())
+export const make: Effect.Effect<Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>> = Effect.sync(() =>
+  unsafeMake()
+)
 
 /**
- * A fresh, empty memory Queue.
+ * A fresh, empty memory DeliveryQueue.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Queue.Queue> = Layer.effect(Queue.Queue, make)
+export const layer: Layer.Layer<DeliveryQueue.DeliveryQueue> = Layer.effect(DeliveryQueue.DeliveryQueue, make)
 
-const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
+const unsafeMake = (): Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue> => {
   const entries = new Map<string, Entry>()
   const ready = new MinHeap()
   const leased = new MinHeap()
@@ -58,7 +60,7 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
   let leasedLive = 0
   let seq = 0
   let tokens = 0
-  // One signal per waiting call (see `Queue.awaitSignal`), all completed by the next wake-up.
+  // One signal per waiting call (see `DeliveryQueue.awaitSignal`), all completed by the next wake-up.
   let waiters: Array<Deferred.Deferred<void>> = []
 
   const isReady = (node: Node) => {
@@ -163,7 +165,7 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
   // When the next item becomes claimable: the earliest run time or lease expiry.
   const nextWork = (): number => Math.min(ready.prune(isReady)?.at ?? Infinity, leased.prune(isLeased)?.at ?? Infinity)
 
-  return Queue.Queue.of({
+  return DeliveryQueue.DeliveryQueue.of({
     enqueue: (items) => Effect.sync(() => enqueue(items)),
 
     enqueueUnclaimed: (items, now) =>
@@ -246,7 +248,7 @@ const unsafeMake = (): Context.Tag.Service<typeof Queue.Queue> => {
         const signal = Deferred.unsafeMake<void>(FiberId.none)
         waiters.push(signal)
         return Effect.ensuring(
-          Queue.awaitSignal(signal, wait),
+          DeliveryQueue.awaitSignal(signal, wait),
           Effect.sync(() => {
             const i = waiters.indexOf(signal)
             if (i >= 0) waiters.splice(i, 1)

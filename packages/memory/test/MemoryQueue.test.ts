@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
+import type * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as Id from "@hookwire/core/Id"
-import type * as Queue from "@hookwire/core/Queue"
 import { queueSuite } from "@hookwire/core/test/contract/QueueSuite"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -120,7 +120,7 @@ describe("MemoryQueue against a reference model", () => {
         return seed % n
       }
       let now = T
-      let held: Array<Queue.ClaimedItem> = []
+      let held: Array<DeliveryQueue.ClaimedItem> = []
       for (let step = 0; step < 20_000; step++) {
         now += random(3)
         const op = random(10)

@@ -16,8 +16,8 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as EnvConfig from "@hookwire/core/EnvConfig"
-import * as Queue from "@hookwire/core/Queue"
 import * as Storage from "@hookwire/core/Storage"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -53,7 +53,11 @@ export interface Options extends PgMigrator.Options {
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<Storage.Storage | Queue.Queue, MigrationError | SqlError, PgClient.PgClient | SqlClient.SqlClient> =>
+): Layer.Layer<
+  Storage.Storage | DeliveryQueue.DeliveryQueue,
+  MigrationError | SqlError,
+  PgClient.PgClient | SqlClient.SqlClient
+> =>
   Layer.unwrapEffect(
     Effect.sync(() => {
       const t = tables.make(options)
@@ -63,7 +67,7 @@ export const layer = (
           const wakeUps = yield* PgQueue.listen(t)
           const storage = yield* PgStorage.makeWith(t, { sharedQueue: true, wakeUps })
           const queue = yield* PgQueue.makeWith(t, { sharedStorage: true, wakeUps })
-          return Context.make(Storage.Storage, storage).pipe(Context.add(Queue.Queue, queue))
+          return Context.make(Storage.Storage, storage).pipe(Context.add(DeliveryQueue.DeliveryQueue, queue))
         })
       )
       return options.migrate === false ? services : Layer.provide(services, PgMigrator.layer(options))
@@ -93,7 +97,7 @@ export interface ConfigOptions extends Options {
 export const layerConfig = (
   config: Config.Config.Wrap<ConfigOptions> = defaultConfig
 ): Layer.Layer<
-  Storage.Storage | Queue.Queue | PgClient.PgClient | SqlClient.SqlClient,
+  Storage.Storage | DeliveryQueue.DeliveryQueue | PgClient.PgClient | SqlClient.SqlClient,
   MigrationError | SqlError | ConfigError.ConfigError
 > =>
   Layer.unwrapEffect(
@@ -234,7 +238,7 @@ const makePool = (config: PgClient.PgClientConfig): Effect.Effect<pg.Pool, SqlEr
  * @category constructors
  */
 export const postgres = (options: PostgresOptions): {
-  readonly layer: Layer.Layer<Storage.Storage | Queue.Queue, MigrationError | SqlError>
+  readonly layer: Layer.Layer<Storage.Storage | DeliveryQueue.DeliveryQueue, MigrationError | SqlError>
 } => {
   tables.make(options)
   return { layer: Layer.provide(layer(options), clientLayer(options)) }

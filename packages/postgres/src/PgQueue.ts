@@ -19,9 +19,9 @@
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type { ClaimedForDispatch, ClaimedItem, QueueItem } from "@hookwire/core/DeliveryQueue"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import type { QueueError } from "@hookwire/core/Errors"
-import type { ClaimedForDispatch, ClaimedItem, QueueItem } from "@hookwire/core/Queue"
-import * as Queue from "@hookwire/core/Queue"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
@@ -75,14 +75,14 @@ export const listen = (t: tables.Tables): Effect.Effect<listener.Listener, never
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Context.Tag.Service<typeof Queue.Queue>, never, PgClient.PgClient | Scope.Scope> =>
+): Effect.Effect<Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>, never, PgClient.PgClient | Scope.Scope> =>
   Effect.suspend(() => makeWith(tables.make(options), { sharedStorage: false }))
 
 /** @internal */
 export const makeWith = (
   t: tables.Tables,
   internal: InternalOptions
-): Effect.Effect<Context.Tag.Service<typeof Queue.Queue>, never, PgClient.PgClient | Scope.Scope> =>
+): Effect.Effect<Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>, never, PgClient.PgClient | Scope.Scope> =>
   Effect.gen(function*() {
     const sql = (yield* PgClient.PgClient).withoutTransforms()
     const query = (text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<rows.Row>, SqlError> =>
@@ -208,7 +208,7 @@ export const makeWith = (
       })
     }
 
-    const service: Context.Tag.Service<typeof Queue.Queue> = {
+    const service: Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue> = {
       enqueue: (items: ReadonlyArray<QueueItem>) => {
         if (items.length === 0) return Effect.void
         const unique = lastById(items, (item) => item.id)
@@ -304,7 +304,7 @@ export const makeWith = (
           const sleep = (next: number) => {
             const wait = Math.min(maxWaitMs, next - now)
             if (!(wait > 0)) return Effect.void
-            return Queue.awaitSignal(waiter.signal, wait)
+            return DeliveryQueue.awaitSignal(waiter.signal, wait)
           }
           // The last claim already told when the rest is due. Nothing notified since it was sent (and the LISTEN
           // connection up throughout) means nothing was enqueued since its snapshot: no need to look again.
@@ -329,8 +329,8 @@ export const makeWith = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Queue.Queue, never, PgClient.PgClient> =>
-  Layer.scoped(Queue.Queue, make(options))
+export const layer = (options: Options = {}): Layer.Layer<DeliveryQueue.DeliveryQueue, never, PgClient.PgClient> =>
+  Layer.scoped(DeliveryQueue.DeliveryQueue, make(options))
 
 /**
  * Where the tables are, from the environment: `HOOKWIRE_DATABASE_SCHEMA` and `HOOKWIRE_TABLE_PREFIX` (both
@@ -350,5 +350,5 @@ export const defaultConfig: Config.Config<Options> = internalConfig.tableOptions
  */
 export const layerConfig = (
   config: Config.Config.Wrap<Options> = defaultConfig
-): Layer.Layer<Queue.Queue, ConfigError.ConfigError, PgClient.PgClient> =>
-  Layer.scoped(Queue.Queue, Effect.flatMap(internalConfig.unwrap(config), make))
+): Layer.Layer<DeliveryQueue.DeliveryQueue, ConfigError.ConfigError, PgClient.PgClient> =>
+  Layer.scoped(DeliveryQueue.DeliveryQueue, Effect.flatMap(internalConfig.unwrap(config), make))

@@ -1,9 +1,9 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { layer } from "@effect/vitest"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import { createHookwire } from "@hookwire/core/Hookwire"
 import * as Id from "@hookwire/core/Id"
-import * as Queue from "@hookwire/core/Queue"
 import * as RecordingTransport from "@hookwire/core/RecordingTransport"
 import * as Storage from "@hookwire/core/Storage"
 import { deliveryRecord, endpointRecord, messageRecord, newTenant } from "@hookwire/core/test/contract/Records"
@@ -36,7 +36,7 @@ describeDb("PgAdapter", () => {
       const tenant = newTenant()
       yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/a" })
       yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/b" })
-      return { sql, w, tenant, queue: yield* Queue.Queue }
+      return { sql, w, tenant, queue: yield* DeliveryQueue.DeliveryQueue }
     })
 
     const visibleElsewhere = (messageId: string) =>
@@ -99,7 +99,7 @@ describeDb("PgAdapter", () => {
     it.effect("insertMessage queues the pending deliveries in the same statement; enqueue at the same time is a no-op", () =>
       Effect.gen(function*() {
         const storage = yield* Storage.Storage
-        const queue = yield* Queue.Queue
+        const queue = yield* DeliveryQueue.DeliveryQueue
         const tenant = newTenant()
         const [a, b, c] = [endpointRecord(tenant), endpointRecord(tenant), endpointRecord(tenant)]
         for (const e of [a, b, c]) yield* storage.insertEndpoint(e)
@@ -127,7 +127,7 @@ describeDb("PgAdapter", () => {
     it.effect("recover and retry queue their deliveries atomically; deleting an endpoint drops its queued work", () =>
       Effect.gen(function*() {
         const storage = yield* Storage.Storage
-        const queue = yield* Queue.Queue
+        const queue = yield* DeliveryQueue.DeliveryQueue
         const tenant = newTenant()
         const endpoint = endpointRecord(tenant)
         yield* storage.insertEndpoint(endpoint)
@@ -168,7 +168,7 @@ describeDb("PgAdapter", () => {
         const sql = yield* SqlClient.SqlClient
         const w = yield* Webhooks.Webhooks
         const storage = yield* Storage.Storage
-        const queue = yield* Queue.Queue
+        const queue = yield* DeliveryQueue.DeliveryQueue
         const tenant = newTenant()
         const created = Date.now()
         // Fixture endpoints in one statement (creating them through the API is not what is measured here).

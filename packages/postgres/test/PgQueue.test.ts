@@ -3,8 +3,8 @@
  * connection coming back after the server terminates it.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as Id from "@hookwire/core/Id"
-import * as Queue from "@hookwire/core/Queue"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -48,12 +48,14 @@ describeDb("PgQueue wake-ups", () => {
   const wakeAcross = async () => {
     const id = Id.make("dlv")
     const now = Date.now()
-    const waiter = a.runFork(Effect.flatMap(Queue.Queue, (q) => q.awaitWork({ now, maxWaitMs: 60_000 })))
+    const waiter = a.runFork(
+      Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.awaitWork({ now, maxWaitMs: 60_000 }))
+    )
     const started = Date.now()
-    await b.runPromise(Effect.flatMap(Queue.Queue, (q) => q.enqueue([{ id, runAt: now + 30_000 }])))
+    await b.runPromise(Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.enqueue([{ id, runAt: now + 30_000 }])))
     await a.runPromise(Fiber.join(waiter).pipe(Effect.timeout("5 seconds")))
     const took = Date.now() - started
-    await b.runPromise(Effect.flatMap(Queue.Queue, (q) => q.remove([id])))
+    await b.runPromise(Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.remove([id])))
     return took
   }
 
@@ -82,7 +84,7 @@ describeDb("PgQueue wake-ups", () => {
     const has = await b.runPromise(
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const q = yield* Queue.Queue
+        const q = yield* DeliveryQueue.DeliveryQueue
         const failed = yield* Effect.flip(
           sql.withTransaction(Effect.zipRight(q.enqueue([{ id, runAt: Date.now() }]), Effect.fail("rollback" as const)))
         )

@@ -6,9 +6,9 @@
  * none of this but `insertMessages`. The contract suites cover the rest of both ports.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as Id from "@hookwire/core/Id"
 import type { AttemptRecord, DeliveryRecord } from "@hookwire/core/Model"
-import * as Queue from "@hookwire/core/Queue"
 import * as Storage from "@hookwire/core/Storage"
 import { deliveryRecord, endpointRecord, messageRecord, newTenant } from "@hookwire/core/test/contract/Records"
 import type * as Context from "effect/Context"
@@ -67,7 +67,11 @@ describeDb("PgAdapter: one round trip", () => {
     await checks.query(`delete from "${schema}".hookwire_queue`)
   })
 
-  const services = Effect.all({ storage: Storage.Storage, queue: Queue.Queue, sql: SqlClient.SqlClient })
+  const services = Effect.all({
+    storage: Storage.Storage,
+    queue: DeliveryQueue.DeliveryQueue,
+    sql: SqlClient.SqlClient
+  })
 
   const insertEndpoints = (storage: Context.Tag.Service<typeof Storage.Storage>, tenant: string, n: number) =>
     Effect.gen(function*() {
@@ -100,11 +104,11 @@ describeDb("PgAdapter: one round trip", () => {
    * only the notification can then wake it that early.
    */
   const wakeOther = async <A, E>(
-    write: Effect.Effect<A, E, Storage.Storage | Queue.Queue | SqlClient.SqlClient>
+    write: Effect.Effect<A, E, Storage.Storage | DeliveryQueue.DeliveryQueue | SqlClient.SqlClient>
   ): Promise<readonly [A, number]> => {
     await waitFor("the other process's LISTEN connection", listening(otherApp), 10_000)
     const waiter = other.runFork(
-      Effect.flatMap(Queue.Queue, (q) => q.awaitWork({ now: Date.now(), maxWaitMs: 60_000 }))
+      Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.awaitWork({ now: Date.now(), maxWaitMs: 60_000 }))
     )
     await nextTick()
     const started = Date.now()
@@ -302,7 +306,7 @@ describeDb("PgAdapter: one round trip", () => {
   it("a shared insertMessage wakes this process's idle workers; inside a transaction, not before the commit", async () => {
     await waitFor("this process's LISTEN connection", listening(sharedApp), 10_000)
     const idle = (maxWaitMs: number) =>
-      shared.runFork(Effect.flatMap(Queue.Queue, (q) => q.awaitWork({ now: Date.now(), maxWaitMs })))
+      shared.runFork(Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.awaitWork({ now: Date.now(), maxWaitMs })))
 
     const outside = idle(60_000)
     await nextTick()
@@ -413,18 +417,22 @@ describeDb("PgAdapter: one round trip", () => {
       expect(yield* claimForDispatch({ max: 10, leaseMs: 30_000, now: Date.now() })).toStrictEqual([])
     }))
     const waiter = shared.runFork(
-      countStatements(Effect.flatMap(Queue.Queue, (q) => q.awaitWork({ now: Date.now(), maxWaitMs: 60_000 })))
+      countStatements(
+        Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.awaitWork({ now: Date.now(), maxWaitMs: 60_000 }))
+      )
     )
     await nextTick()
     const started = Date.now()
     const id = Id.make("dlv")
-    await other.runPromise(Effect.flatMap(Queue.Queue, (q) => q.enqueue([{ id, runAt: Date.now() }])))
+    await other.runPromise(Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.enqueue([{ id, runAt: Date.now() }])))
     const [, statements] = await shared.runPromise(Fiber.join(waiter).pipe(Effect.timeout("10 seconds")))
     expect(statements).toBe(0)
     expect(Date.now() - started).toBeLessThan(5_000)
     // With a notification since the claim, the wait looks at the table again (and finds the work due at once).
     const [, looked] = await shared.runPromise(
-      countStatements(Effect.flatMap(Queue.Queue, (q) => q.awaitWork({ now: Date.now(), maxWaitMs: 60_000 })))
+      countStatements(
+        Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.awaitWork({ now: Date.now(), maxWaitMs: 60_000 }))
+      )
     )
     expect(looked).toBe(1)
   })

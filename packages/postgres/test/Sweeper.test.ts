@@ -3,8 +3,8 @@
  * delivery is stranded (pending, no queue row) only by an older version: a row left without a next attempt time, or
  * a queue row lost. `Sweeper.sweep` finds both and the dispatcher delivers them.
  */
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as Dispatcher from "@hookwire/core/Dispatcher"
-import * as Queue from "@hookwire/core/Queue"
 import * as Sweeper from "@hookwire/core/Sweeper"
 import { newTenant } from "@hookwire/core/test/contract/Records"
 import * as Webhooks from "@hookwire/core/Webhooks"
@@ -67,7 +67,7 @@ describeDb("Sweeper on the Postgres adapter", () => {
       await checks.query(`delete from "${schema}".hookwire_queue where id = any($1)`, [ids])
 
       await runtime.runPromise(Effect.scoped(Effect.gen(function*() {
-        const queue = yield* Queue.Queue
+        const queue = yield* DeliveryQueue.DeliveryQueue
         expect(yield* queue.has(ids)).toStrictEqual(new Set())
         yield* Layer.build(Dispatcher.layer({ lease: "5 seconds", pollInterval: "200 millis" }))
         expect(yield* Sweeper.sweep({ grace: "1 minute" })).toBe(2)

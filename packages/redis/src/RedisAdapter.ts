@@ -11,9 +11,9 @@
  *
  * @since 0.1.0
  */
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import type { QueueError } from "@hookwire/core/Errors"
 import type { Adapter } from "@hookwire/core/Hookwire"
-import * as Queue from "@hookwire/core/Queue"
 import * as Storage from "@hookwire/core/Storage"
 import * as Sweeper from "@hookwire/core/Sweeper"
 import * as Context from "effect/Context"
@@ -43,7 +43,7 @@ export interface LayerOptions extends RedisQueue.Options {
  */
 export const layer = (
   options: LayerOptions = {}
-): Layer.Layer<Queue.Queue, QueueError, RedisConnection.RedisConnection | Storage.Storage> => {
+): Layer.Layer<DeliveryQueue.DeliveryQueue, QueueError, RedisConnection.RedisConnection | Storage.Storage> => {
   const queue = RedisQueue.layer(options)
   if (options.sweeper === false) return queue
   return Layer.provideMerge(Sweeper.layer(options.sweeper ?? {}), queue)
@@ -77,7 +77,7 @@ const storageOnly = (storage: Layer.Layer<Storage.Storage, unknown>): Layer.Laye
   Layer.scopedContext(
     Effect.gen(function*() {
       const context = yield* Layer.build(storage)
-      if (Option.isSome(Context.getOption(context as Context.Context<unknown>, Queue.Queue))) {
+      if (Option.isSome(Context.getOption(context as Context.Context<unknown>, DeliveryQueue.DeliveryQueue))) {
         return yield* Effect.fail(
           new Error(
             "redisQueue: `storage` also provides a Queue (e.g. postgres(...) or memory()); give it a Storage alone: " +

@@ -16,9 +16,9 @@
  *
  * @since 0.1.0
  */
+import type { ClaimedItem, QueueItem } from "@hookwire/core/DeliveryQueue"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import type { QueueError } from "@hookwire/core/Errors"
-import type { ClaimedItem, QueueItem } from "@hookwire/core/Queue"
-import * as Queue from "@hookwire/core/Queue"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Deferred from "effect/Deferred"
@@ -158,7 +158,7 @@ let instances = 0
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Queue.Queue["Type"], QueueError, RedisConnection.RedisConnection | Scope.Scope> =>
+): Effect.Effect<DeliveryQueue.DeliveryQueue["Type"], QueueError, RedisConnection.RedisConnection | Scope.Scope> =>
   Effect.gen(function*() {
     const k = keys(options.prefix ?? defaultPrefix)
     const connection = yield* RedisConnection.RedisConnection
@@ -314,13 +314,13 @@ export const make = (
             const wait = Math.min(maxWaitMs, next - now)
             if (!(wait > 0)) return Effect.void
             waiter.until = now + wait
-            return Queue.awaitSignal(waiter.signal, wait)
+            return DeliveryQueue.awaitSignal(waiter.signal, wait)
           }),
           Effect.ensuring(Effect.sync(() => waiters.delete(waiter)))
         )
       })
 
-    return Queue.Queue.of({
+    return DeliveryQueue.DeliveryQueue.of({
       enqueue,
       enqueueUnclaimed,
       claim,
@@ -339,8 +339,10 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Queue.Queue, QueueError, RedisConnection.RedisConnection> =>
-  Layer.scoped(Queue.Queue, make(options))
+export const layer = (
+  options: Options = {}
+): Layer.Layer<DeliveryQueue.DeliveryQueue, QueueError, RedisConnection.RedisConnection> =>
+  Layer.scoped(DeliveryQueue.DeliveryQueue, make(options))
 
 /**
  * What `layerConfig` reads.
@@ -368,7 +370,7 @@ export const defaultConfig: Config.Config<ConfigOptions> = internalConfig.withPr
 export const layerConfig = (
   config: Config.Config.Wrap<ConfigOptions> = defaultConfig
 ): Layer.Layer<
-  Queue.Queue | RedisConnection.RedisConnection,
+  DeliveryQueue.DeliveryQueue | RedisConnection.RedisConnection,
   QueueError | RedisConnection.RedisConnectionError | ConfigError.ConfigError
 > =>
   Layer.unwrapEffect(

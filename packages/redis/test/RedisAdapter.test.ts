@@ -4,10 +4,10 @@
  * restart without persistence) — and the sweeper must put the deliveries back so that the dispatcher delivers them.
  * Also: `redisQueue()` with the Promise API, and the storage it refuses.
  */
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as Dispatcher from "@hookwire/core/Dispatcher"
 import { createHookwire } from "@hookwire/core/Hookwire"
 import * as Id from "@hookwire/core/Id"
-import * as Queue from "@hookwire/core/Queue"
 import * as RecordingTransport from "@hookwire/core/RecordingTransport"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Webhooks from "@hookwire/core/Webhooks"
@@ -25,10 +25,10 @@ import { catalog, quiet, webhooks } from "./utils/engine.js"
 import { cleanupLayer, connectionLayer, deleteKeys, newPrefix, plainClient, redisUrl, waitFor } from "./utils/redis.js"
 
 /** A Queue that accepts enqueues and drops them: what the queue sees of a publisher that crashed after storage. */
-const lostEnqueues = (queue: Layer.Layer<Queue.Queue, unknown>) =>
+const lostEnqueues = (queue: Layer.Layer<DeliveryQueue.DeliveryQueue, unknown>) =>
   Layer.effect(
-    Queue.Queue,
-    Effect.map(Queue.Queue, (q) => Queue.Queue.of({ ...q, enqueue: () => Effect.void }))
+    DeliveryQueue.DeliveryQueue,
+    Effect.map(DeliveryQueue.DeliveryQueue, (q) => DeliveryQueue.DeliveryQueue.of({ ...q, enqueue: () => Effect.void }))
   ).pipe(Layer.provide(queue))
 
 describeDbAndRedis("RedisAdapter: PostgreSQL storage + Redis queue + sweeper", () => {
@@ -45,7 +45,7 @@ describeDbAndRedis("RedisAdapter: PostgreSQL storage + Redis queue + sweeper", (
     )
 
   /** Creates an endpoint and publishes `n` messages through `adapter`; returns the tenant. */
-  const publish = (adapter: Layer.Layer<Queue.Queue | Storage.Storage, unknown>, n: number) =>
+  const publish = (adapter: Layer.Layer<DeliveryQueue.DeliveryQueue | Storage.Storage, unknown>, n: number) =>
     Effect.gen(function*() {
       const w = yield* Webhooks.Webhooks
       const tenant = `tenant_${Id.ulid(Date.now())}`
@@ -202,7 +202,7 @@ describeDbAndRedis("RedisAdapter: PostgreSQL storage + Redis queue + sweeper", (
     })
     try {
       await expect(hookwire.endpoints.create({ tenant: "t", url: "https://example.com/hook" })).rejects.toThrow(
-        /also provides a Queue.*PgStorage\.layer/
+        /also provides a DeliveryQueue.*PgStorage\.layer/
       )
     } finally {
       await hookwire.close().catch(() => {})
@@ -218,7 +218,7 @@ describeDbAndRedis("RedisAdapter: PostgreSQL storage + Redis queue + sweeper", (
       Layer.provide(Layer.mergeAll(connectionLayer("hookwire-test-nosweep"), memory().layer, cleanupLayer(prefix)))
     )
     const has = await Effect.runPromise(
-      Effect.flatMap(Queue.Queue, (q) => q.has(["dlv_none"])).pipe(Effect.provide(layer), Effect.scoped)
+      Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.has(["dlv_none"])).pipe(Effect.provide(layer), Effect.scoped)
     )
     expect(has.size).toBe(0)
   })

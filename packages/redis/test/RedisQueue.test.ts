@@ -4,8 +4,8 @@
  * throughput in batches of 64.
  */
 import { expect, it } from "@effect/vitest"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as Id from "@hookwire/core/Id"
-import * as Queue from "@hookwire/core/Queue"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -33,7 +33,7 @@ const queueOn = (prefix: string, connectionName: string) =>
     const context = yield* Layer.build(
       RedisQueue.layer({ prefix }).pipe(Layer.provide(connectionLayer(connectionName)))
     )
-    return Context.get(context, Queue.Queue)
+    return Context.get(context, DeliveryQueue.DeliveryQueue)
   })
 
 /** Fails unless `effect` completes within `ms`. */
@@ -120,7 +120,8 @@ describeRedis("RedisQueue", () => {
       const a = yield* queueOn(p, "hookwire-test-wake-a")
       const b = yield* queueOn(p, "hookwire-test-wake-b")
       const [id] = ids(1)
-      const waitIn = (q: Queue.Queue["Type"]) => Effect.fork(q.awaitWork({ now: Date.now(), maxWaitMs: 60_000 }))
+      const waitIn = (q: DeliveryQueue.DeliveryQueue["Type"]) =>
+        Effect.fork(q.awaitWork({ now: Date.now(), maxWaitMs: 60_000 }))
 
       let waiter = yield* waitIn(a)
       yield* Effect.yieldNow()
@@ -232,7 +233,7 @@ describeRedis("RedisQueue", () => {
       const own = plainClient("hookwire-test-errors")
       const q = yield* Layer.build(RedisQueue.layer({ prefix: p }).pipe(Layer.provide(RedisConnection.layer(own))))
         .pipe(
-          Effect.map(Context.get(Queue.Queue))
+          Effect.map(Context.get(DeliveryQueue.DeliveryQueue))
         )
       yield* Effect.promise(() => own.set(RedisQueue.keys(p).items, "not a hash"))
       const wrongType = yield* Effect.flip(q.enqueue([{ id: "dlv_x", runAt: Date.now() }]))
@@ -292,7 +293,7 @@ describeRedis("RedisQueue", () => {
         HOOKWIRE_REDIS_CONNECTION_NAME: "hookwire-test-config"
       })
       const [id] = ids(1)
-      yield* Context.get(context, Queue.Queue).enqueue([{ id, runAt: 1 }])
+      yield* Context.get(context, DeliveryQueue.DeliveryQueue).enqueue([{ id, runAt: 1 }])
       expect(yield* Effect.promise(() => checks.zscore(RedisQueue.keys(p).due, id))).toBe("1")
       expect(yield* Effect.promise(() => clientNames(checks, (n) => n === "hookwire-test-config"))).toHaveLength(1)
       const missing = yield* Effect.flip(configured({}))

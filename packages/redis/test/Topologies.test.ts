@@ -5,8 +5,8 @@
  * started here on loopback ports of their own and stopped afterwards.
  */
 import { expect, layer } from "@effect/vitest"
+import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as Id from "@hookwire/core/Id"
-import * as Queue from "@hookwire/core/Queue"
 import * as RateLimiter from "@hookwire/core/RateLimiter"
 import { queueSuite } from "@hookwire/core/test/contract/QueueSuite"
 import * as Context from "effect/Context"
@@ -62,7 +62,7 @@ if (serverBinary !== undefined) {
               Layer.provide(Layer.succeed(RedisConnection.RedisConnection, connection))
             )
           ).pipe(
-            Effect.map(Context.get(Queue.Queue))
+            Effect.map(Context.get(DeliveryQueue.DeliveryQueue))
           )
         const a = yield* queueOf()
         const b = yield* queueOf()

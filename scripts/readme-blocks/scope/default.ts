@@ -3,7 +3,7 @@
  * README's earlier, whole examples define. Nothing here runs: scripts/readme-blocks.mjs only type-checks against it.
  * A README with names of its own has scope/<its directory, dashes for slashes>.ts, which re-exports this file.
  */
-import { Catalog, createHookwire, type Queue, type Storage } from "@hookwire/core"
+import { Catalog, createHookwire, type DeliveryQueue, type Storage } from "@hookwire/core"
 import { memory } from "@hookwire/memory"
 import type { DedupStore, WebhookEvent } from "@hookwire/verify"
 import { type Layer, Schema } from "effect"
@@ -50,4 +50,4 @@ export declare const fetchPortalToken: () => Promise<string>
 
 // Writing an adapter: the adapter's own modules
 export declare const MyStorage: { readonly layer: Layer.Layer<Storage.Storage> }
-export declare const MyQueue: { readonly layer: Layer.Layer<Queue.Queue> }
+export declare const MyQueue: { readonly layer: Layer.Layer<DeliveryQueue.DeliveryQueue> }

@@ -12,9 +12,9 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Catalog from "../../src/Catalog.js"
+import type { DeliveryQueue } from "../../src/DeliveryQueue.js"
 import type { EndpointRecord } from "../../src/Model.js"
 import * as OperationalEvents from "../../src/OperationalEvents.js"
-import type { Queue } from "../../src/Queue.js"
 import * as RecordingTransport from "../../src/RecordingTransport.js"
 import * as SecretBox from "../../src/SecretBox.js"
 import * as Settings from "../../src/Settings.js"
@@ -41,7 +41,7 @@ interface Interleave {
 /**
  * @since 0.3.0
  */
-export const endpointRaceSuite = <E>(name: string, adapter: Layer.Layer<Storage.Storage | Queue, E>) => {
+export const endpointRaceSuite = <E>(name: string, adapter: Layer.Layer<Storage.Storage | DeliveryQueue, E>) => {
   const interleave: Interleave = { next: undefined }
   // The engine reads through a Storage whose getEndpoint lets the other writer in; the other writer uses the raw one.
   const hooked = Layer.effect(
@@ -74,7 +74,7 @@ export const endpointRaceSuite = <E>(name: string, adapter: Layer.Layer<Storage.
         w: Webhooks.Webhooks["Type"],
         raw: Storage.Storage["Type"]
       ) => Effect.Effect<A, E2, Webhooks.Webhooks | Storage.Storage>
-    ): Effect.Effect<A, E2, Storage.Storage | Queue> =>
+    ): Effect.Effect<A, E2, Storage.Storage | DeliveryQueue> =>
       Effect.gen(function*() {
         const w = yield* Webhooks.Webhooks
         // The other writer uses the adapter's Storage, not the hooked one the engine sees.

@@ -7,7 +7,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Queue } from "../../src/Queue.js"
+import type { DeliveryQueue } from "../../src/DeliveryQueue.js"
 import { Storage } from "../../src/Storage.js"
 
 /**
@@ -18,8 +18,8 @@ import { Storage } from "../../src/Storage.js"
  * @category constructors
  */
 export const stallResultWrites = <E, R>(
-  adapter: Layer.Layer<Storage | Queue, E, R>
-): Layer.Layer<Storage | Queue, E, R> =>
+  adapter: Layer.Layer<Storage | DeliveryQueue, E, R>
+): Layer.Layer<Storage | DeliveryQueue, E, R> =>
   Layer.map(adapter, (context) => {
     const storage = Context.get(context, Storage)
     return Context.add(context, Storage, {

@@ -17,10 +17,10 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as TestServices from "effect/TestServices"
+import * as DeliveryQueue from "../../src/DeliveryQueue.js"
 import * as Id from "../../src/Id.js"
-import * as Queue from "../../src/Queue.js"
 
-const queue = Queue.Queue
+const queue = DeliveryQueue.DeliveryQueue
 
 /** Fresh ids, removed from the queue when the test ends. */
 const ownIds = (count: number) =>
@@ -67,7 +67,7 @@ const within = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
  * @since 0.1.0
  * @category constructors
  */
-export const queueSuite = (name: string, queueLayer: Layer.Layer<Queue.Queue, unknown>): void =>
+export const queueSuite = (name: string, queueLayer: Layer.Layer<DeliveryQueue.DeliveryQueue, unknown>): void =>
   layer(queueLayer)(`Queue contract: ${name}`, (it) => {
     describe("claim", () => {
       it.scoped("returns due items earliest first, each with its run time, claims = 1 and a distinct token", () =>

@@ -3,7 +3,14 @@
  * lease; past the cap it fails with a final `claims_exhausted` attempt instead of being sent again.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { createHookwire, Dispatcher, OperationalEvents, Queue, RecordingTransport, Webhooks } from "@hookwire/core"
+import {
+  createHookwire,
+  DeliveryQueue,
+  Dispatcher,
+  OperationalEvents,
+  RecordingTransport,
+  Webhooks
+} from "@hookwire/core"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -24,7 +31,7 @@ describe("a delivery whose attempts are never recorded", () => {
   it.scoped("is sent maxClaims times, then fails with a claims_exhausted attempt and a delivery.failed event", () =>
     Effect.gen(function*() {
       const w = yield* Webhooks.Webhooks
-      const queue = yield* Queue.Queue
+      const queue = yield* DeliveryQueue.DeliveryQueue
       const events = yield* Effect.flatMap(OperationalEvents.OperationalEvents, (e) => e.subscribe)
       const failedEvents = yield* Stream.filter(events, (e) => e.type === "delivery.failed").pipe(
         Stream.take(1),
@@ -74,7 +81,7 @@ describe("a delivery whose attempts are never recorded", () => {
         | Webhooks.Webhooks
         | Dispatcher.Dispatcher
         | RecordingTransport.RecordingTransport
-        | Queue.Queue
+        | DeliveryQueue.DeliveryQueue
         | OperationalEvents.OperationalEvents
       >)
     ))

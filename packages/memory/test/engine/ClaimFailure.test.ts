@@ -4,14 +4,14 @@
  * it would be claimed and sent again while the first send runs — a duplicate with no crash at all.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Dispatcher, Errors, Id, Queue, RecordingTransport, Webhooks } from "@hookwire/core"
+import { DeliveryQueue, Dispatcher, Errors, Id, RecordingTransport, Webhooks } from "@hookwire/core"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import { engine } from "./harness.js"
 
 const tenant = "acme"
-type QueueService = Context.Tag.Service<typeof Queue.Queue>
+type QueueService = Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>
 
 /** The queue, failing the first `complete` that includes `id` (a dropped connection). */
 const failFirstComplete = (id: string, failures: Array<number>) => (queue: QueueService): QueueService => ({
@@ -31,7 +31,7 @@ describe("a claim whose dispatch fails after an attempt started", () => {
   it.scoped("does not release the running attempt's item: it is sent once", () =>
     Effect.gen(function*() {
       const w = yield* Webhooks.Webhooks
-      const q = yield* Queue.Queue
+      const q = yield* DeliveryQueue.DeliveryQueue
       yield* w.endpoints.create({ tenant, url: "https://receiver.example/webhooks" })
       const { message } = yield* w.publish({ tenant, type: "invoice.paid", data: { invoiceId: "in_1", amount: 1 } })
       // Queued without a delivery in storage (deleted meanwhile): the claim completes it, and that write fails.

@@ -392,8 +392,9 @@ describe("Dispatcher", () => {
       expect(d).toMatchObject({ status: "pending", attempts: 0 })
       // The receiver may have the request: another worker must not send it again at once (issue 16.2), only once the
       // lease (30 s here) is over.
-      const { Queue } = yield* Effect.promise(() => import("@hookwire/core"))
-      const claim = (now: number) => run(Effect.flatMap(Queue.Queue, (q) => q.claim({ max: 10, leaseMs: 1000, now })))
+      const { DeliveryQueue } = yield* Effect.promise(() => import("@hookwire/core"))
+      const claim = (now: number) =>
+        run(Effect.flatMap(DeliveryQueue.DeliveryQueue, (q) => q.claim({ max: 10, leaseMs: 1000, now })))
       expect(yield* claim(Date.now())).toEqual([])
       const claimed = yield* claim(Date.now() + 30_000)
       expect(claimed.map((c) => c.id)).toEqual([d.id])

@@ -4,7 +4,7 @@
  * it (not queued). No dispatcher runs here, so "queued" is read straight from the queue.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Queue, RecordingTransport, Storage, Sweeper, Webhooks } from "@hookwire/core"
+import { DeliveryQueue, RecordingTransport, Storage, Sweeper, Webhooks } from "@hookwire/core"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -46,7 +46,7 @@ const makeGate = () => {
 /** Whether every pending delivery of the tenant is in the queue (and how many are pending). */
 const nothingStranded = Effect.gen(function*() {
   const w = yield* Webhooks.Webhooks
-  const queue = yield* Queue.Queue
+  const queue = yield* DeliveryQueue.DeliveryQueue
   const pending = (yield* w.deliveries.list({ tenant, status: "pending", limit: 100 })).items
   const held = yield* queue.has(pending.map((d) => d.id))
   return { pending: pending.length, stranded: pending.filter((d) => !held.has(d.id)).map((d) => d.id) }
@@ -56,7 +56,7 @@ const nothingStranded = Effect.gen(function*() {
 const failedDelivery = Effect.gen(function*() {
   const w = yield* Webhooks.Webhooks
   const storage = yield* Storage.Storage
-  const queue = yield* Queue.Queue
+  const queue = yield* DeliveryQueue.DeliveryQueue
   const endpoint = yield* w.endpoints.create({ tenant, url })
   const { message } = yield* w.publish({ tenant, type: "invoice.paid", data: { invoiceId: "in_1", amount: 1 } })
   const [delivery] = (yield* w.deliveries.list({ tenant, messageId: message.id })).items
@@ -130,7 +130,10 @@ describe("interrupted between writes, nothing is stranded", () => {
       gate.arm()
       yield* gate.interruptAt(w.deliveries.retry({ tenant, id: delivery.id }))
       expect(yield* nothingStranded).toStrictEqual({ pending: 1, stranded: [] })
-      const claimed = yield* Effect.flatMap(Queue.Queue, (q) => q.claim({ max: 10, leaseMs: 1000, now: 0 }))
+      const claimed = yield* Effect.flatMap(
+        DeliveryQueue.DeliveryQueue,
+        (q) => q.claim({ max: 10, leaseMs: 1000, now: 0 })
+      )
       expect(claimed.map((c) => c.id)).toStrictEqual([delivery.id])
     }).pipe(Effect.provide(engine({
       dispatcher: false,

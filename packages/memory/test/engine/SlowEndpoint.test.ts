@@ -5,14 +5,14 @@
  * stalled every endpoint while it retried. The queue here refuses a fractional time the way such a store does.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Errors, Queue, RecordingTransport, Webhooks } from "@hookwire/core"
+import { DeliveryQueue, Errors, RecordingTransport, Webhooks } from "@hookwire/core"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import { engine } from "./harness.js"
 
 const tenant = "acme"
-type QueueService = Context.Tag.Service<typeof Queue.Queue>
+type QueueService = Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>
 
 /** The queue, refusing (like a Postgres `bigint` column) any time that is not a whole number of milliseconds. */
 const wholeMsOnly = (refused: Array<string>) => (queue: QueueService): QueueService => {

@@ -3,7 +3,7 @@
  * and one written without a next attempt time, as older versions did — is found, re-queued and delivered.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Queue, RecordingTransport, Storage, Sweeper, Webhooks } from "@hookwire/core"
+import { DeliveryQueue, RecordingTransport, Storage, Sweeper, Webhooks } from "@hookwire/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
@@ -18,7 +18,7 @@ describe("Sweeper on the memory adapter", () => {
     Effect.gen(function*() {
       const w = yield* Webhooks.Webhooks
       const storage = yield* Storage.Storage
-      const queue = yield* Queue.Queue
+      const queue = yield* DeliveryQueue.DeliveryQueue
       yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/a" })
       // Two publishes whose enqueue is lost (the process died between the two writes).
       dropEnqueues = true

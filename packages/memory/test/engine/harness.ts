@@ -4,9 +4,9 @@
  */
 import {
   Catalog,
+  DeliveryQueue,
   Dispatcher,
   OperationalEvents,
-  Queue,
   RateLimiter,
   RecordingTransport,
   RetryPolicy,
@@ -41,7 +41,9 @@ export interface HarnessOptions {
     | undefined
   /** Changes the memory Queue the engine sees (e.g. to check what the engine hands it, or make calls fail). */
   readonly wrapQueue?:
-    | ((queue: Context.Tag.Service<typeof Queue.Queue>) => Context.Tag.Service<typeof Queue.Queue>)
+    | ((
+      queue: Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>
+    ) => Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>)
     | undefined
   /** A shared rate limiter for the dispatcher (default: its own in-memory one). */
   readonly rateLimiter?: Context.Tag.Service<typeof RateLimiter.RateLimiter> | undefined
@@ -55,7 +57,9 @@ const storageLayer = (wrap: HarnessOptions["wrapStorage"]) =>
 const queueLayer = (wrap: HarnessOptions["wrapQueue"]) =>
   wrap === undefined
     ? MemoryQueue.layer
-    : Layer.effect(Queue.Queue, Effect.map(Queue.Queue, wrap)).pipe(Layer.provide(MemoryQueue.layer))
+    : Layer.effect(DeliveryQueue.DeliveryQueue, Effect.map(DeliveryQueue.DeliveryQueue, wrap)).pipe(
+      Layer.provide(MemoryQueue.layer)
+    )
 
 /** Storage + Queue + Settings + Events + recording Transport + Webhooks (+ Dispatcher unless `dispatcher: false`). */
 export const engine = (options: HarnessOptions = {}) => {

@@ -11,8 +11,8 @@ import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import type * as MetricLabel from "effect/MetricLabel"
 import type * as Tracer from "effect/Tracer"
+import type { ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
 import type * as Model from "../../Model.js"
-import type { ClaimedItem, Queue } from "../../Queue.js"
 import type * as RateLimiter from "../../RateLimiter.js"
 import type * as RetryPolicy from "../../RetryPolicy.js"
 import type * as Settings from "../../Settings.js"
@@ -39,7 +39,7 @@ export interface Job {
 export interface Deps {
   readonly settings: Settings.Resolved
   readonly storage: Storage["Type"]
-  readonly queue: Queue["Type"]
+  readonly queue: DeliveryQueue["Type"]
   readonly transport: Transport["Type"]
   readonly limiter: RateLimiter.RateLimiter["Type"]
   /** The dispatcher's Clock and Random (read once when it starts: the workers are forked from it). */
@@ -68,7 +68,7 @@ const logged = (what: string) => supervise.logRetry(`Dispatcher: ${what}`)
 /** Waits for the endpoint's rate limit; false when the wait is long and the delivery went back to the queue. */
 const rateLimit = (
   limiter: RateLimiter.RateLimiter["Type"],
-  queue: Queue["Type"],
+  queue: DeliveryQueue["Type"],
   item: ClaimedItem,
   endpoint: Model.EndpointRecord
 ) =>

@@ -8,11 +8,11 @@
  * fault.
  */
 import * as Effect from "effect/Effect"
+import type { ClaimedItem } from "../../DeliveryQueue.js"
 import type { StorageError } from "../../Errors.js"
 import * as Id from "../../Id.js"
 import type * as Model from "../../Model.js"
 import type { OperationalEvent, OperationalEvents } from "../../OperationalEvents.js"
-import type { ClaimedItem } from "../../Queue.js"
 import type { Storage } from "../../Storage.js"
 
 /** Whether this claim is one too many: the delivery fails instead of being sent. */

@@ -13,9 +13,9 @@ import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import * as CircuitBreaker from "../../CircuitBreaker.js"
+import type { ClaimedForDispatch, ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
 import type * as Model from "../../Model.js"
 import type { OperationalEvents } from "../../OperationalEvents.js"
-import type { ClaimedForDispatch, ClaimedItem, Queue } from "../../Queue.js"
 import type * as Settings from "../../Settings.js"
 import type { Storage } from "../../Storage.js"
 import * as attemptInternal from "../attempt.js"
@@ -37,7 +37,7 @@ export interface Claimer {
 export interface Deps {
   readonly settings: Settings.Resolved
   readonly storage: Storage["Type"]
-  readonly queue: Queue["Type"]
+  readonly queue: DeliveryQueue["Type"]
   readonly events: OperationalEvents["Type"]
   readonly capacity: Capacity<Job>
   readonly leaseMs: number

@@ -7,10 +7,10 @@
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as CircuitBreaker from "../../CircuitBreaker.js"
+import type { ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
 import type { QueueError, StorageError } from "../../Errors.js"
 import type * as Model from "../../Model.js"
 import type { OperationalEvents } from "../../OperationalEvents.js"
-import type { ClaimedItem, Queue } from "../../Queue.js"
 import type * as Settings from "../../Settings.js"
 import type { Storage } from "../../Storage.js"
 import * as logs from "./logs.js"
@@ -50,7 +50,7 @@ export interface EndpointHealth {
 export interface Deps {
   readonly settings: Settings.Resolved
   readonly storage: Storage["Type"]
-  readonly queue: Queue["Type"]
+  readonly queue: DeliveryQueue["Type"]
   readonly events: OperationalEvents["Type"]
   /**
    * Takes this process's deliveries of the endpoint waiting for its in-flight cap (their slots are freed; the

@@ -11,9 +11,9 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
+import type { ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
 import type * as Model from "../../Model.js"
 import type { OperationalEvent, OperationalEvents } from "../../OperationalEvents.js"
-import type { ClaimedItem, Queue as QueuePort } from "../../Queue.js"
 import type { AttemptResult, Storage } from "../../Storage.js"
 import * as supervise from "./supervise.js"
 
@@ -47,7 +47,7 @@ export interface ResultWriter {
 
 export interface Deps {
   readonly storage: Storage["Type"]
-  readonly queue: QueuePort["Type"]
+  readonly queue: DeliveryQueue["Type"]
   readonly events: OperationalEvents["Type"]
   readonly concurrency: number
   readonly writeBatchSize: number

@@ -7,7 +7,7 @@
  */
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type { ClaimedItem, Queue } from "../../Queue.js"
+import type { ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
 import * as supervise from "./supervise.js"
 
 /** The steps of each part of the dispatcher that shutdown runs in order (each part owns what it stops). */
@@ -61,7 +61,7 @@ export interface Releaser {
  * Best effort and bounded, even inside an uninterruptible finalizer (an interrupted attempt's): a release that never
  * answers must not hold shutdown; the lease returns the item anyway.
  */
-export const releaser = (queue: Queue["Type"], clock: Clock.Clock, deadlineMs: number): Releaser => {
+export const releaser = (queue: DeliveryQueue["Type"], clock: Clock.Clock, deadlineMs: number): Releaser => {
   // When shutdown began: every release from then on ends by the shutdown's deadline.
   let shutdownAt: number | undefined
   return {

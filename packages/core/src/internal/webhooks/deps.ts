@@ -5,10 +5,10 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import type { DeliveryQueue } from "../../DeliveryQueue.js"
 import { NotFound, type StorageError } from "../../Errors.js"
 import type * as Model from "../../Model.js"
 import type { OperationalEvents } from "../../OperationalEvents.js"
-import type { Queue } from "../../Queue.js"
 import type { Resolved } from "../../Settings.js"
 import type { Storage } from "../../Storage.js"
 import type { Transport } from "../../Transport.js"
@@ -17,7 +17,7 @@ import type { Transport } from "../../Transport.js"
 export interface Deps {
   readonly settings: Resolved
   readonly storage: Storage["Type"]
-  readonly queue: Queue["Type"]
+  readonly queue: DeliveryQueue["Type"]
   readonly transport: Transport["Type"]
   readonly events: OperationalEvents["Type"]
 }

@@ -10,9 +10,9 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
+import type { DeliveryQueue } from "../../DeliveryQueue.js"
 import { InvalidState, type QueueError, type StorageError } from "../../Errors.js"
 import type * as Model from "../../Model.js"
-import type { Queue } from "../../Queue.js"
 import * as RetryPolicy from "../../RetryPolicy.js"
 import type { Settings } from "../../Settings.js"
 import type { Storage } from "../../Storage.js"
@@ -25,7 +25,7 @@ export const HOLD_MS = 120_000
 export interface Services {
   readonly settings: Settings["Type"]
   readonly storage: Storage["Type"]
-  readonly queue: Queue["Type"]
+  readonly queue: DeliveryQueue["Type"]
   readonly transport: Transport["Type"]
 }
 
@@ -33,7 +33,7 @@ export interface Services {
  * A pending delivery, due now: queued at once (moved to the front, or queued again if the queue lost it) and given
  * that next attempt time — unless a worker holds it under a live lease, that is, is sending it right now. Then
  * nothing changes and the retry fails with `delivery_in_flight`: re-queueing it would end that worker's lease and
- * send the delivery a second time, and its result is on the way anyway. Queue first, then storage, uninterruptibly:
+ * send the delivery a second time, and its result is on the way anyway. DeliveryQueue first, then storage, uninterruptibly:
  * on Postgres the storage write also queues the delivery, at the same run time, so it never takes a claim away.
  */
 export const expedite = (

@@ -1,6 +1,6 @@
 /**
- * The Queue port: due-time ordered delivery ids with leases. `claim` hands out due items with a lease; an item
- * whose lease expires before it is completed, rescheduled or released is claimed again (at-least-once). Times are
+ * The DeliveryQueue port (named apart from `effect/Queue`): due-time ordered delivery ids with leases. `claim` hands
+ * out due items with a lease; an item whose lease expires before it is completed, rescheduled or released is claimed again (at-least-once). Times are
  * passed in by the caller (epoch ms) so adapters stay free of clocks and tests can drive time. Every adapter must
  * pass the contract suite exported from `@hookwire/core/test/contract/QueueSuite`.
  *
@@ -60,7 +60,7 @@ export interface ClaimedForDispatch {
  * @since 0.1.0
  * @category tags
  */
-export class Queue extends Context.Tag("@hookwire/core/Queue")<Queue, {
+export class DeliveryQueue extends Context.Tag("@hookwire/core/DeliveryQueue")<DeliveryQueue, {
   /**
    * Queues each item at its run time. An id that is already queued gets the new run time, keeps its claim count and
    * loses its holder (a claimed item is queued again and its holder's token goes stale).
@@ -109,7 +109,7 @@ export class Queue extends Context.Tag("@hookwire/core/Queue")<Queue, {
   readonly release: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
   /** Removes queued (unclaimed or claimed) items by id, e.g. cancelled deliveries. */
   readonly remove: (ids: ReadonlyArray<string>) => Effect.Effect<void, QueueError>
-  /** Whether an id is queued (claimed or not): used by the sweeper when Storage and Queue differ. */
+  /** Whether an id is queued (claimed or not): used by the sweeper when Storage and DeliveryQueue differ. */
   readonly has: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlySet<string>, QueueError>
   /**
    * Completes when work may be available: something was enqueued or rescheduled (in this process, or in any
