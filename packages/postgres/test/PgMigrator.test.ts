@@ -37,9 +37,9 @@ describeDb("PgMigrator", () => {
     const runs = await Promise.all(
       Array.from({ length: 6 }, () => Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(clientLayer()))))
     )
-    // One run applies every migration (1_initial, 2_attempt_headers); the others find them done.
-    expect(runs.map((applied) => applied.length).sort()).toStrictEqual([0, 0, 0, 0, 0, 2])
-    expect(runs.flat()).toStrictEqual([[1, "initial"], [2, "attempt_headers"]])
+    // One run applies every migration; the others find them done.
+    expect(runs.map((applied) => applied.length).sort()).toStrictEqual([0, 0, 0, 0, 0, 3])
+    expect(runs.flat()).toStrictEqual([[1, "initial"], [2, "attempt_headers"], [3, "endpoint_log_indexes"]])
     expect(await tablesOf(schema)).toStrictEqual([
       "hookwire_attempts",
       "hookwire_deliveries",

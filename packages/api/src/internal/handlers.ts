@@ -12,8 +12,10 @@ import * as Webhooks from "@hookwire/core/Webhooks"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Schema from "effect/Schema"
 import { CurrentCaller, ManagementApi } from "../Api.js"
 import * as Problem from "../Problem.js"
+import * as encoder from "./encoder.js"
 import { signatures } from "./signature.js"
 
 /** What the host told the mount about itself (`Server.Options`). */
@@ -29,6 +31,20 @@ const forTenant = <A>(f: (tenant: string) => Effect.Effect<A, Problem.EngineErro
   Effect.flatMap(tenantOf, (tenant) => Effect.mapError(f(tenant), Problem.fromError))
 
 const page = <A>(p: Model.Page<A>) => ({ data: p.items, nextCursor: p.nextCursor })
+
+/**
+ * The response of a route, its body encoded by the route's success Schema compiled once (internal/encoder.ts) rather
+ * than walked by `HttpApiBuilder` on every request. Used on the read routes, the ones a portal polls.
+ */
+const answer = (group: string, endpoint: string) =>
+  encoder.make(
+    (ManagementApi.groups as unknown as Groups)[group].endpoints[endpoint].successSchema
+  ).respond
+
+type Groups = Record<
+  string,
+  { readonly endpoints: Record<string, { readonly successSchema: Schema.Schema<any, any> }> }
+>
 
 const parseBody = (body: string): unknown => {
   try {
@@ -87,12 +103,17 @@ const endpoints = (host: HostOptions) =>
         ...endpoint,
         signature: signatureOf(endpoint.scheme)
       })
+      const respond = {
+        list: answer("endpoints", "list"),
+        get: answer("endpoints", "get"),
+        stats: answer("endpoints", "stats")
+      }
       return handlers
         .handle("list", ({ urlParams }) =>
           forTenant((tenant) =>
             w.endpoints.list({ tenant, ...urlParams, order: "desc" })
           ).pipe(
-            Effect.map((p) => ({ data: p.items.map(view), nextCursor: p.nextCursor }))
+            Effect.map((p) => respond.list({ data: p.items.map(view), nextCursor: p.nextCursor }))
           ))
         .handle("create", ({ payload }) =>
           Effect.zipRight(
@@ -104,17 +125,19 @@ const endpoints = (host: HostOptions) =>
         .handle("get", ({ path }) =>
           forTenant((tenant) =>
             w.endpoints.get({ tenant, id: path.id })
-          ).pipe(Effect.map(view)))
+          ).pipe(Effect.map((endpoint) =>
+            respond.get(view(endpoint))
+          )))
         .handle("update", ({ path, payload }) =>
           Effect.zipRight(
             checkChannels(host, payload.channels),
-            forTenant((tenant) => w.endpoints.update({ tenant, id: path.id, ...payload })).pipe(Effect.map(view))
+            forTenant((tenant) =>
+              w.endpoints.update({ tenant, id: path.id, ...payload })
+            ).pipe(Effect.map(view))
           ))
         .handle("delete", ({ path }) => forTenant((tenant) => w.endpoints.delete({ tenant, id: path.id })))
         .handle("enable", ({ path }) =>
-          forTenant((tenant) =>
-            w.endpoints.enable({ tenant, id: path.id })
-          ).pipe(Effect.map(view)))
+          forTenant((tenant) => w.endpoints.enable({ tenant, id: path.id })).pipe(Effect.map(view)))
         .handle("disable", ({ path, payload }) =>
           forTenant((tenant) =>
             w.endpoints.disable({ tenant, id: path.id, reason: payload.reason })
@@ -134,7 +157,7 @@ const endpoints = (host: HostOptions) =>
         .handle("stats", ({ path }) =>
           forTenant((tenant) =>
             w.endpoints.stats({ tenant, id: path.id })
-          ))
+          ).pipe(Effect.map(respond.stats)))
         .handle("recover", ({ path, payload }) =>
           forTenant((tenant) =>
             w.deliveries.recover({ tenant, endpointId: path.id, since: payload.since, until: payload.until })
@@ -144,14 +167,17 @@ const endpoints = (host: HostOptions) =>
 const messages = HttpApiBuilder.group(ManagementApi, "messages", (handlers) =>
   Effect.gen(function*() {
     const w = yield* Webhooks.Webhooks
+    const respond = { list: answer("messages", "list"), get: answer("messages", "get") }
     return handlers
       .handle("list", ({ urlParams }) =>
         forTenant((tenant) =>
           w.messages.list({ tenant, ...urlParams, order: "desc" })
-        ).pipe(Effect.map(page)))
+        ).pipe(Effect.map((p) => respond.list(page(p)))))
       .handle("get", ({ path }) =>
-        forTenant((tenant) => w.messages.get({ tenant, id: path.id })).pipe(
-          Effect.map((message) => ({ ...message, payload: parseBody(message.body) }))
+        forTenant((tenant) =>
+          w.messages.get({ tenant, id: path.id })
+        ).pipe(
+          Effect.map((message) => respond.get({ ...message, payload: parseBody(message.body) }))
         ))
       .handle("resend", ({ path, payload }) =>
         forTenant((tenant) =>
@@ -162,23 +188,32 @@ const messages = HttpApiBuilder.group(ManagementApi, "messages", (handlers) =>
 const deliveries = HttpApiBuilder.group(ManagementApi, "deliveries", (handlers) =>
   Effect.gen(function*() {
     const w = yield* Webhooks.Webhooks
+    const respond = {
+      list: answer("deliveries", "list"),
+      get: answer("deliveries", "get"),
+      attempts: answer("deliveries", "attempts")
+    }
     return handlers
       .handle("list", ({ urlParams }) =>
         forTenant((tenant) =>
           w.deliveries.list({ tenant, ...urlParams, order: "desc" })
-        ).pipe(Effect.map(page)))
+        ).pipe(Effect.map((p) => respond.list(page(p)))))
       .handle("get", ({ path }) =>
         forTenant((tenant) =>
           Effect.all({
             delivery: w.deliveries.get({ tenant, id: path.id }),
             attempts: w.deliveries.attempts({ tenant, deliveryId: path.id, limit: 100, order: "desc" })
           }, { concurrency: 2 })
-        ).pipe(Effect.map(({ attempts, delivery }) => ({ ...delivery, attemptLog: attempts.items }))))
+        ).pipe(Effect.map(({ attempts, delivery }) =>
+          respond.get({ ...delivery, attemptLog: attempts.items })
+        )))
       .handle("retry", ({ path }) => forTenant((tenant) => w.deliveries.retry({ tenant, id: path.id })))
       .handle("attempts", ({ urlParams }) =>
         forTenant((tenant) =>
           w.deliveries.attempts({ tenant, ...urlParams, order: "desc" })
-        ).pipe(Effect.map(page)))
+        ).pipe(Effect.map((p) =>
+          respond.attempts(page(p))
+        )))
   }))
 
 /** Every group's handlers. Requires Webhooks and Settings. */
