@@ -1,7 +1,8 @@
 /**
  * `Storage.endpointStats` in one statement: per window, counts of the endpoint's attempts (all, 2xx) and deliveries
  * (by status), and its latest attempt. Both scans go through the `(endpoint_id, id)` indexes from the oldest window's
- * lowest possible id (ids never sort before their record's time), so they read the week, not the whole history.
+ * lowest possible id (ids never sort before their record's time), so they read the week, not the whole history; those
+ * indexes include every column counted here (migration 3_endpoint_log_indexes), so the scans are index-only.
  *
  * @internal
  */
