@@ -129,9 +129,7 @@ export const migrations = (t: Tables): Record<string, ReadonlyArray<string>> => 
       include (tenant, created_at, status)`,
     `drop index ${qualified(t, "attempts_endpoint")}`,
     `create index ${t.index("attempts_endpoint")} on ${t.attempts} (endpoint_id, id)
-      include (tenant, started_at, response_status, error_kind)`,
-    `analyze ${t.deliveries}`,
-    `analyze ${t.attempts}`
+      include (tenant, started_at, response_status, error_kind)`
   ]
 })
 
