@@ -21,7 +21,7 @@ describe("OpenTelemetry.layer (Effect API)", () => {
     const Live = Dispatcher.layer().pipe(
       Layer.provideMerge(Hookwire.layer({ catalog, allowHttp: true, http: { allowCidrs: ["127.0.0.1/32"] } })),
       Layer.provide(OpenTelemetry.layer({ tracerProvider, queueGauges: false })),
-      Layer.provideMerge(Layer.merge(MemoryStorage.layer, MemoryQueue.layer))
+      Layer.provideMerge(Layer.merge(MemoryStorage.layer(), MemoryQueue.layer))
     )
     const runtime = ManagedRuntime.make(Live)
     try {

@@ -13,7 +13,7 @@ describe("Telemetry.layer's backlog gauges", () => {
         Hookwire.layer({ catalog }),
         Telemetry.layer({ queueGauges: { interval: "20 millis", maxCount: 2_400 } })
       )
-        .pipe(Layer.provideMerge(Layer.merge(MemoryStorage.layer, MemoryQueue.layer)))
+        .pipe(Layer.provideMerge(Layer.merge(MemoryStorage.layer(), MemoryQueue.layer)))
     )
     const read = async () => {
       const due = await runtime.runPromise(Metric.value(Telemetry.deliveriesDue))
