@@ -118,7 +118,7 @@ export interface Options<Events extends Record<string, unknown>> extends Omit<La
  * @category models
  */
 export interface TelemetryOption {
-  readonly layer: Layer.Layer<never, unknown, Storage | Queue>
+  readonly layer: Layer.Layer<never, unknown, Storage | DeliveryQueue>
 }
 
 /**

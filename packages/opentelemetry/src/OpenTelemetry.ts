@@ -9,7 +9,7 @@
 import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
-import type { Queue, Storage } from "@hookwire/core"
+import type { DeliveryQueue, Storage } from "@hookwire/core"
 import { Errors, Telemetry } from "@hookwire/core"
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api"
 import type { MetricReader } from "@opentelemetry/sdk-metrics"
@@ -121,6 +121,6 @@ export const layer = (options: Options): Layer.Layer<never, never, Storage.Stora
  */
 export const openTelemetry = (
   options: Options
-): { readonly layer: Layer.Layer<never, never, Storage.Storage | Queue.Queue> } => ({
+): { readonly layer: Layer.Layer<never, never, Storage.Storage | DeliveryQueue.DeliveryQueue> } => ({
   layer: layer(options)
 })
