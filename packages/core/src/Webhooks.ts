@@ -3,9 +3,10 @@
  * operation is tenant-scoped: a record of another tenant is reported as not found. Secrets are returned exactly
  * once (at creation and rotation) as `Redacted` values and never by get or list.
  *
- * This module is the service's public face: its views, inputs and operations as types (most of its length, each
- * documented for users), the Tag, and `make`, which composes the slices in `internal/webhooks/` — `endpoints`,
- * `publish`, `deliveryLog`, `recovery` and `maintenance` — into one service.
+ * This module is the service's public face: its views, inputs and operations as types, the Tag, `typed`, and `make`,
+ * which composes the slices in `internal/webhooks/` — `endpoints`, `publish`, `deliveryLog`, `recovery` and
+ * `maintenance` — into one service. It runs past 400 lines because of those types, each documented for users; the
+ * logic is in the slices.
  *
  * @since 0.1.0
  */
