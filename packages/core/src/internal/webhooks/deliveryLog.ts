@@ -7,6 +7,7 @@
  */
 import * as Effect from "effect/Effect"
 import type { NotFound } from "../../Errors.js"
+import type * as Model from "../../Model.js"
 import type { Webhooks } from "../../Webhooks.js"
 import * as validate from "../validate.js"
 import * as views from "../views.js"
@@ -21,15 +22,16 @@ export interface DeliveryLog {
 }
 
 /** The paging and time filters every list shares, checked. */
-const listOptions = (
-  input: {
-    readonly limit?: number | undefined
-    readonly cursor?: string | undefined
-    readonly order?: "asc" | "desc" | undefined
-    readonly since?: unknown
-    readonly until?: unknown
-  }
-) =>
+interface ListInput {
+  readonly tenant: string
+  readonly limit?: number | undefined
+  readonly cursor?: string | undefined
+  readonly order?: "asc" | "desc" | undefined
+  readonly since?: unknown
+  readonly until?: unknown
+}
+
+const listOptions = (input: ListInput) =>
   Effect.all({
     limit: validate.pageLimit(input.limit),
     cursor: validate.cursor(input.cursor),
@@ -51,38 +53,44 @@ const one = <R, V, E>(
     return view(record)
   })
 
+/** A page of the tenant's records as views, its paging and time filters checked. */
+const list = <I extends ListInput, R, V, E>(
+  input: I,
+  read: (tenant: string, options: Effect.Effect.Success<ReturnType<typeof listOptions>>) => Effect.Effect<
+    Model.Page<R>,
+    E
+  >,
+  view: (record: R) => V
+) =>
+  Effect.gen(function*() {
+    const tenant = yield* validate.tenant(input.tenant)
+    return page(yield* read(tenant, yield* listOptions(input)), view)
+  })
+
 /** @internal */
 export const make = ({ storage }: Deps): DeliveryLog => ({
   messages: {
-    get: (input) => one(input, storage.getMessage, messageNotFound, views.message),
+    get: (input) => one(input, (tenant, id) => storage.getMessage(tenant, id), messageNotFound, views.message),
     list: (input) =>
-      Effect.gen(function*() {
-        const tenant = yield* validate.tenant(input.tenant)
-        const options = yield* listOptions(input)
-        return page(yield* storage.listMessages(tenant, { ...options, type: input.type }), views.message)
-      })
+      list(input, (tenant, options) => storage.listMessages(tenant, { ...options, type: input.type }), views.message)
   },
   deliveries: {
-    get: (input) => one(input, storage.getDelivery, deliveryNotFound, views.delivery),
-    list: (input) =>
-      Effect.gen(function*() {
-        const tenant = yield* validate.tenant(input.tenant)
-        const options = yield* listOptions(input)
-        const { endpointId, messageId, status } = input
-        return page(
-          yield* storage.listDeliveries(tenant, { ...options, endpointId, messageId, status }),
-          views.delivery
-        )
-      }),
-    attempts: (input) =>
-      Effect.gen(function*() {
-        const tenant = yield* validate.tenant(input.tenant)
-        const options = yield* listOptions(input)
-        const { deliveryId, endpointId, messageId } = input
-        return page(
-          yield* storage.listAttempts(tenant, { ...options, deliveryId, endpointId, messageId }),
-          views.attempt
-        )
-      })
+    get: (input) => one(input, (tenant, id) => storage.getDelivery(tenant, id), deliveryNotFound, views.delivery),
+    list: (input) => {
+      const { endpointId, messageId, status } = input
+      return list(
+        input,
+        (tenant, options) => storage.listDeliveries(tenant, { ...options, endpointId, messageId, status }),
+        views.delivery
+      )
+    },
+    attempts: (input) => {
+      const { deliveryId, endpointId, messageId } = input
+      return list(
+        input,
+        (tenant, options) => storage.listAttempts(tenant, { ...options, deliveryId, endpointId, messageId }),
+        views.attempt
+      )
+    }
   }
 })
