@@ -24,6 +24,7 @@ import * as dispatcherControl from "./internal/hookwire/dispatcherControl.js"
 import * as environment from "./internal/hookwire/environment.js"
 import * as optionKeys from "./internal/hookwire/optionKeys.js"
 import * as resilientRuntime from "./internal/hookwire/runtime.js"
+import * as transaction from "./internal/hookwire/transaction.js"
 import * as logCause from "./internal/logCause.js"
 import type * as Model from "./Model.js"
 import * as OperationalEvents from "./OperationalEvents.js"
@@ -43,6 +44,29 @@ import * as Webhooks from "./Webhooks.js"
  */
 export interface Adapter {
   readonly layer: Layer.Layer<Storage | DeliveryQueue, unknown>
+  /**
+   * Runs `effect` (a publish) inside the host's own database transaction, the value given as `publish(input, {
+   * transaction })`: every write of the publish joins it. Adapters without it refuse that option.
+   */
+  readonly inTransaction?:
+    | (<A, E, R>(transaction: unknown, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, unknown, R>)
+    | undefined
+}
+
+/**
+ * The second argument of `publish` and `publishMany`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PublishOptions {
+  /**
+   * Your own database transaction, for the adapter to publish in: the message, its deliveries and their queue
+   * entries commit with your writes or roll back with them. With `postgres()` from `@hookwire/postgres`: a
+   * node-postgres client after `BEGIN`, the `tx` of postgres.js' `sql.begin`, or a Kysely, Drizzle or Knex
+   * transaction.
+   */
+  readonly transaction?: unknown
 }
 
 /**
@@ -219,13 +243,18 @@ export interface Hookwire<Events extends Record<string, unknown>> {
     /** Attempts and deliveries by outcome over the last hour, day and week; the latest attempt; current health. */
     readonly stats: (input: { readonly tenant: string; readonly id: string }) => Promise<Views.EndpointStats>
   }
-  readonly publish: <K extends keyof Events & string>(input: PublishInput<Events, K>) => Promise<Webhooks.PublishResult>
+  /** Publishes one message; `{ transaction }` publishes it inside your own database transaction. */
+  readonly publish: <K extends keyof Events & string>(
+    input: PublishInput<Events, K>,
+    options?: PublishOptions
+  ) => Promise<Webhooks.PublishResult>
   /**
    * Up to 1,000 messages in one call and as few storage round trips as the adapter allows; all validated first (one
    * bad input publishes none; its error names it as `messages[i]`). Results in input order.
    */
   readonly publishMany: (
-    inputs: ReadonlyArray<Webhooks.AnyPublishInput<Events>>
+    inputs: ReadonlyArray<Webhooks.AnyPublishInput<Events>>,
+    options?: PublishOptions
   ) => Promise<ReadonlyArray<Webhooks.PublishResult>>
   readonly messages: {
     readonly get: (input: { readonly tenant: string; readonly id: string }) => Promise<Webhooks.Message>
@@ -365,6 +394,7 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
     control.closed()
       ? Promise.reject(dispatcherControl.closedError())
       : runtime.run(Effect.flatMap(Webhooks.Webhooks, f))
+  const inTransaction = transaction.make(options.adapter)
   const reveal = <A extends { readonly secret: Redacted.Redacted<string> }>(
     a: A
   ): Omit<A, "secret"> & { secret: string } => ({
@@ -389,8 +419,9 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
       test: (input) => api((w) => w.endpoints.test(input)),
       stats: (input) => api((w) => w.endpoints.stats(input))
     },
-    publish: (input) => api((w) => w.publish(input)),
-    publishMany: (inputs) => api((w) => w.publishMany(inputs)),
+    publish: (input, publishOptions) => api((w) => inTransaction("publish", publishOptions, w.publish(input))),
+    publishMany: (inputs, publishOptions) =>
+      api((w) => inTransaction("publishMany", publishOptions, w.publishMany(inputs))),
     messages: {
       get: (input) => api((w) => w.messages.get(input)),
       list: (input) => api((w) => w.messages.list(input)),

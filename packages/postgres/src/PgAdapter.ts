@@ -29,11 +29,13 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import pg from "pg"
 import * as internalConfig from "./internal/config.js"
+import * as environment from "./internal/environment.js"
 import * as prepared from "./internal/prepared.js"
 import * as tables from "./internal/tables.js"
 import * as PgMigrator from "./PgMigrator.js"
 import * as PgQueue from "./PgQueue.js"
 import * as PgStorage from "./PgStorage.js"
+import * as join from "./transactions/join.js"
 
 /**
  * @since 0.1.0
@@ -163,7 +165,8 @@ export const clientLayer = (
   const url = options.url ?? options.client?.url
   if (url === undefined && options.client === undefined) {
     throw new Error(
-      "postgres(): give a connection: { url: \"postgres://…\" }, an existing { pool }, or { client: { host, … } }"
+      "postgres(): give a connection: { url: \"postgres://…\" }, an existing { pool }, or { client: { host, … } }, " +
+        "or set HOOKWIRE_DATABASE_URL"
     )
   }
   const config: PgClient.PgClientConfig = {
@@ -232,14 +235,21 @@ const makePool = (config: PgClient.PgClientConfig): Effect.Effect<pg.Pool, SqlEr
 
 /**
  * The Postgres adapter for the Promise API: `createHookwire({ adapter: postgres({ url }), catalog })`. Migrates on
- * start unless `migrate: false`. Options are checked at once: a bad one throws here.
+ * start unless `migrate: false`. Without `url`, `pool` or `client` it connects to `HOOKWIRE_DATABASE_URL`; the other
+ * `HOOKWIRE_DATABASE_*` variables of `layerConfig` fill in what the options leave out. Options are checked at once:
+ * a bad one throws here. Its `inTransaction` lets `publish(input, { transaction })` join the host's transaction.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const postgres = (options: PostgresOptions): {
+export const postgres = (given: PostgresOptions = {}): {
   readonly layer: Layer.Layer<Storage.Storage | DeliveryQueue.DeliveryQueue, MigrationError | SqlError>
+  readonly inTransaction: ReturnType<typeof join.inTransaction>
 } => {
-  tables.make(options)
-  return { layer: Layer.provide(layer(options), clientLayer(options)) }
+  const options = environment.complete(given)
+  const t = tables.make(options)
+  // After the migrations: the engine's side of the transaction check reads where Hookwire's tables are.
+  const engine = join.engine(t)
+  const services = Layer.flatMap(layer(options), (context) => Layer.merge(Layer.succeedContext(context), engine.layer))
+  return { layer: Layer.provide(services, clientLayer(options)), inTransaction: join.inTransaction(engine) }
 }
