@@ -63,8 +63,8 @@ export interface PublishOptions {
   /**
    * Your own database transaction, for the adapter to publish in: the message, its deliveries and their queue
    * entries commit with your writes or roll back with them. With `postgres()` from `@hookwire/postgres`: a
-   * node-postgres client after `BEGIN`, the `tx` of postgres.js' `sql.begin`, or a Kysely, Drizzle or Knex
-   * transaction.
+   * node-postgres client after `BEGIN`, the `tx` of postgres.js' `sql.begin`, a Kysely, Drizzle or Knex transaction,
+   * or the `tx` of a Prisma interactive `$transaction`.
    */
   readonly transaction?: unknown
 }

@@ -1,6 +1,6 @@
 /**
  * `publish(input, { transaction })` from the libraries hosts use (node-postgres, postgres.js, Kysely, Drizzle on
- * both drivers, Knex), against the real server: commit delivers, rollback leaves nothing (no message, delivery or
+ * both drivers, Knex, Prisma with its node-postgres driver adapter), against the real server: commit delivers, rollback leaves nothing (no message, delivery or
  * queue row), and an engine that stops right after the commit loses nothing — a new engine delivers. Wrong input
  * (a pool, a database handle, a client outside `BEGIN`, another database, another adapter) is a ValidationError that
  * says what to pass.
@@ -8,6 +8,9 @@
 import { createHookwire } from "@hookwire/core/Hookwire"
 import * as RecordingTransport from "@hookwire/core/RecordingTransport"
 import { newTenant } from "@hookwire/core/test/contract/Records"
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { fileURLToPath } from "node:url"
 import pg from "pg"
 import { afterAll, beforeAll, expect, it } from "vitest"
 import * as PgAdapter from "../src/PgAdapter.js"
@@ -15,10 +18,13 @@ import { databaseUrl, describeDb, newSchema, pool, waitFor } from "./utils/db.js
 import { catalog } from "./utils/engine.js"
 import { libraries } from "./utils/libraries.js"
 
+const publisherPath = fileURLToPath(new URL("./utils/txPublisher.ts", import.meta.url))
+const packageDir = fileURLToPath(new URL("..", import.meta.url))
+
 describeDb("transactional publish from the host's database library", () => {
   const schema = newSchema("tx")
   const admin = pool(2)
-  const hosts = libraries(databaseUrl)
+  const hosts = libraries(databaseUrl, schema)
   const open: Array<{ readonly close: () => Promise<void> }> = []
   const tenant = newTenant()
 
@@ -121,15 +127,52 @@ describeDb("transactional publish from the host's database library", () => {
     })
   }
 
+  it("node-postgres: the host process is killed (SIGKILL) right after COMMIT — another process delivers", async () => {
+    const orderId = "order_killed_after_commit"
+    const child = spawn(process.execPath, ["--import", "tsx", publisherPath], {
+      cwd: packageDir,
+      env: {
+        ...process.env,
+        HOOKWIRE_TEST_DATABASE_URL: databaseUrl,
+        TX_SCHEMA: schema,
+        TX_TENANT: tenant,
+        TX_ORDER: orderId
+      },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let output = ""
+    child.stdout.on("data", (chunk) => (output += String(chunk)))
+    const [code, signal] = await Promise.race([
+      once(child, "exit"),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          child.kill("SIGKILL")
+          reject(new Error("the publishing process did not finish within 60 s"))
+        }, 60_000)
+      )
+    ])
+    expect([code, signal]).toStrictEqual([null, "SIGKILL"])
+    const messageId = output.trim()
+    expect(messageId).toMatch(/^msg_/)
+    expect(await orderExists(orderId)).toBe(true)
+    const worker = await engine(true)
+    await waitFor(
+      "another engine to deliver the message of the killed process",
+      async () => await count("deliveries", "message_id = $1 and status = 'delivered'", [messageId]) === 1,
+      30_000
+    )
+    await worker.close()
+  })
+
   it("refuses what is no transaction, saying what to pass", async () => {
     const hookwire = await engine(false)
     const input = { tenant, type: "order.created", data: { orderId: "o_wrong" } } as const
     for (const host of hosts) {
-      const error = await hookwire.publish(input, { transaction: host.notATransaction }).catch((e) => e)
+      const error = await hookwire.publish(input, { transaction: await host.notATransaction() }).catch((e) => e)
       expect(error, host.name).toMatchObject({ _tag: "ValidationError", code: "invalid_option", field: "transaction" })
       expect(error.message, host.name).toMatch(/transaction/)
     }
-    const fromPool = await hookwire.publish(input, { transaction: hosts[0].notATransaction }).catch((e) => e)
+    const fromPool = await hookwire.publish(input, { transaction: await hosts[0].notATransaction() }).catch((e) => e)
     expect(fromPool.message).toMatch(/node-postgres Pool.*pool\.connect\(\).*BEGIN/)
     const unknown = await hookwire.publish(input, { transaction: {} }).catch((e) => e)
     expect(unknown).toMatchObject({ _tag: "ValidationError", field: "transaction" })

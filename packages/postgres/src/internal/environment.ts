@@ -56,8 +56,8 @@ export const complete = <O extends Readable>(options: O): O => {
     throw new ValidationError({
       code: "invalid_option",
       field: "url",
-      message: "postgres() needs a connection: set HOOKWIRE_DATABASE_URL, or give { url: \"postgres://…\" }, an " +
-        "existing { pool }, or { client: { host, … } }."
+      message: "postgres(): give a connection — { url: \"postgres://…\" }, an existing { pool }, or " +
+        "{ client: { host, … } } — or set HOOKWIRE_DATABASE_URL."
     })
   }
   const maxConnections = options.client?.maxConnections ?? env.maxConnections

@@ -36,9 +36,10 @@ export const reschedule = (queue: string, from: number): string =>
  * A statement's final `select`: one row whose `woke` is the earliest `run_at` of `source` (null when it is empty),
  * after a `pg_notify` of it on `channel`, only when there is one. The notification is delivered at commit: inside a
  * host transaction it wakes nobody before the rows are visible, and nobody if it rolls back. `columns` are further
- * select-list items (the statement's own result).
+ * select-list items (the statement's own result). `notified` is cast to text: clients that read every column
+ * (Prisma's `$queryRaw`, for a publish in a Prisma transaction) cannot read a `void`.
  */
 export const notifyEarliest = (channel: string, source: string, columns?: string): string =>
   `select ${columns === undefined ? "" : `${columns}, `}s.at as woke, ` +
-  `case when s.at is not null then pg_notify(${channel}, s.at::text) end as notified ` +
+  `(case when s.at is not null then pg_notify(${channel}, s.at::text) end)::text as notified ` +
   `from (select min(run_at) as at from ${source}) as s`

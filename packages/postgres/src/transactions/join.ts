@@ -1,11 +1,11 @@
 /**
- * `publish(input, { transaction })` on the Postgres adapter: recognises the host's transaction object (node-postgres,
- * postgres.js, Kysely, Drizzle, Knex), checks it once per call — inside a transaction, on the same server, database
- * and tables as Hookwire — and runs the publish, under a savepoint of its own, with that transaction as the fiber's `TransactionConnection`, so
- * every statement of the publish (the endpoints read, then the message, its deliveries, their queue rows and the
- * workers' notification) is part of it. Commit delivers (the queue rows commit with the message; `NOTIFY` is sent at
- * commit); rollback leaves nothing; a process that dies after the commit loses nothing, since no step of the publish
- * comes after it.
+ * `publish(input, { transaction })` on the Postgres adapter: recognises the host's transaction object
+ * (node-postgres, postgres.js, Kysely, Drizzle, Knex, Prisma), checks that it is inside a transaction (a savepoint
+ * of the publish's own) and, once per connection, that it is on Hookwire's server, database and tables, then runs
+ * the publish with that transaction as the fiber's `TransactionConnection`, so every statement of the publish (the
+ * endpoints read, then the message, its deliveries, their queue rows and the workers' notification) is part of it.
+ * Commit delivers (the queue rows commit with the message; `NOTIFY` is sent at commit); rollback leaves nothing; a
+ * process that dies after the commit loses nothing, since no step of the publish comes after it.
  *
  * @since 0.1.0
  */
@@ -23,6 +23,7 @@ import * as knex from "./knex.js"
 import * as kysely from "./kysely.js"
 import * as nodePostgres from "./nodePostgres.js"
 import * as postgresJs from "./postgresJs.js"
+import * as prisma from "./prisma.js"
 
 // Functions first (Knex and postgres.js are callable), node-postgres last (its `query` is the loosest shape).
 const libraries: ReadonlyArray<(value: unknown) => Detection> = [
@@ -30,6 +31,7 @@ const libraries: ReadonlyArray<(value: unknown) => Detection> = [
   postgresJs.detect,
   kysely.detect,
   drizzle.detect,
+  prisma.detect,
   nodePostgres.detect
 ]
 
@@ -52,7 +54,7 @@ export const executorOf = (value: unknown): Executor | ValidationError => {
   }
   return invalid(
     `Cannot publish in ${describe(value)}: pass your database library's transaction — a node-postgres client ` +
-      "after `BEGIN`, the `tx` of postgres.js' `sql.begin`, or the transaction of Kysely, Drizzle or Knex."
+      "after `BEGIN`, the `tx` of postgres.js' `sql.begin`, or the transaction of Kysely, Drizzle, Knex or Prisma."
   )
 }
 

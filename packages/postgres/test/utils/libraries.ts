@@ -9,6 +9,7 @@ import knexFactory from "knex"
 import { Kysely, PostgresDialect } from "kysely"
 import pg from "pg"
 import postgresJs from "postgres"
+import { makePrisma, type Prisma, type PrismaTransaction } from "./prisma.js"
 
 interface Orders {
   readonly orders: { readonly id: string }
@@ -20,18 +21,20 @@ export interface Library {
   readonly transaction: <A>(work: (tx: unknown) => Promise<A>) => Promise<A>
   /** The host's own write in the transaction, as the library makes it: a row in `<schema>.orders`. */
   readonly insertOrder: (tx: unknown, schema: string, id: string) => Promise<unknown>
-  /** The library's handle that is no transaction (a pool, a database), which publish must refuse. */
-  readonly notATransaction: unknown
+  /** The library's handle that is no transaction (a pool, a database, a client), which publish must refuse. */
+  readonly notATransaction: () => Promise<unknown>
   readonly close: () => Promise<void>
 }
 
-export const libraries = (url: string): ReadonlyArray<Library> => {
+export const libraries = (url: string, schema: string): ReadonlyArray<Library> => {
   const pool = new pg.Pool({ connectionString: url, max: 2, application_name: "hookwire-test-libraries" })
   pool.on("error", () => {})
   const postgres = postgresJs(url, { max: 2, onnotice: () => {} })
   const kysely = new Kysely<Orders>({ dialect: new PostgresDialect({ pool }) })
   const drizzleOnPg = drizzlePg(pool)
   const drizzleOnPostgresJs = drizzlePostgresJs(postgres)
+  let prisma: Promise<Prisma> | undefined
+  const prismaClient = () => prisma ??= makePrisma(url, schema)
   const knex = knexFactory({ client: "pg", connection: url, pool: { min: 0, max: 2 } })
   return [
     {
@@ -52,7 +55,7 @@ export const libraries = (url: string): ReadonlyArray<Library> => {
       },
       insertOrder: (tx, schema, id) =>
         (tx as pg.PoolClient).query(`insert into "${schema}".orders (id) values ($1)`, [id]),
-      notATransaction: pool,
+      notATransaction: async () => pool,
       close: () => pool.end()
     },
     {
@@ -62,7 +65,7 @@ export const libraries = (url: string): ReadonlyArray<Library> => {
         const t = tx as postgresJs.TransactionSql
         return t`insert into ${t(schema)}.orders (id) values (${id})`
       },
-      notATransaction: postgres,
+      notATransaction: async () => postgres,
       close: () => postgres.end()
     },
     {
@@ -70,7 +73,7 @@ export const libraries = (url: string): ReadonlyArray<Library> => {
       transaction: (work) => kysely.transaction().execute((trx) => work(trx)),
       insertOrder: (tx, schema, id) =>
         (tx as Kysely<Orders>).withSchema(schema).insertInto("orders").values({ id }).execute(),
-      notATransaction: kysely,
+      notATransaction: async () => kysely,
       close: async () => {}
     },
     {
@@ -78,7 +81,7 @@ export const libraries = (url: string): ReadonlyArray<Library> => {
       transaction: (work) => drizzleOnPg.transaction((tx) => work(tx)),
       insertOrder: (tx, schema, id) =>
         (tx as typeof drizzleOnPg).execute(sql`insert into ${sql.identifier(schema)}.orders (id) values (${id})`),
-      notATransaction: drizzleOnPg,
+      notATransaction: async () => drizzleOnPg,
       close: async () => {}
     },
     {
@@ -88,7 +91,7 @@ export const libraries = (url: string): ReadonlyArray<Library> => {
         (tx as typeof drizzleOnPostgresJs).execute(
           sql`insert into ${sql.identifier(schema)}.orders (id) values (${id})`
         ),
-      notATransaction: drizzleOnPostgresJs,
+      notATransaction: async () => drizzleOnPostgresJs,
       close: async () => {}
     },
     {
@@ -96,8 +99,17 @@ export const libraries = (url: string): ReadonlyArray<Library> => {
       transaction: (work) => knex.transaction((trx) => work(trx)),
       insertOrder: (tx, schema, id) =>
         (tx as knexFactory.Knex.Transaction).withSchema(schema).insert({ id }).into("orders"),
-      notATransaction: knex,
+      notATransaction: async () => knex,
       close: () => knex.destroy()
+    },
+    {
+      name: "Prisma",
+      transaction: async (work) => (await prismaClient()).$transaction((tx) => work(tx)),
+      insertOrder: (tx, _schema, id) => (tx as PrismaTransaction).order.create({ data: { id } }),
+      notATransaction: prismaClient,
+      close: async () => {
+        if (prisma !== undefined) await (await prisma).$disconnect()
+      }
     }
   ]
 }
