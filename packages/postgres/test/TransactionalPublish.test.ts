@@ -177,6 +177,8 @@ describeDb("transactional publish from the host's database library", () => {
     const unknown = await hookwire.publish(input, { transaction: {} }).catch((e) => e)
     expect(unknown).toMatchObject({ _tag: "ValidationError", field: "transaction" })
     expect(unknown.message).toMatch(/node-postgres client after `BEGIN`/)
+    const notAnObject = await hookwire.publish(input, null as never).catch((e) => e)
+    expect(notAnObject).toMatchObject({ _tag: "ValidationError", field: "options" })
     const typo = await hookwire.publish(input, { transacton: {} } as never).catch((e) => e)
     expect(typo).toMatchObject({ _tag: "ValidationError", field: "transacton" })
     expect(typo.message).toMatch(/did you mean "transaction"/)

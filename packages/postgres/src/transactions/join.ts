@@ -79,6 +79,8 @@ export interface Engine {
   readonly whereabouts: () => Whereabouts | undefined
   /** The messages table, as the adapter names it in its statements. */
   readonly messages: string
+  /** Host transaction objects already found on this engine's database (a pooled client is checked once). */
+  readonly placed: WeakSet<object>
 }
 
 /**
@@ -97,7 +99,8 @@ export const engine = (t: tables.Tables): Engine => {
       )
     ),
     whereabouts: () => found,
-    messages: t.messages
+    messages: t.messages,
+    placed: new WeakSet()
   }
 }
 
@@ -132,9 +135,6 @@ const notInTransaction = (executor: Executor) =>
       "`await client.query(\"BEGIN\")`), publish, then commit or roll back."
   )
 
-/** Host transaction objects already found to be on Hookwire's database (a pooled client is checked once). */
-const placed = new WeakSet<object>()
-
 /**
  * Runs `effect` (a publish) inside the host's `transaction`: fails with a `ValidationError` for a value that is no
  * usable transaction, a `StorageError` when the transaction cannot take the publish (e.g. it was already aborted).
@@ -168,12 +168,14 @@ export const inTransaction = (found: Engine) =>
       ),
       Effect.catchTag("SqlError", (error) => Effect.fail(storageError("publish in your transaction")(error))),
       Effect.zipRight(
-        placed.has(transaction as object) ? Effect.void : Effect.flatMap(run(whereText, [found.messages]), ([host]) => {
-          const error = where(executor, host as Whereabouts, ours)
-          if (error !== undefined) return Effect.fail(error)
-          placed.add(transaction as object)
-          return Effect.void
-        })
+        found.placed.has(transaction as object) ?
+          Effect.void :
+          Effect.flatMap(run(whereText, [found.messages]), ([host]) => {
+            const error = where(executor, host as Whereabouts, ours)
+            if (error !== undefined) return Effect.fail(error)
+            found.placed.add(transaction as object)
+            return Effect.void
+          })
       )
     )
     const joined = Effect.provideService(effect, SqlClient.TransactionConnection, [conn, 0] as const) as Effect.Effect<
