@@ -80,7 +80,7 @@ const storageOnly = (storage: Layer.Layer<Storage.Storage, unknown>): Layer.Laye
       if (Option.isSome(Context.getOption(context as Context.Context<unknown>, DeliveryQueue.DeliveryQueue))) {
         return yield* Effect.fail(
           new Error(
-            "redisQueue: `storage` also provides a Queue (e.g. postgres(...) or memory()); give it a Storage alone: " +
+            "redisQueue: `storage` also provides a DeliveryQueue (e.g. postgres(...) or memory()); give it a Storage alone: " +
               "PgStorage.layer() with PgMigrator.layer() and PgAdapter.clientLayer({ url }) from @hookwire/postgres, " +
               "or MemoryStorage.layer() from @hookwire/memory"
           )
