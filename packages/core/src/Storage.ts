@@ -101,6 +101,16 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
   readonly listEndpoints: (tenant: Tenant, page: PageRequest) => Effect.Effect<Page<EndpointRecord>, StorageError>
   /** Every enabled endpoint of the tenant, for fan-out (filtering happens in core). */
   readonly enabledEndpoints: (tenant: Tenant) => Effect.Effect<ReadonlyArray<EndpointRecord>, StorageError>
+  /**
+   * Optional: `enabledEndpoints` of several tenants at once (a `publishMany` batch's fan-out), in as few round trips
+   * as the store allows. The map has an entry for every tenant asked about, empty when it has no enabled endpoint.
+   * Without it, core calls `enabledEndpoints` for each distinct tenant of the batch.
+   */
+  readonly enabledEndpointsOf?:
+    | ((
+      tenants: ReadonlyArray<Tenant>
+    ) => Effect.Effect<ReadonlyMap<Tenant, ReadonlyArray<EndpointRecord>>, StorageError>)
+    | undefined
   readonly countEndpoints: (tenant: Tenant) => Effect.Effect<number, StorageError>
   /**
    * Every endpoint of every tenant, ordered by id, strictly after `afterId` (maintenance path, not tenant-facing:
@@ -277,6 +287,7 @@ export type EndpointMethods = Pick<
   | "getEndpoint"
   | "listEndpoints"
   | "enabledEndpoints"
+  | "enabledEndpointsOf"
   | "countEndpoints"
   | "scanEndpoints"
   | "updateEndpoint"

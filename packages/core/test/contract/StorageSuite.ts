@@ -511,6 +511,25 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
           expect(yield* s.enabledEndpoints(newTenant())).toStrictEqual([])
         }))
 
+      it.effect("enabledEndpointsOf answers enabledEndpoints for several tenants at once", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          if (s.enabledEndpointsOf === undefined) return
+          const a = fixture()
+          const b = fixture()
+          const enabledA = yield* insertEndpoints(a, 2)
+          yield* insertEndpoints(a, 1, { disabled: true, disabledReason: "manual", disabledAt: 1 })
+          const enabledB = yield* insertEndpoints(b, 1)
+          const empty = newTenant()
+          const found = yield* s.enabledEndpointsOf([a.tenant, empty, b.tenant, a.tenant])
+          expect(sorted([...found.keys()])).toStrictEqual(sorted([a.tenant, b.tenant, empty]))
+          expect(sorted(ids(found.get(a.tenant)!))).toStrictEqual(sorted(ids(enabledA)))
+          expect(found.get(a.tenant)).toStrictEqual(yield* s.enabledEndpoints(a.tenant))
+          expect(found.get(b.tenant)).toStrictEqual(enabledB)
+          expect(found.get(empty)).toStrictEqual([])
+          expect((yield* s.enabledEndpointsOf([])).size).toBe(0)
+        }))
+
       it.effect("updateEndpoint replaces the whole record; an unknown id returns false and inserts nothing", () =>
         Effect.gen(function*() {
           const s = yield* storage

@@ -39,6 +39,16 @@ export const make = (state: State): Storage.EndpointMethods => {
     tenant.enabled = undefined
   }
 
+  /** The tenant's enabled endpoints, cached between endpoint writes: fan-out reads them on every publish. */
+  const enabledOf = (tenant: string): ReadonlyArray<EndpointRecord> => {
+    const tenantState = tenants.get(tenant)
+    if (tenantState === undefined) return []
+    return tenantState.enabled ??= tenantState.endpoints.values().flatMap((id) => {
+      const endpoint = endpoints.get(id)
+      return endpoint !== undefined && !endpoint.disabled ? [endpoint] : []
+    })
+  }
+
   return {
     insertEndpoint: (endpoint) =>
       Effect.suspend(() => {
@@ -60,16 +70,9 @@ export const make = (state: State): Storage.EndpointMethods => {
     listEndpoints: (tenant, request) =>
       Effect.sync(() => page(tenants.get(tenant)?.endpoints, request, (id) => state.getEndpoint(tenant, id))),
 
-    enabledEndpoints: (tenant) =>
-      Effect.sync(() => {
-        const tenantState = tenants.get(tenant)
-        if (tenantState === undefined) return []
-        // Cached between endpoint writes: fan-out reads this on every publish.
-        return tenantState.enabled ??= tenantState.endpoints.values().flatMap((id) => {
-          const endpoint = endpoints.get(id)
-          return endpoint !== undefined && !endpoint.disabled ? [endpoint] : []
-        })
-      }),
+    enabledEndpoints: (tenant) => Effect.sync(() => enabledOf(tenant)),
+
+    enabledEndpointsOf: (asked) => Effect.sync(() => new Map(asked.map((tenant) => [tenant, enabledOf(tenant)]))),
 
     countEndpoints: (tenant) => Effect.sync(() => tenants.get(tenant)?.endpoints.size ?? 0),
 

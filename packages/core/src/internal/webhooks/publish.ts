@@ -215,6 +215,17 @@ export const make = (deps: Deps): Publish => {
     return resultOf(inserted)
   })
 
+  /** The enabled endpoints of each tenant of a batch: read once per tenant, in one call when the store can. */
+  const enabledEndpointsOf = (prepared: ReadonlyArray<Model.MessageRecord>) =>
+    Effect.suspend(() => {
+      const tenants = [...new Set(prepared.map((message) => message.tenant))]
+      if (tenants.length > 1 && storage.enabledEndpointsOf !== undefined) return storage.enabledEndpointsOf(tenants)
+      return Effect.map(
+        Effect.forEach(tenants, (tenant) => storage.enabledEndpoints(tenant)),
+        (found) => new Map(tenants.map((tenant, i) => [tenant, found[i]] as const))
+      )
+    })
+
   const publishManyUntraced = Effect.fnUntraced(function*(inputs: ReadonlyArray<PublishInput>) {
     if (!Array.isArray(inputs) || inputs.length > MAX_PUBLISH_BATCH) return yield* tooMany(inputs)
     const now = yield* Clock.currentTimeMillis
@@ -225,13 +236,7 @@ export const make = (deps: Deps): Publish => {
       if (isInputError(message)) return yield* atIndex(i, message)
       prepared.push(message)
     }
-    // Each tenant's endpoints are read once.
-    const endpointsOf = new Map<string, ReadonlyArray<Model.EndpointRecord>>()
-    for (const message of prepared) {
-      if (!endpointsOf.has(message.tenant)) {
-        endpointsOf.set(message.tenant, yield* storage.enabledEndpoints(message.tenant))
-      }
-    }
+    const endpointsOf = yield* enabledEndpointsOf(prepared)
     const { batch, sameAs } = batchOf(prepared, (tenant) => endpointsOf.get(tenant)!)
     // Insert, then enqueue: uninterruptible, or an interruption between the two would strand the deliveries.
     const inserted = yield* Effect.uninterruptible(
