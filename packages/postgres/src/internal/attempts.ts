@@ -14,7 +14,7 @@ import { arrays as deliveryArrays, unnest as deliveryUnnest } from "./deliveries
 import { mapStorage } from "./errors.js"
 import * as prepared from "./prepared.js"
 import { byIds, lastById, pairKey } from "./query.js"
-import * as queue from "./queue.js"
+import * as queue from "./queue/statements.js"
 import * as rows from "./rows.js"
 import { listPage, recordsOf, type Shared, wakeLocally } from "./shared.js"
 import * as stats from "./stats.js"

@@ -14,7 +14,7 @@ import { arrays as deliveryArrays, columns as deliveryColumns, unnest as deliver
 import { mapStorage } from "./errors.js"
 import * as prepared from "./prepared.js"
 import { pairKey } from "./query.js"
-import * as queue from "./queue.js"
+import * as queue from "./queue/statements.js"
 import * as rows from "./rows.js"
 import { CONFLICT, getById, listPage, queueDue, recordsOf, type Shared, wakeLocally } from "./shared.js"
 

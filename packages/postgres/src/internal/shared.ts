@@ -16,7 +16,7 @@ import * as Option from "effect/Option"
 import { mapStorage } from "./errors.js"
 import type * as listener from "./listener.js"
 import { Params } from "./query.js"
-import * as queue from "./queue.js"
+import * as queue from "./queue/statements.js"
 import * as rows from "./rows.js"
 import type * as tables from "./tables.js"
 
