@@ -1,14 +1,18 @@
 /**
  * `pnpm bench api` — the management API's log pages on a large store (DESIGN.md §8): Postgres holding 1,000,000
  * attempts across 1,000 endpoints of 100 tenants (a week of history: 50,000 messages, each to its tenant's 10
- * endpoints, two attempts per delivery), served by `@hookwire/api` on `node:http` over loopback, and 16 concurrent
- * callers (undici, keep-alive) asking for a random endpoint's deliveries page (limit 50, newest first) and its stats.
- * Every answer is checked (200, a full page). Prints `BENCH api route=… p50_ms= p99_ms=`.
+ * endpoints, two attempts per delivery), served by `@hookwire/api` on `node:http` over loopback in this process, and
+ * 16 concurrent callers (undici, keep-alive) in another process (lib/api-callers-process.ts: a real client is not in
+ * the server's process) asking for a random endpoint's deliveries page (limit 50, newest first), then its stats.
+ * Every answer is checked (200, a full page, a week of attempts). Prints `BENCH api route=… p50_ms= p99_ms=` and
+ * what a request cost: the server process's CPU, GC pauses and V8 allocation, the callers' CPU and PostgreSQL's CPU
+ * (the whole server's, neighbours included), each per request over the timed window.
  *
  * The history is bulk-loaded with `unnest` batches of ids made by core's `Id` (time-ordered, as the engine makes
  * them), then analyzed; endpoints are created through the engine. Bar: p99 < 25 ms for both routes.
  *
- * Flags: --requests=N per route (4000), --concurrency=N (16), --verbose; --keep leaves the loaded schema in place
+ * Flags: --requests=N per route (4000), --concurrency=N (16), --verbose; --in-process runs the callers in the server's
+ * process, as this bench did before (one event loop for both: compare); --keep leaves the loaded schema in place
  * (its name is printed) and --schema=NAME runs on such a schema without loading it again (old and new code measured
  * side by side on the same data: see bench/README.md).
  */
@@ -19,9 +23,12 @@ import * as PgAdapter from "@hookwire/postgres/PgAdapter"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import pg from "pg"
-import { Pool } from "undici"
+import { close as closeCallers, type Drive, drive } from "./lib/api-callers.js"
+import { sibling, withChild } from "./lib/child.js"
 import { catalog, numberFlag } from "./lib/payload.js"
-import { report } from "./lib/report.js"
+import { measureWindow } from "./lib/process-stats.js"
+import { report, type Result } from "./lib/report.js"
+import { postgresServer } from "./lib/server-cpu.js"
 import { databaseUrl, dropPgSchema, pgQuery, runTag } from "./lib/stores.js"
 import type { BenchArgs } from "./run.js"
 
@@ -176,35 +183,29 @@ const loaded = async (schema: string): Promise<Loaded> => {
   return { endpoints, attempts: Number(n) }
 }
 
-/** `total` requests from `concurrency` callers; the latency of each, in ms. */
-const drive = async (
-  pool: Pool,
-  total: number,
-  concurrency: number,
-  next: () => { readonly path: string; readonly token: string },
-  check: (status: number, body: any) => void
-): Promise<Array<number>> => {
-  const times: Array<number> = []
-  let issued = 0
-  const caller = async () => {
-    while (issued < total) {
-      issued++
-      const { path, token } = next()
-      const start = performance.now()
-      const response = await pool.request({ method: "GET", path, headers: { authorization: `Bearer ${token}` } })
-      const body = await response.body.json()
-      times.push(performance.now() - start)
-      check(response.statusCode, body)
+/** Runs the callers in their own process (or, with `--in-process`, in this one) and says what each run cost. */
+const callersOf = async <A>(inProcess: boolean, f: (run: (drive: Drive) => Promise<Driven>) => Promise<A>) => {
+  if (inProcess) {
+    try {
+      return await f(drive)
+    } finally {
+      await closeCallers()
     }
   }
-  await Promise.all(Array.from({ length: concurrency }, caller))
-  return times
+  return withChild(
+    sibling(import.meta.url, "lib/api-callers-process"),
+    [],
+    (child) => f(async (command) => (await child.command({ ...command }, "driven", 600_000)) as unknown as Driven)
+  )
 }
+
+type Driven = Awaited<ReturnType<typeof drive>>
 
 export default async function api(args: BenchArgs): Promise<void> {
   const requests = numberFlag("requests", args.flags.requests, 4000, 100, 1_000_000)
   const concurrency = numberFlag("concurrency", args.flags.concurrency, 16, 1, 1024)
   const verbose = args.flags.verbose === true
+  const inProcess = args.flags["in-process"] === true
   const reuse = typeof args.flags.schema === "string" ? args.flags.schema : undefined
   const keep = args.flags.keep === true || reuse !== undefined
   const schema = reuse ?? `bench_api_${runTag()}`
@@ -224,53 +225,51 @@ export default async function api(args: BenchArgs): Promise<void> {
     if (verbose) console.log(`loaded ${attempts} attempts for ${endpoints.length} endpoints in ${loadMs} ms`)
 
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-    const pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: concurrency })
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     const tokenOf = new Map(
       Array.from({ length: TENANTS }, (_, t) => [
         `tenant-${t}`,
         tokens.create({ tenant: `tenant-${t}`, scope: "read", ttl: "1 hour" })
       ])
     )
-    const random = () => endpoints[Math.floor(Math.random() * endpoints.length)]
+    const targets = (path: (id: string) => string) =>
+      endpoints.map((e) => ({ path: path(e.id), token: tokenOf.get(e.tenant)! }))
     const routes = [
-      {
-        route: "deliveries_page",
-        next: () => {
-          const e = random()
-          return { path: `/webhooks/deliveries?endpointId=${e.id}&limit=50`, token: tokenOf.get(e.tenant)! }
-        },
-        check: (status: number, body: any) => {
-          if (status !== 200 || body.data.length !== 50) throw new Error(`deliveries page: ${status}`)
-        }
-      },
-      {
-        route: "endpoint_stats",
-        next: () => {
-          const e = random()
-          return { path: `/webhooks/endpoints/${e.id}/stats`, token: tokenOf.get(e.tenant)! }
-        },
-        check: (status: number, body: any) => {
-          // The oldest attempts leave the week as the run goes on: most of the endpoint's 1,000 are in it.
-          if (status !== 200 || body.windows.week.attempts.total < 900) {
-            throw new Error(`stats: ${status} ${JSON.stringify(body).slice(0, 200)}`)
-          }
-        }
-      }
-    ]
-    const results = []
-    const details: Record<string, unknown> = { load_ms: loadMs, attempts, endpoints: endpoints.length }
-    try {
-      for (const { check, next, route } of routes) {
-        await drive(pool, Math.min(500, requests), concurrency, next, check) // warm-up
-        const times = (await drive(pool, requests, concurrency, next, check)).sort((a, b) => a - b)
-        const p50 = percentile(times, 50)
+      { route: "deliveries_page", targets: targets((id) => `/webhooks/deliveries?endpointId=${id}&limit=50`) },
+      { route: "endpoint_stats", targets: targets((id) => `/webhooks/endpoints/${id}/stats`) }
+    ] as const
+    const postgres = await postgresServer()
+    const results: Array<Result> = []
+    const details: Record<string, unknown> = { load_ms: loadMs, attempts, endpoints: endpoints.length, inProcess }
+    await callersOf(inProcess, async (run) => {
+      for (const { route, targets } of routes) {
+        const command = { type: "drive", origin, concurrency, route, targets } as const
+        const warm = await run({ ...command, requests: Math.min(500, requests) })
+        if (warm.error !== undefined) throw new Error(warm.error)
+        const pgBefore = postgres?.sampleUs()
+        const window = measureWindow()
+        const driven = await run({ ...command, requests })
+        const server = window()
+        if (driven.error !== undefined) throw new Error(driven.error)
+        const times = [...driven.times].sort((a, b) => a - b)
         const p99 = percentile(times, 99)
-        results.push({ route, requests, concurrency, p50_ms: p50, p99_ms: p99 })
-        details[route] = { max_ms: times[times.length - 1], meets: p99 < BAR_MS }
+        const perRequest = (us: number) => Math.round(us / requests)
+        results.push({
+          route,
+          requests,
+          concurrency,
+          p50_ms: percentile(times, 50),
+          p99_ms: p99,
+          // With --in-process the callers' CPU is inside the server's figure.
+          server_cpu_us_per_req: perRequest(server.cpuUs),
+          server_gc_us_per_req: perRequest(server.gcUs),
+          server_alloc_kib_per_req: Math.round(server.allocatedBytes / 1024 / requests),
+          callers_cpu_us_per_req: inProcess ? 0 : perRequest(driven.cpuUs),
+          ...(pgBefore === undefined ? {} : { postgres_cpu_us_per_req: perRequest(postgres!.sampleUs() - pgBefore) })
+        })
+        details[route] = { max_ms: times[times.length - 1], meets: p99 < BAR_MS, gcByType: server.gcByType }
       }
-    } finally {
-      await pool.close()
-    }
+    })
     const file = report("api", results, details)
     console.log(`(bar: p99 < ${BAR_MS} ms; ${attempts} attempts loaded in ${loadMs} ms; ${file})`)
   } finally {
