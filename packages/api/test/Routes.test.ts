@@ -134,6 +134,29 @@ describe.each(kinds)("routes on %s", (kind) => {
     expect(gone.headers.get("content-type")).toBe("application/problem+json")
   })
 
+  it("sensitive headers are accepted, merged on update, and answered only as names with a redaction marker", async () => {
+    const token = "Bearer api-tok-5d4c3b2a1f0e"
+    const created = await createEndpoint({ headers: { "x-team": "desk" }, sensitiveHeaders: { Authorization: token } })
+    expect(created.sensitiveHeaders).toStrictEqual({ authorization: "<redacted>" })
+    const updated = await call("PATCH", "/endpoints/{id}", {
+      token: a,
+      params: { id: created.id },
+      body: { sensitiveHeaders: { "x-api-key": "api-key-9e8d7c6b", authorization: null } }
+    })
+    expect(updated.status).toBe(200)
+    expect(updated.body.sensitiveHeaders).toStrictEqual({ "x-api-key": "<redacted>" })
+    const read = await call("GET", "/endpoints/{id}", { token: aRead, params: { id: created.id } })
+    const listed = await call("GET", "/endpoints", { token: aRead, query: { limit: "250" } })
+    expect(JSON.stringify([created, updated.body, read.body, listed.body])).not.toMatch(/api-tok-|api-key-9/)
+    const clash = await call("PATCH", "/endpoints/{id}", {
+      token: a,
+      params: { id: created.id },
+      body: { sensitiveHeaders: { "x-team": "secret-clash-1" } }
+    })
+    expect(clash.body).toMatchObject({ status: 400, code: "invalid_header" })
+    expect(JSON.stringify(clash.body)).not.toContain("secret-clash-1")
+  })
+
   it("lists are newest first, in cursor pages", async () => {
     const created = []
     for (let i = 0; i < 3; i++) created.push((await createEndpoint({ name: `page-${i}` })).id)

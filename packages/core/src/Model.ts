@@ -123,6 +123,21 @@ export interface EndpointOptions {
 export const defaultOptions: EndpointOptions = { rateLimit: null, fifo: false, circuitBreaker: null }
 
 /**
+ * How the engine reaches an endpoint beyond its URL and plain headers. Its secret parts are sealed at rest like the
+ * endpoint's secrets (see `SecretBox`; plain without a master key) and never leave core unopened.
+ *
+ * @since 0.5.0
+ * @category models
+ */
+export interface EndpointTransport {
+  /**
+   * Header name (lower case) → sealed value: credentials the receiver wants (`authorization`, API keys). Sent with
+   * every attempt; shown to nobody (views and the attempt log carry the name and a redaction marker).
+   */
+  readonly sensitiveHeaders: Readonly<Record<string, string>>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -148,6 +163,8 @@ export interface EndpointRecord {
   readonly scheme: string | null
   readonly secrets: ReadonlyArray<SecretRecord>
   readonly options: EndpointOptions
+  /** Sealed credentials and connection settings; null or absent = none. */
+  readonly transport?: EndpointTransport | null | undefined
   readonly health: EndpointHealth
   readonly createdAt: number
   readonly updatedAt: number
@@ -177,6 +194,7 @@ export interface EndpointPatch {
   readonly retryPolicy?: RetryPolicySpec | null | undefined
   readonly scheme?: string | null | undefined
   readonly options?: EndpointOptions | undefined
+  readonly transport?: EndpointTransport | null | undefined
   readonly secrets?: ReadonlyArray<SecretRecord> | undefined
   readonly updatedAt: number
 }

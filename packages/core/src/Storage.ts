@@ -21,6 +21,7 @@ import type {
   EndpointPatch,
   EndpointRecord,
   EndpointStatsRecord,
+  EndpointTransport,
   MessageFilter,
   MessageRecord,
   Page,
@@ -126,15 +127,17 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
    * Applies a patch to the endpoint: only the fields it carries change (see `EndpointPatch`). With `expected`, only
    * when its current health equals `expected` (compare-and-set on every field of the health: a circuit breaker uses
    * it so that exactly one worker sends the probe); with `expectedSecrets`, only when its current secrets equal them
-   * (value, createdAt and expiresAt of each, in order: a rotation's compare-and-set). Returns the updated endpoint,
-   * or undefined when there is none or an expectation did not hold.
+   * (value, createdAt and expiresAt of each, in order: a rotation's compare-and-set); with `expectedTransport`, only
+   * when its current `transport` equals it (deep equality; null matches an endpoint without one: a re-seal's
+   * compare-and-set). Returns the updated endpoint, or undefined when there is none or an expectation did not hold.
    */
   readonly patchEndpoint: (
     tenant: Tenant,
     id: string,
     patch: EndpointPatch,
     expected?: EndpointHealth | undefined,
-    expectedSecrets?: ReadonlyArray<SecretRecord> | undefined
+    expectedSecrets?: ReadonlyArray<SecretRecord> | undefined,
+    expectedTransport?: EndpointTransport | null | undefined
   ) => Effect.Effect<EndpointRecord | undefined, StorageError>
   /** Deletes the endpoint and cancels its pending deliveries; returns false when there is none. */
   readonly deleteEndpoint: (tenant: Tenant, id: string, now: number) => Effect.Effect<boolean, StorageError>

@@ -107,6 +107,8 @@ const endpointFields = {
   eventTypes: Schema.Array(Schema.String),
   channels: Schema.Array(Schema.String),
   headers: Schema.Record({ key: Schema.String, value: Schema.String }),
+  /** The names of the endpoint's sensitive headers, each with `"<redacted>"`: their values are never shown. */
+  sensitiveHeaders: Schema.Record({ key: Schema.String, value: Schema.Literal("<redacted>") }),
   metadata: Schema.Record({ key: Schema.String, value: Schema.String }),
   disabled: Schema.Boolean,
   disabledReason: Schema.NullOr(Schema.String),
@@ -282,6 +284,8 @@ export const EndpointCreate = Schema.Struct({
   eventTypes: Schema.optional(Names),
   channels: Schema.optional(Names),
   headers: Schema.optional(StringMap),
+  /** Credentials the receiver wants (`authorization`, API keys): sealed at rest, never shown again. */
+  sensitiveHeaders: Schema.optional(StringMap),
   metadata: Schema.optional(StringMap),
   disabled: Schema.optional(Schema.Boolean),
   timeoutMs: Schema.optional(Schema.Int),
@@ -309,6 +313,8 @@ export const EndpointUpdate = Schema.Struct({
   eventTypes: Schema.optional(Names),
   channels: Schema.optional(Names),
   headers: Schema.optional(StringMap),
+  /** Merged into the stored sensitive headers: a value sets one, `null` removes it, unnamed ones stay. */
+  sensitiveHeaders: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.String) })),
   metadata: Schema.optional(StringMap),
   timeoutMs: Schema.optional(Schema.NullOr(Schema.Int)),
   fifo: Schema.optional(Schema.Boolean),

@@ -108,6 +108,11 @@ export interface CreateEndpoint extends EndpointOptionsInput {
   readonly eventTypes?: ReadonlyArray<string> | undefined
   readonly channels?: ReadonlyArray<string> | undefined
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Headers whose values are credentials (`Authorization`, API keys): sealed at rest like secrets, sent with every
+   * attempt, never shown again (views and the attempt log show the name and `"<redacted>"`).
+   */
+  readonly sensitiveHeaders?: Readonly<Record<string, string | Redacted.Redacted<string>>> | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeoutMs?: number | undefined
   readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | undefined
@@ -133,6 +138,11 @@ export interface UpdateEndpoint extends EndpointOptionsInput {
   readonly eventTypes?: ReadonlyArray<string> | undefined
   readonly channels?: ReadonlyArray<string> | undefined
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Changes to the sensitive headers, merged into the stored ones: a value sets (or replaces) that header, `null`
+   * removes it, headers not named stay as they are (their values are never shown, so they cannot be sent back).
+   */
+  readonly sensitiveHeaders?: Readonly<Record<string, string | Redacted.Redacted<string> | null>> | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeoutMs?: number | null | undefined
   readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | null | undefined

@@ -24,6 +24,7 @@ import type * as RetryPolicy from "../RetryPolicy.js"
 import type * as Settings from "../Settings.js"
 import type { Transport, TransportResponse } from "../Transport.js"
 import * as defect from "./defect.js"
+import * as endpointTransport from "./webhooks/endpointTransport.js"
 
 const noTime = BigInt(0)
 
@@ -274,7 +275,9 @@ export const performThen = <B, E, R>(
   const started: Started = { ctx, id: Id.make("atm", startedAt), trigger, startedAt, clock, requestHeaders: null }
   let signature: Readonly<Record<string, string>>
   let secrets: ReadonlyArray<string> = []
+  let sensitive: Readonly<Record<string, string>> | undefined
   try {
+    sensitive = endpoint.transport == null ? undefined : endpointTransport.openHeaders(settings, endpoint)
     secrets = activeSecrets(settings, endpoint, startedAt)
     signature = schemeFor(settings, endpoint).sign({
       id: settings.signatureId === "delivery" ? delivery.id : message.id,
@@ -292,11 +295,19 @@ export const performThen = <B, E, R>(
   }
   const headers: Record<string, string> = {
     ...endpoint.headers,
+    ...sensitive,
     "content-type": "application/json",
     "user-agent": settings.userAgent,
     ...signature
   }
-  started.requestHeaders = loggedHeaders(endpoint.headers, settings.userAgent, schemeFor(settings, endpoint), signature)
+  started.requestHeaders = loggedHeaders(
+    sensitive === undefined ?
+      endpoint.headers :
+      { ...endpoint.headers, ...endpointTransport.redactedHeaders(endpoint.transport) },
+    settings.userAgent,
+    schemeFor(settings, endpoint),
+    signature
+  )
   let sent: Effect.Effect<TransportResponse, TransportError>
   try {
     sent = transport.send({
@@ -316,7 +327,9 @@ export const performThen = <B, E, R>(
     onFailure: (cause) => {
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
       const error = Cause.failureOption(cause)
-      return error._tag === "Some" ? failed(started, then)(error.value) : died(started, then, cause, secrets)
+      return error._tag === "Some"
+        ? failed(started, then)(error.value)
+        : died(started, then, cause, sensitive === undefined ? secrets : [...secrets, ...Object.values(sensitive)])
     },
     onSuccess: answered(started, then)
   })

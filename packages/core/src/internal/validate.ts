@@ -120,7 +120,12 @@ export const url = (
     }
     if (parsed.username !== "" || parsed.password !== "") {
       return Effect.fail(
-        fail("url_credentials", "url", "url must not carry credentials (user:password@); use custom headers instead")
+        fail(
+          "url_credentials",
+          "url",
+          "url must not carry credentials (user:password@); send them in sensitiveHeaders (an Authorization " +
+            "header, sealed at rest) instead"
+        )
       )
     }
     if (parsed.protocol === "http:" && !settings.allowHttp) {

@@ -1,6 +1,7 @@
 /** Public views of the stored records: secrets removed, times as `Date`. */
 import type * as Model from "../Model.js"
 import type { Attempt, Delivery, Endpoint, Message } from "../Webhooks.js"
+import * as endpointTransport from "./webhooks/endpointTransport.js"
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
 
@@ -13,6 +14,7 @@ export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
   eventTypes: r.eventTypes,
   channels: r.channels,
   headers: r.headers,
+  sensitiveHeaders: endpointTransport.redactedHeaders(r.transport),
   metadata: r.metadata,
   disabled: r.disabled,
   disabledReason: r.disabledReason,

@@ -32,6 +32,7 @@ export const endpointRecord = (
   scheme: null,
   secrets: [{ value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", createdAt: now, expiresAt: null }],
   options: defaultOptions,
+  transport: null,
   health: healthy,
   createdAt: now,
   updatedAt: now,

@@ -242,7 +242,8 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             secrets: [
               { value: "whsec_new", createdAt: 1_700_000_000_000, expiresAt: null },
               { value: "whsec_old", createdAt: 1_600_000_000_000, expiresAt: 1_700_086_400_000 }
-            ]
+            ],
+            transport: { sensitiveHeaders: { authorization: "enc:v1:k1:c2VhbGVk", "x-api-key": "plain ünï" } }
           })
           yield* s.insertEndpoint(minimal)
           yield* s.insertEndpoint(full)
@@ -462,6 +463,70 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             { concurrency: "unbounded" }
           )
           expect(results.filter((r) => r !== undefined)).toHaveLength(1)
+        }))
+
+      it.effect("patchEndpoint sets and clears the transport, with a compare-and-set on it", () =>
+        Effect.gen(function*() {
+          const s = yield* storage
+          const fx = fixture()
+          const [endpoint] = yield* insertEndpoints(fx, 1)
+          const first = { sensitiveHeaders: { authorization: "enc:v1:k1:Zmlyc3Q=" } }
+          const second = { sensitiveHeaders: { authorization: "enc:v1:k2:c2Vjb25k", "x-key": "enc:v1:k2:eA==" } }
+          // An endpoint without a transport matches `null`, not another value.
+          expect(
+            yield* s.patchEndpoint(
+              fx.tenant,
+              endpoint.id,
+              { transport: second, updatedAt: 30 },
+              undefined,
+              undefined,
+              first
+            )
+          ).toBeUndefined()
+          const set = yield* s.patchEndpoint(
+            fx.tenant,
+            endpoint.id,
+            { transport: first, updatedAt: 30 },
+            undefined,
+            undefined,
+            null
+          )
+          expect(set).toStrictEqual({ ...endpoint, transport: first, updatedAt: 30 })
+          // Replaced only while it is what the writer read (key order does not matter).
+          expect(
+            yield* s.patchEndpoint(
+              fx.tenant,
+              endpoint.id,
+              { transport: second, updatedAt: 31 },
+              undefined,
+              undefined,
+              null
+            )
+          ).toBeUndefined()
+          const results = yield* Effect.all(
+            Array.from({ length: 4 }, (_, i) =>
+              s.patchEndpoint(
+                fx.tenant,
+                endpoint.id,
+                { transport: { sensitiveHeaders: { ...second.sensitiveHeaders, [`x-${i}`]: "v" } }, updatedAt: 31 },
+                undefined,
+                undefined,
+                { sensitiveHeaders: { authorization: "enc:v1:k1:Zmlyc3Q=" } }
+              )),
+            { concurrency: "unbounded" }
+          )
+          expect(results.filter((r) => r !== undefined)).toHaveLength(1)
+          const cleared = yield* s.patchEndpoint(fx.tenant, endpoint.id, { transport: null, updatedAt: 32 })
+          expect(cleared?.transport).toBeNull()
+          expect((yield* s.getEndpoint(fx.tenant, endpoint.id))?.transport).toBeNull()
+          // Other writes leave it alone.
+          yield* s.patchEndpoint(fx.tenant, endpoint.id, { transport: first, updatedAt: 33 })
+          const named = yield* s.patchEndpoint(fx.tenant, endpoint.id, { name: "renamed", updatedAt: 34 })
+          expect(named?.transport).toStrictEqual(first)
+          const [enabled] = (yield* s.enabledEndpoints(fx.tenant)).filter((e) => e.id === endpoint.id)
+          expect(enabled?.transport).toStrictEqual(first)
+          const [loaded] = (yield* s.scanEndpoints(undefined, 100_000)).filter((e) => e.id === endpoint.id)
+          expect(loaded?.transport).toStrictEqual(first)
         }))
 
       it.effect("earliestPendingDelivery is the endpoint's oldest pending delivery", () =>

@@ -5,7 +5,13 @@
  *
  * @internal
  */
-import type { EndpointHealth, EndpointPatch, EndpointRecord, SecretRecord } from "@hookwire/core/Model"
+import type {
+  EndpointHealth,
+  EndpointPatch,
+  EndpointRecord,
+  EndpointTransport,
+  SecretRecord
+} from "@hookwire/core/Model"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import { conflict, page, type State } from "./state.js"
@@ -13,6 +19,16 @@ import { conflict, page, type State } from "./state.js"
 const sameSecrets = (a: ReadonlyArray<SecretRecord>, b: ReadonlyArray<SecretRecord>): boolean =>
   a.length === b.length &&
   a.every((s, i) => s.value === b[i]!.value && s.createdAt === b[i]!.createdAt && s.expiresAt === b[i]!.expiresAt)
+
+/** JSON with object keys sorted, so equal values compare equal whatever order their keys were written in. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v)
+
+const sameTransport = (a: EndpointTransport | null | undefined, b: EndpointTransport | null): boolean =>
+  canonical(a ?? null) === canonical(b)
 
 /** The endpoint with the patch's fields (those it carries) replaced. */
 const applyPatch = (current: EndpointRecord, patch: EndpointPatch): EndpointRecord => {
@@ -91,12 +107,13 @@ export const make = (state: State): Storage.EndpointMethods => {
         return true
       }),
 
-    patchEndpoint: (tenant, id, patch, expected, expectedSecrets) =>
+    patchEndpoint: (tenant, id, patch, expected, expectedSecrets, expectedTransport) =>
       Effect.sync(() => {
         const current = state.getEndpoint(tenant, id)
         if (current === undefined) return undefined
         if (expected !== undefined && !sameHealth(current.health, expected)) return undefined
         if (expectedSecrets !== undefined && !sameSecrets(current.secrets, expectedSecrets)) return undefined
+        if (expectedTransport !== undefined && !sameTransport(current.transport, expectedTransport)) return undefined
         const next = applyPatch(current, patch)
         endpoints.set(id, next)
         // The fan-out list of enabled endpoints holds the records: anything but a health update refreshes it.

@@ -60,6 +60,8 @@ export interface Endpoint {
   readonly eventTypes: ReadonlyArray<string>
   readonly channels: ReadonlyArray<string>
   readonly headers: Readonly<Record<string, string>>
+  /** The names of the endpoint's sensitive headers; their values are never sent to the portal. */
+  readonly sensitiveHeaders?: Readonly<Record<string, "<redacted>">> | undefined
   readonly metadata: Readonly<Record<string, string>>
   readonly disabled: boolean
   readonly disabledReason: string | null

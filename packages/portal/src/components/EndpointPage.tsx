@@ -52,6 +52,24 @@ export const EndpointPage = (props: { readonly id: string; readonly canWrite: bo
   )
 }
 
+/** The custom headers sent with each delivery: sensitive ones by name only (their values never reach the portal). */
+const EndpointHeaders = (props: { readonly endpoint: Endpoint }) => {
+  const plain = Object.entries(props.endpoint.headers)
+  const sensitive = Object.keys(props.endpoint.sensitiveHeaders ?? {})
+  if (plain.length === 0 && sensitive.length === 0) return null
+  return (
+    <>
+      <dt>Headers</dt>
+      <dd>
+        <pre className="hw-code">
+          {[...plain.map(([name, value]) => `${name}: ${value}`), ...sensitive.map((name) => `${name}: •••• (hidden)`)]
+            .join("\n")}
+        </pre>
+      </dd>
+    </>
+  )
+}
+
 const EndpointFacts = (props: { readonly endpoint: Endpoint }) => {
   const e = props.endpoint
   const channels = useChannels()
@@ -77,6 +95,7 @@ const EndpointFacts = (props: { readonly endpoint: Endpoint }) => {
           <dd>{e.description}</dd>
         </>
       )}
+      <EndpointHeaders endpoint={e} />
       <dt>Created</dt>
       <dd>{relativeTime(e.createdAt)}</dd>
       {e.health.failingSince === null ? null : (

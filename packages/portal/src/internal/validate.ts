@@ -22,7 +22,8 @@ export const urlProblem = (value: string): string | undefined => {
     return `url must use https: (got ${parsed.protocol})`
   }
   if (parsed.username !== "" || parsed.password !== "") {
-    return "url must not carry credentials (user:password@); use custom headers instead"
+    return "url must not carry credentials (user:password@); send them in sensitiveHeaders (an Authorization " +
+      "header, sealed at rest) instead"
   }
   return undefined
 }

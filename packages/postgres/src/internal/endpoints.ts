@@ -13,6 +13,7 @@ import type {
   EndpointOptions,
   EndpointPatch,
   EndpointRecord,
+  EndpointTransport,
   RetryPolicySpec,
   SecretRecord
 } from "@hookwire/core/Model"
@@ -27,7 +28,7 @@ import { CONFLICT, getById, listPage, recordsOf, type Shared } from "./shared.js
 /** Column list of the endpoints table, in insert order. */
 export const columns = "id, tenant, url, name, description, event_types, channels, headers, metadata, " +
   "disabled, disabled_reason, disabled_at, timeout_ms, retry_policy, scheme, secrets, options, health, created_at, " +
-  "updated_at"
+  "updated_at, transport"
 
 /** @internal */
 export const params = (e: EndpointRecord): ReadonlyArray<unknown> => [
@@ -50,7 +51,8 @@ export const params = (e: EndpointRecord): ReadonlyArray<unknown> => [
   JSON.stringify(e.options),
   JSON.stringify(e.health),
   e.createdAt,
-  e.updatedAt
+  e.updatedAt,
+  e.transport == null ? null : JSON.stringify(e.transport)
 ]
 
 /** Each patchable endpoint field: its column, its cast and how its value is sent. */
@@ -71,7 +73,8 @@ const patchColumns: ReadonlyArray<readonly [keyof EndpointPatch, string, string,
   ["retryPolicy", "retry_policy", "::jsonb", (v) => (v === null ? null : JSON.stringify(v))],
   ["scheme", "scheme", "", (v) => v],
   ["options", "options", "::jsonb", JSON.stringify],
-  ["secrets", "secrets", "::jsonb", JSON.stringify]
+  ["secrets", "secrets", "::jsonb", JSON.stringify],
+  ["transport", "transport", "::jsonb", (v) => (v === null ? null : JSON.stringify(v))]
 ]
 
 /**
@@ -114,7 +117,8 @@ export const placeholders = (from = 1): string => {
     "::jsonb",
     "::jsonb",
     "::bigint",
-    "::bigint"
+    "::bigint",
+    "::jsonb"
   ]
   return casts.map((cast, i) => `$${from + i}${cast}`).join(", ")
 }
@@ -142,7 +146,8 @@ export const decode = (row: rows.Row, prefix = ""): EndpointRecord => ({
   options: rows.json<EndpointOptions>(row[prefix + "options"]) ?? defaultOptions,
   health: rows.json<EndpointHealth>(row[prefix + "health"]) ?? healthy,
   createdAt: rows.num(row[prefix + "created_at"]),
-  updatedAt: rows.num(row[prefix + "updated_at"])
+  updatedAt: rows.num(row[prefix + "updated_at"]),
+  transport: rows.json<EndpointTransport>(row[prefix + "transport"]) ?? null
 })
 
 /** @internal */
@@ -166,7 +171,8 @@ export const fromJson = (a: ReadonlyArray<any>): EndpointRecord => ({
   options: a[16] ?? defaultOptions,
   health: a[17] ?? healthy,
   createdAt: a[18],
-  updatedAt: a[19]
+  updatedAt: a[19],
+  transport: a[20] ?? null
 })
 
 /** The endpoint methods of the service. */
@@ -177,13 +183,13 @@ export const make = (s: Shared): Storage.EndpointMethods => {
   const insertText = `insert into ${E} (${columns}) values (${placeholders()})`
 
   const insertWithinText = `insert into ${E} (${columns}) select ${placeholders()} ` +
-    `where (select count(*) from ${E} where tenant = $2) < $21::numeric returning id`
+    `where (select count(*) from ${E} where tenant = $2) < $22::numeric returning id`
 
   const updateText = `update ${E} set url = $3, name = $4, description = $5, event_types = $6::text[], ` +
     `channels = $7::text[], headers = $8::jsonb, metadata = $9::jsonb, disabled = $10::boolean, ` +
     `disabled_reason = $11, disabled_at = $12::bigint, timeout_ms = $13::integer, retry_policy = $14::jsonb, ` +
     `scheme = $15, secrets = $16::jsonb, options = $17::jsonb, health = $18::jsonb, created_at = $19::bigint, ` +
-    `updated_at = $20::bigint ` +
+    `updated_at = $20::bigint, transport = $21::jsonb ` +
     `where id = $1 and tenant = $2 returning id`
 
   const deleteText = [
@@ -270,13 +276,17 @@ export const make = (s: Shared): Storage.EndpointMethods => {
       )
     },
 
-    patchEndpoint: (tenant, id, patch, expected, expectedSecrets) => {
+    patchEndpoint: (tenant, id, patch, expected, expectedSecrets, expectedTransport) => {
       const p = new Params([id, tenant])
       const set = patchSet(patch, (value, cast) => p.add(value, cast))
       // jsonb equality compares values, not text: key order and number formatting do not matter.
       let guard = expected === undefined ? "" : ` and health = ${p.add(JSON.stringify(expected), "::jsonb")}`
       if (expectedSecrets !== undefined) {
         guard += ` and secrets = ${p.add(JSON.stringify(expectedSecrets), "::jsonb")}`
+      }
+      if (expectedTransport !== undefined) {
+        const value = expectedTransport === null ? null : JSON.stringify(expectedTransport)
+        guard += ` and transport is not distinct from ${p.add(value, "::jsonb")}`
       }
       return query(
         `update ${E} set ${set.join(", ")} where id = $1 and tenant = $2${guard} returning ${columns}`,

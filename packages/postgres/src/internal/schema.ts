@@ -130,6 +130,11 @@ export const migrations = (t: Tables): Record<string, ReadonlyArray<string>> => 
     `drop index ${qualified(t, "attempts_endpoint")}`,
     `create index ${t.index("attempts_endpoint")} on ${t.attempts} (endpoint_id, id)
       include (tenant, started_at, response_status, error_kind)`
+  ],
+  // An endpoint's sealed credentials and connection settings (core's EndpointTransport: sensitive header values
+  // sealed like its secrets); null when it has none.
+  "4_endpoint_transport": [
+    `alter table ${t.endpoints} add column transport jsonb`
   ]
 })
 

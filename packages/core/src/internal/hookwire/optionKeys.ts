@@ -29,6 +29,7 @@ const endpointFields = {
   eventTypes: true,
   channels: true,
   headers: true,
+  sensitiveHeaders: true,
   metadata: true,
   timeoutMs: true,
   retryPolicy: true,

@@ -3,7 +3,8 @@
  * disabling and health updates, and a rotation's secrets, are not its to write); a rotation or a re-seal replaces the
  * secrets with a compare-and-set on the secrets it read, and reads again when another writer got there first. Without
  * this, an `update` racing the dispatcher's 410 disable re-enabled the endpoint, and an `update` racing a rotation
- * dropped a secret the customer had already been shown.
+ * dropped a secret the customer had already been shown. A re-seal of the sealed transport settings (sensitive header
+ * values) is a compare-and-set on the transport it read, likewise.
  */
 import * as Effect from "effect/Effect"
 import { StorageError } from "../../Errors.js"
@@ -22,7 +23,8 @@ const owned = [
   "timeoutMs",
   "retryPolicy",
   "scheme",
-  "options"
+  "options",
+  "transport"
 ] as const satisfies ReadonlyArray<keyof Model.EndpointPatch & keyof Model.EndpointRecord>
 
 /**
@@ -66,5 +68,31 @@ export const swapSecrets = (
     return yield* new StorageError({
       code: "conflict",
       message: `the secrets of endpoint ${id} changed under ${MAX_TRIES} writes in a row; try again`
+    })
+  })
+
+/**
+ * Replaces the endpoint's `transport` with `next(current)` as a compare-and-set on the transport it read (a re-seal:
+ * an update meanwhile is not undone); like `swapSecrets` otherwise, keeping the endpoint's `updatedAt`.
+ */
+export const swapTransport = (
+  storage: Storage["Type"],
+  tenant: string,
+  id: string,
+  next: (current: Model.EndpointRecord) => Model.EndpointTransport | undefined
+): Effect.Effect<Model.EndpointRecord | undefined, StorageError> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < MAX_TRIES; i++) {
+      const current = yield* storage.getEndpoint(tenant, id)
+      if (current === undefined) return undefined
+      const transport = next(current)
+      if (transport === undefined) return current
+      const patch = { transport, updatedAt: current.updatedAt }
+      const written = yield* storage.patchEndpoint(tenant, id, patch, undefined, undefined, current.transport ?? null)
+      if (written !== undefined) return written
+    }
+    return yield* new StorageError({
+      code: "conflict",
+      message: `the transport settings of endpoint ${id} changed under ${MAX_TRIES} writes in a row; try again`
     })
   })

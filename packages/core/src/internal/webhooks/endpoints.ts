@@ -19,6 +19,7 @@ import * as views from "../views.js"
 import * as wholeMs from "../wholeMs.js"
 import { type Deps, endpointNotFound, loadEndpoint, page } from "./deps.js"
 import * as endpointInput from "./endpointInput.js"
+import * as endpointTransport from "./endpointTransport.js"
 import * as endpointWrites from "./endpointWrites.js"
 import * as stats from "./stats.js"
 import * as testSend from "./testSend.js"
@@ -82,6 +83,7 @@ const create = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
       updatedAt: 0
     }
     const secret = yield* endpointInput.secretValue(settings, input.secret, scheme)
+    const sensitiveHeaders = yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, false)
     const limit = yield* settings.endpointLimit(tenant)
     const now = yield* Clock.currentTimeMillis
     const id = Id.make("ep", now)
@@ -90,6 +92,8 @@ const create = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
       id,
       disabledAt: record.disabled ? now : null,
       secrets: [{ value: settings.secrets.seal({ tenant, id }, secret), createdAt: now, expiresAt: null }],
+      transport: (yield* endpointTransport.apply(settings, { tenant, id }, null, sensitiveHeaders, record.headers)) ??
+        null,
       createdAt: now,
       updatedAt: now
     }
@@ -135,6 +139,11 @@ const update = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
     }
     if (input.scheme !== undefined) next = { ...next, scheme: yield* endpointInput.schemeName(settings, input.scheme) }
     next = { ...next, options: yield* endpointInput.options(input, next.options) }
+    const sensitiveHeaders = yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, true)
+    next = {
+      ...next,
+      transport: yield* endpointTransport.apply(settings, current, current.transport, sensitiveHeaders, next.headers)
+    }
     next = { ...next, updatedAt: yield* Clock.currentTimeMillis }
     // Only the fields this update changed: never the disabled state, health or secrets other writers own.
     const patched = yield* storage.patchEndpoint(tenant, current.id, endpointWrites.changes(current, next))

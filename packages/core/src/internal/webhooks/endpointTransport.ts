@@ -1,0 +1,156 @@
+/**
+ * An endpoint's `transport` (`Model.EndpointTransport`): the sensitive headers of create and update checked and
+ * sealed, opened for an attempt, shown redacted (a view, the attempt log), and re-sealed after a master key rotation.
+ * Plain values exist only in the input, in the request handed to the Transport, and in the open-value cache.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import { ValidationError } from "../../Errors.js"
+import type * as Model from "../../Model.js"
+import type { SecretBox } from "../../SecretBox.js"
+import type { Resolved } from "../../Settings.js"
+import * as validate from "../validate.js"
+
+/** What views and the attempt log show in place of a sensitive header's value. */
+export const REDACTED = "<redacted>" as const
+
+/** The create input: header name → value. The update input also takes `null` (remove that header). */
+export type SensitiveHeadersInput = Readonly<Record<string, string | Redacted.Redacted<string> | null>>
+
+type Owner = { readonly tenant: string; readonly id: string }
+
+const purposeOf = (name: string) => `header:${name}`
+
+const invalid = (code: "invalid_header" | "reserved_header", message: string) =>
+  new ValidationError({ code, field: "sensitiveHeaders", message })
+
+/**
+ * The checked input: lower-case name → plain value, or null to remove (update only). Names and values follow the
+ * rules of custom headers; error messages name the header, never its value.
+ */
+export const checkSensitiveHeaders = (
+  value: unknown,
+  settings: Resolved,
+  allowRemove: boolean
+): Effect.Effect<Readonly<Record<string, string | null>> | undefined, ValidationError> =>
+  Effect.suspend(() => {
+    if (value === undefined) return Effect.succeed(undefined)
+    if (value === null || typeof value !== "object" || Array.isArray(value) || Redacted.isRedacted(value)) {
+      return Effect.fail(
+        invalid("invalid_header", "sensitiveHeaders must be an object of header name → value (a string or Redacted)")
+      )
+    }
+    const plain: Record<string, string> = {}
+    const removed: Array<string> = []
+    for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+      if (v === null && allowRemove) removed.push(name)
+      else if (Redacted.isRedacted(v)) plain[name] = Redacted.value(v) as string
+      else if (typeof v === "string") plain[name] = v
+      else {
+        return Effect.fail(
+          invalid(
+            "invalid_header",
+            `sensitive header ${JSON.stringify(name)} must be a string or Redacted string` +
+              (allowRemove ? " (null removes it)" : "")
+          )
+        )
+      }
+    }
+    return Effect.map(
+      Effect.mapError(
+        validate.headers({ ...plain, ...Object.fromEntries(removed.map((name) => [name, ""])) }, settings),
+        (error) => invalid(error.code as "invalid_header" | "reserved_header", error.message)
+      ),
+      (checked) => {
+        const out: Record<string, string | null> = { ...checked }
+        for (const name of removed) out[name.toLowerCase()] = null
+        return out
+      }
+    )
+  })
+
+/**
+ * The endpoint's transport after applying the checked `changes` to `current` (sealing new values for `owner`), or
+ * `current` itself when nothing changes. Fails when a name is also a plain header of the endpoint, or when plain and
+ * sensitive headers together pass the custom header limit.
+ */
+export const apply = (
+  settings: Resolved,
+  owner: Owner,
+  current: Model.EndpointTransport | null | undefined,
+  changes: Readonly<Record<string, string | null>> | undefined,
+  headers: Readonly<Record<string, string>>
+): Effect.Effect<Model.EndpointTransport | null | undefined, ValidationError> =>
+  Effect.suspend(() => {
+    let next = current
+    if (changes !== undefined) {
+      const sensitive: Record<string, string> = { ...next?.sensitiveHeaders }
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === null) delete sensitive[name]
+        else sensitive[name] = settings.secrets.seal(owner, value, purposeOf(name))
+      }
+      next = Object.keys(sensitive).length === 0 ? null : { ...next, sensitiveHeaders: sensitive }
+    }
+    const names = Object.keys(next?.sensitiveHeaders ?? {})
+    const clash = names.find((name) => Object.hasOwn(headers, name))
+    if (clash !== undefined) {
+      return Effect.fail(
+        invalid(
+          "invalid_header",
+          `header ${JSON.stringify(clash)} is both a custom header and a sensitive header; keep it in one of them`
+        )
+      )
+    }
+    if (names.length + Object.keys(headers).length > validate.LIMITS.headers) {
+      return Effect.fail(
+        invalid(
+          "invalid_header",
+          `at most ${validate.LIMITS.headers} custom and sensitive headers are allowed together`
+        )
+      )
+    }
+    return Effect.succeed(next)
+  })
+
+/** The headers an attempt sends besides the plain ones (opened). Throws an `Error` without the value. */
+export const openHeaders = (
+  settings: Resolved,
+  endpoint: Model.EndpointRecord
+): Readonly<Record<string, string>> | undefined => {
+  const sealed = endpoint.transport?.sensitiveHeaders
+  if (sealed === undefined) return undefined
+  const out: Record<string, string> = {}
+  for (const name in sealed) out[name] = settings.secrets.open(endpoint, sealed[name], purposeOf(name))
+  return out
+}
+
+/** Name → the redaction marker: what views and logs show. */
+export const redactedHeaders = (
+  transport: Model.EndpointTransport | null | undefined
+): Readonly<Record<string, typeof REDACTED>> => {
+  const out: Record<string, typeof REDACTED> = {}
+  for (const name in transport?.sensitiveHeaders) out[name] = REDACTED
+  return out
+}
+
+/** Whether every sealed value of the transport is sealed with the box's current key. */
+export const isCurrent = (box: SecretBox, transport: Model.EndpointTransport | null | undefined): boolean =>
+  Object.values(transport?.sensitiveHeaders ?? {}).every((value) => box.keyIdOf(value) === box.currentKeyId)
+
+/** The transport with every value not sealed with the current key opened and sealed again. */
+export const reseal = (
+  settings: Resolved,
+  box: SecretBox,
+  owner: Owner,
+  transport: Model.EndpointTransport
+): Model.EndpointTransport => {
+  const sensitiveHeaders: Record<string, string> = {}
+  for (const [name, value] of Object.entries(transport.sensitiveHeaders)) {
+    sensitiveHeaders[name] = box.keyIdOf(value) === box.currentKeyId
+      ? value
+      : settings.secrets.seal(owner, settings.secrets.open(owner, value, purposeOf(name)), purposeOf(name))
+  }
+  return { ...transport, sensitiveHeaders }
+}
