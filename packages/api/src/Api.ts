@@ -16,6 +16,7 @@ import {
   HttpApiSecurity
 } from "@effect/platform"
 import { OpenApi } from "@effect/platform"
+import * as PayloadFilter from "@hookwire/core/PayloadFilter"
 import * as Views from "@hookwire/core/Views"
 import * as Context from "effect/Context"
 import * as Schema from "effect/Schema"
@@ -175,6 +176,26 @@ export const TestSend = Schema.Struct({
 export const DeliveryDetail = Schema.Struct({ ...Views.Delivery.fields, attemptLog: Schema.Array(Views.Attempt) })
   .annotations({ identifier: "DeliveryDetail" })
 
+/**
+ * A payload filter and a payload to try it on (`POST /endpoints/test-filter`).
+ *
+ * @since 0.5.0
+ * @category models
+ */
+export const FilterTest = Schema.Struct({
+  filter: PayloadFilter.PayloadFilterSchema,
+  /** A body as an endpoint receives it, e.g. `{ "type": …, "timestamp": …, "data": {…} }`. */
+  payload: Schema.Unknown
+}).annotations({ identifier: "FilterTest", ...strict })
+
+/**
+ * @since 0.5.0
+ * @category models
+ */
+export const FilterTestResult = Schema.Struct({ matches: Schema.Boolean }).annotations({
+  identifier: "FilterTestResult"
+})
+
 const Empty = Schema.Struct({}).annotations(strict)
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -214,6 +235,9 @@ export class EndpointsGroup extends HttpApiGroup.make("endpoints")
     HttpApiEndpoint.post("create", "/endpoints").setPayload(EndpointCreate).addSuccess(EndpointWithSecret, {
       status: 201
     })
+  )
+  .add(
+    HttpApiEndpoint.post("testFilter", "/endpoints/test-filter").setPayload(FilterTest).addSuccess(FilterTestResult)
   )
   .add(HttpApiEndpoint.get("get")`/endpoints/${id}`.addSuccess(Endpoint))
   .add(HttpApiEndpoint.patch("update")`/endpoints/${id}`.setPayload(EndpointUpdate).addSuccess(Endpoint))

@@ -43,6 +43,13 @@ describe.each(kinds)("typed client on %s", (kind) => {
       expect((await client.endpoints.get({ path: { id } })).channels).toStrictEqual(["AAPL"])
       expect((await client.endpoints.list({ urlParams: { limit: 10 } })).data.map((e) => e.id)).toContain(id)
       expect((await client.endpoints.update({ path: { id }, payload: { name: "n" } })).name).toBe("n")
+      const filter = { "data.amount": { $gt: 1 } }
+      expect((await client.endpoints.update({ path: { id }, payload: { filter } })).filter).toStrictEqual(filter)
+      expect(await client.endpoints.testFilter({ payload: { filter, payload: { data: { amount: 2 } } } }))
+        .toStrictEqual(
+          { matches: true }
+        )
+      expect((await client.endpoints.update({ path: { id }, payload: { filter: null } })).filter).toBeNull()
       const sent = await client.endpoints.test({ path: { id }, payload: { type: "invoice.paid" } })
       expect(sent.delivery.status).toBe("delivered")
       expect((await client.endpoints.stats({ path: { id } })).windows.day.attempts.total).toBe(1)

@@ -22,6 +22,7 @@ const routes = [
   ["post", "/endpoints/{id}/test"],
   ["get", "/endpoints/{id}/stats"],
   ["post", "/endpoints/{id}/recover"],
+  ["post", "/endpoints/test-filter"],
   ["get", "/messages"],
   ["get", "/messages/{id}"],
   ["post", "/messages/{id}/resend"],

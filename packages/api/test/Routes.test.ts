@@ -157,6 +157,31 @@ describe.each(kinds)("routes on %s", (kind) => {
     expect(JSON.stringify(clash.body)).not.toContain("secret-clash-1")
   })
 
+  it("payload filters: stored with the endpoint, applied at publish, tested against a payload", async () => {
+    const filter = { "data.amount": { $gte: 100 } }
+    const ep = await createEndpoint({ filter })
+    expect(ep.filter).toStrictEqual(filter)
+    const bad = await call("POST", "/endpoints", { token: a, body: { url, filter: { "data.amount": { $gte: [] } } } })
+    expect(bad.body).toMatchObject({ status: 400, code: "invalid_payload_filter" })
+    expect(bad.body.detail).toMatch(/filter\.data\.amount\.\$gte: \$gte takes a number or a string/)
+    const payload = { type: "invoice.paid", data: { invoiceId: "in_1", amount: 150 } }
+    const tested = await call("POST", "/endpoints/test-filter", { token: a, body: { filter, payload } })
+    expect(tested.body).toStrictEqual({ matches: true })
+    const missed = await call("POST", "/endpoints/test-filter", {
+      token: a,
+      body: { filter: { "data.amount": { $lt: 100 } }, payload }
+    })
+    expect(missed.body).toStrictEqual({ matches: false })
+    const invalid = await call("POST", "/endpoints/test-filter", {
+      token: a,
+      body: { filter: { $or: [] }, payload }
+    })
+    expect(invalid.body).toMatchObject({ status: 400, code: "invalid_payload_filter" })
+    const patched = await call("PATCH", "/endpoints/{id}", { token: a, params: { id: ep.id }, body: { filter: null } })
+    expect(patched.body.filter).toBeNull()
+    await call("DELETE", "/endpoints/{id}", { token: a, params: { id: ep.id } })
+  })
+
   it("lists are newest first, in cursor pages", async () => {
     const created = []
     for (let i = 0; i < 3; i++) created.push((await createEndpoint({ name: `page-${i}` })).id)

@@ -60,6 +60,7 @@ export class ValidationError extends Schema.TaggedError<ValidationError>("@hookw
       "insecure_url",
       "url_credentials",
       "invalid_event_filter",
+      "invalid_payload_filter",
       "invalid_channel",
       "invalid_header",
       "reserved_header",

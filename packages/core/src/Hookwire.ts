@@ -242,6 +242,10 @@ export interface Hookwire<Events extends Record<string, unknown>> {
     ) => Promise<Views.TestSendResult>
     /** Attempts and deliveries by outcome over the last hour, day and week; the latest attempt; current health. */
     readonly stats: (input: { readonly tenant: string; readonly id: string }) => Promise<Views.EndpointStats>
+    /** Whether `payload` matches `filter`; an invalid filter rejects with `invalid_payload_filter` naming the path. */
+    readonly testFilter: (
+      input: { readonly filter: unknown; readonly payload: unknown }
+    ) => Promise<{ readonly matches: boolean }>
   }
   /** Publishes one message; `{ transaction }` publishes it inside your own database transaction. */
   readonly publish: <K extends keyof Events & string>(
@@ -417,7 +421,8 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
         // reading them here would let a throwing getter escape untyped.
         api((w) => w.endpoints.rotateSecret(input as Parameters<typeof w.endpoints.rotateSecret>[0])).then(reveal),
       test: (input) => api((w) => w.endpoints.test(input)),
-      stats: (input) => api((w) => w.endpoints.stats(input))
+      stats: (input) => api((w) => w.endpoints.stats(input)),
+      testFilter: (input) => api((w) => w.endpoints.testFilter(input))
     },
     publish: (input, publishOptions) => api((w) => inTransaction("publish", publishOptions, w.publish(input))),
     publishMany: (inputs, publishOptions) =>

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type { PayloadFilter } from "./PayloadFilter.js"
 
 /**
  * A tenant is the host's customer: a string the host owns. Every record belongs to exactly one.
@@ -112,6 +113,11 @@ export interface EndpointOptions {
   readonly fifo: boolean
   /** Circuit breaker override: null = the engine's; `false` = off for this endpoint. */
   readonly circuitBreaker: CircuitBreakerSpec | false | null
+  /**
+   * Only messages whose payload matches this filter are delivered (see `PayloadFilter`); null or absent = all.
+   * Absent on records stored before filters existed.
+   */
+  readonly filter?: PayloadFilter | null | undefined
 }
 
 /**

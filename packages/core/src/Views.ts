@@ -10,6 +10,7 @@
  * @since 0.3.0
  */
 import * as Schema from "effect/Schema"
+import { PayloadFilterSchema } from "./PayloadFilter.js"
 import type * as Webhooks from "./Webhooks.js"
 
 const NullableDate = Schema.NullOr(Schema.Date)
@@ -120,6 +121,8 @@ const endpointFields = {
   fifo: Schema.Boolean,
   /** The endpoint's circuit breaker override: null = the engine's, false = off. */
   circuitBreaker: Schema.NullOr(Schema.Union(CircuitBreakerSpec, Schema.Literal(false))),
+  /** Only messages whose payload matches it are delivered; null = all. */
+  filter: Schema.NullOr(PayloadFilterSchema),
   health: EndpointHealth,
   createdAt: Schema.Date,
   updatedAt: Schema.Date
@@ -290,7 +293,8 @@ export const EndpointCreate = Schema.Struct({
   disabled: Schema.optional(Schema.Boolean),
   timeoutMs: Schema.optional(Schema.Int),
   fifo: Schema.optional(Schema.Boolean),
-  rateLimit: Schema.optional(Schema.NullOr(RateLimitInput))
+  rateLimit: Schema.optional(Schema.NullOr(RateLimitInput)),
+  filter: Schema.optional(Schema.NullOr(PayloadFilterSchema))
 }).annotations({ identifier: "EndpointCreate", ...strict })
 
 /**
@@ -318,7 +322,8 @@ export const EndpointUpdate = Schema.Struct({
   metadata: Schema.optional(StringMap),
   timeoutMs: Schema.optional(Schema.NullOr(Schema.Int)),
   fifo: Schema.optional(Schema.Boolean),
-  rateLimit: Schema.optional(Schema.NullOr(RateLimitInput))
+  rateLimit: Schema.optional(Schema.NullOr(RateLimitInput)),
+  filter: Schema.optional(Schema.NullOr(PayloadFilterSchema))
 }).annotations({ identifier: "EndpointUpdate", ...strict })
 
 /**

@@ -36,6 +36,7 @@ import * as publishSlice from "./internal/webhooks/publish.js"
 import * as recovery from "./internal/webhooks/recovery.js"
 import type * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
+import type * as PayloadFilter from "./PayloadFilter.js"
 import type * as RetryPolicy from "./RetryPolicy.js"
 import { Settings } from "./Settings.js"
 import { Storage } from "./Storage.js"
@@ -75,6 +76,11 @@ export interface EndpointOptionsInput {
   readonly fifo?: boolean | undefined
   /** Circuit breaker for this endpoint: options, `false` = off, null = the engine's. */
   readonly circuitBreaker?: CircuitBreaker.Options | false | null | undefined
+  /**
+   * Deliver only messages whose payload (the body the endpoint receives) matches this filter, e.g.
+   * `{ "data.amount": { "$gte": 100 } }` (see `PayloadFilter`); null clears it. Checked at create and update.
+   */
+  readonly filter?: PayloadFilter.PayloadFilter | null | undefined
 }
 
 /**
@@ -277,6 +283,13 @@ export interface Service<Events extends Record<string, unknown> = Record<string,
     readonly stats: (
       input: { readonly tenant: string; readonly id: string }
     ) => Effect.Effect<Views.EndpointStats, WebhooksError | NotFound>
+    /**
+     * Whether `payload` (a body as an endpoint receives it) matches `filter`, checked as create and update check it:
+     * an invalid filter fails with `invalid_payload_filter` naming the bad path.
+     */
+    readonly testFilter: (
+      input: { readonly filter: unknown; readonly payload: unknown }
+    ) => Effect.Effect<{ readonly matches: boolean }, ValidationError>
   }
   readonly publish: <K extends keyof Events & string>(
     input: PublishInput<Events, K>

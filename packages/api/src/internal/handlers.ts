@@ -154,6 +154,10 @@ const endpoints = (host: HostOptions) =>
           forTenant((tenant) =>
             w.endpoints.test({ tenant, id: path.id, type: payload.type })
           ))
+        .handle("testFilter", ({ payload }) =>
+          forTenant(() =>
+            w.endpoints.testFilter(payload)
+          ))
         .handle("stats", ({ path }) =>
           forTenant((tenant) =>
             w.endpoints.stats({ tenant, id: path.id })

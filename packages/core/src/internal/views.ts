@@ -25,6 +25,7 @@ export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
   rateLimit: r.options.rateLimit,
   fifo: r.options.fifo,
   circuitBreaker: r.options.circuitBreaker,
+  filter: r.options.filter ?? null,
   health: {
     failingSince: date(r.health.failingSince),
     consecutiveFailures: r.health.consecutiveFailures,

@@ -16,7 +16,8 @@ type Keys<T> = Record<keyof T, true>
 const endpointOptions = {
   rateLimit: true,
   fifo: true,
-  circuitBreaker: true
+  circuitBreaker: true,
+  filter: true
 } satisfies Keys<Webhooks.EndpointOptionsInput>
 
 /** The fields create and update share. */
@@ -59,6 +60,7 @@ export const calls = {
   "endpoints.disable": { ...tenantAndId, reason: true } satisfies Keys<Arg<Api["endpoints"]["disable"]>>,
   "endpoints.test": { ...tenantAndId, type: true, data: true } satisfies Keys<Arg<Api["endpoints"]["test"]>>,
   "endpoints.stats": tenantAndId satisfies Keys<Arg<Api["endpoints"]["stats"]>>,
+  "endpoints.testFilter": { filter: true, payload: true } satisfies Keys<Arg<Api["endpoints"]["testFilter"]>>,
   "messages.resend": { ...tenantAndId, endpointId: true } satisfies Keys<Arg<Api["messages"]["resend"]>>,
   "endpoints.rotateSecret": { ...tenantAndId, grace: true, secret: true } satisfies Keys<
     Arg<Api["endpoints"]["rotateSecret"]>

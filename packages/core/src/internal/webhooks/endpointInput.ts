@@ -1,7 +1,7 @@
 /**
  * The checks of an endpoint's create and update input that need more than `internal/validate.ts`: the secret (signed
  * with once, so a malformed one fails here and never later as a silent mismatch), the scheme name (registered in the
- * engine's `schemes`), the retry policy and the delivery options (rate limit, FIFO, circuit breaker).
+ * engine's `schemes`), the retry policy and the delivery options (rate limit, FIFO, circuit breaker, payload filter).
  *
  * @internal
  */
@@ -10,6 +10,7 @@ import * as Redacted from "effect/Redacted"
 import * as CircuitBreaker from "../../CircuitBreaker.js"
 import { ValidationError } from "../../Errors.js"
 import type * as Model from "../../Model.js"
+import * as PayloadFilter from "../../PayloadFilter.js"
 import * as RateLimiter from "../../RateLimiter.js"
 import * as RetryPolicy from "../../RetryPolicy.js"
 import type { Resolved } from "../../Settings.js"
@@ -77,10 +78,44 @@ export const retryPolicySpec = (
   })
 }
 
+/**
+ * The payload filter to store: checked once here (the same for every adapter), kept as a plain JSON copy; null
+ * clears it, undefined keeps `current`.
+ */
+export const payloadFilter = (
+  input: unknown,
+  current: PayloadFilter.PayloadFilter | null
+): Effect.Effect<PayloadFilter.PayloadFilter | null, ValidationError> => {
+  if (input === undefined) return Effect.succeed(current)
+  if (input === null) return Effect.succeed(null)
+  return checkedFilter(input)
+}
+
+/** A filter, checked and copied as plain JSON, or `invalid_payload_filter` naming the bad path. */
+export const checkedFilter = (input: unknown): Effect.Effect<PayloadFilter.PayloadFilter, ValidationError> => {
+  const problem = PayloadFilter.validate(input)
+  return problem === undefined
+    ? Effect.succeed(JSON.parse(JSON.stringify(input)) as PayloadFilter.PayloadFilter)
+    : Effect.fail(
+      new ValidationError({
+        code: "invalid_payload_filter",
+        field: problem.path,
+        message: `${problem.path}: ${problem.message}`
+      })
+    )
+}
+
 /** The delivery options after applying `input` to `current` (create starts from `Model.defaultOptions`). */
 export const options = (
   input: EndpointOptionsInput,
   current: Model.EndpointOptions
+): Effect.Effect<Model.EndpointOptions, ValidationError> =>
+  Effect.flatMap(payloadFilter(input.filter, current.filter ?? null), (filter) => optionsWith(input, current, filter))
+
+const optionsWith = (
+  input: EndpointOptionsInput,
+  current: Model.EndpointOptions,
+  filter: PayloadFilter.PayloadFilter | null
 ): Effect.Effect<Model.EndpointOptions, ValidationError> =>
   Effect.try({
     try: () => {
@@ -97,7 +132,7 @@ export const options = (
           : CircuitBreaker.resolve(input.circuitBreaker)
       }
       if (input.fifo !== undefined && typeof input.fifo !== "boolean") throw new Error("fifo must be true or false")
-      return { rateLimit, circuitBreaker, fifo: input.fifo ?? current.fifo }
+      return { rateLimit, circuitBreaker, fifo: input.fifo ?? current.fifo, filter }
     },
     catch: (error) =>
       new ValidationError({

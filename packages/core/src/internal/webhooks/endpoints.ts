@@ -13,6 +13,7 @@ import * as Redacted from "effect/Redacted"
 import { EndpointLimitExceeded, ValidationError } from "../../Errors.js"
 import * as Id from "../../Id.js"
 import * as Model from "../../Model.js"
+import * as PayloadFilter from "../../PayloadFilter.js"
 import type { CreateEndpoint, UpdateEndpoint, Webhooks } from "../../Webhooks.js"
 import * as validate from "../validate.js"
 import * as views from "../views.js"
@@ -144,7 +145,10 @@ const update = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
       ...next,
       transport: yield* endpointTransport.apply(settings, current, current.transport, sensitiveHeaders, next.headers)
     }
-    next = { ...next, updatedAt: yield* Clock.currentTimeMillis }
+    const now = yield* Clock.currentTimeMillis
+    // A new filter gets a new version: fan-out keeps compiled filters per (endpoint, updatedAt) (see filters.ts).
+    const filterChanged = next.options.filter !== current.options.filter
+    next = { ...next, updatedAt: filterChanged ? Math.max(now, current.updatedAt + 1) : now }
     // Only the fields this update changed: never the disabled state, health or secrets other writers own.
     const patched = yield* storage.patchEndpoint(tenant, current.id, endpointWrites.changes(current, next))
     if (patched === undefined) return yield* endpointNotFound(current.id)
@@ -254,6 +258,11 @@ export const make = (deps: Deps): Endpoints => {
     disable: (input) => disabled(input.tenant, input.id, true, input.reason ?? "disabled manually"),
     rotateSecret: rotateSecret(deps),
     test: testSend.make(deps),
-    stats: stats.make(deps)
+    stats: stats.make(deps),
+    testFilter: (input) =>
+      Effect.map(
+        endpointInput.checkedFilter(input.filter),
+        (filter) => ({ matches: PayloadFilter.compile(filter)(input.payload) })
+      )
   }
 }

@@ -145,7 +145,8 @@ export const service = (s: Service): Service => ({
     disable: guarded(s.endpoints.disable, (input) => withId(input) ?? reason(input)),
     rotateSecret: guarded(s.endpoints.rotateSecret, withId),
     test: guarded(s.endpoints.test, (input) => withId(input) ?? typeName(input)),
-    stats: guarded(s.endpoints.stats, withId)
+    stats: guarded(s.endpoints.stats, withId),
+    testFilter: guarded(s.endpoints.testFilter, anyShape)
   },
   // A message that is not an object is the operation's own error (field "message"): only objects are copied here.
   publish: (input) => isObject(input) ? guarded(s.publish, publishInput)(input) : s.publish(input),

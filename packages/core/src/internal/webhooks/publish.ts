@@ -21,6 +21,7 @@ import * as metrics from "../metrics.js"
 import * as validate from "../validate.js"
 import * as views from "../views.js"
 import { type Deps, newDelivery } from "./deps.js"
+import * as filters from "./filters.js"
 
 /** The most messages one `publishMany` call takes (`Webhooks.MAX_PUBLISH_BATCH`). */
 export const MAX_PUBLISH_BATCH = 1000
@@ -104,7 +105,12 @@ const isInputError = (prepared: Model.MessageRecord | InputError): prepared is I
 
 const noChannels: ReadonlySet<string> = new Set()
 
-/** A pending delivery, due now, for every endpoint whose event types and channels match the message. */
+const unparsed: unique symbol = Symbol("unparsed")
+
+/**
+ * A pending delivery, due now, for every endpoint whose event types, channels and payload filter match the message
+ * (the body is parsed once, for the first endpoint with a filter).
+ */
 export const fanOut = (
   message: Model.MessageRecord,
   endpoints: ReadonlyArray<Model.EndpointRecord>
@@ -113,8 +119,14 @@ export const fanOut = (
   // Most messages have no channels: they share one empty set (`validate.matches` only reads it).
   const messageChannels = message.channels.length === 0 ? noChannels : new Set(message.channels)
   const deliveries: Array<Model.DeliveryRecord> = []
+  let payload: unknown = unparsed
   for (const endpoint of endpoints) {
     if (!validate.matches(endpoint, message.type, messageChannels)) continue
+    const filter = filters.matcherOf(endpoint)
+    if (filter !== undefined) {
+      if (payload === unparsed) payload = filters.payloadOf(message)
+      if (!filter(payload)) continue
+    }
     deliveries.push(newDelivery(message, endpoint.id, Id.make("dlv", now), now, now))
   }
   return deliveries
