@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { mapStorage } from "./errors.js"
 import type * as listener from "./listener.js"
+import { hot } from "./prepared.js"
 import { Params } from "./query.js"
 import * as queue from "./queue/statements.js"
 import * as rows from "./rows.js"
@@ -159,7 +160,10 @@ export const listPage = <A extends { readonly id: string }>(
   )
 }
 
-/** One record of a tenant by id (`getEndpoint`, `getMessage`, `getDelivery`), or undefined. */
+/**
+ * One record of a tenant by id (`getEndpoint`, `getMessage`, `getDelivery`), or undefined. A primary-key lookup,
+ * one fixed text per table: prepared once per connection (the API's reads start with one).
+ */
 export const getById = <A>(
   s: Shared,
   of: RecordsOf<A>,
@@ -167,7 +171,7 @@ export const getById = <A>(
   tenant: string,
   id: string
 ) =>
-  s.query(`select ${of.columns} from ${of.table} where id = $1 and tenant = $2`, [id, tenant]).pipe(
+  s.query(hot(`select ${of.columns} from ${of.table} where id = $1 and tenant = $2`), [id, tenant]).pipe(
     Effect.map(([row]) => (row === undefined ? undefined : of.decode(row))),
     mapStorage(label)
   )
