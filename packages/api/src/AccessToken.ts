@@ -81,6 +81,9 @@ export interface AccessTokens {
 
 const PREFIX = "hwt_"
 
+/** How many verified tokens one `AccessTokens` remembers (at most 2 KiB each). */
+const VERIFIED_KEPT = 1000
+
 const sign = (key: Buffer, payload: string) =>
   createHmac("sha256", key).update(PREFIX).update(payload).digest("base64url")
 
@@ -133,6 +136,27 @@ export const make = (options: Options): AccessTokens => {
     return bytes
   })
   const maxTtlMs = Duration.toMillis(options.maxTtl ?? "30 days")
+  /** The payload of a token whose signature one of the keys made, or why it is refused (expiry not checked). */
+  const check = (token: string): Payload | Exclude<Refusal, "expired"> => {
+    const dot = token.indexOf(".", PREFIX.length)
+    if (dot < 0) return "malformed"
+    const encoded = token.slice(PREFIX.length, dot)
+    const given = Buffer.from(token.slice(dot + 1), "base64url")
+    const valid = keys.some((key) => {
+      const expected = Buffer.from(sign(key, encoded), "base64url")
+      return expected.length === given.length && timingSafeEqual(expected, given)
+    })
+    if (!valid) return "bad_signature"
+    return parsePayload(encoded) ?? "malformed"
+  }
+  // A client sends its token with every request: the tokens whose signature was checked are remembered (the keys of
+  // this instance never change), so a repeated one costs a lookup, not an HMAC. Only signed tokens get in, the
+  // oldest leaves first, and the expiry is checked on every use.
+  const verified = new Map<string, Payload>()
+  const remember = (token: string, payload: Payload) => {
+    if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!)
+    verified.set(token, payload)
+  }
   return {
     create: ({ now, scope, tenant, ttl }) => {
       if (typeof tenant !== "string" || tenant.length === 0 || tenant.length > 256) {
@@ -151,17 +175,13 @@ export const make = (options: Options): AccessTokens => {
       if (typeof token !== "string" || !token.startsWith(PREFIX) || token.length > 2048) {
         return { ok: false, reason: "malformed" }
       }
-      const dot = token.indexOf(".", PREFIX.length)
-      if (dot < 0) return { ok: false, reason: "malformed" }
-      const encoded = token.slice(PREFIX.length, dot)
-      const given = Buffer.from(token.slice(dot + 1), "base64url")
-      const valid = keys.some((key) => {
-        const expected = Buffer.from(sign(key, encoded), "base64url")
-        return expected.length === given.length && timingSafeEqual(expected, given)
-      })
-      if (!valid) return { ok: false, reason: "bad_signature" }
-      const payload = parsePayload(encoded)
-      if (payload === undefined) return { ok: false, reason: "malformed" }
+      let payload = verified.get(token)
+      if (payload === undefined) {
+        const checked = check(token)
+        if (typeof checked === "string") return { ok: false, reason: checked }
+        payload = checked
+        remember(token, payload)
+      }
       if (payload.e * 1000 <= timeOf(now)) return { ok: false, reason: "expired" }
       return { ok: true, caller: { tenant: payload.t, scope: payload.s, expiresAt: new Date(payload.e * 1000) } }
     }

@@ -28,6 +28,24 @@ describe("AccessToken", () => {
     expect(other.verify(token, 0)).toStrictEqual({ ok: false, reason: "bad_signature" })
   })
 
+  it("a token verified before is still checked for expiry, and a tampered copy of it still refused", () => {
+    const tokens = AccessToken.make({ keys: key })
+    const token = tokens.create({ tenant: "acme", scope: "read", ttl: "10 minutes", now: 0 })
+    expect(tokens.verify(token, 0).ok).toBe(true)
+    expect(tokens.verify(token, 599_000).ok).toBe(true)
+    expect(tokens.verify(token, 600_000)).toStrictEqual({ ok: false, reason: "expired" })
+    const [head, signature] = token.split(".")
+    const tampered = `${head}.${signature.startsWith("A") ? "B" : "A"}${signature.slice(1)}`
+    expect(tokens.verify(tampered, 0)).toStrictEqual({
+      ok: false,
+      reason: "bad_signature"
+    })
+    // Many other tokens later (more than are remembered), the first still verifies, and still expires.
+    for (let i = 0; i < 1_100; i++) tokens.verify(tokens.create({ tenant: `t${i}`, scope: "read", ttl: "1 hour" }))
+    expect(tokens.verify(token, 1_000).ok).toBe(true)
+    expect(tokens.verify(token, 600_000)).toStrictEqual({ ok: false, reason: "expired" })
+  })
+
   it("rotation: the first key signs, every key verifies; dropping a key revokes its tokens", () => {
     const old = AccessToken.make({ keys: key })
     const token = old.create({ tenant: "acme", scope: "read", ttl: "1 hour", now: 0 })
