@@ -1,7 +1,9 @@
 /**
- * The management API, mounted: one Web handler (`Request` → `Response`) behind a mount path, body limits, CORS, the
- * OpenAPI document (`GET /openapi.json`), a reference page (`GET /docs`) and, when asked, the customer portal
- * (`/portal/`), with glue for every host: `node:http`, Express 4 and 5, Fastify 5. A host on the Promise API calls
+ * The management API, mounted: the API's app behind a mount path, body limits, CORS, the OpenAPI document
+ * (`GET /openapi.json`), a reference page (`GET /docs`) and, when asked, the customer portal (`/portal/`), with glue
+ * for every host: a Web handler (`Request` → `Response`), `node:http`, Express 4 and 5, Fastify 5 — each converting
+ * a request and its answer once (the app's response is written to the host's own response object, not through a Web
+ * `Response`). A host on the Promise API calls
  * `managementApi(hookwire, { tokens, authenticate })`; an Effect host calls `make` with its engine layer or
  * `fromContext` inside its own program.
  *
@@ -16,6 +18,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { ManagementApi } from "./Api.js"
+import * as App from "./internal/app.js"
 import * as fastifyGlue from "./internal/fastify.js"
 import * as node from "./internal/node.js"
 import * as web from "./internal/web.js"
@@ -127,7 +130,8 @@ const portalDirOf = (portal: Options["portal"]): (() => Promise<string | undefin
  * @category constructors
  */
 export const make = (engine: Layer.Layer<Webhooks | Settings, unknown>, options: Options = {}): Mounted => {
-  const server = Server.toWebHandler(engine, options)
+  // One app (one runtime) behind every host's glue; each converts a request and its answer once.
+  const app = App.make(Server.appLayer(engine, options))
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
   const webOptions = (mountPath: string) => ({
     mountPath,
@@ -136,15 +140,15 @@ export const make = (engine: Layer.Layer<Webhooks | Settings, unknown>, options:
     portalDir: portalDirOf(options.portal),
     openApi: openApi(mountPath === "" ? options.mountPath : mountPath)
   })
-  const mounted = web.make(server.handler, webOptions(options.mountPath ?? ""))
-  const unmounted = web.make(server.handler, webOptions(""))
+  const mounted = web.make(app, webOptions(options.mountPath ?? ""))
+  const unmounted = web.make(app, webOptions(""))
   return {
-    handler: mounted,
-    node: node.handler(mounted, ""),
-    express: node.handler(unmounted, ""),
-    fastify: fastifyGlue.plugin(unmounted, maxBodyBytes),
+    handler: mounted.handler,
+    node: node.handler(mounted.reply),
+    express: node.handler(unmounted.reply),
+    fastify: fastifyGlue.plugin(unmounted.reply, maxBodyBytes),
     openApi: openApi(options.mountPath),
-    dispose: server.dispose
+    dispose: app.dispose
   }
 }
 

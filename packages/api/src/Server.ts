@@ -1,8 +1,9 @@
 /**
  * The management API's server side in Effect: the handlers of `Api.ManagementApi` over the `Webhooks` service,
  * authentication (access tokens and the host's `authenticate`), scope checks, `Idempotency-Key` replay, and every
- * failure as an RFC 9457 problem document. `toWebHandler` gives the bare `Request → Response` handler that the
- * mounts (`Mount`) put behind the mount path, body limits, CORS, the OpenAPI document and the portal.
+ * failure as an RFC 9457 problem document. `toWebHandler` gives the bare `Request → Response` handler; the mounts
+ * (`Mount`) run the same app (`appLayer`, internal/app.ts) behind the mount path, body limits, CORS, the OpenAPI
+ * document and the portal.
  *
  * @since 0.3.0
  */
@@ -22,6 +23,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as AccessToken from "./AccessToken.js"
 import { Authorization, CurrentCaller, ManagementApi } from "./Api.js"
+import * as App from "./internal/app.js"
 import * as handlers from "./internal/handlers.js"
 import { hashOf, IdempotencyStore } from "./internal/idempotency.js"
 import * as Problem from "./Problem.js"
@@ -241,6 +243,14 @@ export const layer = (options: Options) =>
   )
 
 /**
+ * The layer a mount runs: the API over the engine, with the platform's default services.
+ *
+ * @internal
+ */
+export const appLayer = (engine: Layer.Layer<Webhooks | Settings, unknown>, options: Options) =>
+  Layer.mergeAll(layer(options).pipe(Layer.provide(engine)), HttpServer.layerContext)
+
+/**
  * The bare Web handler (paths relative to the mount, no body limit, no CORS): `Mount` wraps it.
  *
  * @since 0.3.0
@@ -249,7 +259,17 @@ export const layer = (options: Options) =>
 export const toWebHandler = (
   engine: Layer.Layer<Webhooks | Settings, unknown>,
   options: Options
-): { readonly handler: (request: Request) => Promise<Response>; readonly dispose: () => Promise<void> } =>
-  HttpApiBuilder.toWebHandler(
-    Layer.mergeAll(layer(options).pipe(Layer.provide(engine)), HttpServer.layerContext)
-  )
+): { readonly handler: (request: Request) => Promise<Response>; readonly dispose: () => Promise<void> } => {
+  const app = App.make(appLayer(engine, options))
+  return {
+    handler: async (request) =>
+      HttpServerResponse.toWeb(
+        await app.run(
+          HttpServerRequest.fromWeb(request),
+          (interrupt) => request.signal.addEventListener("abort", interrupt, { once: true })
+        ),
+        { withoutBody: request.method === "HEAD" }
+      ),
+    dispose: app.dispose
+  }
+}

@@ -1,10 +1,14 @@
 /**
  * Fastify 5 glue: an encapsulated plugin (register it with a `prefix`) whose routes take every method and path under
  * the prefix, with the raw body as a Buffer (its own content-type parser, scoped to the plugin: the app's JSON parser
- * is untouched) and Fastify's own oversize error answered as a problem document.
+ * is untouched) and Fastify's own oversize error answered as a problem document. The API's answer is sent from its
+ * `HttpServerResponse` (status, headers, bytes), not through a Web `Response`.
  *
  * @internal
  */
+import { HttpServerResponse } from "@effect/platform"
+import type { OnAbort, Reply } from "./web.js"
+import { toResponse } from "./web.js"
 
 // The few Fastify shapes used here, structurally: the package's types never require Fastify to be installed.
 interface FastifyRequest {
@@ -14,6 +18,7 @@ interface FastifyRequest {
   readonly body: unknown
 }
 interface FastifyReply {
+  readonly raw: { readonly writableEnded: boolean; once(event: "close", listener: () => void): unknown }
   code(status: number): FastifyReply
   headers(values: Record<string, string>): FastifyReply
   type(contentType: string): FastifyReply
@@ -39,7 +44,7 @@ interface FastifyInstance {
 
 /** @internal */
 export const plugin =
-  (web: (request: Request) => Promise<Response>, maxBodyBytes: number) =>
+  (reply: (request: Request, onAbort: OnAbort) => Promise<Reply>, maxBodyBytes: number) =>
   async (fastify: FastifyInstance): Promise<void> => {
     fastify.removeAllContentTypeParsers()
     fastify.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: maxBodyBytes }, (_request, payload, done) => {
@@ -59,7 +64,7 @@ export const plugin =
       )
     })
     const prefix = fastify.prefix
-    const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const handle = async (request: FastifyRequest, response: FastifyReply) => {
       const headers = new Headers()
       for (const [name, value] of Object.entries(request.headers)) {
         if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value)
@@ -67,20 +72,29 @@ export const plugin =
       const path = request.url.startsWith(prefix) ? request.url.slice(prefix.length) || "/" : request.url
       const body = Buffer.isBuffer(request.body) ? request.body : undefined
       if (body !== undefined) headers.delete("content-length")
-      const response = await web(
-        new Request(`http://${request.headers.host ?? "localhost"}${path}`, {
-          method: request.method,
-          headers,
-          ...(body === undefined || request.method === "GET" || request.method === "HEAD"
-            ? {}
-            : { body: new Uint8Array(body) })
-        })
-      )
+      const request_ = new Request(`http://${request.headers.host ?? "localhost"}${path}`, {
+        method: request.method,
+        headers,
+        ...(body === undefined || request.method === "GET" || request.method === "HEAD"
+          ? {}
+          : { body: new Uint8Array(body) })
+      })
+      const answer = await reply(request_, (interrupt) =>
+        response.raw.once("close", () => {
+          if (!response.raw.writableEnded) interrupt()
+        }))
+      if (HttpServerResponse.isServerResponse(answer) && answer.body._tag === "Uint8Array") {
+        const bytes = answer.body.body
+        return response.code(answer.status).headers(answer.headers).send(
+          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+        )
+      }
+      const web = toResponse(answer, request.method)
       const out: Record<string, string> = {}
-      response.headers.forEach((value, name) => {
+      web.headers.forEach((value, name) => {
         out[name] = value
       })
-      return reply.code(response.status).headers(out).send(Buffer.from(await response.arrayBuffer()))
+      return response.code(web.status).headers(out).send(Buffer.from(await web.arrayBuffer()))
     }
     fastify.all("/", handle)
     fastify.all("/*", handle)

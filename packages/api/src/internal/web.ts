@@ -1,10 +1,14 @@
 /**
- * The Web handler every mount shares: strips the mount path, answers CORS, serves the OpenAPI document, the
- * reference page and the portal, checks the body (size, JSON), then hands the request to the API's handler.
+ * The front every mount shares: strips the mount path, answers CORS, serves the OpenAPI document, the reference page
+ * and the portal, checks the body (size, JSON), then runs the API's app (internal/app.ts) on the request. Its reply
+ * is either one of its own small Web `Response`s or the app's `HttpServerResponse` as made: the Web handler turns
+ * that into a `Response`, the `node:http` and Fastify glue write it to the host's response without one.
  *
  * @internal
  */
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as Problem from "../Problem.js"
+import type { App } from "./app.js"
 import * as body from "./body.js"
 import * as docs from "./docs.js"
 import * as staticFiles from "./staticFiles.js"
@@ -21,6 +25,12 @@ export interface WebOptions {
   readonly openApi: Record<string, unknown>
 }
 
+/** What the front answers: its own Web `Response`, or the API's response as the app made it. */
+export type Reply = Response | HttpServerResponse.HttpServerResponse
+
+/** Hands the request's abort to the app (the Web handler: the request's own signal). */
+export type OnAbort = (interrupt: () => void) => void
+
 const problemResponse = (problem: Problem.Problem, extra?: Record<string, string>) =>
   new Response(JSON.stringify(problem), {
     status: problem.status,
@@ -33,7 +43,7 @@ const normaliseMount = (path: string) => {
 }
 
 /** @internal */
-export const make = (inner: (request: Request) => Promise<Response>, options: WebOptions) => {
+export const make = (app: App, options: WebOptions) => {
   const mount = normaliseMount(options.mountPath)
   const docsHtml = docs.render(options.openApi)
   const openApiJson = JSON.stringify(options.openApi)
@@ -43,16 +53,34 @@ export const make = (inner: (request: Request) => Promise<Response>, options: We
     if (cors.origins === "*") return "*"
     return cors.origins.includes(origin) ? origin : undefined
   }
-  const withCors = (response: Response, origin: string | undefined) => {
-    if (origin === undefined) return response
-    const headers = new Headers(response.headers)
-    headers.set("access-control-allow-origin", origin)
-    headers.set("access-control-expose-headers", "idempotent-replayed, www-authenticate")
+  const withCors = (reply: Reply, origin: string | undefined): Reply => {
+    if (origin === undefined) return reply
+    const cors = {
+      "access-control-allow-origin": origin,
+      "access-control-expose-headers": "idempotent-replayed, www-authenticate"
+    }
+    if (HttpServerResponse.isServerResponse(reply)) {
+      const vary = reply.headers.vary
+      return HttpServerResponse.setHeaders(
+        reply,
+        origin === "*" ? cors : { ...cors, vary: vary === undefined ? "origin" : `${vary}, origin` }
+      )
+    }
+    const headers = new Headers(reply.headers)
+    for (const [name, value] of Object.entries(cors)) headers.set(name, value)
     if (origin !== "*") headers.append("vary", "origin")
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+    return new Response(reply.body, { status: reply.status, statusText: reply.statusText, headers })
   }
 
-  const route = async (request: Request, url: URL, path: string): Promise<Response> => {
+  /** The API's request: the host's own with its path relative to the mount (a checked body read into a copy). */
+  const apiRequest = (request: Request, url: URL, path: string, body: Uint8Array<ArrayBuffer> | undefined) =>
+    HttpServerRequest.fromWeb(
+      body === undefined
+        ? request
+        : new Request(request.url, { method: request.method, headers: request.headers, body })
+    ).modify({ url: path + url.search })
+
+  const route = async (request: Request, url: URL, path: string, onAbort: OnAbort | undefined): Promise<Reply> => {
     if (request.method === "GET" && path === "/openapi.json") {
       return new Response(openApiJson, { headers: { "content-type": "application/json" } })
     }
@@ -72,15 +100,11 @@ export const make = (inner: (request: Request) => Promise<Response>, options: We
     }
     const checked = await body.read(request, options.maxBodyBytes)
     if (!checked.ok) return problemResponse(checked.problem, { connection: "close" })
-    const inner_ = new Request(new URL(path + url.search, url.origin), {
-      method: request.method,
-      headers: request.headers,
-      ...(checked.body === undefined ? {} : { body: checked.body as Uint8Array<ArrayBuffer> })
-    })
-    return inner(inner_)
+    return app.run(apiRequest(request, url, path, checked.body), onAbort)
   }
 
-  return async (request: Request): Promise<Response> => {
+  /** One request under the mount path, as the host received it, to the front's reply. */
+  const reply = async (request: Request, onAbort?: OnAbort): Promise<Reply> => {
     const url = new URL(request.url)
     let path = url.pathname
     if (mount !== "") {
@@ -102,6 +126,21 @@ export const make = (inner: (request: Request) => Promise<Response>, options: We
         }
       })
     }
-    return withCors(await route(request, url, path), origin)
+    return withCors(await route(request, url, path, onAbort), origin)
   }
+
+  /** The Web handler: the reply as a `Response`. */
+  const handler = async (request: Request): Promise<Response> =>
+    toResponse(
+      await reply(request, (interrupt) => request.signal.addEventListener("abort", interrupt, { once: true })),
+      request.method
+    )
+
+  return { reply, handler }
 }
+
+/** A reply as a Web `Response` (a HEAD request's without its body). */
+export const toResponse = (reply: Reply, method: string): Response =>
+  HttpServerResponse.isServerResponse(reply)
+    ? HttpServerResponse.toWeb(reply, { withoutBody: method === "HEAD" })
+    : reply
