@@ -47,7 +47,8 @@ export interface Authenticated {
 export interface Options {
   /**
    * The host's own authentication: the tenant (and scope) of a request, or null / undefined to refuse it with 401.
-   * Called with the Web `Request` (headers and URL; the body is read by the API). Tried after access tokens.
+   * Called with the Web `Request` as the host received it (headers, and the URL with the mount path; the body is read
+   * by the API). Tried after access tokens.
    */
   readonly authenticate?:
     | ((request: Request) => Authenticated | null | undefined | Promise<Authenticated | null | undefined>)
