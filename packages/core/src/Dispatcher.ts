@@ -97,7 +97,8 @@ export class Dispatcher extends Context.Tag("@hookwire/core/Dispatcher")<Dispatc
  * Starts the dispatcher in the current scope: the parts below, wired together, and the ordered shutdown its scope runs
  * when it closes. How a claimed delivery travels through them:
  *
- * - `internal/dispatcher/claimer.ts`: the claim loop; classifies what it claimed, admits and launches the ready items
+ * - `internal/dispatcher/claimer.ts`: the claim loop; classifies what it claimed and lines the ready items up ahead
+ * - `internal/dispatcher/ahead.ts`: the jobs claimed ahead, launched (admitted) whenever a slot is free
  * - `internal/dispatcher/claimCap.ts`: the cap on claims per delivery without a recorded result (`maxClaims`)
  * - `internal/dispatcher/capacity.ts`: global and per-endpoint slots, endpoint waiting lines, typical durations
  * - `internal/dispatcher/workerPool.ts`: the worker fibers attempts run on
@@ -138,11 +139,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     queue,
     events,
     dropWaiting: (endpointId) =>
-      Effect.suspend(() => {
-        const line = capacity.dropWaiting(endpointId)
-        return line === undefined
-          ? Effect.succeed(undefined)
-          : Effect.as(capacity.openSlots, line.map((job) => job.item))
+      Effect.sync(() => {
+        // The jobs claimed ahead first: the slots the line frees must not launch them.
+        const dropped = [...claims.dropAhead(endpointId), ...(capacity.dropWaiting(endpointId) ?? [])]
+        return dropped.length === 0 ? undefined : dropped.map((job) => job.item)
       })
   })
   const pool = yield* workerPool.make<attempts.Job>((job) => attempt(job))
@@ -158,7 +158,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     events,
     concurrency,
     writeBatchSize,
-    freeSlots: (count) => Effect.suspend(() => capacity.freeResults(count))
+    freeSlots: (count) => Effect.sync(() => capacity.freeResults(count))
   })
   const attempt = attempts.make({
     settings,
@@ -199,7 +199,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         graceMs,
         deadlineMs,
         stopClaiming: claims.stop,
-        takeWaiting: () => capacity.takeWaiting().map((job) => job.item),
+        takeWaiting: () => [...claims.takeAhead(), ...capacity.takeWaiting()].map((job) => job.item),
         idle: capacity.idle,
         stopWorkers: pool.stop,
         takeUnstarted: () => pool.takeUnstarted().map((job) => job.item),

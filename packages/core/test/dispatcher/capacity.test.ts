@@ -23,7 +23,7 @@ describe("Capacity", () => {
     expect(c.admit("ep", "c")).toBe("wait")
     expect(c.admit("ep", "d")).toBe("wait")
     // The line holds at most `perEndpoint`.
-    expect(c.admit("ep", "e")).toBe("later")
+    expect(c.admit("ep", "e")).toBe("full")
     // Another endpoint is not affected.
     expect(c.admit("other", "x")).toBe("launch")
     expect({ occupied: c.occupied, inFlight: c.inFlight, waiting: c.waitingCount, free: c.free }).toStrictEqual({
@@ -63,7 +63,7 @@ describe("Capacity", () => {
     c.holdForResult("a")
     c.finish("ep", "a", 5, () => {})
     expect({ occupied: c.occupied, inFlight: c.inFlight }).toStrictEqual({ occupied: 1, inFlight: 0 })
-    Effect.runSync(c.freeResults(1))
+    c.freeResults(1)
     expect(c.occupied).toBe(0)
     // The hold is per attempt: the next attempt of the same item frees its own slot.
     c.admit("ep", "a")
@@ -72,34 +72,30 @@ describe("Capacity", () => {
     expect(c.occupied).toBe(0)
   })
 
-  it("slots: closed only while full, reopened when a slot is freed (by an attempt or the writer)", () => {
-    const c = make(2, 2)
-    Effect.runSync(c.closeSlots)
-    expect(c.slotsOpen).toBe(true)
+  it("onFreed runs whenever slots are freed (by an attempt, the writer or a dropped line), not when a result holds one", () => {
+    const c = make(2, 1)
+    let calls = 0
+    c.onFreed = () => calls++
     c.admit("ep", "a")
     c.start("ep", 0)
     c.admit("ep", "b")
-    c.start("ep", 0)
     expect(c.full).toBe(true)
-    Effect.runSync(c.closeSlots)
-    expect(c.slotsOpen).toBe(false)
-    expect(isOpen(c.slots)).toBe(false)
-    // An attempt whose result holds its slot frees nothing: no reopening.
+    // An attempt whose result holds its slot frees nothing; the waiting job inherits a slot.
     c.holdForResult("a")
-    expect(c.finish("ep", "a", 1, () => {})).toBeUndefined()
-    // One that frees its slot returns the effect that reopens.
-    const reopen = c.finish("ep", "b", 1, () => {})
-    expect(reopen).toBeDefined()
-    Effect.runSync(reopen!)
-    expect(c.slotsOpen).toBe(true)
-    expect(isOpen(c.slots)).toBe(true)
-    // The writer freeing results reopens too.
+    c.finish("ep", "a", 1, () => c.start("ep", 1))
+    expect({ calls, occupied: c.occupied }).toStrictEqual({ calls: 0, occupied: 2 })
+    // The writer freeing the result's slot.
+    c.freeResults(1)
+    expect({ calls, occupied: c.occupied }).toStrictEqual({ calls: 1, occupied: 1 })
+    // An attempt that frees its own slot.
+    c.finish("ep", "b", 2, () => {})
+    expect({ calls, occupied: c.occupied }).toStrictEqual({ calls: 2, occupied: 0 })
+    // A dropped line.
     c.admit("ep", "c")
-    c.start("ep", 2)
-    Effect.runSync(c.closeSlots)
-    expect(c.slotsOpen).toBe(false)
-    Effect.runSync(c.freeResults(1))
-    expect(c.slotsOpen).toBe(true)
+    c.start("ep", 3)
+    c.admit("ep", "d")
+    expect(c.dropWaiting("ep")).toStrictEqual(["d"])
+    expect({ calls, occupied: c.occupied }).toStrictEqual({ calls: 3, occupied: 1 })
   })
 
   it("idle: closed while an attempt is in flight, open again when the last ends without a successor", () => {

@@ -42,6 +42,19 @@ const deliveredWithin = (messageId: string, withinMs: number) =>
     return yield* Effect.fail(new Error(`${messageId} not delivered within ${withinMs} ms`))
   })
 
+/** Moves the TestClock in 100 ms steps until the dispatcher has written every result (a retried write too). */
+const allWritten = Effect.gen(function*() {
+  const dispatcher = yield* Dispatcher.Dispatcher
+  for (let elapsed = 0; elapsed <= 10_000; elapsed += 100) {
+    for (let i = 0; i < 50; i++) {
+      if ((yield* dispatcher.stats).unwritten === 0) return
+      yield* Effect.yieldNow()
+    }
+    yield* TestClock.adjust("100 millis")
+  }
+  return yield* Effect.fail(new Error("results not all written within 10 s"))
+})
+
 const publish = (n: number) =>
   Effect.flatMap(
     Webhooks.Webhooks,
@@ -50,13 +63,17 @@ const publish = (n: number) =>
 
 /**
  * Builds the engine in a scope of its own, creates an endpoint, publishes two messages one after the other and waits
- * for each to be delivered (within 10 s of test time: a lease is 30 s, so waiting for one to expire does not count),
- * then closes the scope, which must succeed.
+ * for each to be delivered (within 10 s of test time: a lease is 30 s, so waiting for one to expire does not count)
+ * and for every result to be written (results are written in concurrent batches: the second delivery's may be written
+ * while the first's retries), then closes the scope, which must succeed.
  */
 const survives = (options: HarnessOptions, endpoint: Partial<Webhooks.CreateEndpoint> = {}) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
-    const context = yield* Layer.buildWithScope(engine(options), scope)
+    // Every engine built here has a dispatcher (`engine`'s type also covers `dispatcher: false`).
+    const context = (yield* Layer.buildWithScope(engine(options), scope)) as Context.Context<
+      Layer.Layer.Success<ReturnType<typeof engine>> | Dispatcher.Dispatcher
+    >
     const attempts = yield* Effect.gen(function*() {
       const w = yield* Webhooks.Webhooks
       yield* w.endpoints.create({ tenant, url, ...endpoint })
@@ -64,6 +81,7 @@ const survives = (options: HarnessOptions, endpoint: Partial<Webhooks.CreateEndp
       yield* deliveredWithin(first.message.id, 10_000)
       const second = yield* publish(2)
       yield* deliveredWithin(second.message.id, 10_000)
+      yield* allWritten
       return (yield* w.deliveries.attempts({ tenant, messageId: first.message.id })).items
     }).pipe(Effect.provide(context))
     const closed = yield* Effect.exit(Scope.close(scope, Exit.void))

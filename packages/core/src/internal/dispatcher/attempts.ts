@@ -34,6 +34,8 @@ export interface Job {
   readonly item: ClaimedItem
   readonly ctx: Model.DispatchContext
   readonly parent: Tracer.AnySpan | undefined
+  /** When it was claimed: a job claimed ahead that waited too long for a slot goes back to the queue (claimer.ts). */
+  readonly claimedAt: number
 }
 
 export interface Deps {
@@ -182,10 +184,10 @@ export const make = (deps: Deps): (job: Job) => Effect.Effect<void> => {
   }
 
   /** Gives an attempt's slot back at once (see `Capacity.finish`). */
-  const releaseNow = (endpointId: string, item: ClaimedItem) =>
+  const releaseNow = (endpointId: string, item: ClaimedItem): undefined => {
     capacity.finish(endpointId, item, clock.unsafeCurrentTimeMillis(), launch)
-  const releaseSlot = (endpointId: string, item: ClaimedItem) =>
-    Effect.suspend(() => releaseNow(endpointId, item) ?? Effect.void)
+  }
+  const releaseSlot = (endpointId: string, item: ClaimedItem) => Effect.sync(() => releaseNow(endpointId, item))
 
   /**
    * One attempt, on a worker fiber, in its own span. The jitter's random number is drawn only when the attempt did

@@ -3,9 +3,9 @@
  * flight, deliveries waiting here for their endpoint, and results not yet written), the per-endpoint in-flight caps
  * with their small waiting lines, and how long each endpoint's attempts typically take. Synchronous bookkeeping (no
  * I/O, no fibers): the claimer asks `admit`, an attempt that ends calls `finish`, the result writer calls
- * `freeResults`. Two latches mirror the counters for the fibers that wait on them: `slots` is closed only while every
- * global slot is taken (the claim loop waits on it), `idle` is open while no attempt is in flight (shutdown waits on
- * it).
+ * `freeResults`. Whenever global slots are freed, `onFreed` runs at once (the claimer fills them from the deliveries it
+ * claimed ahead, synchronously, so no slot waits for a claim's round trip). The `idle` latch is open while no attempt
+ * is in flight (shutdown waits on it).
  *
  * A slot is free only once its attempt's result is durable, so what a crash can send twice (sent, result not
  * written) is at most `concurrency` deliveries.
@@ -19,8 +19,10 @@ export type Admission =
   | "launch"
   /** A global slot is taken and the delivery waits in its endpoint's line: `finish` hands it out. */
   | "wait"
-  /** No slot taken: the endpoint is saturated and slow (or its line is full): back to the queue for a while. */
+  /** No slot taken: the endpoint is saturated and slow: back to the queue for a while. */
   | "later"
+  /** No slot taken: the endpoint is fast but at its cap with a full line: it has room again soon. */
+  | "full"
 
 /**
  * How long the `k`-th delivery of one claim that overflowed its endpoint (0-based) goes back to the queue, before
@@ -41,9 +43,8 @@ export class Capacity<J> {
   occupied = 0
   inFlight = 0
   waitingCount = 0
-  /** Whether `slots` is open, kept in step with it: opening an open latch does nothing, so a finished attempt skips
-   * that step while the dispatcher is not saturated. */
-  slotsOpen = true
+  /** Runs whenever global slots were freed (set by the claimer; synchronous, must not throw). */
+  onFreed: () => void = () => {}
   private readonly endpointInFlight = new Map<string, number>()
   private readonly waiting = new Map<string, Array<J>>()
   /** Items whose attempt offered its result to the writer: their slot is given back by the writer, not the attempt. */
@@ -56,7 +57,6 @@ export class Capacity<J> {
   constructor(
     readonly concurrency: number,
     readonly perEndpoint: number,
-    readonly slots: Effect.Latch,
     readonly idle: Effect.Latch
   ) {}
 
@@ -77,7 +77,7 @@ export class Capacity<J> {
   /**
    * Takes a global slot for a claimed delivery of `endpointId` when its endpoint is below its in-flight cap
    * (`"launch"`), or when the endpoint is fast and its line has room (`"wait"`: `job` joins the line); otherwise takes
-   * nothing (`"later"`). The claimer checked that a global slot is free.
+   * nothing (`"later"` for a slow endpoint, `"full"` for a fast one). The caller checked that a global slot is free.
    */
   admit(endpointId: string, job: J): Admission {
     const busy = this.endpointInFlight.get(endpointId) ?? 0
@@ -87,15 +87,14 @@ export class Capacity<J> {
     }
     // The endpoint is at its in-flight cap. A fast one frees a slot soon: its next deliveries wait in a short line
     // here. A slow or hung one must not tie up more of the global slots, nor be claimed again and again.
+    if (this.typical(endpointId) >= slowMs) return "later"
     const line = this.waiting.get(endpointId) ?? []
-    if (this.typical(endpointId) < slowMs && line.length < this.perEndpoint) {
-      this.occupied++
-      this.waitingCount++
-      line.push(job)
-      this.waiting.set(endpointId, line)
-      return "wait"
-    }
-    return "later"
+    if (line.length >= this.perEndpoint) return "full"
+    this.occupied++
+    this.waitingCount++
+    line.push(job)
+    this.waiting.set(endpointId, line)
+    return "wait"
   }
 
   /** Counts an attempt of `endpointId` as in flight from `now` (its slot was taken by `admit`). */
@@ -115,10 +114,9 @@ export class Capacity<J> {
   /**
    * An attempt of `item` to `endpointId` ended at `now`. The next delivery of that endpoint's line, if any, inherits
    * a slot and is handed to `launch` (which must `start` it); the attempt's own slot is freed unless its result holds
-   * it (the writer frees it then). Returns `openSlots` when a slot was freed while the slots latch was closed (the
-   * claim loop waits on it), `undefined` when there is nothing more to do.
+   * it (the writer frees it then; otherwise `onFreed` runs).
    */
-  finish(endpointId: string, item: unknown, now: number, launch: (next: J) => void): Effect.Effect<void> | undefined {
+  finish(endpointId: string, item: unknown, now: number, launch: (next: J) => void): void {
     const held = this.resultHeld.delete(item)
     this.observeDuration(endpointId, now)
     this.inFlight--
@@ -138,13 +136,13 @@ export class Capacity<J> {
       if (this.inFlight === 0) this.idle.unsafeOpen()
       if (!held) this.occupied--
     }
-    return this.slotsOpen || held ? undefined : this.openSlots
+    if (!held) this.onFreed()
   }
 
   /** `count` results were written (or given up on): their slots are free. */
-  freeResults(count: number): Effect.Effect<void> {
+  freeResults(count: number): void {
     this.occupied -= count
-    return this.slotsOpen ? Effect.void : this.openSlots
+    this.onFreed()
   }
 
   /** Removes the endpoint's waiting line (its deliveries were ended elsewhere) and frees its slots. */
@@ -154,6 +152,7 @@ export class Capacity<J> {
     this.waiting.delete(endpointId)
     this.waitingCount -= line.length
     this.occupied -= line.length
+    this.onFreed()
     return line
   }
 
@@ -164,19 +163,6 @@ export class Capacity<J> {
     this.waitingCount = 0
     return all
   }
-
-  /** Closes `slots` only while every slot is taken: a slot freed between the caller's check and this step (another
-   * fiber ran in between) would otherwise leave the latch closed with nothing left to open it. */
-  readonly closeSlots: Effect.Effect<void> = Effect.sync(() => {
-    if (this.occupied < this.concurrency) return
-    this.slotsOpen = false
-    this.slots.unsafeClose()
-  })
-
-  readonly openSlots: Effect.Effect<void> = Effect.uninterruptible(Effect.suspend(() => {
-    this.slotsOpen = true
-    return this.slots.open
-  }))
 
   private observeDuration(endpointId: string, now: number): void {
     // Attempts of one endpoint end roughly in the order they started: pair this end with the oldest start.
@@ -190,10 +176,6 @@ export class Capacity<J> {
   }
 }
 
-/** A capacity with its two latches, both open (nothing taken, nothing in flight). */
+/** A capacity with its idle latch open (nothing taken, nothing in flight). */
 export const make = <J>(concurrency: number, perEndpoint: number): Effect.Effect<Capacity<J>> =>
-  Effect.zipWith(
-    Effect.makeLatch(true),
-    Effect.makeLatch(true),
-    (slots, idle) => new Capacity<J>(concurrency, perEndpoint, slots, idle)
-  )
+  Effect.map(Effect.makeLatch(true), (idle) => new Capacity<J>(concurrency, perEndpoint, idle))

@@ -1,9 +1,12 @@
 /**
- * The claim loop: wait for a free global slot, claim up to that many due deliveries with a lease, load their
- * contexts, classify every item first (all the I/O: stale, disabled, FIFO head-of-line, circuit breaker gate and
- * probe), and only then hand the ready ones to the capacity (`admit`) and launch them. Items not launched go back to
- * the queue (completed, or rescheduled) in one call each. The claimer owns its fiber: `stop` interrupts it (it is
- * interruptible between its steps).
+ * The claim loop: claim due deliveries with a lease, load their contexts, classify every item first (all the I/O:
+ * stale, disabled, FIFO head-of-line, circuit breaker gate and probe), and put the ready ones in a local line of jobs
+ * claimed ahead. Jobs leave that line for the capacity (`admit`) and a worker whenever a global slot is free — at
+ * once, synchronously, when a slot is freed (`Capacity.onFreed`) — so slots do not wait for a claim's round trip:
+ * the loop claims again while the slots are full, until about `concurrency` jobs wait ahead (as graphile-worker's
+ * local queue does). A job that waited ahead for a quarter of its lease goes back to the queue unsent (its attempt
+ * must end within its lease). Items not launched go back to the queue (completed, or rescheduled) in one call each.
+ * The claimer owns its fiber: `stop` interrupts it (it is interruptible between its steps) and stops launching.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -14,6 +17,7 @@ import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import * as CircuitBreaker from "../../CircuitBreaker.js"
 import type { ClaimedForDispatch, ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
+import type { StorageError } from "../../Errors.js"
 import type * as Model from "../../Model.js"
 import type { OperationalEvents } from "../../OperationalEvents.js"
 import type * as Settings from "../../Settings.js"
@@ -21,6 +25,7 @@ import type { Storage } from "../../Storage.js"
 import * as attemptInternal from "../attempt.js"
 import * as metrics from "../metrics.js"
 import * as wholeMs from "../wholeMs.js"
+import { Ahead } from "./ahead.js"
 import type { Job } from "./attempts.js"
 import { type Capacity, overflowDelay } from "./capacity.js"
 import * as claimCap from "./claimCap.js"
@@ -30,8 +35,12 @@ import { failedEvent } from "./settle.js"
 import * as supervise from "./supervise.js"
 
 export interface Claimer {
-  /** Stops claiming (what was claimed and launched carries on). */
+  /** Stops claiming and launching (what was launched carries on; what waits ahead stays for `takeAhead`). */
   readonly stop: Effect.Effect<void>
+  /** Takes every job claimed ahead (shutdown: they go back to the queue untouched). */
+  readonly takeAhead: () => Array<Job>
+  /** Takes the jobs claimed ahead for `endpointId` (its deliveries were ended elsewhere). */
+  readonly dropAhead: (endpointId: string) => Array<Job>
 }
 
 export interface Deps {
@@ -82,7 +91,7 @@ const classify = (
   now: number,
   contexts: Map<string, Model.DispatchContext>,
   parent: Tracer.AnySpan | undefined
-) =>
+): Effect.Effect<Sorted, StorageError> =>
   Effect.gen(function*() {
     const sorted: Sorted = { ready: [], done: [], later: [], failedDisabled: [], exhausted: [] }
     for (const item of items) {
@@ -136,7 +145,7 @@ const classify = (
           ctx = { ...ctx, endpoint: won }
         }
       }
-      sorted.ready.push({ item, ctx, parent })
+      sorted.ready.push({ item, ctx, parent, claimedAt: now })
     }
     return sorted
   })
@@ -168,43 +177,60 @@ const failDisabled = (
 export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { capacity, launch, leaseMs, pollMs, queue, storage } = deps
-    // Below this many free slots, a claim right after the dispatcher was saturated first lingers one timer tick.
+    const clock = yield* Effect.clock
+    // About `concurrency` jobs wait ahead of the slots; the loop claims again once an eighth of that was taken.
+    const target = capacity.concurrency
     const minClaim = Math.max(1, Math.floor(capacity.concurrency / 8))
-    let saturated = false
+    const ahead = new Ahead(capacity, launch, leaseMs / 4, () => clock.unsafeCurrentTimeMillis())
     // The last claim got fewer items than it asked for: the queue had nothing more due.
     let drained = false
+    // Open while the loop has something to do: claim (enough slots or room ahead), or return what `fill` could not
+    // launch. `fill` runs whenever slots are freed, and opens it.
+    const wake = yield* Effect.makeLatch(true)
+    const wanted = () => capacity.free + target - ahead.size
+    const busy = () => wanted() >= minClaim || ahead.overflowed.length > 0 || ahead.stale.length > 0
+    capacity.onFreed = () => {
+      ahead.fill()
+      if (!ahead.stopped && busy()) wake.unsafeOpen()
+    }
 
-    /**
-     * Admits and launches the ready items; the ones a saturated slow endpoint cannot take go to `later`. Items
-     * launched or waiting in their endpoint's line are added to `handedOff`.
-     */
-    const admit = (sorted: Sorted, now: number, handedOff: Set<ClaimedItem>) =>
+    /** Back to the queue for a while: jobs whose saturated slow endpoint could not take them. */
+    const rescheduleOverflow = (jobs: ReadonlyArray<Job>, now: number) =>
       Effect.gen(function*() {
+        // A slow or hung endpoint at its cap: its deliveries go back to the queue for about one of its attempt
+        // durations, without spending an attempt. The k-th of this batch waits about k / cap durations more.
         const overflow = new Map<string, number>()
-        for (const job of sorted.ready) {
-          const { ctx, item } = job
-          const admission = capacity.admit(ctx.endpoint.id, job)
-          if (admission === "launch") {
-            handedOff.add(item)
-            launch(job)
-          } else if (admission === "wait") {
-            handedOff.add(item)
-          } else {
-            // A slow or hung endpoint at its cap: its deliveries go back to the queue for about one of its attempt
-            // durations, without spending an attempt. The k-th of this batch waits about k / cap durations more.
-            const k = overflow.get(ctx.endpoint.id) ?? 0
-            overflow.set(ctx.endpoint.id, k + 1)
-            const delay = overflowDelay(capacity.typical(ctx.endpoint.id), k, capacity.perEndpoint)
-            sorted.later.push({ item, runAt: now + delay + Math.floor((yield* Random.next) * delay * 0.5) })
-          }
+        const later: Array<{ item: ClaimedItem; runAt: number }> = []
+        for (const { ctx, item } of jobs) {
+          const k = overflow.get(ctx.endpoint.id) ?? 0
+          overflow.set(ctx.endpoint.id, k + 1)
+          const delay = overflowDelay(capacity.typical(ctx.endpoint.id), k, capacity.perEndpoint)
+          later.push({ item, runAt: now + delay + Math.floor((yield* Random.next) * delay * 0.5) })
         }
+        yield* queue.reschedule(later)
       })
+
+    /** What `fill` could not launch goes back to the queue. */
+    const returnUnlaunched = Effect.gen(function*() {
+      const { overflowed, stale } = ahead
+      ahead.overflowed = []
+      ahead.stale = []
+      // Should this fail, the leases return them.
+      if (overflowed.length > 0) {
+        yield* rescheduleOverflow(overflowed, yield* Clock.currentTimeMillis).pipe(
+          Effect.catchAllCause((cause) =>
+            Effect.logWarning("Dispatcher: rescheduling claimed deliveries failed", cause)
+          )
+        )
+      }
+      if (stale.length > 0) yield* deps.release(stale.map((job) => job.item))
+    })
 
     /**
      * Starts the claimed deliveries; `loaded` holds their contexts when the queue loaded them with the claim. Should a
-     * step fail, only the items not yet handed to a worker or to their endpoint's line go back to the queue: an item
-     * whose attempt runs (or will) stays leased until its result is written or its lease expires, or it would be
-     * claimed and sent again while the first send runs.
+     * step fail, only the items not yet handed to the line ahead go back to the queue: an item whose attempt runs (or
+     * will) stays leased until its result is written or its lease expires, or it would be claimed and sent again
+     * while the first send runs.
      */
     const dispatch = (
       items: ReadonlyArray<ClaimedItem>,
@@ -227,7 +253,8 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
         // each attempt's span is its child.
         const parent = Option.getOrUndefined(yield* Effect.serviceOption(Tracer.ParentSpan))
         const sorted = yield* classify(deps, items, now, contexts, parent)
-        yield* admit(sorted, now, handedOff)
+        for (const job of sorted.ready) handedOff.add(job.item)
+        if (!ahead.stopped) ahead.push(sorted.ready)
         if (sorted.failedDisabled.length > 0) yield* failDisabled(deps, sorted.failedDisabled, now)
         if (sorted.exhausted.length > 0) {
           yield* claimCap.fail(deps, sorted.exhausted, now)
@@ -235,10 +262,6 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
         }
         if (sorted.done.length > 0) yield* queue.complete(sorted.done)
         if (sorted.later.length > 0) yield* queue.reschedule(sorted.later)
-        if (capacity.full) {
-          saturated = true
-          yield* capacity.closeSlots
-        }
       }).pipe(
         Effect.tapErrorCause((cause) => {
           const unstarted = items.filter((item) => !handedOff.has(item))
@@ -255,21 +278,18 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
 
     const claimLoop = Effect.gen(function*() {
       while (true) {
-        yield* capacity.slots.await
-        let free = capacity.free
-        if (free <= 0) {
-          yield* capacity.closeSlots
+        yield* wake.await
+        if (ahead.overflowed.length > 0 || ahead.stale.length > 0) yield* returnUnlaunched
+        if (wanted() < minClaim) {
+          // Checked and closed in one step: `fill` (which reopens it) cannot run in between.
+          wake.unsafeClose()
           continue
         }
-        if (saturated) {
-          saturated = false
+        if (ahead.size === 0 && capacity.free < minClaim) {
           // Slots free up one response at a time: rather than claiming (and loading, and tracing) one delivery per
           // freed slot, let the responses already read in this turn of the event loop free theirs, and claim them
           // together. One macrotask, not a timer: a millisecond without claiming would leave slots idle.
-          if (free < minClaim) {
-            yield* nextMacrotask
-            free = capacity.free
-          }
+          yield* nextMacrotask
         }
         let now = yield* Clock.currentTimeMillis
         if (drained) {
@@ -279,15 +299,17 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
           yield* queue.awaitWork({ now, maxWaitMs: pollMs })
           now = yield* Clock.currentTimeMillis
         }
+        const max = wanted()
+        if (max <= 0) continue
         const loaded = queue.claimForDispatch === undefined
           ? undefined
-          : yield* queue.claimForDispatch({ max: free, leaseMs, now })
-        const items = loaded === undefined ? yield* queue.claim({ max: free, leaseMs, now }) : loaded.map((c) => c.item)
+          : yield* queue.claimForDispatch({ max, leaseMs, now })
+        const items = loaded === undefined ? yield* queue.claim({ max, leaseMs, now }) : loaded.map((c) => c.item)
         if (items.length === 0) {
           yield* queue.awaitWork({ now, maxWaitMs: pollMs })
           continue
         }
-        drained = items.length < free
+        drained = items.length < max
         // `traced`: the span `Effect.withSpan` would make, in fewer runtime steps (a claim per message at low load).
         yield* attemptInternal.traced(dispatch(items, now, loaded), "Dispatcher.claim", {
           attributes: { "hookwire.claimed": items.length }
@@ -297,5 +319,17 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
 
     // Supervised: a defect is logged with its cause and the fiber restarts; the scope interrupts it when it closes.
     const fiber = yield* supervise.supervised("Dispatcher.claimLoop", claimLoop)
-    return { stop: Fiber.interrupt(fiber) } satisfies Claimer
+    return {
+      stop: Effect.suspend(() => {
+        ahead.stopped = true
+        return Fiber.interrupt(fiber)
+      }),
+      takeAhead: () => {
+        const all = [...ahead.takeAll(), ...ahead.overflowed, ...ahead.stale]
+        ahead.overflowed = []
+        ahead.stale = []
+        return all
+      },
+      dropAhead: (endpointId) => ahead.drop(endpointId)
+    } satisfies Claimer
   })

@@ -3,12 +3,17 @@
  * `complete` / `reschedule`, or `recordAndSettle` in one round trip when the store holds the queue too), then their
  * operational events, then FIFO wake-ups (a finished delivery of an in-order endpoint lets its next one go). Each
  * result holds its attempt's global slot until it is written, so when results cannot be written (storage down) no
- * more work is claimed, and at most `concurrency` of them ever wait here. The writer owns its fiber: `drain` (at
- * shutdown) writes what is queued within a grace period and stops it.
+ * more work is claimed, and at most `concurrency` of them ever wait here. Up to `WRITERS` batches are written at
+ * once (a database adapter's pool has several connections, and a batch's commit waits for the WAL flush: one batch at
+ * a time held most slots of a saturated dispatcher waiting for the writer); a result is in one batch only, and a
+ * delivery has at most one unwritten result (its next attempt needs its lease back). The writer owns its fiber:
+ * `drain` (at shutdown) writes what is queued within a grace period and stops it.
  */
+import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type { ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
@@ -57,6 +62,12 @@ export interface Deps {
 
 const logged = (what: string) => supervise.logRetry(`Dispatcher: ${what}`)
 
+/** Batches written at once, at most. */
+export const WRITERS = 4
+
+const writeFailed = (cause: Cause.Cause<unknown>) =>
+  Effect.logError("Dispatcher: writing a batch of results failed unexpectedly", cause)
+
 /** Starts the writer's fiber in the current scope. */
 export const make = (
   { concurrency, events, freeSlots, queue, storage, writeBatchSize }: Deps
@@ -66,8 +77,9 @@ export const make = (
     // meanwhile. See `supervise.ts`.
     const retried = supervise.retrying()
     const results = yield* Queue.bounded<Result>(concurrency)
+    // Results in the batches being written.
     let writing = 0
-    let stopping = false
+    const writers = yield* Effect.makeSemaphore(WRITERS)
 
     const writeBatch = (batch: ReadonlyArray<Result>) =>
       Effect.gen(function*() {
@@ -117,37 +129,66 @@ export const make = (
         }
       })
 
+    // Batches being written, each on its own fiber: interrupted when the writer's scope closes (or by `drain`).
+    const batches = yield* FiberSet.make<void, never>()
+    // Open while no result is taken from the queue and unwritten (`drain` waits on it).
+    const idle = yield* Effect.makeLatch(true)
+
+    /** Writes one batch on its own fiber, holding one of the writer permits. */
+    const launch = (batch: ReadonlyArray<Result>) =>
+      FiberSet.run(
+        batches,
+        Effect.ensuring(
+          // Logged, never retried from here: `writeBatch` retries storage trouble itself.
+          Effect.catchAllCause(writeBatch(batch), writeFailed),
+          // Durable once written: the slots these results held are free then (and also should the batch be given up
+          // on a defect, so that slots never leak; the leases return those deliveries).
+          Effect.suspend(() => {
+            writing -= batch.length
+            if (writing === 0) idle.unsafeOpen()
+            return Effect.zipRight(freeSlots(batch.length), writers.release(1))
+          })
+        )
+      )
+
     const writer = Effect.gen(function*() {
       while (true) {
         const batch = Array.from(yield* Queue.takeBetween(results, 1, writeBatchSize))
-        writing = batch.length
+        writing += batch.length
+        idle.unsafeClose()
+        yield* writers.take(1)
         if (batch.length < writeBatchSize) {
           // Linger one timer tick: results of attempts finishing meanwhile (responses arrive one socket at a time)
           // join this batch, so storage is written once for many attempts rather than once per attempt. Under a
           // TestClock a zero sleep does not wait.
           yield* Effect.sleep(0)
-          for (const r of yield* Queue.takeUpTo(results, writeBatchSize - batch.length)) batch.push(r)
-          writing = batch.length
+          const more = yield* Queue.takeUpTo(results, writeBatchSize - batch.length)
+          for (const r of more) batch.push(r)
+          writing += more.length
         }
-        // Durable once written: the slots these results held are free then (and also should the batch be given up on
-        // a defect, so that slots never leak; the leases return those deliveries).
-        yield* Effect.ensuring(writeBatch(batch), freeSlots(batch.length))
-        writing = 0
-        if (stopping && (yield* Queue.isEmpty(results))) return
+        yield* launch(batch)
       }
     })
 
     // Supervised: a defect is logged with its cause and the fiber restarts; the scope interrupts it when it closes.
     const fiber = yield* supervise.supervised("Dispatcher.writer", writer)
 
+    /** Completes once everything queued was taken and written. */
+    const flushed = Effect.gen(function*() {
+      while (true) {
+        yield* idle.await
+        if (writing === 0 && (yield* Queue.isEmpty(results))) return
+        // Results arrived while nothing was being written: the writer takes them next.
+        yield* Effect.yieldNow()
+      }
+    })
+
     const drain = (graceMs: number) =>
       Effect.gen(function*() {
-        // An idle writer is stopped at once, a busy one drains the queue and stops. `await`, not `join`: whatever
-        // ended the writer is not the caller's failure.
-        stopping = true
-        const idle = writing === 0 && (yield* Queue.isEmpty(results))
-        if (!idle) yield* Fiber.await(fiber).pipe(Effect.timeout(Math.max(graceMs, 1000)), Effect.ignore)
+        // An idle writer is stopped at once, a busy one writes what is queued first.
+        yield* flushed.pipe(Effect.timeout(Math.max(graceMs, 1000)), Effect.ignore)
         yield* Fiber.interrupt(fiber)
+        yield* FiberSet.clear(batches)
         return Array.from(yield* Queue.takeAll(results)).length
       })
 
