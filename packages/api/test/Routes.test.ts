@@ -155,6 +155,14 @@ describe.each(kinds)("routes on %s", (kind) => {
     })
     expect(clash.body).toMatchObject({ status: 400, code: "invalid_header" })
     expect(JSON.stringify(clash.body)).not.toContain("secret-clash-1")
+    // Egress proxies are the host's, by name: a tenant cannot point one at an address.
+    expect(read.body.proxy).toBeNull()
+    const proxy = await call("PATCH", "/endpoints/{id}", {
+      token: a,
+      params: { id: created.id },
+      body: { proxy: "http://169.254.169.254:80" }
+    })
+    expect(proxy.body).toMatchObject({ status: 400, code: "invalid_option" })
   })
 
   it("payload filters: stored with the endpoint, applied at publish, tested against a payload", async () => {

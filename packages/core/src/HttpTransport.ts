@@ -7,7 +7,8 @@
  * `content-length`): no tracing headers. By default an SSRF guard refuses loopback, private, link-local, CGNAT,
  * multicast, reserved and IPv6 ULA/link-local/mapped addresses, checked on the resolved address at connect time so
  * DNS rebinding cannot bypass it; `allowCidrs` and `allowPrivateNetworks` open it for development and tests. TLS
- * certificates are always verified; `ca` adds trusted CAs.
+ * certificates are always verified; `ca` adds trusted CAs. With an egress proxy (`proxy`, or a request's own) the
+ * target is still resolved and checked here and the proxy asked for the checked address (`internal/proxyTunnel.ts`).
  *
  * @since 0.1.0
  */
@@ -24,6 +25,7 @@ import * as EnvConfig from "./EnvConfig.js"
 import { TransportError } from "./Errors.js"
 import * as Connector from "./internal/connector.js"
 import * as IpRange from "./internal/ipRange.js"
+import * as ProxyTunnel from "./internal/proxyTunnel.js"
 import * as TransportErrors from "./internal/transportError.js"
 import * as Utf8 from "./internal/utf8.js"
 import { Transport, type TransportRequest, type TransportResponse } from "./Transport.js"
@@ -54,6 +56,12 @@ export interface Options {
   readonly allowPrivateNetworks?: boolean | undefined
   /** Addresses (`"10.1.0.0/16"`, `"fd00::/8"`, `"127.0.0.1"`) the guard lets through although non-public. */
   readonly allowCidrs?: ReadonlyArray<string> | undefined
+  /**
+   * Send every request through this HTTP CONNECT proxy (`http://[user:password@]host:port`), e.g. one in front of
+   * fixed source addresses that receivers allow-list. The SSRF guard still applies: the target is resolved and
+   * checked first, and the proxy is asked for the checked address. A request's own `proxy` wins.
+   */
+  readonly proxy?: string | undefined
 }
 
 /**
@@ -74,6 +82,7 @@ interface Resolved {
   readonly maxOrigins: number
   readonly ca: ReadonlyArray<string>
   readonly policy: IpRange.AddressPolicy | undefined
+  readonly proxy: string | undefined
 }
 
 const positiveInteger = (value: number) => Number.isSafeInteger(value) && value > 0
@@ -89,18 +98,24 @@ const resolve = (options: Options): Resolved | string => {
     if (cidr === undefined) return `allowCidrs: "${text}" is not an IP address or CIDR range`
     cidrs.push(cidr)
   }
+  if (options.proxy !== undefined) {
+    const proxy = ProxyTunnel.parse(options.proxy)
+    if (typeof proxy === "string") return `proxy: ${proxy}`
+  }
   return {
     connections,
     keepAliveTimeoutMs: Duration.toMillis(options.keepAliveTimeout ?? defaults.keepAliveTimeout),
     connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? defaults.connectTimeout),
     maxOrigins,
     ca: options.ca === undefined ? [] : typeof options.ca === "string" ? [options.ca] : options.ca,
-    policy: options.allowPrivateNetworks === true ? undefined : IpRange.makePolicy(cidrs)
+    policy: options.allowPrivateNetworks === true ? undefined : IpRange.makePolicy(cidrs),
+    proxy: options.proxy
   }
 }
 
 interface PoolEntry {
-  readonly origin: string
+  /** The origin, after the proxy's URL when proxied. */
+  readonly key: string
   readonly pool: Pool
   used: number
 }
@@ -114,30 +129,51 @@ interface Target {
 const maxTargets = 4096
 
 /**
- * The pools by origin, and parsed targets by URL so the hot path parses each endpoint URL once.
+ * The pools by origin (and proxy), and parsed targets by URL so the hot path parses each endpoint URL once.
  */
 class Pools {
   private readonly byOrigin = new Map<string, PoolEntry>()
   private readonly targets = new Map<string, Target>()
   private readonly poolOptions: Pool.Options
+  /** Pool options per proxy URL: each proxy has its own connector. */
+  private readonly proxied = new Map<string, Pool.Options | TransportError>()
   private tick = 0
   closed = false
 
   constructor(private readonly resolved: Resolved) {
-    this.poolOptions = {
-      connections: resolved.connections,
+    this.poolOptions = this.optionsFor(undefined)
+  }
+
+  private optionsFor(proxy: ProxyTunnel.Proxy | undefined): Pool.Options {
+    return {
+      connections: this.resolved.connections,
       pipelining: 1,
-      keepAliveTimeout: resolved.keepAliveTimeoutMs,
+      keepAliveTimeout: this.resolved.keepAliveTimeoutMs,
       connect: Connector.make({
-        connectTimeoutMs: resolved.connectTimeoutMs,
-        ca: resolved.ca,
-        policy: resolved.policy
+        connectTimeoutMs: this.resolved.connectTimeoutMs,
+        ca: this.resolved.ca,
+        policy: this.resolved.policy,
+        proxy
       })
     }
   }
 
-  target(url: string): Target | TransportError {
-    const cached = this.targets.get(url)
+  private proxyOptions(proxy: string): Pool.Options | TransportError {
+    let options = this.proxied.get(proxy)
+    if (options === undefined) {
+      const parsed = ProxyTunnel.parse(proxy)
+      // The message never repeats the URL, which may carry the proxy's credentials.
+      options = typeof parsed === "string"
+        ? new TransportError({ code: "unknown", message: `invalid egress proxy: ${parsed}` })
+        : this.optionsFor(parsed)
+      this.proxied.set(proxy, options)
+    }
+    return options
+  }
+
+  target(url: string, proxy: string | undefined): Target | TransportError {
+    const key = proxy === undefined ? url : `${proxy} ${url}`
+    const cached = this.targets.get(key)
     if (cached !== undefined) {
       cached.entry.used = ++this.tick
       return cached
@@ -148,22 +184,24 @@ class Pools {
     if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
       return new TransportError({ code: "unknown", message: `unsupported URL scheme ${parsed.protocol}` })
     }
-    const entry = this.pool(parsed.origin)
+    const options = proxy === undefined ? this.poolOptions : this.proxyOptions(proxy)
+    if (options instanceof TransportError) return options
+    const entry = this.pool(parsed.origin, proxy === undefined ? parsed.origin : `${proxy} ${parsed.origin}`, options)
     const target: Target = { entry, path: parsed.pathname + parsed.search }
     if (this.targets.size >= maxTargets) this.targets.clear()
-    this.targets.set(url, target)
+    this.targets.set(key, target)
     return target
   }
 
-  private pool(origin: string): PoolEntry {
-    const existing = this.byOrigin.get(origin)
+  private pool(origin: string, key: string, options: Pool.Options): PoolEntry {
+    const existing = this.byOrigin.get(key)
     if (existing !== undefined) {
       existing.used = ++this.tick
       return existing
     }
     if (this.byOrigin.size >= this.resolved.maxOrigins) this.evictLeastRecentlyUsed()
-    const entry: PoolEntry = { origin, pool: new Pool(origin, this.poolOptions), used: ++this.tick }
-    this.byOrigin.set(origin, entry)
+    const entry: PoolEntry = { key, pool: new Pool(origin, options), used: ++this.tick }
+    this.byOrigin.set(key, entry)
     return entry
   }
 
@@ -173,7 +211,7 @@ class Pools {
       if (oldest === undefined || entry.used < oldest.used) oldest = entry
     }
     if (oldest === undefined) return
-    this.byOrigin.delete(oldest.origin)
+    this.byOrigin.delete(oldest.key)
     // Cached targets may point at the evicted pool.
     this.targets.clear()
     // Graceful: requests already on the pool complete; close() cannot fail on a pool that is not destroyed.
@@ -315,7 +353,7 @@ const makeResolved = (resolved: Resolved): Effect.Effect<Context.Tag.Service<Tra
       // register callback takes exactly one parameter so Effect does not allocate an AbortController for it.
       send: (request: TransportRequest) =>
         Effect.async<TransportResponse, TransportError>((resume) => {
-          const target = pools.target(request.url)
+          const target = pools.target(request.url, request.proxy ?? resolved.proxy)
           if (target instanceof TransportError) return resume(Effect.fail(target))
           const exchange = new Exchange(request.maxResponseBytes, request.timeoutMs, resume)
           target.entry.pool.dispatch({
@@ -362,8 +400,9 @@ const cidrList = (text: string): Either.Either<ReadonlyArray<string>, string> =>
  * The options read from the environment: `HOOKWIRE_HTTP_CONNECTIONS` and `HOOKWIRE_HTTP_MAX_ORIGINS` (positive whole
  * numbers), `HOOKWIRE_HTTP_KEEP_ALIVE_TIMEOUT` and `HOOKWIRE_HTTP_CONNECT_TIMEOUT` (durations such as
  * `"4 seconds"`), `HOOKWIRE_HTTP_ALLOW_PRIVATE_NETWORKS` (true/false), `HOOKWIRE_HTTP_ALLOW_CIDRS` (comma-separated)
- * and `HOOKWIRE_HTTP_CA` (PEM text; for a file, `NODE_EXTRA_CA_CERTS` does the same job). A bad value is a
- * `ConfigError` naming the variable.
+ * `HOOKWIRE_HTTP_CA` (PEM text; for a file, `NODE_EXTRA_CA_CERTS` does the same job) and `HOOKWIRE_HTTP_PROXY` (an
+ * HTTP CONNECT egress proxy for every request; `HTTPS_PROXY` is deliberately not read). A bad value is a `ConfigError`
+ * naming the variable.
  *
  * @since 0.2.0
  * @category config
@@ -383,7 +422,8 @@ export const defaultConfig: Config.Config<Options> = Config.all({
   allowCidrs: EnvConfig.parsed("HOOKWIRE_HTTP_ALLOW_CIDRS", cidrList).pipe(
     Config.withDefault<ReadonlyArray<string>>([])
   ),
-  ca: EnvConfig.optional(Config.string("HOOKWIRE_HTTP_CA"))
+  ca: EnvConfig.optional(Config.string("HOOKWIRE_HTTP_CA")),
+  proxy: EnvConfig.optional(Config.string("HOOKWIRE_HTTP_PROXY"))
 })
 
 /**

@@ -141,6 +141,8 @@ export interface EndpointTransport {
    * every attempt; shown to nobody (views and the attempt log carry the name and a redaction marker).
    */
   readonly sensitiveHeaders: Readonly<Record<string, string>>
+  /** The name of one of the engine's `proxies` to send through; null or absent = the transport's default. */
+  readonly proxy?: string | null | undefined
 }
 
 /**

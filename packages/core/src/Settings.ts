@@ -17,6 +17,7 @@ import type * as Catalog from "./Catalog.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as EnvConfig from "./EnvConfig.js"
 import * as Envelope from "./Envelope.js"
+import * as ProxyTunnel from "./internal/proxyTunnel.js"
 import * as secretsInternal from "./internal/secrets.js"
 import { version } from "./internal/version.js"
 import * as wholeMs from "./internal/wholeMs.js"
@@ -44,6 +45,12 @@ export interface Options {
   readonly scheme?: Verify.Scheme | undefined
   /** Further schemes endpoints may choose by name (`endpoint.scheme`). */
   readonly schemes?: Readonly<Record<string, Verify.Scheme>> | undefined
+  /**
+   * Named HTTP CONNECT egress proxies (`http://[user:password@]host:port`) endpoints may choose with `proxy`, e.g. one
+   * in front of fixed source addresses a receiver allow-lists. Only the operator names them: a tenant picks a name,
+   * never an address. (One proxy for every request: the HTTP transport's `proxy` option.)
+   */
+  readonly proxies?: Readonly<Record<string, string>> | undefined
   /** Makes a new endpoint secret. Default: `whsec_` + base64 of 24 random bytes. */
   readonly generateSecret?: (() => string) | undefined
   /** Default retry policy. Default: `RetryPolicy.standard`. */
@@ -91,6 +98,8 @@ export interface Resolved {
   readonly envelope: Envelope.Envelope
   readonly scheme: Verify.Scheme
   readonly schemes: ReadonlyMap<string, Verify.Scheme>
+  /** Named egress proxies: name → proxy URL. */
+  readonly proxies: ReadonlyMap<string, string>
   readonly generateSecret: () => string
   readonly retryPolicy: RetryPolicy.RetryPolicy
   readonly timeoutMs: number
@@ -171,6 +180,22 @@ const rotationGraceMs = (input: Duration.DurationInput | undefined): number => {
   return ms
 }
 
+const PROXY_NAME = /^[A-Za-z0-9_.-]{1,64}$/
+
+const proxies = (given: Readonly<Record<string, string>> | undefined): ReadonlyMap<string, string> => {
+  const out = new Map<string, string>()
+  for (const [name, url] of Object.entries(given ?? {})) {
+    if (!PROXY_NAME.test(name)) {
+      throw new Error(`Invalid proxies name ${JSON.stringify(name)}: use 1–64 letters, digits, ".", "_" or "-"`)
+    }
+    const parsed = ProxyTunnel.parse(url)
+    // The message never repeats the URL, which may carry the proxy's credentials.
+    if (typeof parsed === "string") throw new Error(`Invalid proxies.${name}: ${parsed}`)
+    out.set(name, url)
+  }
+  return out
+}
+
 export const resolve = (options: Options): Resolved => {
   const timeoutMs = Duration.toMillis(options.timeout ?? Duration.seconds(15))
   if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
@@ -188,6 +213,7 @@ export const resolve = (options: Options): Resolved => {
   }
   const limit = options.endpointLimit ?? Infinity
   return {
+    proxies: proxies(options.proxies),
     catalog: options.catalog,
     envelope: options.envelope ?? Envelope.standard,
     scheme,

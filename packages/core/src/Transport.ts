@@ -19,6 +19,11 @@ export interface TransportRequest {
   readonly timeoutMs: number
   /** Read at most this many bytes of the response body; the rest is discarded. */
   readonly maxResponseBytes: number
+  /**
+   * Egress through this HTTP CONNECT proxy (`http://[user:password@]host:port`; the endpoint's named proxy from the
+   * engine's `proxies`); absent = the transport's default. Never logged: the URL may carry credentials.
+   */
+  readonly proxy?: string | undefined
 }
 
 /**

@@ -110,6 +110,8 @@ const endpointFields = {
   headers: Schema.Record({ key: Schema.String, value: Schema.String }),
   /** The names of the endpoint's sensitive headers, each with `"<redacted>"`: their values are never shown. */
   sensitiveHeaders: Schema.Record({ key: Schema.String, value: Schema.Literal("<redacted>") }),
+  /** The engine's named egress proxy deliveries go through; null = the transport's default. */
+  proxy: Schema.NullOr(Schema.String),
   metadata: Schema.Record({ key: Schema.String, value: Schema.String }),
   disabled: Schema.Boolean,
   disabledReason: Schema.NullOr(Schema.String),
@@ -289,6 +291,8 @@ export const EndpointCreate = Schema.Struct({
   headers: Schema.optional(StringMap),
   /** Credentials the receiver wants (`authorization`, API keys): sealed at rest, never shown again. */
   sensitiveHeaders: Schema.optional(StringMap),
+  /** One of the host's named egress proxies (static source addresses). */
+  proxy: Schema.optional(Schema.NullOr(Schema.String)),
   metadata: Schema.optional(StringMap),
   disabled: Schema.optional(Schema.Boolean),
   timeoutMs: Schema.optional(Schema.Int),
@@ -319,6 +323,7 @@ export const EndpointUpdate = Schema.Struct({
   headers: Schema.optional(StringMap),
   /** Merged into the stored sensitive headers: a value sets one, `null` removes it, unnamed ones stay. */
   sensitiveHeaders: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.String) })),
+  proxy: Schema.optional(Schema.NullOr(Schema.String)),
   metadata: Schema.optional(StringMap),
   timeoutMs: Schema.optional(Schema.NullOr(Schema.Int)),
   fifo: Schema.optional(Schema.Boolean),

@@ -119,6 +119,8 @@ export interface CreateEndpoint extends EndpointOptionsInput {
    * attempt, never shown again (views and the attempt log show the name and `"<redacted>"`).
    */
   readonly sensitiveHeaders?: Readonly<Record<string, string | Redacted.Redacted<string>>> | undefined
+  /** Send through this one of the engine's named `proxies` (static egress addresses); default: the transport's. */
+  readonly proxy?: string | null | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeoutMs?: number | undefined
   readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | undefined
@@ -149,6 +151,8 @@ export interface UpdateEndpoint extends EndpointOptionsInput {
    * removes it, headers not named stay as they are (their values are never shown, so they cannot be sent back).
    */
   readonly sensitiveHeaders?: Readonly<Record<string, string | Redacted.Redacted<string> | null>> | undefined
+  /** One of the engine's named `proxies`; null = back to the transport's default. */
+  readonly proxy?: string | null | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeoutMs?: number | null | undefined
   readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | null | undefined

@@ -276,8 +276,20 @@ export const performThen = <B, E, R>(
   let signature: Readonly<Record<string, string>>
   let secrets: ReadonlyArray<string> = []
   let sensitive: Readonly<Record<string, string>> | undefined
+  let proxy: string | undefined
+  if (endpoint.transport != null) {
+    try {
+      sensitive = endpointTransport.openHeaders(settings, endpoint)
+      proxy = endpointTransport.proxyUrl(settings, endpoint)
+    } catch (error) {
+      // Never a value: opening and lookup errors describe the problem without it.
+      return then({
+        record: record(started, 0, null, null, "unknown", error instanceof Error ? error.message : String(error)),
+        outcome: { _tag: "TransportError", kind: "unknown" }
+      })
+    }
+  }
   try {
-    sensitive = endpoint.transport == null ? undefined : endpointTransport.openHeaders(settings, endpoint)
     secrets = activeSecrets(settings, endpoint, startedAt)
     signature = schemeFor(settings, endpoint).sign({
       id: settings.signatureId === "delivery" ? delivery.id : message.id,
@@ -315,7 +327,8 @@ export const performThen = <B, E, R>(
       headers,
       body: message.body,
       timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
-      maxResponseBytes: settings.maxResponseBytes
+      maxResponseBytes: settings.maxResponseBytes,
+      proxy
     })
   } catch (error) {
     // A transport that throws rather than returning an effect (host code): a defect, recorded like one.

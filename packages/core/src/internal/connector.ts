@@ -12,6 +12,7 @@ import * as Net from "node:net"
 import * as Tls from "node:tls"
 import { buildConnector } from "undici"
 import type { AddressClass, AddressPolicy } from "./ipRange.js"
+import * as ProxyTunnel from "./proxyTunnel.js"
 
 /**
  * A connection the network policy refused. `code` is what the transport's error mapping keys on.
@@ -36,6 +37,35 @@ export interface ConnectorOptions {
   readonly ca: ReadonlyArray<string>
   /** `undefined` = no policy (private networks allowed). */
   readonly policy: AddressPolicy | undefined
+  /** Connect through this HTTP CONNECT proxy (see `proxyTunnel.ts`). */
+  readonly proxy?: ProxyTunnel.Proxy | undefined
+}
+
+const lookupAll = (hostname: string, callback: (error: Error | null, addresses: Array<Dns.LookupAddress>) => void) =>
+  Dns.lookup(hostname, { all: true }, (error, addresses) => callback(error, addresses ?? []))
+
+const blocked = (address: string, addressClass: AddressClass) => new BlockedAddressError(address, addressClass)
+
+/**
+ * Through a proxy: the target is resolved and checked here, the proxy asked for the checked address, and TLS (SNI
+ * and certificate checks on the original host name) runs through the tunnel with undici's own connector.
+ */
+const proxied = (
+  base: buildConnector.connector,
+  proxy: ProxyTunnel.Proxy,
+  options: ConnectorOptions
+): buildConnector.connector =>
+(connectOptions, callback) => {
+  const https = connectOptions.protocol === "https:"
+  const port = Number(connectOptions.port) || (https ? 443 : 80)
+  ProxyTunnel.resolveChecked(connectOptions.hostname, options.policy, lookupAll, blocked, (error, address) => {
+    if (error !== null || address === undefined) return callback(error ?? new Error("no address"), null)
+    ProxyTunnel.open(proxy, address, port, options.connectTimeoutMs, (error, socket) => {
+      if (error !== null || socket === null) return callback(error ?? new Error("no tunnel"), null)
+      if (!https) return callback(null, socket)
+      base({ ...connectOptions, httpSocket: socket }, callback)
+    })
+  })
 }
 
 const guardedLookup = (policy: AddressPolicy): Net.LookupFunction => (hostname, options, callback) => {
@@ -70,6 +100,7 @@ export const make = (options: ConnectorOptions): buildConnector.connector => {
       {}),
     ...(options.policy !== undefined ? { lookup: guardedLookup(options.policy) } : {})
   })
+  if (options.proxy !== undefined) return proxied(base, options.proxy, options)
   const policy = options.policy
   if (policy === undefined) return base
   return (connectOptions, callback) => {

@@ -102,6 +102,8 @@ export const fromCause = (cause: unknown): TransportError => {
     return make("unknown", cause instanceof Error ? `unexpected ${cause.name}` : "unexpected failure")
   }
   if (code === "HOOKWIRE_BLOCKED") return make("blocked", String(error.message))
+  // Built by internal/proxyTunnel.ts from the proxy's status line: no credentials, nothing of the request.
+  if (code === "HOOKWIRE_PROXY") return make("connect", String(error.message))
   if (Object.hasOwn(timeoutCodes, code)) return make("timeout", timeoutCodes[code])
   if (Object.hasOwn(connectCodes, code)) return make("connect", connectCodes[code] + remote(error))
   if (Object.hasOwn(dnsCodes, code)) {

@@ -15,6 +15,7 @@ export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
   channels: r.channels,
   headers: r.headers,
   sensitiveHeaders: endpointTransport.redactedHeaders(r.transport),
+  proxy: r.transport?.proxy ?? null,
   metadata: r.metadata,
   disabled: r.disabled,
   disabledReason: r.disabledReason,

@@ -243,7 +243,10 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
               { value: "whsec_new", createdAt: 1_700_000_000_000, expiresAt: null },
               { value: "whsec_old", createdAt: 1_600_000_000_000, expiresAt: 1_700_086_400_000 }
             ],
-            transport: { sensitiveHeaders: { authorization: "enc:v1:k1:c2VhbGVk", "x-api-key": "plain ünï" } }
+            transport: {
+              sensitiveHeaders: { authorization: "enc:v1:k1:c2VhbGVk", "x-api-key": "plain ünï" },
+              proxy: "static-egress"
+            }
           })
           yield* s.insertEndpoint(minimal)
           yield* s.insertEndpoint(full)

@@ -62,6 +62,8 @@ export interface Endpoint {
   readonly headers: Readonly<Record<string, string>>
   /** The names of the endpoint's sensitive headers; their values are never sent to the portal. */
   readonly sensitiveHeaders?: Readonly<Record<string, "<redacted>">> | undefined
+  /** The host's named egress proxy deliveries go through (static source addresses); null: the default. */
+  readonly proxy?: string | null | undefined
   readonly metadata: Readonly<Record<string, string>>
   readonly disabled: boolean
   readonly disabledReason: string | null

@@ -96,6 +96,12 @@ const EndpointFacts = (props: { readonly endpoint: Endpoint }) => {
         </>
       )}
       <EndpointHeaders endpoint={e} />
+      {e.proxy === undefined || e.proxy === null ? null : (
+        <>
+          <dt>Egress proxy</dt>
+          <dd>{e.proxy}</dd>
+        </>
+      )}
       <dt>Created</dt>
       <dd>{relativeTime(e.createdAt)}</dd>
       {e.health.failingSince === null ? null : (

@@ -31,6 +31,7 @@ const endpointFields = {
   channels: true,
   headers: true,
   sensitiveHeaders: true,
+  proxy: true,
   metadata: true,
   timeoutMs: true,
   retryPolicy: true,
@@ -122,6 +123,7 @@ export const construction = {
     envelope: true,
     scheme: true,
     schemes: true,
+    proxies: true,
     generateSecret: true,
     retryPolicy: true,
     timeout: true,
@@ -143,7 +145,8 @@ export const construction = {
     maxOrigins: true,
     ca: true,
     allowPrivateNetworks: true,
-    allowCidrs: true
+    allowCidrs: true,
+    proxy: true
   } satisfies Keys<HttpTransport.Options>,
   retention: { olderThan: true, every: true, batchSize: true, maxBatches: true } satisfies Keys<
     Retention.ScheduleOptions

@@ -1,6 +1,7 @@
 /**
  * An endpoint's `transport` (`Model.EndpointTransport`): the sensitive headers of create and update checked and
- * sealed, opened for an attempt, shown redacted (a view, the attempt log), and re-sealed after a master key rotation.
+ * sealed, opened for an attempt, shown redacted (a view, the attempt log), and re-sealed after a master key rotation;
+ * its named egress proxy checked against the engine's `proxies` and looked up for an attempt.
  * Plain values exist only in the input, in the request handed to the Transport, and in the open-value cache.
  *
  * @internal
@@ -71,27 +72,53 @@ export const checkSensitiveHeaders = (
     )
   })
 
+/** The checked changes of create or update; absent fields stay as they are. */
+export interface Changes {
+  readonly sensitiveHeaders?: Readonly<Record<string, string | null>> | undefined
+  readonly proxy?: string | null | undefined
+}
+
+/** A name of the engine's `proxies`, null (the transport's default), or undefined (unchanged). */
+export const checkProxy = (
+  value: unknown,
+  settings: Resolved
+): Effect.Effect<string | null | undefined, ValidationError> =>
+  value === undefined || value === null || (typeof value === "string" && settings.proxies.has(value))
+    ? Effect.succeed(value as string | null | undefined)
+    : Effect.fail(
+      new ValidationError({
+        code: "invalid_option",
+        field: "proxy",
+        message: `proxy ${JSON.stringify(value)} is not one of the engine's proxies; known: ${
+          [...settings.proxies.keys()].join(", ") || "(none: configure proxies first)"
+        }`
+      })
+    )
+
 /**
  * The endpoint's transport after applying the checked `changes` to `current` (sealing new values for `owner`), or
- * `current` itself when nothing changes. Fails when a name is also a plain header of the endpoint, or when plain and
- * sensitive headers together pass the custom header limit.
+ * `current` itself when nothing changes; null when nothing is left. Fails when a name is also a plain header of the
+ * endpoint, or when plain and sensitive headers together pass the custom header limit.
  */
 export const apply = (
   settings: Resolved,
   owner: Owner,
   current: Model.EndpointTransport | null | undefined,
-  changes: Readonly<Record<string, string | null>> | undefined,
+  changes: Changes,
   headers: Readonly<Record<string, string>>
 ): Effect.Effect<Model.EndpointTransport | null | undefined, ValidationError> =>
   Effect.suspend(() => {
     let next = current
-    if (changes !== undefined) {
-      const sensitive: Record<string, string> = { ...next?.sensitiveHeaders }
-      for (const [name, value] of Object.entries(changes)) {
+    if (changes.sensitiveHeaders !== undefined || changes.proxy !== undefined) {
+      const sensitive: Record<string, string> = { ...current?.sensitiveHeaders }
+      for (const [name, value] of Object.entries(changes.sensitiveHeaders ?? {})) {
         if (value === null) delete sensitive[name]
         else sensitive[name] = settings.secrets.seal(owner, value, purposeOf(name))
       }
-      next = Object.keys(sensitive).length === 0 ? null : { ...next, sensitiveHeaders: sensitive }
+      const proxy = changes.proxy !== undefined ? changes.proxy : (current?.proxy ?? null)
+      next = Object.keys(sensitive).length === 0 && proxy === null
+        ? null
+        : { ...current, sensitiveHeaders: sensitive, proxy }
     }
     const names = Object.keys(next?.sensitiveHeaders ?? {})
     const clash = names.find((name) => Object.hasOwn(headers, name))
@@ -114,6 +141,20 @@ export const apply = (
     return Effect.succeed(next)
   })
 
+/**
+ * The proxy URL of the endpoint's named proxy (undefined: the transport's default). Throws an `Error` when the
+ * engine no longer has that name (its configuration changed since the endpoint chose it).
+ */
+export const proxyUrl = (settings: Resolved, endpoint: Model.EndpointRecord): string | undefined => {
+  const name = endpoint.transport?.proxy
+  if (name === undefined || name === null) return undefined
+  const url = settings.proxies.get(name)
+  if (url === undefined) {
+    throw new Error(`the endpoint's proxy ${JSON.stringify(name)} is not among this engine's proxies`)
+  }
+  return url
+}
+
 /** The headers an attempt sends besides the plain ones (opened). Throws an `Error` without the value. */
 export const openHeaders = (
   settings: Resolved,
@@ -121,6 +162,12 @@ export const openHeaders = (
 ): Readonly<Record<string, string>> | undefined => {
   const sealed = endpoint.transport?.sensitiveHeaders
   if (sealed === undefined) return undefined
+  let any = false
+  for (const _ in sealed) {
+    any = true
+    break
+  }
+  if (!any) return undefined
   const out: Record<string, string> = {}
   for (const name in sealed) out[name] = settings.secrets.open(endpoint, sealed[name], purposeOf(name))
   return out

@@ -85,6 +85,7 @@ const create = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
     }
     const secret = yield* endpointInput.secretValue(settings, input.secret, scheme)
     const sensitiveHeaders = yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, false)
+    const proxy = yield* endpointTransport.checkProxy(input.proxy, settings)
     const limit = yield* settings.endpointLimit(tenant)
     const now = yield* Clock.currentTimeMillis
     const id = Id.make("ep", now)
@@ -93,8 +94,9 @@ const create = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
       id,
       disabledAt: record.disabled ? now : null,
       secrets: [{ value: settings.secrets.seal({ tenant, id }, secret), createdAt: now, expiresAt: null }],
-      transport: (yield* endpointTransport.apply(settings, { tenant, id }, null, sensitiveHeaders, record.headers)) ??
-        null,
+      transport:
+        (yield* endpointTransport.apply(settings, { tenant, id }, null, { sensitiveHeaders, proxy }, record.headers)) ??
+          null,
       createdAt: now,
       updatedAt: now
     }
@@ -140,10 +142,13 @@ const update = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
     }
     if (input.scheme !== undefined) next = { ...next, scheme: yield* endpointInput.schemeName(settings, input.scheme) }
     next = { ...next, options: yield* endpointInput.options(input, next.options) }
-    const sensitiveHeaders = yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, true)
+    const transportChanges = {
+      sensitiveHeaders: yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, true),
+      proxy: yield* endpointTransport.checkProxy(input.proxy, settings)
+    }
     next = {
       ...next,
-      transport: yield* endpointTransport.apply(settings, current, current.transport, sensitiveHeaders, next.headers)
+      transport: yield* endpointTransport.apply(settings, current, current.transport, transportChanges, next.headers)
     }
     const now = yield* Clock.currentTimeMillis
     // A new filter gets a new version: fan-out keeps compiled filters per (endpoint, updatedAt) (see filters.ts).
