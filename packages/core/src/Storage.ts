@@ -251,6 +251,20 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
     endpointId: string,
     since: ReadonlyArray<number>
   ) => Effect.Effect<EndpointStatsRecord, StorageError>
+  /**
+   * Optional: `getEndpoint` and, when the endpoint exists, its `endpointStats`, in one round trip (the management
+   * API's stats route). Undefined when the tenant has no such endpoint. Without it, core makes the two calls.
+   */
+  readonly endpointWithStats?:
+    | ((
+      tenant: Tenant,
+      endpointId: string,
+      since: ReadonlyArray<number>
+    ) => Effect.Effect<
+      { readonly endpoint: EndpointRecord; readonly stats: EndpointStatsRecord } | undefined,
+      StorageError
+    >)
+    | undefined
   // Retention (optional: `Retention.prune` and `Retention.expunge` fail with a clear error without them)
   /**
    * Optional: deletes (1) the messages created before `cutoff` (epoch ms) whose deliveries are all final, with their
@@ -332,7 +346,7 @@ export type DeliveryMethods = Pick<
  */
 export type AttemptMethods = Pick<
   Storage["Type"],
-  "recordAttempts" | "recordAndSettle" | "listAttempts" | "endpointStats"
+  "recordAttempts" | "recordAndSettle" | "listAttempts" | "endpointStats" | "endpointWithStats"
 >
 
 /**

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { afterAll, beforeAll, expect, it } from "vitest"
+import * as endpoints from "../src/internal/endpoints.js"
 import * as prepared from "../src/internal/prepared.js"
 import * as stats from "../src/internal/stats.js"
 import * as Tables from "../src/internal/tables.js"
@@ -21,6 +22,7 @@ interface PlanNode {
   readonly "Scan Direction"?: string
   readonly "Heap Fetches"?: number
   readonly "Actual Rows"?: number
+  readonly "Index Cond"?: string
   readonly Plans?: ReadonlyArray<PlanNode>
 }
 
@@ -122,5 +124,26 @@ describeDb("PgStorage: the endpoint log's plans", () => {
       ["Index Only Scan", "hookwire_attempts_endpoint"]
     ])
     expect(scans.map((n) => n["Heap Fetches"])).toEqual([0, 0, 0])
+  })
+
+  it("endpointWithStats reads the endpoint by its key and counts the same way beside it", async () => {
+    await checks.query(
+      `insert into ${t.endpoints} (id, tenant, url, created_at, updated_at) values ($1, $2, 'https://example.com', 0, 0)`,
+      ["ep_7_3", "tenant-7"]
+    )
+    const since = [now - 3_600_000, now - 86_400_000, now - 7 * 86_400_000]
+    const text = stats.withEndpointText(t, since.length, endpoints.columns)
+    const plan = await explain(text, stats.params("tenant-7", "ep_7_3", since))
+    const scans = nodes(plan).filter((n) => n["Index Name"] !== undefined)
+    const [endpoint, ...counts] = scans
+    // The endpoint by key (its tenant index holds (tenant, id) too), then the three counting scans, all run.
+    expect(endpoint["Node Type"]).toBe("Index Scan")
+    expect(endpoint["Index Name"]).toMatch(/^hookwire_endpoints_/)
+    expect(endpoint["Index Cond"]).toMatch(/\bid = \$2/)
+    expect(counts.map((n) => [n["Node Type"], n["Index Name"], n["Heap Fetches"], n["Actual Rows"]! > 0])).toEqual([
+      ["Index Only Scan", "hookwire_attempts_endpoint", 0, true],
+      ["Index Only Scan", "hookwire_deliveries_endpoint", 0, true],
+      ["Index Only Scan", "hookwire_attempts_endpoint", 0, true]
+    ])
   })
 })

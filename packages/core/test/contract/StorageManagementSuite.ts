@@ -144,6 +144,19 @@ export const managementTests = (it: Vitest.MethodsNonLive<Storage.Storage>): voi
         expect(foreign.lastAttempt).toBeNull()
         const unknown = yield* s.endpointStats(fx.tenant, Id.make("ep"), since)
         expect(unknown.lastAttempt).toBeNull()
+
+        // Where the store answers both in one call: the same endpoint and the same statistics, for any number of
+        // windows; nothing for another tenant or an unknown id.
+        if (s.endpointWithStats === undefined) return
+        const windows3 = [mid, old.message.createdAt - 1, old.message.createdAt - 3_600_000]
+        for (const windows of [since, windows3]) {
+          expect(yield* s.endpointWithStats(fx.tenant, endpoint.id, windows)).toStrictEqual({
+            endpoint: yield* s.getEndpoint(fx.tenant, endpoint.id),
+            stats: yield* s.endpointStats(fx.tenant, endpoint.id, windows)
+          })
+        }
+        expect(yield* s.endpointWithStats(fixture().tenant, endpoint.id, windows3)).toBeUndefined()
+        expect(yield* s.endpointWithStats(fx.tenant, Id.make("ep"), windows3)).toBeUndefined()
       }))
   })
 

@@ -2,7 +2,7 @@
  * The Postgres Storage's attempt records: their row mapping, and their statements — the dispatcher's batch of
  * results (the attempts and their deliveries' new states in one statement; with a shared queue, `recordAndSettle`
  * also completes or reschedules the claimed queue rows and notifies the workers), the attempt log's lists, and an
- * endpoint's statistics (`stats.ts`).
+ * endpoint's statistics, alone or beside the endpoint's row (`stats.ts`).
  *
  * @internal
  */
@@ -11,6 +11,7 @@ import type { AttemptFilter, AttemptRecord, AttemptTrigger, TransportErrorKind }
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import { arrays as deliveryArrays, unnest as deliveryUnnest } from "./deliveries.js"
+import * as endpoints from "./endpoints.js"
 import { mapStorage } from "./errors.js"
 import * as prepared from "./prepared.js"
 import { byIds, lastById, pairKey } from "./query.js"
@@ -109,6 +110,7 @@ export const make = (
   // Core asks for three windows (hour, day, week): that statement is prepared once per connection (planning its three
   // scans cost PostgreSQL about as much CPU as running them); another count is planned at each call.
   const statsText = prepared.hot(stats.text(t, 3))
+  const withEndpointText = prepared.hot(stats.withEndpointText(t, 3, endpoints.columns))
   const recordAttemptsText = prepared.hot(`with ${insertAttempts}\n${updateDeliveries}`)
 
   // The attempts, then the queue's `complete` and `reschedule` of their claimed rows, and the workers' notification
@@ -180,6 +182,17 @@ export const make = (
         .pipe(
           Effect.map((found) => stats.parse(found, since)),
           mapStorage("PgStorage.endpointStats")
-        )
+        ),
+
+    endpointWithStats: (tenant, endpointId, since) =>
+      s.query(
+        since.length === 3 ? withEndpointText : stats.withEndpointText(t, since.length, endpoints.columns),
+        stats.params(tenant, endpointId, since)
+      ).pipe(
+        Effect.map((found) =>
+          found.length === 0 ? undefined : { endpoint: endpoints.decode(found[0]), stats: stats.parse(found, since) }
+        ),
+        mapStorage("PgStorage.endpointWithStats")
+      )
   }
 }

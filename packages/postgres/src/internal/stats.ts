@@ -1,5 +1,5 @@
 /**
- * `Storage.endpointStats` in one statement: per window, counts of the endpoint's attempts (all, 2xx) and deliveries
+ * `Storage.endpointStats` in one statement (and `endpointWithStats`: the same beside the endpoint's row): per window, counts of the endpoint's attempts (all, 2xx) and deliveries
  * (by status), and its latest attempt. Both scans go through the `(endpoint_id, id)` indexes from the oldest window's
  * lowest possible id (ids never sort before their record's time), so they read the week, not the whole history; those
  * indexes include every column counted here (migration 3_endpoint_log_indexes), so the scans are index-only.
@@ -13,8 +13,8 @@ import type { Tables } from "./tables.js"
 
 const STATUSES = ["pending", "delivered", "failed", "cancelled"] as const
 
-/** @internal */
-export const text = (t: Tables, windows: number): string => {
+/** The three statistics columns (`attempts`, `deliveries`, `last`: JSON arrays as text), each one scan. */
+const statsColumns = (t: Tables, windows: number): string => {
   const attemptCounts: Array<string> = []
   const deliveryCounts: Array<string> = []
   for (let i = 0; i < windows; i++) {
@@ -27,7 +27,6 @@ export const text = (t: Tables, windows: number): string => {
   }
   const scope = `endpoint_id = $2 and tenant = $1`
   return [
-    `select`,
     `  (select json_build_array(${attemptCounts.join(", ")}) from ${t.attempts} where ${scope} and id >= $3)::text`,
     `    as attempts,`,
     `  (select json_build_array(${deliveryCounts.join(", ")}) from ${t.deliveries} where ${scope} and id >= $4)::text`,
@@ -36,6 +35,18 @@ export const text = (t: Tables, windows: number): string => {
     `    order by id desc limit 1)::text as last`
   ].join("\n")
 }
+
+/** @internal */
+export const text = (t: Tables, windows: number): string => `select\n${statsColumns(t, windows)}`
+
+/**
+ * `Storage.endpointWithStats`: the endpoint's row (`columns`, unqualified) and its statistics, one row — none when
+ * the tenant has no such endpoint (the counting scans then never run).
+ *
+ * @internal
+ */
+export const withEndpointText = (t: Tables, windows: number, columns: string): string =>
+  `select ${columns},\n${statsColumns(t, windows)}\nfrom ${t.endpoints} where id = $2 and tenant = $1`
 
 /** @internal */
 export const params = (tenant: string, endpointId: string, since: ReadonlyArray<number>): Array<unknown> => {

@@ -1,7 +1,8 @@
 /**
  * Endpoint statistics: attempts and deliveries by outcome over the last hour, day and week, the latest attempt, and
  * the endpoint's current health — what a dashboard shows beside an endpoint. Counting happens in the store
- * (`Storage.endpointStats`), one call for the three windows.
+ * (`Storage.endpointStats`), one call for the three windows — or one call with the endpoint itself where the store
+ * offers `endpointWithStats`.
  *
  * @internal
  */
@@ -11,7 +12,7 @@ import type * as Model from "../../Model.js"
 import type * as Views from "../../Views.js"
 import * as validate from "../validate.js"
 import * as views from "../views.js"
-import { type Deps, loadEndpoint } from "./deps.js"
+import { type Deps, endpointNotFound, loadEndpoint } from "./deps.js"
 
 const HOUR = 3_600_000
 
@@ -24,17 +25,28 @@ const windowOf = (w: Model.EndpointStatsWindow): Views.StatsWindow => ({
   deliveries: w.deliveries
 })
 
+/** The endpoint and its statistics: in one call where the store offers it, else the endpoint first. */
+const withStats = (deps: Deps, tenant: string, id: string, since: ReadonlyArray<number>) => {
+  const { storage } = deps
+  if (storage.endpointWithStats !== undefined) {
+    return Effect.flatMap(
+      storage.endpointWithStats(tenant, id, since),
+      (found) => (found === undefined ? Effect.fail(endpointNotFound(id)) : Effect.succeed(found))
+    )
+  }
+  return Effect.flatMap(
+    loadEndpoint(deps, tenant, id),
+    (endpoint) => Effect.map(storage.endpointStats(tenant, endpoint.id, since), (stats) => ({ endpoint, stats }))
+  )
+}
+
 /** @internal */
 export const make = (deps: Deps) =>
   Effect.fn("Webhooks.endpoints.stats")(function*(input: { readonly tenant: string; readonly id: string }) {
     const tenant = yield* validate.tenant(input.tenant)
-    const endpoint = yield* loadEndpoint(deps, tenant, input.id)
     const now = yield* Clock.currentTimeMillis
-    const stats = yield* deps.storage.endpointStats(tenant, endpoint.id, [
-      now - HOUR,
-      now - 24 * HOUR,
-      now - 168 * HOUR
-    ])
+    const since = [now - HOUR, now - 24 * HOUR, now - 168 * HOUR]
+    const { endpoint, stats } = yield* withStats(deps, tenant, input.id, since)
     const [hour, day, week] = stats.windows
     const view = views.endpoint(endpoint)
     const result: Views.EndpointStats = {
