@@ -163,6 +163,14 @@ describe.each(kinds)("routes on %s", (kind) => {
       body: { proxy: "http://169.254.169.254:80" }
     })
     expect(proxy.body).toMatchObject({ status: 400, code: "invalid_option" })
+    const tls = await call("PATCH", "/endpoints/{id}", {
+      token: a,
+      params: { id: created.id },
+      body: { tls: { cert: "not a certificate", key: "tls-key-3c2b1a" } }
+    })
+    expect(tls.body).toMatchObject({ status: 400, code: "invalid_option" })
+    expect(JSON.stringify(tls.body)).not.toContain("tls-key-3c2b1a")
+    expect(read.body.tls).toBeNull()
   })
 
   it("payload filters: stored with the endpoint, applied at publish, tested against a payload", async () => {

@@ -41,7 +41,7 @@ export class QueueError extends Schema.TaggedError<QueueError>("@hookwire/core/Q
 export class TransportError extends Schema.TaggedError<TransportError>("@hookwire/core/TransportError")(
   "TransportError",
   {
-    code: Schema.Literal("timeout", "connect", "dns", "tls", "blocked", "protocol", "unknown"),
+    code: Schema.Literal("timeout", "connect", "dns", "tls", "tls_handshake", "blocked", "protocol", "unknown"),
     message: Schema.String
   }
 ) {}

@@ -28,7 +28,7 @@ import * as IpRange from "./internal/ipRange.js"
 import * as ProxyTunnel from "./internal/proxyTunnel.js"
 import * as TransportErrors from "./internal/transportError.js"
 import * as Utf8 from "./internal/utf8.js"
-import { Transport, type TransportRequest, type TransportResponse } from "./Transport.js"
+import { Transport, type TransportRequest, type TransportResponse, type TransportTls } from "./Transport.js"
 
 /**
  * @since 0.1.0
@@ -135,7 +135,7 @@ class Pools {
   private readonly byOrigin = new Map<string, PoolEntry>()
   private readonly targets = new Map<string, Target>()
   private readonly poolOptions: Pool.Options
-  /** Pool options per proxy URL: each proxy has its own connector. */
+  /** Pool options per proxy URL and TLS identity: each has its own connector. */
   private readonly proxied = new Map<string, Pool.Options | TransportError>()
   private tick = 0
   closed = false
@@ -144,7 +144,7 @@ class Pools {
     this.poolOptions = this.optionsFor(undefined)
   }
 
-  private optionsFor(proxy: ProxyTunnel.Proxy | undefined): Pool.Options {
+  private optionsFor(proxy: ProxyTunnel.Proxy | undefined, clientTls?: TransportTls | undefined): Pool.Options {
     return {
       connections: this.resolved.connections,
       pipelining: 1,
@@ -153,26 +153,40 @@ class Pools {
         connectTimeoutMs: this.resolved.connectTimeoutMs,
         ca: this.resolved.ca,
         policy: this.resolved.policy,
-        proxy
+        proxy,
+        clientTls
       })
     }
   }
 
-  private proxyOptions(proxy: string): Pool.Options | TransportError {
-    let options = this.proxied.get(proxy)
+  private specialOptions(via: string, proxy: string | undefined, tls: TransportTls | undefined) {
+    let options = this.proxied.get(via)
     if (options === undefined) {
-      const parsed = ProxyTunnel.parse(proxy)
+      const parsed = proxy === undefined ? undefined : ProxyTunnel.parse(proxy)
       // The message never repeats the URL, which may carry the proxy's credentials.
-      options = typeof parsed === "string"
-        ? new TransportError({ code: "unknown", message: `invalid egress proxy: ${parsed}` })
-        : this.optionsFor(parsed)
-      this.proxied.set(proxy, options)
+      if (typeof parsed === "string") {
+        options = new TransportError({ code: "unknown", message: `invalid egress proxy: ${parsed}` })
+      } else {
+        try {
+          options = this.optionsFor(parsed, tls)
+        } catch (error) {
+          // A certificate or key node cannot use; its message names the problem, never the key.
+          const code = (error as { code?: unknown }).code
+          options = new TransportError({
+            code: "tls",
+            message: `the endpoint's TLS settings are unusable${typeof code === "string" ? ` (${code})` : ""}`
+          })
+        }
+      }
+      if (this.proxied.size >= this.resolved.maxOrigins) this.proxied.clear()
+      this.proxied.set(via, options)
     }
     return options
   }
 
-  target(url: string, proxy: string | undefined): Target | TransportError {
-    const key = proxy === undefined ? url : `${proxy} ${url}`
+  target(url: string, proxy: string | undefined, tls: TransportTls | undefined): Target | TransportError {
+    const via = proxy === undefined && tls === undefined ? undefined : `${proxy ?? ""} ${tls?.id ?? ""}`
+    const key = via === undefined ? url : `${via} ${url}`
     const cached = this.targets.get(key)
     if (cached !== undefined) {
       cached.entry.used = ++this.tick
@@ -184,9 +198,9 @@ class Pools {
     if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
       return new TransportError({ code: "unknown", message: `unsupported URL scheme ${parsed.protocol}` })
     }
-    const options = proxy === undefined ? this.poolOptions : this.proxyOptions(proxy)
+    const options = via === undefined ? this.poolOptions : this.specialOptions(via, proxy, tls)
     if (options instanceof TransportError) return options
-    const entry = this.pool(parsed.origin, proxy === undefined ? parsed.origin : `${proxy} ${parsed.origin}`, options)
+    const entry = this.pool(parsed.origin, via === undefined ? parsed.origin : `${via} ${parsed.origin}`, options)
     const target: Target = { entry, path: parsed.pathname + parsed.search }
     if (this.targets.size >= maxTargets) this.targets.clear()
     this.targets.set(key, target)
@@ -308,7 +322,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.done) return
     this.done = true
     clearTimeout(this.timer)
-    this.resume(Effect.fail(TransportErrors.fromCause(error)))
+    this.resume(Effect.fail(TransportErrors.fromCause(Connector.alertOf(error) ?? error)))
   }
 
   deadline(): void {
@@ -353,7 +367,7 @@ const makeResolved = (resolved: Resolved): Effect.Effect<Context.Tag.Service<Tra
       // register callback takes exactly one parameter so Effect does not allocate an AbortController for it.
       send: (request: TransportRequest) =>
         Effect.async<TransportResponse, TransportError>((resume) => {
-          const target = pools.target(request.url, request.proxy ?? resolved.proxy)
+          const target = pools.target(request.url, request.proxy ?? resolved.proxy, request.tls)
           if (target instanceof TransportError) return resume(Effect.fail(target))
           const exchange = new Exchange(request.maxResponseBytes, request.timeoutMs, resume)
           target.entry.pool.dispatch({

@@ -143,6 +143,26 @@ export interface EndpointTransport {
   readonly sensitiveHeaders: Readonly<Record<string, string>>
   /** The name of one of the engine's `proxies` to send through; null or absent = the transport's default. */
   readonly proxy?: string | null | undefined
+  /**
+   * Mutual TLS: a client certificate and its key (PEM; the key sealed), and CA certificates trusted instead of the
+   * public roots for this endpoint. Null or absent = none.
+   */
+  readonly tls?: EndpointTls | null | undefined
+}
+
+/**
+ * An endpoint's TLS settings (see `EndpointTransport.tls`).
+ *
+ * @since 0.5.0
+ * @category models
+ */
+export interface EndpointTls {
+  /** Client certificate chain (PEM), or null. */
+  readonly cert: string | null
+  /** Its private key (PEM), sealed; null exactly when `cert` is. */
+  readonly key: string | null
+  /** CA certificates (PEM) that verify the receiver instead of the public roots, or null. */
+  readonly ca: string | null
 }
 
 /**
@@ -233,6 +253,8 @@ export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled"
  * Why an attempt got no HTTP response. `claims_exhausted` is the dispatcher's, not a transport's: nothing was sent,
  * because the delivery was claimed more than `maxClaims` times without a result being recorded (its worker died
  * mid-send each time, or its result could not be written), and it failed rather than be sent again.
+ * `tls_handshake`: the receiver refused the TLS handshake (a TLS alert from its side: most often a client
+ * certificate it did not get or does not accept); `tls` is Hookwire refusing the receiver's certificate.
  *
  * @since 0.1.0
  * @category models
@@ -246,6 +268,7 @@ export type TransportErrorKind =
   | "protocol"
   | "unknown"
   | "claims_exhausted"
+  | "tls_handshake"
 
 /**
  * A message × endpoint pair.

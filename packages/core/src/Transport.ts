@@ -24,6 +24,22 @@ export interface TransportRequest {
    * engine's `proxies`); absent = the transport's default. Never logged: the URL may carry credentials.
    */
   readonly proxy?: string | undefined
+  /**
+   * The endpoint's mutual TLS (opened): a client certificate and key and/or CAs trusted instead of the public roots.
+   * `id` names this identity (connections are pooled per origin and identity). Never logged.
+   */
+  readonly tls?: TransportTls | undefined
+}
+
+/**
+ * @since 0.5.0
+ * @category models
+ */
+export interface TransportTls {
+  readonly id: string
+  readonly cert: string | undefined
+  readonly key: string | undefined
+  readonly ca: string | undefined
 }
 
 /**

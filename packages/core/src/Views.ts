@@ -27,7 +27,8 @@ export const TransportErrorKind = Schema.Literal(
   "blocked",
   "protocol",
   "unknown",
-  "claims_exhausted"
+  "claims_exhausted",
+  "tls_handshake"
 )
 
 /**
@@ -112,6 +113,16 @@ const endpointFields = {
   sensitiveHeaders: Schema.Record({ key: Schema.String, value: Schema.Literal("<redacted>") }),
   /** The engine's named egress proxy deliveries go through; null = the transport's default. */
   proxy: Schema.NullOr(Schema.String),
+  /** Mutual TLS: the client certificate described (never its key), and whether the endpoint pins its own CA. */
+  tls: Schema.NullOr(Schema.Struct({
+    certificate: Schema.NullOr(Schema.Struct({
+      subject: Schema.String,
+      issuer: Schema.String,
+      fingerprint256: Schema.String,
+      validTo: Schema.Date
+    })),
+    customCa: Schema.Boolean
+  })),
   metadata: Schema.Record({ key: Schema.String, value: Schema.String }),
   disabled: Schema.Boolean,
   disabledReason: Schema.NullOr(Schema.String),
@@ -270,6 +281,11 @@ export interface TenantAttempt extends Schema.Schema.Type<typeof TenantAttempt> 
 const strict = { parseOptions: { onExcessProperty: "error", errors: "all" } } as const
 const Names = Schema.Array(Schema.String.pipe(Schema.maxLength(256))).pipe(Schema.maxItems(100))
 const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
+const TlsInput = Schema.Struct({
+  cert: Schema.optional(Schema.String),
+  key: Schema.optional(Schema.String),
+  ca: Schema.optional(Schema.String)
+})
 const RateLimitInput = Schema.Struct({
   perSecond: Schema.Number.pipe(Schema.positive()),
   burst: Schema.optional(Schema.Int.pipe(Schema.positive()))
@@ -293,6 +309,8 @@ export const EndpointCreate = Schema.Struct({
   sensitiveHeaders: Schema.optional(StringMap),
   /** One of the host's named egress proxies (static source addresses). */
   proxy: Schema.optional(Schema.NullOr(Schema.String)),
+  /** Mutual TLS (PEM): client certificate and key (sealed, never shown again), CA certificates to trust instead. */
+  tls: Schema.optional(Schema.NullOr(TlsInput)),
   metadata: Schema.optional(StringMap),
   disabled: Schema.optional(Schema.Boolean),
   timeoutMs: Schema.optional(Schema.Int),
@@ -324,6 +342,7 @@ export const EndpointUpdate = Schema.Struct({
   /** Merged into the stored sensitive headers: a value sets one, `null` removes it, unnamed ones stay. */
   sensitiveHeaders: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.String) })),
   proxy: Schema.optional(Schema.NullOr(Schema.String)),
+  tls: Schema.optional(Schema.NullOr(TlsInput)),
   metadata: Schema.optional(StringMap),
   timeoutMs: Schema.optional(Schema.NullOr(Schema.Int)),
   fifo: Schema.optional(Schema.Boolean),

@@ -64,6 +64,18 @@ export interface Endpoint extends Views.TenantEndpoint {}
 export interface EndpointHealthView extends Views.EndpointHealth {}
 
 /**
+ * An endpoint's mutual TLS settings as create and update take them (PEM text).
+ *
+ * @since 0.5.0
+ * @category models
+ */
+export interface EndpointTlsInput {
+  readonly cert?: string | undefined
+  readonly key?: string | Redacted.Redacted<string> | undefined
+  readonly ca?: string | undefined
+}
+
+/**
  * Per-endpoint delivery options accepted by create and update.
  *
  * @since 0.1.0
@@ -121,6 +133,11 @@ export interface CreateEndpoint extends EndpointOptionsInput {
   readonly sensitiveHeaders?: Readonly<Record<string, string | Redacted.Redacted<string>>> | undefined
   /** Send through this one of the engine's named `proxies` (static egress addresses); default: the transport's. */
   readonly proxy?: string | null | undefined
+  /**
+   * Mutual TLS (PEM): a client certificate (`cert`, with its chain) and its private key (`key`, sealed at rest, never
+   * shown), and/or CA certificates (`ca`) trusted instead of the public roots for this endpoint.
+   */
+  readonly tls?: EndpointTlsInput | null | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeoutMs?: number | undefined
   readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | undefined
@@ -153,6 +170,8 @@ export interface UpdateEndpoint extends EndpointOptionsInput {
   readonly sensitiveHeaders?: Readonly<Record<string, string | Redacted.Redacted<string> | null>> | undefined
   /** One of the engine's named `proxies`; null = back to the transport's default. */
   readonly proxy?: string | null | undefined
+  /** Replaces the endpoint's TLS settings (all of them: the key is never shown, so give it again); null removes. */
+  readonly tls?: EndpointTlsInput | null | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeoutMs?: number | null | undefined
   readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | null | undefined

@@ -22,8 +22,9 @@ import * as Id from "../Id.js"
 import type * as Model from "../Model.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 import type * as Settings from "../Settings.js"
-import type { Transport, TransportResponse } from "../Transport.js"
+import type { Transport, TransportResponse, TransportTls } from "../Transport.js"
 import * as defect from "./defect.js"
+import * as endpointTls from "./webhooks/endpointTls.js"
 import * as endpointTransport from "./webhooks/endpointTransport.js"
 
 const noTime = BigInt(0)
@@ -277,10 +278,12 @@ export const performThen = <B, E, R>(
   let secrets: ReadonlyArray<string> = []
   let sensitive: Readonly<Record<string, string>> | undefined
   let proxy: string | undefined
+  let tls: TransportTls | undefined
   if (endpoint.transport != null) {
     try {
       sensitive = endpointTransport.openHeaders(settings, endpoint)
       proxy = endpointTransport.proxyUrl(settings, endpoint)
+      tls = endpointTls.open(settings, endpoint)
     } catch (error) {
       // Never a value: opening and lookup errors describe the problem without it.
       return then({
@@ -328,7 +331,8 @@ export const performThen = <B, E, R>(
       body: message.body,
       timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
       maxResponseBytes: settings.maxResponseBytes,
-      proxy
+      proxy,
+      tls
     })
   } catch (error) {
     // A transport that throws rather than returning an effect (host code): a defect, recorded like one.
@@ -342,7 +346,11 @@ export const performThen = <B, E, R>(
       const error = Cause.failureOption(cause)
       return error._tag === "Some"
         ? failed(started, then)(error.value)
-        : died(started, then, cause, sensitive === undefined ? secrets : [...secrets, ...Object.values(sensitive)])
+        : died(started, then, cause, [
+          ...secrets,
+          ...Object.values(sensitive ?? {}),
+          ...(tls?.key === undefined ? [] : [tls.key])
+        ])
     },
     onSuccess: answered(started, then)
   })

@@ -39,6 +39,66 @@ export interface ConnectorOptions {
   readonly policy: AddressPolicy | undefined
   /** Connect through this HTTP CONNECT proxy (see `proxyTunnel.ts`). */
   readonly proxy?: ProxyTunnel.Proxy | undefined
+  /** An endpoint's mutual TLS: its client certificate and key, and CAs trusted instead of every other. */
+  readonly clientTls?: ClientTls | undefined
+}
+
+/** @internal */
+export interface ClientTls {
+  readonly cert: string | undefined
+  readonly key: string | undefined
+  readonly ca: string | undefined
+}
+
+/**
+ * One secure context per connector: passing `ca` per connection would re-parse ~150 root certificates on each TLS
+ * handshake. An endpoint's own CA replaces the roots (it pins the receiver's private CA).
+ */
+const secureContextOf = (options: ConnectorOptions): Tls.SecureContext | undefined => {
+  const client = options.clientTls
+  if (client !== undefined) {
+    return Tls.createSecureContext({
+      ca: client.ca ?? [...Tls.rootCertificates, ...options.ca],
+      ...(client.cert !== undefined && client.key !== undefined ? { cert: client.cert, key: client.key } : {})
+    })
+  }
+  return options.ca.length > 0 ? Tls.createSecureContext({ ca: [...Tls.rootCertificates, ...options.ca] }) : undefined
+}
+
+/**
+ * TLS alerts receivers sent, by connection. Under TLS 1.3 a receiver refuses a client certificate after the client
+ * considers the handshake done: the alert reaches the socket as an `error` (code `ERR_SSL_…_ALERT_…`), but undici sees
+ * the close first and reports "other side closed". Keeping the alert by the connection's addresses lets the
+ * transport report what happened (`alertOf`). Entries are taken when read; the map is cleared if it ever grows.
+ */
+const alerts = new Map<string, Error>()
+
+const connectionKey = (
+  info: { readonly localAddress?: unknown; readonly localPort?: unknown; readonly remotePort?: unknown }
+) => `${String(info.localAddress)}|${String(info.localPort)}|${String(info.remotePort)}`
+
+const isAlert = (error: unknown): error is Error =>
+  error instanceof Error && /^ERR_SSL_.*_ALERT_/.test(String((error as { code?: unknown }).code))
+
+const watchAlerts = (socket: Net.Socket) =>
+  socket.on("error", (error) => {
+    if (!isAlert(error)) return
+    if (alerts.size >= 1024) alerts.clear()
+    alerts.set(connectionKey(socket), error)
+  })
+
+/**
+ * The TLS alert behind an error undici reported for a connection (its `socket` info), if the receiver sent one.
+ *
+ * @internal
+ */
+export const alertOf = (error: unknown): Error | undefined => {
+  const info = (error as { socket?: unknown } | null)?.socket
+  if (info === null || typeof info !== "object") return undefined
+  const key = connectionKey(info)
+  const alert = alerts.get(key)
+  if (alert !== undefined) alerts.delete(key)
+  return alert
 }
 
 const lookupAll = (hostname: string, callback: (error: Error | null, addresses: Array<Dns.LookupAddress>) => void) =>
@@ -91,15 +151,21 @@ const guardedLookup = (policy: AddressPolicy): Net.LookupFunction => (hostname, 
  * @internal
  */
 export const make = (options: ConnectorOptions): buildConnector.connector => {
+  const secureContext = secureContextOf(options)
   const base = buildConnector({
     timeout: options.connectTimeoutMs,
-    // One secure context for every connection: passing `ca` per connection would re-parse ~150 root certificates
-    // on each TLS handshake.
-    ...(options.ca.length > 0 ?
-      { secureContext: Tls.createSecureContext({ ca: [...Tls.rootCertificates, ...options.ca] }) } :
-      {}),
+    ...(secureContext !== undefined ? { secureContext } : {}),
     ...(options.policy !== undefined ? { lookup: guardedLookup(options.policy) } : {})
   })
+  const watched: buildConnector.connector = (connectOptions, callback) =>
+    base(connectOptions, (...args) => {
+      if (args[0] === null && connectOptions.protocol === "https:") watchAlerts(args[1])
+      callback(...args)
+    })
+  return guarded(watched, options)
+}
+
+const guarded = (base: buildConnector.connector, options: ConnectorOptions): buildConnector.connector => {
   if (options.proxy !== undefined) return proxied(base, options.proxy, options)
   const policy = options.policy
   if (policy === undefined) return base

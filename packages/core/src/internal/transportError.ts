@@ -109,6 +109,12 @@ export const fromCause = (cause: unknown): TransportError => {
   if (Object.hasOwn(dnsCodes, code)) {
     return make("dns", dnsCodes[code] + (typeof error.hostname === "string" ? `: ${error.hostname}` : ""))
   }
+  if (code.startsWith("ERR_SSL_") && code.includes("_ALERT_")) {
+    // An alert the receiver sent: it refused the handshake (no client certificate, one it does not accept, no
+    // common protocol). `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED` → "certificate required".
+    const alert = code.slice(code.indexOf("_ALERT_") + 7).toLowerCase().replaceAll("_", " ")
+    return make("tls_handshake", `the receiver refused the TLS handshake (alert: ${alert})`)
+  }
   if (
     code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_") || code.startsWith("CERT_") || tlsCodes.has(code) ||
     error.library === "SSL routines"

@@ -1,6 +1,7 @@
 /** Public views of the stored records: secrets removed, times as `Date`. */
 import type * as Model from "../Model.js"
 import type { Attempt, Delivery, Endpoint, Message } from "../Webhooks.js"
+import * as endpointTls from "./webhooks/endpointTls.js"
 import * as endpointTransport from "./webhooks/endpointTransport.js"
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
@@ -16,6 +17,7 @@ export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
   headers: r.headers,
   sensitiveHeaders: endpointTransport.redactedHeaders(r.transport),
   proxy: r.transport?.proxy ?? null,
+  tls: endpointTls.view(r.transport?.tls),
   metadata: r.metadata,
   disabled: r.disabled,
   disabledReason: r.disabledReason,

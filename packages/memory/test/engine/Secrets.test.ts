@@ -8,6 +8,7 @@ import {
   Storage,
   Webhooks
 } from "@hookwire/core"
+import * as Pki from "@hookwire/testing/pki"
 import * as Verify from "@hookwire/verify"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -45,6 +46,8 @@ const engineOn = (
   )
 
 const tenant = "acme"
+/** TLS keys for the hygiene scan (made with openssl; left out where it is not installed). */
+const pki = Pki.hasOpenssl ? Pki.make() : undefined
 const url = "https://receiver.example/hook"
 
 describe("secrets at rest", () => {
@@ -283,6 +286,13 @@ describe("secrets at rest", () => {
           sensitiveHeaders: { authorization: "Bearer hygiene-7c6b5a49382716" }
         })
         yield* w.endpoints.update({ tenant, id: a.id, sensitiveHeaders: { "x-api-key": "hygiene-key-0f1e2d3c4b5a" } })
+        if (pki !== undefined) {
+          const mtls = yield* w.endpoints.create({ tenant, url, tls: { cert: pki.client.cert, key: pki.client.key } })
+          yield* Effect.logInfo("mtls endpoint", mtls)
+          yield* Effect.either(
+            w.endpoints.update({ tenant, id: mtls.id, tls: { cert: pki.client.cert, key: pki.rogue.key } })
+          )
+        }
         const rotated = yield* w.endpoints.rotateSecret({ tenant, id: a.id })
         yield* w.publish({ tenant, type: "customer.created", data: { id: "c" } })
         yield* RecordingTransport.awaitRequests(1)
@@ -295,7 +305,8 @@ describe("secrets at rest", () => {
           Redacted.value(a.secret),
           Redacted.value(rotated.secret),
           "______Bearer hygiene-7c6b5a49382716",
-          "______hygiene-key-0f1e2d3c4b5a"
+          "______hygiene-key-0f1e2d3c4b5a",
+          ...(pki === undefined ? [] : [pki.client.key, pki.rogue.key].map((key) => `______${key.split("\n")[1]}`))
         ]
       }).pipe(
         Effect.provide(engineOn(storage, { allowHttp: true }, () => ({ status: 500, body: "nope" }))),

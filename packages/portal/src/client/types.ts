@@ -64,6 +64,19 @@ export interface Endpoint {
   readonly sensitiveHeaders?: Readonly<Record<string, "<redacted>">> | undefined
   /** The host's named egress proxy deliveries go through (static source addresses); null: the default. */
   readonly proxy?: string | null | undefined
+  /** Mutual TLS: the client certificate the host presents (never its key), and whether the endpoint pins a CA. */
+  readonly tls?:
+    | {
+      readonly certificate: {
+        readonly subject: string
+        readonly issuer: string
+        readonly fingerprint256: string
+        readonly validTo: string
+      } | null
+      readonly customCa: boolean
+    }
+    | null
+    | undefined
   readonly metadata: Readonly<Record<string, string>>
   readonly disabled: boolean
   readonly disabledReason: string | null
@@ -121,6 +134,7 @@ export type ErrorKind =
   | "protocol"
   | "unknown"
   | "claims_exhausted"
+  | "tls_handshake"
 
 /**
  * One HTTP try of a delivery. The request and response headers are shown when the API records them (optional

@@ -96,6 +96,19 @@ const EndpointFacts = (props: { readonly endpoint: Endpoint }) => {
         </>
       )}
       <EndpointHeaders endpoint={e} />
+      {e.tls === undefined || e.tls === null ? null : (
+        <>
+          <dt>Client certificate</dt>
+          <dd>
+            {e.tls.certificate === null
+              ? "none"
+              : `${e.tls.certificate.subject.replaceAll("\n", ", ")} (expires ${
+                relativeTime(e.tls.certificate.validTo)
+              })`}
+            {e.tls.customCa ? "; trusts its own CA" : ""}
+          </dd>
+        </>
+      )}
       {e.proxy === undefined || e.proxy === null ? null : (
         <>
           <dt>Egress proxy</dt>

@@ -32,6 +32,7 @@ const endpointFields = {
   headers: true,
   sensitiveHeaders: true,
   proxy: true,
+  tls: true,
   metadata: true,
   timeoutMs: true,
   retryPolicy: true,

@@ -1,7 +1,8 @@
 /**
  * An endpoint's `transport` (`Model.EndpointTransport`): the sensitive headers of create and update checked and
  * sealed, opened for an attempt, shown redacted (a view, the attempt log), and re-sealed after a master key rotation;
- * its named egress proxy checked against the engine's `proxies` and looked up for an attempt.
+ * its named egress proxy checked against the engine's `proxies` and looked up for an attempt; its TLS settings (see
+ * `endpointTls.ts`) sealed and re-sealed with the rest.
  * Plain values exist only in the input, in the request handed to the Transport, and in the open-value cache.
  *
  * @internal
@@ -13,6 +14,7 @@ import type * as Model from "../../Model.js"
 import type { SecretBox } from "../../SecretBox.js"
 import type { Resolved } from "../../Settings.js"
 import * as validate from "../validate.js"
+import * as endpointTls from "./endpointTls.js"
 
 /** What views and the attempt log show in place of a sensitive header's value. */
 export const REDACTED = "<redacted>" as const
@@ -76,6 +78,8 @@ export const checkSensitiveHeaders = (
 export interface Changes {
   readonly sensitiveHeaders?: Readonly<Record<string, string | null>> | undefined
   readonly proxy?: string | null | undefined
+  /** Checked by `endpointTls.check`; the key still plain. */
+  readonly tls?: Model.EndpointTls | null | undefined
 }
 
 /** A name of the engine's `proxies`, null (the transport's default), or undefined (unchanged). */
@@ -109,16 +113,21 @@ export const apply = (
 ): Effect.Effect<Model.EndpointTransport | null | undefined, ValidationError> =>
   Effect.suspend(() => {
     let next = current
-    if (changes.sensitiveHeaders !== undefined || changes.proxy !== undefined) {
+    if (changes.sensitiveHeaders !== undefined || changes.proxy !== undefined || changes.tls !== undefined) {
       const sensitive: Record<string, string> = { ...current?.sensitiveHeaders }
       for (const [name, value] of Object.entries(changes.sensitiveHeaders ?? {})) {
         if (value === null) delete sensitive[name]
         else sensitive[name] = settings.secrets.seal(owner, value, purposeOf(name))
       }
       const proxy = changes.proxy !== undefined ? changes.proxy : (current?.proxy ?? null)
-      next = Object.keys(sensitive).length === 0 && proxy === null
+      const tls = changes.tls === undefined
+        ? (current?.tls ?? null)
+        : changes.tls === null
         ? null
-        : { ...current, sensitiveHeaders: sensitive, proxy }
+        : endpointTls.seal(settings, owner, changes.tls)
+      next = Object.keys(sensitive).length === 0 && proxy === null && tls === null
+        ? null
+        : { ...current, sensitiveHeaders: sensitive, proxy, tls }
     }
     const names = Object.keys(next?.sensitiveHeaders ?? {})
     const clash = names.find((name) => Object.hasOwn(headers, name))
@@ -184,7 +193,8 @@ export const redactedHeaders = (
 
 /** Whether every sealed value of the transport is sealed with the box's current key. */
 export const isCurrent = (box: SecretBox, transport: Model.EndpointTransport | null | undefined): boolean =>
-  Object.values(transport?.sensitiveHeaders ?? {}).every((value) => box.keyIdOf(value) === box.currentKeyId)
+  Object.values(transport?.sensitiveHeaders ?? {}).every((value) => box.keyIdOf(value) === box.currentKeyId) &&
+  (transport?.tls?.key == null || box.keyIdOf(transport.tls.key) === box.currentKeyId)
 
 /** The transport with every value not sealed with the current key opened and sealed again. */
 export const reseal = (
@@ -199,5 +209,14 @@ export const reseal = (
       ? value
       : settings.secrets.seal(owner, settings.secrets.open(owner, value, purposeOf(name)), purposeOf(name))
   }
-  return { ...transport, sensitiveHeaders }
+  const tls = transport.tls
+  if (tls == null || tls.key === null || box.keyIdOf(tls.key) === box.currentKeyId) {
+    return { ...transport, sensitiveHeaders }
+  }
+  const key = settings.secrets.seal(
+    owner,
+    settings.secrets.open(owner, tls.key, endpointTls.KEY_PURPOSE),
+    endpointTls.KEY_PURPOSE
+  )
+  return { ...transport, sensitiveHeaders, tls: { ...tls, key } }
 }

@@ -20,6 +20,7 @@ import * as views from "../views.js"
 import * as wholeMs from "../wholeMs.js"
 import { type Deps, endpointNotFound, loadEndpoint, page } from "./deps.js"
 import * as endpointInput from "./endpointInput.js"
+import * as endpointTls from "./endpointTls.js"
 import * as endpointTransport from "./endpointTransport.js"
 import * as endpointWrites from "./endpointWrites.js"
 import * as stats from "./stats.js"
@@ -86,6 +87,7 @@ const create = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
     const secret = yield* endpointInput.secretValue(settings, input.secret, scheme)
     const sensitiveHeaders = yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, false)
     const proxy = yield* endpointTransport.checkProxy(input.proxy, settings)
+    const tls = yield* endpointTls.check(input.tls)
     const limit = yield* settings.endpointLimit(tenant)
     const now = yield* Clock.currentTimeMillis
     const id = Id.make("ep", now)
@@ -94,9 +96,14 @@ const create = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
       id,
       disabledAt: record.disabled ? now : null,
       secrets: [{ value: settings.secrets.seal({ tenant, id }, secret), createdAt: now, expiresAt: null }],
-      transport:
-        (yield* endpointTransport.apply(settings, { tenant, id }, null, { sensitiveHeaders, proxy }, record.headers)) ??
-          null,
+      transport: (yield* endpointTransport.apply(
+        settings,
+        { tenant, id },
+        null,
+        { sensitiveHeaders, proxy, tls },
+        record.headers
+      )) ??
+        null,
       createdAt: now,
       updatedAt: now
     }
@@ -144,7 +151,8 @@ const update = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
     next = { ...next, options: yield* endpointInput.options(input, next.options) }
     const transportChanges = {
       sensitiveHeaders: yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, true),
-      proxy: yield* endpointTransport.checkProxy(input.proxy, settings)
+      proxy: yield* endpointTransport.checkProxy(input.proxy, settings),
+      tls: yield* endpointTls.check(input.tls)
     }
     next = {
       ...next,
