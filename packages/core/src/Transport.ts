@@ -1,6 +1,8 @@
 /**
  * The Transport port: send one HTTP request and return the response, or fail with a `TransportError` when there
  * is no response (timeout, connect, dns, tls, blocked, protocol). A receiver's 4xx/5xx is a response, not an error.
+ * A transport may also serve destinations other than HTTP (`destinations`: a message broker, for URLs like
+ * `amqp://…`); endpoint URLs of those protocols are accepted only by an engine whose transport lists them.
  *
  * @since 0.1.0
  */
@@ -55,10 +57,28 @@ export interface TransportResponse {
 }
 
 /**
+ * A kind of destination other than HTTP that a transport serves: the URL protocols it takes and the check of such a
+ * URL, run once when an endpoint is created or updated.
+ *
+ * @since 0.5.0
+ * @category models
+ */
+export interface DestinationKind {
+  /** The kind's name, for messages ("RabbitMQ", "NATS JetStream"). */
+  readonly name: string
+  /** URL protocols, with their colon: `["amqp:", "amqps:"]`. */
+  readonly protocols: ReadonlyArray<string>
+  /** Why `url` is not a valid destination of this kind, and what to write instead; undefined when it is valid. */
+  readonly check: (url: URL) => string | undefined
+}
+
+/**
  * @since 0.1.0
  * @category tags
  */
 export class Transport extends Context.Tag("@hookwire/core/Transport")<Transport, {
   /** Always POST. */
   readonly send: (request: TransportRequest) => Effect.Effect<TransportResponse, TransportError>
+  /** Destinations other than HTTP this transport serves (absent: HTTP only). */
+  readonly destinations?: ReadonlyArray<DestinationKind> | undefined
 }>() {}

@@ -1,6 +1,7 @@
 /**
  * @since 0.1.0
  */
+export * as AddressGuard from "./AddressGuard.js"
 export * as Catalog from "./Catalog.js"
 export * as CircuitBreaker from "./CircuitBreaker.js"
 export * as DeliveryQueue from "./DeliveryQueue.js"
@@ -19,6 +20,7 @@ export * as RateLimiter from "./RateLimiter.js"
 export * as RecordingTransport from "./RecordingTransport.js"
 export * as Retention from "./Retention.js"
 export * as RetryPolicy from "./RetryPolicy.js"
+export * as RoutingTransport from "./RoutingTransport.js"
 export * as SecretBox from "./SecretBox.js"
 export * as Settings from "./Settings.js"
 export * as Storage from "./Storage.js"

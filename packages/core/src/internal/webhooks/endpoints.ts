@@ -19,6 +19,7 @@ import * as validate from "../validate.js"
 import * as views from "../views.js"
 import * as wholeMs from "../wholeMs.js"
 import { type Deps, endpointNotFound, loadEndpoint, page } from "./deps.js"
+import * as destinationUrl from "./destinationUrl.js"
 import * as endpointInput from "./endpointInput.js"
 import * as endpointTls from "./endpointTls.js"
 import * as endpointTransport from "./endpointTransport.js"
@@ -57,10 +58,10 @@ const limitExceeded = (tenant: string, limit: number) =>
       : `Tenant ${tenant} already has its limit of ${limit} endpoints; delete one or raise the limit`
   })
 
-const create = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
+const create = ({ settings, storage, transport }: Deps, warnInsecure: WarnInsecure) =>
   Effect.fn("Webhooks.endpoints.create")(function*(input: CreateEndpoint) {
     const tenant = yield* validate.tenant(input.tenant)
-    const { insecure, url } = yield* validate.url(input.url, settings)
+    const { insecure, url } = yield* destinationUrl.check(input.url, settings, transport)
     const scheme = yield* endpointInput.schemeName(settings, input.scheme)
     const record: Model.EndpointRecord = {
       id: "",
@@ -117,14 +118,14 @@ const create = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
     return { ...views.endpoint(endpoint), secret: Redacted.make(secret) }
   })
 
-const update = ({ settings, storage }: Deps, warnInsecure: WarnInsecure) =>
+const update = ({ settings, storage, transport }: Deps, warnInsecure: WarnInsecure) =>
   Effect.fn("Webhooks.endpoints.update")(function*(input: UpdateEndpoint) {
     const tenant = yield* validate.tenant(input.tenant)
     const current = yield* loadEndpoint({ storage }, tenant, input.id)
     let next: Model.EndpointRecord = { ...current }
     let insecure = false
     if (input.url !== undefined) {
-      const checked = yield* validate.url(input.url, settings)
+      const checked = yield* destinationUrl.check(input.url, settings, transport)
       next = { ...next, url: checked.url }
       insecure = checked.insecure
     }
