@@ -28,6 +28,7 @@ import * as transaction from "./internal/hookwire/transaction.js"
 import * as logCause from "./internal/logCause.js"
 import type * as Model from "./Model.js"
 import * as OperationalEvents from "./OperationalEvents.js"
+import * as OperationalWebhooks from "./OperationalWebhooks.js"
 import * as Retention from "./Retention.js"
 import * as Settings from "./Settings.js"
 import type { Storage } from "./Storage.js"
@@ -115,6 +116,11 @@ export interface Options<Events extends Record<string, unknown>> extends Omit<La
   /** Called for every operational event (endpoint disabled or recovered, delivery failed or succeeded). Errors it
    * throws are logged, never propagated. */
   readonly onEvent?: ((event: OperationalEvents.OperationalEvent) => void | Promise<void>) | undefined
+  /**
+   * Publish the operational events durably, as messages of your own system tenant (default "hookwire") that your
+   * endpoints for it receive: see `OperationalWebhooks`. The catalog must include `OperationalWebhooks.eventTypes`.
+   */
+  readonly operationalWebhooks?: OperationalWebhooks.Options | true | undefined
   /**
    * Where the engine's log lines go (warnings about http endpoints, storage trouble, …): a function receiving each
    * entry, or `false` to silence them. Default: printed to the console. Log lines never carry secrets.
@@ -384,7 +390,13 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
     Layer.provide(loggingLayer(options))
   )
   const observed = options.telemetry === undefined ? base : Layer.provideMerge(options.telemetry.layer, base)
-  const full = options.onEvent === undefined ? observed : Layer.provideMerge(forwardEvents(options.onEvent), observed)
+  const forwarded = options.onEvent === undefined
+    ? observed
+    : Layer.provideMerge(forwardEvents(options.onEvent), observed)
+  const full = options.operationalWebhooks === undefined ? forwarded : Layer.provideMerge(
+    OperationalWebhooks.layer(options.operationalWebhooks === true ? {} : options.operationalWebhooks),
+    forwarded
+  )
   // Checked now, like the settings: `concurrency: 0` throws here, not at `start()`.
   dispatcherOptions.resolve(options.dispatcher)
   const runtime = resilientRuntime.make(full)

@@ -1,6 +1,7 @@
 /**
- * Operational events: what a host tells its own customers about their endpoints — an endpoint was disabled (and
- * why) or recovered, its circuit breaker opened or closed, a delivery finally failed or succeeded. Subscribe to them
+ * Operational events: what a host tells its own customers about their endpoints — an endpoint was created, updated or
+ * deleted, disabled (and why) or recovered, its circuit breaker opened or closed, a delivery finally failed or
+ * succeeded. To have them delivered durably as webhooks to endpoints of your own, see `OperationalWebhooks`. Subscribe to them
  * as a `Stream` or a `Subscription`; the Promise API hands them to an `onEvent` callback. A slow subscriber never
  * slows delivery, and never loses a rare event: `delivery.succeeded` (one per delivery) goes to a bounded sliding
  * buffer per subscriber, every other event to one that is never dropped and is taken first.
@@ -20,6 +21,12 @@ import * as subscribers from "./internal/events/subscribers.js"
  * @category models
  */
 export type OperationalEvent =
+  | {
+    readonly type: "endpoint.created" | "endpoint.updated" | "endpoint.deleted"
+    readonly tenant: string
+    readonly endpointId: string
+    readonly at: Date
+  }
   | {
     readonly type: "endpoint.disabled"
     readonly tenant: string

@@ -1,5 +1,5 @@
 /** The names examples/operational-events/README.md's fragments take as given. */
-export { catalog, noticeOf } from "../../../examples/operational-events/src/main.js"
+export { catalog } from "../../../examples/operational-events/src/main.js"
 export * from "./default.js"
 
-export declare const opsUrl: string
+export declare const notifierUrl: string

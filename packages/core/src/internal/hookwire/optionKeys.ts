@@ -115,6 +115,7 @@ export const construction = {
     catalog: true,
     dispatcher: true,
     onEvent: true,
+    operationalWebhooks: true,
     logger: true,
     logLevel: true,
     retention: true,

@@ -58,7 +58,7 @@ const limitExceeded = (tenant: string, limit: number) =>
       : `Tenant ${tenant} already has its limit of ${limit} endpoints; delete one or raise the limit`
   })
 
-const create = ({ settings, storage, transport }: Deps, warnInsecure: WarnInsecure) =>
+const create = ({ events, settings, storage, transport }: Deps, warnInsecure: WarnInsecure) =>
   Effect.fn("Webhooks.endpoints.create")(function*(input: CreateEndpoint) {
     const tenant = yield* validate.tenant(input.tenant)
     const { insecure, url } = yield* destinationUrl.check(input.url, settings, transport)
@@ -115,10 +115,11 @@ const create = ({ settings, storage, transport }: Deps, warnInsecure: WarnInsecu
       yield* storage.insertEndpoint(endpoint)
     }
     if (insecure) yield* warnInsecure(tenant, url)
+    yield* events.publish({ type: "endpoint.created", tenant, endpointId: id, at: new Date(now) })
     return { ...views.endpoint(endpoint), secret: Redacted.make(secret) }
   })
 
-const update = ({ settings, storage, transport }: Deps, warnInsecure: WarnInsecure) =>
+const update = ({ events, settings, storage, transport }: Deps, warnInsecure: WarnInsecure) =>
   Effect.fn("Webhooks.endpoints.update")(function*(input: UpdateEndpoint) {
     const tenant = yield* validate.tenant(input.tenant)
     const current = yield* loadEndpoint({ storage }, tenant, input.id)
@@ -168,6 +169,7 @@ const update = ({ settings, storage, transport }: Deps, warnInsecure: WarnInsecu
     if (patched === undefined) return yield* endpointNotFound(current.id)
     const view = views.endpoint(patched)
     if (insecure) yield* warnInsecure(tenant, next.url)
+    yield* events.publish({ type: "endpoint.updated", tenant, endpointId: current.id, at: new Date(patched.updatedAt) })
     return view
   })
 
@@ -267,6 +269,7 @@ export const make = (deps: Deps): Endpoints => {
         const tenant = yield* validate.tenant(input.tenant)
         const now = yield* Clock.currentTimeMillis
         if (!(yield* storage.deleteEndpoint(tenant, input.id, now))) return yield* endpointNotFound(input.id)
+        yield* deps.events.publish({ type: "endpoint.deleted", tenant, endpointId: input.id, at: new Date(now) })
       }),
     enable: (input) => disabled(input.tenant, input.id, false, null),
     disable: (input) => disabled(input.tenant, input.id, true, input.reason ?? "disabled manually"),
