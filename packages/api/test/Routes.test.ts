@@ -171,6 +171,19 @@ describe.each(kinds)("routes on %s", (kind) => {
     expect(tls.body).toMatchObject({ status: 400, code: "invalid_option" })
     expect(JSON.stringify(tls.body)).not.toContain("tls-key-3c2b1a")
     expect(read.body.tls).toBeNull()
+    const oauth2 = await call("PATCH", "/endpoints/{id}", {
+      token: a,
+      params: { id: created.id },
+      body: { oauth2: { tokenUrl: "https://auth.example/token", clientId: "c", clientSecret: "oauth-cs-1f2e3d" } }
+    })
+    expect(oauth2.status).toBe(200)
+    expect(oauth2.body.oauth2).toStrictEqual({
+      tokenUrl: "https://auth.example/token",
+      clientId: "c",
+      scopes: [],
+      clientAuth: "basic"
+    })
+    expect(JSON.stringify(oauth2.body)).not.toContain("oauth-cs-1f2e3d")
   })
 
   it("payload filters: stored with the endpoint, applied at publish, tested against a payload", async () => {

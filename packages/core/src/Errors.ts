@@ -41,7 +41,17 @@ export class QueueError extends Schema.TaggedError<QueueError>("@hookwire/core/Q
 export class TransportError extends Schema.TaggedError<TransportError>("@hookwire/core/TransportError")(
   "TransportError",
   {
-    code: Schema.Literal("timeout", "connect", "dns", "tls", "tls_handshake", "blocked", "protocol", "unknown"),
+    code: Schema.Literal(
+      "timeout",
+      "connect",
+      "dns",
+      "tls",
+      "tls_handshake",
+      "blocked",
+      "protocol",
+      "unknown",
+      "oauth_token"
+    ),
     message: Schema.String
   }
 ) {}

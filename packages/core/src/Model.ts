@@ -148,6 +148,24 @@ export interface EndpointTransport {
    * public roots for this endpoint. Null or absent = none.
    */
   readonly tls?: EndpointTls | null | undefined
+  /** OAuth2 client credentials: a Bearer token from `tokenUrl` on every request. Null or absent = none. */
+  readonly oauth2?: EndpointOAuth2 | null | undefined
+}
+
+/**
+ * An endpoint's OAuth2 client credentials (see `EndpointTransport.oauth2`).
+ *
+ * @since 0.5.0
+ * @category models
+ */
+export interface EndpointOAuth2 {
+  readonly tokenUrl: string
+  readonly clientId: string
+  /** Sealed. */
+  readonly clientSecret: string
+  readonly scopes: ReadonlyArray<string>
+  /** How the client authenticates to the token endpoint: HTTP Basic (default) or in the form body. */
+  readonly clientAuth: "basic" | "body"
 }
 
 /**
@@ -255,6 +273,7 @@ export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled"
  * mid-send each time, or its result could not be written), and it failed rather than be sent again.
  * `tls_handshake`: the receiver refused the TLS handshake (a TLS alert from its side: most often a client
  * certificate it did not get or does not accept); `tls` is Hookwire refusing the receiver's certificate.
+ * `oauth_token`: no OAuth2 access token could be had for the endpoint (its token endpoint failed or refused).
  *
  * @since 0.1.0
  * @category models
@@ -269,6 +288,7 @@ export type TransportErrorKind =
   | "unknown"
   | "claims_exhausted"
   | "tls_handshake"
+  | "oauth_token"
 
 /**
  * A message × endpoint pair.

@@ -17,6 +17,7 @@ import type * as Catalog from "./Catalog.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as EnvConfig from "./EnvConfig.js"
 import * as Envelope from "./Envelope.js"
+import * as OAuth2 from "./internal/oauth2.js"
 import * as ProxyTunnel from "./internal/proxyTunnel.js"
 import * as secretsInternal from "./internal/secrets.js"
 import { version } from "./internal/version.js"
@@ -100,6 +101,8 @@ export interface Resolved {
   readonly schemes: ReadonlyMap<string, Verify.Scheme>
   /** Named egress proxies: name → proxy URL. */
   readonly proxies: ReadonlyMap<string, string>
+  /** Endpoints' OAuth2 access tokens, shared by every fiber of the engine. */
+  readonly tokens: OAuth2.TokenCache
   readonly generateSecret: () => string
   readonly retryPolicy: RetryPolicy.RetryPolicy
   readonly timeoutMs: number
@@ -214,6 +217,7 @@ export const resolve = (options: Options): Resolved => {
   const limit = options.endpointLimit ?? Infinity
   return {
     proxies: proxies(options.proxies),
+    tokens: new OAuth2.TokenCache(),
     catalog: options.catalog,
     envelope: options.envelope ?? Envelope.standard,
     scheme,

@@ -28,7 +28,8 @@ export const TransportErrorKind = Schema.Literal(
   "protocol",
   "unknown",
   "claims_exhausted",
-  "tls_handshake"
+  "tls_handshake",
+  "oauth_token"
 )
 
 /**
@@ -122,6 +123,13 @@ const endpointFields = {
       validTo: Schema.Date
     })),
     customCa: Schema.Boolean
+  })),
+  /** OAuth2 client credentials, without the secret. */
+  oauth2: Schema.NullOr(Schema.Struct({
+    tokenUrl: Schema.String,
+    clientId: Schema.String,
+    scopes: Schema.Array(Schema.String),
+    clientAuth: Schema.Literal("basic", "body")
   })),
   metadata: Schema.Record({ key: Schema.String, value: Schema.String }),
   disabled: Schema.Boolean,
@@ -281,6 +289,13 @@ export interface TenantAttempt extends Schema.Schema.Type<typeof TenantAttempt> 
 const strict = { parseOptions: { onExcessProperty: "error", errors: "all" } } as const
 const Names = Schema.Array(Schema.String.pipe(Schema.maxLength(256))).pipe(Schema.maxItems(100))
 const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
+const OAuth2Input = Schema.Struct({
+  tokenUrl: Schema.String,
+  clientId: Schema.String,
+  clientSecret: Schema.String,
+  scopes: Schema.optional(Schema.Array(Schema.String)),
+  clientAuth: Schema.optional(Schema.Literal("basic", "body"))
+})
 const TlsInput = Schema.Struct({
   cert: Schema.optional(Schema.String),
   key: Schema.optional(Schema.String),
@@ -311,6 +326,8 @@ export const EndpointCreate = Schema.Struct({
   proxy: Schema.optional(Schema.NullOr(Schema.String)),
   /** Mutual TLS (PEM): client certificate and key (sealed, never shown again), CA certificates to trust instead. */
   tls: Schema.optional(Schema.NullOr(TlsInput)),
+  /** OAuth2 client credentials: a token from tokenUrl on every request (the secret sealed, never shown again). */
+  oauth2: Schema.optional(Schema.NullOr(OAuth2Input)),
   metadata: Schema.optional(StringMap),
   disabled: Schema.optional(Schema.Boolean),
   timeoutMs: Schema.optional(Schema.Int),
@@ -343,6 +360,7 @@ export const EndpointUpdate = Schema.Struct({
   sensitiveHeaders: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.String) })),
   proxy: Schema.optional(Schema.NullOr(Schema.String)),
   tls: Schema.optional(Schema.NullOr(TlsInput)),
+  oauth2: Schema.optional(Schema.NullOr(OAuth2Input)),
   metadata: Schema.optional(StringMap),
   timeoutMs: Schema.optional(Schema.NullOr(Schema.Int)),
   fifo: Schema.optional(Schema.Boolean),

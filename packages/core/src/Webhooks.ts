@@ -76,6 +76,21 @@ export interface EndpointTlsInput {
 }
 
 /**
+ * An endpoint's OAuth2 client credentials as create and update take them.
+ *
+ * @since 0.5.0
+ * @category models
+ */
+export interface EndpointOAuth2Input {
+  readonly tokenUrl: string
+  readonly clientId: string
+  readonly clientSecret: string | Redacted.Redacted<string>
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** `basic` (default): HTTP Basic; `body`: client_id and client_secret in the form body. */
+  readonly clientAuth?: "basic" | "body" | undefined
+}
+
+/**
  * Per-endpoint delivery options accepted by create and update.
  *
  * @since 0.1.0
@@ -138,6 +153,11 @@ export interface CreateEndpoint extends EndpointOptionsInput {
    * shown), and/or CA certificates (`ca`) trusted instead of the public roots for this endpoint.
    */
   readonly tls?: EndpointTlsInput | null | undefined
+  /**
+   * OAuth2 client credentials: the engine fetches a token from `tokenUrl` (through the same SSRF guard), caches it,
+   * and sends it as `Authorization: Bearer …`. `clientSecret` is sealed at rest and never shown.
+   */
+  readonly oauth2?: EndpointOAuth2Input | null | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeoutMs?: number | undefined
   readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | undefined
@@ -172,6 +192,8 @@ export interface UpdateEndpoint extends EndpointOptionsInput {
   readonly proxy?: string | null | undefined
   /** Replaces the endpoint's TLS settings (all of them: the key is never shown, so give it again); null removes. */
   readonly tls?: EndpointTlsInput | null | undefined
+  /** Replaces the endpoint's OAuth2 settings (the secret too: it is never shown); null removes them. */
+  readonly oauth2?: EndpointOAuth2Input | null | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeoutMs?: number | null | undefined
   readonly retryPolicy?: RetryPolicy.RetryPolicy | Model.RetryPolicySpec | null | undefined

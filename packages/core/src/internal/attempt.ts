@@ -22,10 +22,9 @@ import * as Id from "../Id.js"
 import type * as Model from "../Model.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 import type * as Settings from "../Settings.js"
-import type { Transport, TransportResponse, TransportTls } from "../Transport.js"
+import type { Transport, TransportRequest, TransportResponse } from "../Transport.js"
 import * as defect from "./defect.js"
-import * as endpointTls from "./webhooks/endpointTls.js"
-import * as endpointTransport from "./webhooks/endpointTransport.js"
+import * as openedTransport from "./webhooks/openedTransport.js"
 
 const noTime = BigInt(0)
 
@@ -276,14 +275,10 @@ export const performThen = <B, E, R>(
   const started: Started = { ctx, id: Id.make("atm", startedAt), trigger, startedAt, clock, requestHeaders: null }
   let signature: Readonly<Record<string, string>>
   let secrets: ReadonlyArray<string> = []
-  let sensitive: Readonly<Record<string, string>> | undefined
-  let proxy: string | undefined
-  let tls: TransportTls | undefined
+  let opened: openedTransport.Opened | undefined
   if (endpoint.transport != null) {
     try {
-      sensitive = endpointTransport.openHeaders(settings, endpoint)
-      proxy = endpointTransport.proxyUrl(settings, endpoint)
-      tls = endpointTls.open(settings, endpoint)
+      opened = openedTransport.open(settings, endpoint)
     } catch (error) {
       // Never a value: opening and lookup errors describe the problem without it.
       return then({
@@ -310,30 +305,29 @@ export const performThen = <B, E, R>(
   }
   const headers: Record<string, string> = {
     ...endpoint.headers,
-    ...sensitive,
+    ...opened?.headers,
     "content-type": "application/json",
     "user-agent": settings.userAgent,
     ...signature
   }
   started.requestHeaders = loggedHeaders(
-    sensitive === undefined ?
-      endpoint.headers :
-      { ...endpoint.headers, ...endpointTransport.redactedHeaders(endpoint.transport) },
+    opened === undefined ? endpoint.headers : { ...endpoint.headers, ...opened.logged },
     settings.userAgent,
     schemeFor(settings, endpoint),
     signature
   )
   let sent: Effect.Effect<TransportResponse, TransportError>
   try {
-    sent = transport.send({
+    const request: TransportRequest = {
       url: endpoint.url,
       headers,
       body: message.body,
       timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
       maxResponseBytes: settings.maxResponseBytes,
-      proxy,
-      tls
-    })
+      proxy: opened?.proxy,
+      tls: opened?.tls
+    }
+    sent = opened === undefined ? transport.send(request) : openedTransport.send(settings, transport, opened, request)
   } catch (error) {
     // A transport that throws rather than returning an effect (host code): a defect, recorded like one.
     sent = Effect.die(error)
@@ -346,11 +340,7 @@ export const performThen = <B, E, R>(
       const error = Cause.failureOption(cause)
       return error._tag === "Some"
         ? failed(started, then)(error.value)
-        : died(started, then, cause, [
-          ...secrets,
-          ...Object.values(sensitive ?? {}),
-          ...(tls?.key === undefined ? [] : [tls.key])
-        ])
+        : died(started, then, cause, opened === undefined ? secrets : [...secrets, ...opened.values])
     },
     onSuccess: answered(started, then)
   })

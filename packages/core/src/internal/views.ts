@@ -1,6 +1,7 @@
 /** Public views of the stored records: secrets removed, times as `Date`. */
 import type * as Model from "../Model.js"
 import type { Attempt, Delivery, Endpoint, Message } from "../Webhooks.js"
+import * as endpointOAuth2 from "./webhooks/endpointOAuth2.js"
 import * as endpointTls from "./webhooks/endpointTls.js"
 import * as endpointTransport from "./webhooks/endpointTransport.js"
 
@@ -18,6 +19,7 @@ export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
   sensitiveHeaders: endpointTransport.redactedHeaders(r.transport),
   proxy: r.transport?.proxy ?? null,
   tls: endpointTls.view(r.transport?.tls),
+  oauth2: endpointOAuth2.view(r.transport?.oauth2),
   metadata: r.metadata,
   disabled: r.disabled,
   disabledReason: r.disabledReason,

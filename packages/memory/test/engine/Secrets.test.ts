@@ -286,6 +286,13 @@ describe("secrets at rest", () => {
           sensitiveHeaders: { authorization: "Bearer hygiene-7c6b5a49382716" }
         })
         yield* w.endpoints.update({ tenant, id: a.id, sensitiveHeaders: { "x-api-key": "hygiene-key-0f1e2d3c4b5a" } })
+        yield* w.endpoints.create({
+          tenant,
+          url,
+          oauth2: { tokenUrl: "https://auth.example/token", clientId: "c", clientSecret: "hygiene-oauth-9a8b7c6d5e4f" }
+        })
+        yield* w.publish({ tenant, type: "customer.created", data: { id: "o" } })
+        yield* RecordingTransport.awaitRequests(2)
         if (pki !== undefined) {
           const mtls = yield* w.endpoints.create({ tenant, url, tls: { cert: pki.client.cert, key: pki.client.key } })
           yield* Effect.logInfo("mtls endpoint", mtls)
@@ -306,6 +313,7 @@ describe("secrets at rest", () => {
           Redacted.value(rotated.secret),
           "______Bearer hygiene-7c6b5a49382716",
           "______hygiene-key-0f1e2d3c4b5a",
+          "______hygiene-oauth-9a8b7c6d5e4f",
           ...(pki === undefined ? [] : [pki.client.key, pki.rogue.key].map((key) => `______${key.split("\n")[1]}`))
         ]
       }).pipe(

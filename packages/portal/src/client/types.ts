@@ -77,6 +77,16 @@ export interface Endpoint {
     }
     | null
     | undefined
+  /** OAuth2 client credentials the host authenticates with (never the secret). */
+  readonly oauth2?:
+    | {
+      readonly tokenUrl: string
+      readonly clientId: string
+      readonly scopes: ReadonlyArray<string>
+      readonly clientAuth: "basic" | "body"
+    }
+    | null
+    | undefined
   readonly metadata: Readonly<Record<string, string>>
   readonly disabled: boolean
   readonly disabledReason: string | null
@@ -135,6 +145,7 @@ export type ErrorKind =
   | "unknown"
   | "claims_exhausted"
   | "tls_handshake"
+  | "oauth_token"
 
 /**
  * One HTTP try of a delivery. The request and response headers are shown when the API records them (optional

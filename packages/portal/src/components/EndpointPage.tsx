@@ -109,6 +109,15 @@ const EndpointFacts = (props: { readonly endpoint: Endpoint }) => {
           </dd>
         </>
       )}
+      {e.oauth2 === undefined || e.oauth2 === null ? null : (
+        <>
+          <dt>OAuth2</dt>
+          <dd>
+            client <code>{e.oauth2.clientId}</code> at {e.oauth2.tokenUrl}
+            {e.oauth2.scopes.length === 0 ? "" : ` (scopes: ${e.oauth2.scopes.join(" ")})`}
+          </dd>
+        </>
+      )}
       {e.proxy === undefined || e.proxy === null ? null : (
         <>
           <dt>Egress proxy</dt>

@@ -33,6 +33,7 @@ const endpointFields = {
   sensitiveHeaders: true,
   proxy: true,
   tls: true,
+  oauth2: true,
   metadata: true,
   timeoutMs: true,
   retryPolicy: true,

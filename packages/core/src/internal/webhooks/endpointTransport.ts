@@ -14,6 +14,7 @@ import type * as Model from "../../Model.js"
 import type { SecretBox } from "../../SecretBox.js"
 import type { Resolved } from "../../Settings.js"
 import * as validate from "../validate.js"
+import * as endpointOAuth2 from "./endpointOAuth2.js"
 import * as endpointTls from "./endpointTls.js"
 
 /** What views and the attempt log show in place of a sensitive header's value. */
@@ -80,6 +81,8 @@ export interface Changes {
   readonly proxy?: string | null | undefined
   /** Checked by `endpointTls.check`; the key still plain. */
   readonly tls?: Model.EndpointTls | null | undefined
+  /** Checked by `endpointOAuth2.check`; the secret still plain. */
+  readonly oauth2?: Model.EndpointOAuth2 | null | undefined
 }
 
 /** A name of the engine's `proxies`, null (the transport's default), or undefined (unchanged). */
@@ -113,7 +116,10 @@ export const apply = (
 ): Effect.Effect<Model.EndpointTransport | null | undefined, ValidationError> =>
   Effect.suspend(() => {
     let next = current
-    if (changes.sensitiveHeaders !== undefined || changes.proxy !== undefined || changes.tls !== undefined) {
+    if (
+      changes.sensitiveHeaders !== undefined || changes.proxy !== undefined || changes.tls !== undefined ||
+      changes.oauth2 !== undefined
+    ) {
       const sensitive: Record<string, string> = { ...current?.sensitiveHeaders }
       for (const [name, value] of Object.entries(changes.sensitiveHeaders ?? {})) {
         if (value === null) delete sensitive[name]
@@ -125,9 +131,23 @@ export const apply = (
         : changes.tls === null
         ? null
         : endpointTls.seal(settings, owner, changes.tls)
-      next = Object.keys(sensitive).length === 0 && proxy === null && tls === null
+      const oauth2 = changes.oauth2 === undefined
+        ? (current?.oauth2 ?? null)
+        : changes.oauth2 === null
         ? null
-        : { ...current, sensitiveHeaders: sensitive, proxy, tls }
+        : endpointOAuth2.seal(settings, owner, changes.oauth2)
+      next = Object.keys(sensitive).length === 0 && proxy === null && tls === null && oauth2 === null
+        ? null
+        : { ...current, sensitiveHeaders: sensitive, proxy, tls, oauth2 }
+    }
+    if (next?.oauth2 != null && (Object.hasOwn(headers, "authorization") || next.sensitiveHeaders.authorization)) {
+      return Effect.fail(
+        new ValidationError({
+          code: "invalid_option",
+          field: "oauth2",
+          message: "oauth2 sets the Authorization header itself: remove the authorization header, or oauth2"
+        })
+      )
     }
     const names = Object.keys(next?.sensitiveHeaders ?? {})
     const clash = names.find((name) => Object.hasOwn(headers, name))
@@ -194,7 +214,8 @@ export const redactedHeaders = (
 /** Whether every sealed value of the transport is sealed with the box's current key. */
 export const isCurrent = (box: SecretBox, transport: Model.EndpointTransport | null | undefined): boolean =>
   Object.values(transport?.sensitiveHeaders ?? {}).every((value) => box.keyIdOf(value) === box.currentKeyId) &&
-  (transport?.tls?.key == null || box.keyIdOf(transport.tls.key) === box.currentKeyId)
+  (transport?.tls?.key == null || box.keyIdOf(transport.tls.key) === box.currentKeyId) &&
+  (transport?.oauth2 == null || box.keyIdOf(transport.oauth2.clientSecret) === box.currentKeyId)
 
 /** The transport with every value not sealed with the current key opened and sealed again. */
 export const reseal = (
@@ -209,14 +230,18 @@ export const reseal = (
       ? value
       : settings.secrets.seal(owner, settings.secrets.open(owner, value, purposeOf(name)), purposeOf(name))
   }
+  const again = (value: string, purpose: string) =>
+    box.keyIdOf(value) === box.currentKeyId
+      ? value
+      : settings.secrets.seal(owner, settings.secrets.open(owner, value, purpose), purpose)
   const tls = transport.tls
-  if (tls == null || tls.key === null || box.keyIdOf(tls.key) === box.currentKeyId) {
-    return { ...transport, sensitiveHeaders }
+  const oauth2 = transport.oauth2
+  return {
+    ...transport,
+    sensitiveHeaders,
+    ...(tls == null || tls.key === null ? {} : { tls: { ...tls, key: again(tls.key, endpointTls.KEY_PURPOSE) } }),
+    ...(oauth2 == null ?
+      {} :
+      { oauth2: { ...oauth2, clientSecret: again(oauth2.clientSecret, endpointOAuth2.SECRET_PURPOSE) } })
   }
-  const key = settings.secrets.seal(
-    owner,
-    settings.secrets.open(owner, tls.key, endpointTls.KEY_PURPOSE),
-    endpointTls.KEY_PURPOSE
-  )
-  return { ...transport, sensitiveHeaders, tls: { ...tls, key } }
 }

@@ -21,6 +21,7 @@ import * as wholeMs from "../wholeMs.js"
 import { type Deps, endpointNotFound, loadEndpoint, page } from "./deps.js"
 import * as destinationUrl from "./destinationUrl.js"
 import * as endpointInput from "./endpointInput.js"
+import * as endpointOAuth2 from "./endpointOAuth2.js"
 import * as endpointTls from "./endpointTls.js"
 import * as endpointTransport from "./endpointTransport.js"
 import * as endpointWrites from "./endpointWrites.js"
@@ -89,6 +90,7 @@ const create = ({ events, settings, storage, transport }: Deps, warnInsecure: Wa
     const sensitiveHeaders = yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, false)
     const proxy = yield* endpointTransport.checkProxy(input.proxy, settings)
     const tls = yield* endpointTls.check(input.tls)
+    const oauth2 = yield* endpointOAuth2.check(input.oauth2, settings)
     const limit = yield* settings.endpointLimit(tenant)
     const now = yield* Clock.currentTimeMillis
     const id = Id.make("ep", now)
@@ -101,7 +103,7 @@ const create = ({ events, settings, storage, transport }: Deps, warnInsecure: Wa
         settings,
         { tenant, id },
         null,
-        { sensitiveHeaders, proxy, tls },
+        { sensitiveHeaders, proxy, tls, oauth2 },
         record.headers
       )) ??
         null,
@@ -154,7 +156,8 @@ const update = ({ events, settings, storage, transport }: Deps, warnInsecure: Wa
     const transportChanges = {
       sensitiveHeaders: yield* endpointTransport.checkSensitiveHeaders(input.sensitiveHeaders, settings, true),
       proxy: yield* endpointTransport.checkProxy(input.proxy, settings),
-      tls: yield* endpointTls.check(input.tls)
+      tls: yield* endpointTls.check(input.tls),
+      oauth2: yield* endpointOAuth2.check(input.oauth2, settings)
     }
     next = {
       ...next,
