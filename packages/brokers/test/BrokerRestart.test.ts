@@ -7,8 +7,7 @@
  * (`rabbitmqctl close_connection`, found by its connection name) while deliveries flow; every message still arrives
  * (at least once).
  */
-import { Catalog, createHookwire, RecordingTransport, RetryPolicy } from "@hookwire/core"
-import { memory } from "@hookwire/memory"
+import { RetryPolicy } from "@hookwire/core"
 import { waitFor } from "@hookwire/testing/services"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -17,35 +16,16 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { afterEach, expect, it } from "vitest"
-import * as BrokerTransport from "../src/BrokerTransport.js"
+import type * as BrokerTransport from "../src/BrokerTransport.js"
 import { amqpFixture, describeAmqp, describeNats, jetStreamReady, natsStream, suffix } from "./utils/brokers.js"
+import { type Engine, engine as makeEngine, loopback } from "./utils/engine.js"
 
 const run = promisify(execFile)
-const catalog = Catalog.make({ "order.paid": { description: "An order was paid" } })
-const loopback = { guard: { allowCidrs: ["127.0.0.1"] } }
 const MESSAGES = 100
 
-const open: Array<{ close: () => Promise<void> }> = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((h) => h.close()))
-})
-
-const engine = (transport: BrokerTransport.Options) => {
-  const hookwire = createHookwire({
-    adapter: memory(),
-    catalog,
-    logger: false,
-    transport: BrokerTransport.layer({ http: RecordingTransport.layer(), ...transport }),
-    // Many short retries: the outage lasts a few seconds, and every delivery must outlive it.
-    retryPolicy: RetryPolicy.fixed(Array.from({ length: 60 }, () => "250 millis")),
-    timeout: "2 seconds",
-    dispatcher: { pollInterval: "50 millis" }
-  })
-  open.push(hookwire)
-  return hookwire
-}
-
-type Engine = ReturnType<typeof engine>
+// Many short retries: the outage lasts a few seconds, and every delivery must outlive it.
+const engine = (transport: BrokerTransport.Options) =>
+  makeEngine(transport, RetryPolicy.fixed(Array.from({ length: 60 }, () => "250 millis")))
 
 const statuses = async (hookwire: Engine, endpointId: string) => {
   const all = []

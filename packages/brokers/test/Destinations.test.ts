@@ -5,33 +5,15 @@
  * messages, missing exchanges and streams are failed attempts in the log, retried; destination kinds are opt-in; the
  * SSRF guard refuses loopback brokers unless allowed; credentials never ride in the URL.
  */
-import { Catalog, createHookwire, RecordingTransport, RetryPolicy } from "@hookwire/core"
-import { memory } from "@hookwire/memory"
+import { RetryPolicy } from "@hookwire/core"
 import * as Verify from "@hookwire/verify"
-import { afterAll, afterEach, describe, expect, it } from "vitest"
-import * as BrokerTransport from "../src/BrokerTransport.js"
+import { describe, expect, it } from "vitest"
+import type * as BrokerTransport from "../src/BrokerTransport.js"
 import { amqpFixture, describeAmqp, describeNats, natsStream, natsUrl, suffix } from "./utils/brokers.js"
+import { type Engine, engine as makeEngine, loopback } from "./utils/engine.js"
 
-const catalog = Catalog.make({ "order.paid": { description: "An order was paid" } })
-const loopback = { guard: { allowCidrs: ["127.0.0.1"] } }
-
-const open: Array<{ close: () => Promise<void> }> = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((h) => h.close()))
-})
-
-const engine = (transport: BrokerTransport.Options) => {
-  const hookwire = createHookwire({
-    adapter: memory(),
-    catalog,
-    logger: false,
-    transport: BrokerTransport.layer({ http: RecordingTransport.layer(), ...transport }),
-    retryPolicy: RetryPolicy.fixed(["100 millis", "200 millis", "300 millis", "400 millis"]),
-    dispatcher: { pollInterval: "50 millis" }
-  })
-  open.push(hookwire)
-  return hookwire
-}
+const engine = (transport: BrokerTransport.Options) =>
+  makeEngine(transport, RetryPolicy.fixed(["100 millis", "200 millis", "300 millis", "400 millis"]))
 
 /** Polls until `ok`, at most `ms`. */
 const until = async <A>(what: string, f: () => Promise<A>, ok: (a: A) => boolean, ms = 20_000): Promise<A> => {
@@ -43,8 +25,6 @@ const until = async <A>(what: string, f: () => Promise<A>, ok: (a: A) => boolean
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
-
-type Engine = ReturnType<typeof engine>
 
 const deliveries = (hookwire: Engine, tenant: string, endpointId: string) =>
   hookwire.deliveries.list({ tenant, endpointId, limit: 250 }).then((page) => page.items)
@@ -211,8 +191,4 @@ describeNats("NATS JetStream destinations", () => {
       await stream.remove()
     }
   })
-})
-
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((h) => h.close()))
 })

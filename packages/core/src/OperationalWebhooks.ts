@@ -8,8 +8,8 @@
  *
  * Nothing is lost to a crash: every notice is published with an idempotency key derived from the state it reports
  * (`endpoint.disabled:<id>:<disabledAt>`, `delivery.failed:<id>:<attempts>`, …), and a sweep (at start, then every
- * `every`) reads that state back from storage — disabled endpoints, open circuits, long failure runs, deliveries
- * failed within `lookback` — and publishes each again: what was already published is a duplicate and creates nothing,
+ * `every`) reads that state back from storage — endpoints created, disabled endpoints, open circuits, long failure
+ * runs within `lookback`, deliveries failed within it — and publishes each again: what was already published is a duplicate and creates nothing,
  * what a crash kept from being published is published now. Events of the system tenant itself are never reported
  * (a failing notifier cannot cause a loop).
  *
@@ -126,16 +126,27 @@ export const reportOf = (event: OperationalEvent): Report | undefined => {
   }
 }
 
-/** What an endpoint's stored state says must have been reported: its disabling, open circuit, long failure run. */
+/**
+ * What an endpoint's stored state says must have been reported: its creation (within the lookback), its disabling,
+ * open circuit, long failure run. (Updates are not found again: the engine's own health writes move `updatedAt` too.)
+ */
 const reportsOfEndpoint = (
   endpoint: Model.EndpointRecord,
   now: number,
   disableAfterMs: number | undefined,
-  warnAt: number
+  warnAt: number,
+  lookbackMs: number
 ): Array<Report> => {
   const reports: Array<Report> = []
   const at = (ms: number) => new Date(ms).toISOString()
   const base = { tenant: endpoint.tenant, endpointId: endpoint.id }
+  if (now - endpoint.createdAt <= lookbackMs) {
+    reports.push({
+      type: "hookwire.endpoint.created",
+      key: `endpoint.created:${endpoint.id}:${endpoint.createdAt}`,
+      data: { ...base, at: at(endpoint.createdAt) }
+    })
+  }
   if (endpoint.disabled && endpoint.disabledAt !== null) {
     reports.push({
       type: "hookwire.endpoint.disabled",
@@ -214,7 +225,9 @@ export const layer = (
         for (const endpoint of endpoints) {
           if (endpoint.tenant === tenant) continue
           tenants.add(endpoint.tenant)
-          for (const r of reportsOfEndpoint(endpoint, now, settings.disableAfterMs, warnAt)) yield* report(r)
+          for (const r of reportsOfEndpoint(endpoint, now, settings.disableAfterMs, warnAt, lookbackMs)) {
+            yield* report(r)
+          }
         }
         if (endpoints.length < PAGE) break
         after = endpoints[endpoints.length - 1].id

@@ -1,8 +1,9 @@
 /**
  * Durable operational webhooks on Postgres, across a crash: the first engine disables an endpoint (410 Gone) and fails
  * its delivery, then goes away without having reported either (it ran without operational webhooks: as if it had
- * crashed right after writing). The next engine on the same database, with operational webhooks, finds both in
- * storage and publishes them to the system tenant — once: later sweeps find them again and create nothing.
+ * crashed right after writing). The next engine on the same database, with operational webhooks, finds them (and the
+ * endpoint's creation) in storage and publishes them to the system tenant — once: later sweeps find them again and
+ * create nothing.
  */
 import { Catalog } from "@hookwire/core"
 import { createHookwire } from "@hookwire/core/Hookwire"
@@ -63,7 +64,11 @@ describeDb("operational webhooks after a crash", () => {
       // Several more sweeps find the same state: duplicates by their idempotency keys, no new messages.
       await new Promise((resolve) => setTimeout(resolve, 500))
       const found = await notices()
-      expect(found.map((m) => m.type).sort()).toStrictEqual(["hookwire.delivery.failed", "hookwire.endpoint.disabled"])
+      expect(found.map((m) => m.type).sort()).toStrictEqual([
+        "hookwire.delivery.failed",
+        "hookwire.endpoint.created",
+        "hookwire.endpoint.disabled"
+      ])
       const disabled = JSON.parse(found.find((m) => m.type === "hookwire.endpoint.disabled")!.body)
       expect(disabled.data).toMatchObject({ tenant: "acme", endpointId })
       expect(disabled.data.reason).toMatch(/410/)

@@ -12,6 +12,8 @@ import type { Resolved } from "../../Settings.js"
 import type { Transport } from "../../Transport.js"
 import * as validate from "../validate.js"
 
+const BROKER_PROTOCOLS: ReadonlySet<string> = new Set(["amqp:", "amqps:", "nats:"])
+
 const invalid = (message: string) => new ValidationError({ code: "invalid_url", field: "url", message })
 
 /** The URL to store (normalised) and whether it is unencrypted HTTP. */
@@ -26,12 +28,14 @@ export const check = (
   const kind = transport.destinations?.find((k) => k.protocols.includes(protocol))
   if (kind === undefined) {
     const served = (transport.destinations ?? []).flatMap((k) => k.protocols)
+    // Without broker kinds the message is the one the portal's form also gives (it mirrors the engine's).
     return Effect.fail(
       invalid(
         `url must use https: (got ${protocol})` + (served.length > 0
           ? `; this engine also sends to ${served.join(", ")}`
-          : `; broker destinations (amqp:, nats:) need an engine whose transport serves them ` +
-            `(BrokerTransport from @hookwire/brokers)`)
+          : BROKER_PROTOCOLS.has(protocol)
+          ? `; broker destinations need an engine whose transport serves them (BrokerTransport from @hookwire/brokers)`
+          : "")
       )
     )
   }
