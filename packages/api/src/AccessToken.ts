@@ -6,7 +6,9 @@
  *
  * @since 0.3.0
  */
+import { invalidOption } from "@hookwire/core/Errors"
 import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { createHmac, timingSafeEqual } from "node:crypto"
 
@@ -112,7 +114,8 @@ const parsePayload = (encoded: string): Payload | undefined => {
 }
 
 /**
- * Builds the token minting and checking functions from the host's signing keys.
+ * Builds the token minting and checking functions from the host's signing keys. Throws a `ValidationError`
+ * (`invalid_option`, field `keys` or `maxTtl`) for a missing or short key or a bad `maxTtl`; no message shows a key.
  *
  * @example
  * ```ts
@@ -127,15 +130,25 @@ const parsePayload = (encoded: string): Payload | undefined => {
  */
 export const make = (options: Options): AccessTokens => {
   const list = Array.isArray(options.keys) ? options.keys : [options.keys as string | Redacted.Redacted<string>]
-  if (list.length === 0) throw new Error("AccessToken.make needs at least one signing key")
+  if (list.length === 0) throw invalidOption("keys", "AccessToken.make needs at least one signing key")
   const keys = list.map((key, i) => {
     const bytes = Buffer.from(Redacted.isRedacted(key) ? Redacted.value(key) : key, "utf8")
     if (bytes.length < 32) {
-      throw new Error(`signing key ${i} is ${bytes.length} bytes; use at least 32 random bytes (e.g. 64 hex digits)`)
+      throw invalidOption(
+        "keys",
+        `signing key ${i} is ${bytes.length} bytes; use at least 32 random bytes (e.g. 64 hex digits)`
+      )
     }
     return bytes
   })
-  const maxTtlMs = Duration.toMillis(options.maxTtl ?? "30 days")
+  const maxTtl = Duration.decodeUnknown(options.maxTtl ?? "30 days")
+  const maxTtlMs = Option.isSome(maxTtl) ? Duration.toMillis(maxTtl.value) : NaN
+  if (!(maxTtlMs > 0 && Number.isFinite(maxTtlMs))) {
+    throw invalidOption(
+      "maxTtl",
+      `maxTtl must be a positive, finite duration, like "30 days"; got ${String(options.maxTtl)}`
+    )
+  }
   /** The payload of a token whose signature one of the keys made, or why it is refused (expiry not checked). */
   const check = (token: string): Payload | Exclude<Refusal, "expired"> => {
     const dot = token.indexOf(".", PREFIX.length)

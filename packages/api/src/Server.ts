@@ -15,13 +15,18 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
+import * as EnvConfig from "@hookwire/core/EnvConfig"
 import type { Settings } from "@hookwire/core/Settings"
 import type { Webhooks } from "@hookwire/core/Webhooks"
 import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as AccessToken from "./AccessToken.js"
+import * as Redacted from "effect/Redacted"
+import * as AccessToken from "./AccessToken.js"
 import { Authorization, CurrentCaller, ManagementApi } from "./Api.js"
 import * as App from "./internal/app.js"
 import * as handlers from "./internal/handlers.js"
@@ -241,6 +246,72 @@ export const layer = (options: Options) =>
     Layer.provide(handlers.layer({ channels: options.channels ?? true })),
     Layer.provide(authorization),
     Layer.provide(guard(options))
+  )
+
+/**
+ * What `layerConfig` reads from `Config`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface ConfigOptions {
+  /** The signing keys of the built-in access tokens (`AccessToken.make`): the first signs, every one verifies. */
+  readonly tokenKeys?: ReadonlyArray<Redacted.Redacted<string>> | undefined
+  /** The longest ttl tokens are minted with (`AccessToken.Options.maxTtl`). Default 30 days. */
+  readonly tokenMaxTtl?: Duration.DurationInput | undefined
+  /** See `Options.channels`. */
+  readonly channels?: boolean | undefined
+}
+
+// Checked as AccessToken.make checks them, so that a short key is this variable's ConfigError; no message shows a key.
+const tokenKeys = (text: string): Either.Either<ReadonlyArray<Redacted.Redacted<string>>, string> => {
+  const keys = text.split(",").map((key) => key.trim()).filter((key) => key.length > 0).map((key) => Redacted.make(key))
+  try {
+    AccessToken.make({ keys })
+    return Either.right(keys)
+  } catch (error) {
+    return Either.left(
+      `Expected comma-separated signing keys of at least 32 bytes each (values not shown): ${
+        error instanceof Error ? error.message : String(error)
+      }`
+    )
+  }
+}
+
+/**
+ * The environment's API settings, each optional: `HOOKWIRE_TOKEN_KEYS` (the access tokens' signing keys,
+ * comma-separated, at least 32 bytes each, the first signs; kept `Redacted`), `HOOKWIRE_TOKEN_MAX_TTL` (a duration
+ * such as "7 days") and `HOOKWIRE_API_CHANNELS` (true/false). A bad value is a `ConfigError` naming the variable,
+ * never showing a key.
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<ConfigOptions> = Config.all({
+  tokenKeys: EnvConfig.optional(EnvConfig.parsed("HOOKWIRE_TOKEN_KEYS", tokenKeys)),
+  tokenMaxTtl: EnvConfig.optional(EnvConfig.duration("HOOKWIRE_TOKEN_MAX_TTL", { min: Duration.seconds(1) })),
+  channels: EnvConfig.optional(EnvConfig.boolean("HOOKWIRE_API_CHANNELS"))
+})
+
+/**
+ * `layer`, with the settings of `config` (by default `defaultConfig`: `HOOKWIRE_TOKEN_KEYS`,
+ * `HOOKWIRE_TOKEN_MAX_TTL`, `HOOKWIRE_API_CHANNELS`) used where `options` does not give them: with signing keys and
+ * no `options.tokens`, access tokens are checked with `AccessToken.make({ keys, maxTtl })`. `authenticate` can only
+ * come from `options`. A bad value, from any `Config`, fails the layer with a `ConfigError`.
+ *
+ * @since 0.3.0
+ * @category layers
+ */
+export const layerConfig = (options: Options = {}, config: Config.Config.Wrap<ConfigOptions> = defaultConfig) =>
+  Layer.unwrapEffect(
+    Effect.gen(function*() {
+      const read = yield* Config.unwrap(config)
+      const keys = read.tokenKeys
+      const tokens = options.tokens ?? (keys === undefined || keys.length === 0
+        ? undefined
+        : yield* EnvConfig.checkOptions(() => AccessToken.make({ keys, maxTtl: read.tokenMaxTtl })))
+      return layer({ ...options, tokens, channels: options.channels ?? read.channels })
+    })
   )
 
 /**

@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import { invalidOption } from "./Errors.js"
 import * as wholeMs from "./internal/wholeMs.js"
 import type { CircuitBreakerSpec, EndpointHealth } from "./Model.js"
 
@@ -32,7 +33,8 @@ export interface Options {
 }
 
 /**
- * Resolves options to a stored spec, throwing an `Error` that says what to fix.
+ * Resolves options to a stored spec, throwing a `ValidationError` (`invalid_option`, field
+ * `circuitBreaker.<option>`) that says what to fix.
  *
  * @since 0.1.0
  * @category constructors
@@ -40,21 +42,33 @@ export interface Options {
 export const resolve = (options: Options): CircuitBreakerSpec => {
   const failureThreshold = options.failureThreshold ?? 5
   if (!(Number.isInteger(failureThreshold) && failureThreshold >= 1)) {
-    throw new Error(`Invalid circuit breaker failureThreshold ${failureThreshold}: use a whole number of at least 1`)
+    throw invalidOption(
+      `circuitBreaker.failureThreshold`,
+      `Invalid circuit breaker failureThreshold ${failureThreshold}: use a whole number of at least 1`
+    )
   }
   const failureRatio = options.failureRatio ?? null
   if (failureRatio !== null && !(failureRatio > 0 && failureRatio <= 1)) {
-    throw new Error(`Invalid circuit breaker failureRatio ${failureRatio}: use a number above 0 and at most 1`)
+    throw invalidOption(
+      `circuitBreaker.failureRatio`,
+      `Invalid circuit breaker failureRatio ${failureRatio}: use a number above 0 and at most 1`
+    )
   }
   const minimumAttempts = options.minimumAttempts ?? 20
   if (!(Number.isInteger(minimumAttempts) && minimumAttempts >= 1)) {
-    throw new Error(`Invalid circuit breaker minimumAttempts ${minimumAttempts}: use a whole number of at least 1`)
+    throw invalidOption(
+      `circuitBreaker.minimumAttempts`,
+      `Invalid circuit breaker minimumAttempts ${minimumAttempts}: use a whole number of at least 1`
+    )
   }
   // Whole milliseconds: `circuitRetryAt` (now + coolDown) is stored (see internal/wholeMs.ts).
   const windowMs = wholeMs.ceil(Duration.toMillis(options.window ?? Duration.minutes(1)))
   const coolDownMs = wholeMs.ceil(Duration.toMillis(options.coolDown ?? Duration.minutes(1)))
   if (!(windowMs > 0 && Number.isFinite(windowMs)) || !(coolDownMs > 0 && Number.isFinite(coolDownMs))) {
-    throw new Error("Invalid circuit breaker window or coolDown: use positive durations, like \"1 minute\"")
+    throw invalidOption(
+      windowMs > 0 && Number.isFinite(windowMs) ? "circuitBreaker.coolDown" : "circuitBreaker.window",
+      "Invalid circuit breaker window or coolDown: use positive durations, like \"1 minute\""
+    )
   }
   return { failureThreshold, failureRatio, minimumAttempts, windowMs, coolDownMs }
 }

@@ -25,6 +25,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { DeliveryQueue } from "./DeliveryQueue.js"
 import * as EnvConfig from "./EnvConfig.js"
+import { checkOptions, type ValidationError } from "./Errors.js"
 import * as attempts from "./internal/dispatcher/attempts.js"
 import * as capacityInternal from "./internal/dispatcher/capacity.js"
 import * as claimer from "./internal/dispatcher/claimer.js"
@@ -126,9 +127,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const provided = yield* Effect.serviceOption(RateLimiter.RateLimiter)
   const limiter = Option.isSome(provided) ? provided.value : yield* RateLimiter.makeMemory
 
-  // Checked in one place (createHookwire checks them at construction too); a bad one dies with a ValidationError.
+  // Checked in one place (createHookwire checks them at construction too); a bad one fails with a ValidationError.
   const { concurrency, deadlineMs, graceMs, leaseMs, maxClaims, maxTimeoutMs, perEndpoint, pollMs, writeBatchSize } =
-    dispatcherOptions.resolve(options)
+    yield* checkOptions(() => dispatcherOptions.resolve(options))
 
   // State is touched only by fibers of this dispatcher (JavaScript is single-threaded).
   const capacity = yield* capacityInternal.make<attempts.Job>(concurrency, perEndpoint)
@@ -220,14 +221,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 })
 
 /**
- * The dispatcher as a scoped layer: it runs while the layer is alive.
+ * The dispatcher as a scoped layer: it runs while the layer is alive. A bad option fails the layer with a
+ * `ValidationError` (`invalid_option`, field `dispatcher.<option>`).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options?: Options
-): Layer.Layer<Dispatcher, never, Settings | Storage | DeliveryQueue | Transport | OperationalEvents> =>
+): Layer.Layer<Dispatcher, ValidationError, Settings | Storage | DeliveryQueue | Transport | OperationalEvents> =>
   Layer.scoped(Dispatcher, make(options))
 
 /**
@@ -256,7 +258,7 @@ export const defaultConfig: Config.Config<Options> = Config.all({
 
 /**
  * The dispatcher with its options read from `Config` (by default `defaultConfig`, the `HOOKWIRE_DISPATCHER_*`
- * environment). A bad value fails the layer with a `ConfigError`.
+ * environment). A bad value, from any `Config`, fails the layer with a `ConfigError`.
  *
  * @since 0.2.0
  * @category layers
@@ -267,4 +269,8 @@ export const layerConfig = (
   Dispatcher,
   ConfigError.ConfigError,
   Settings | Storage | DeliveryQueue | Transport | OperationalEvents
-> => Layer.scoped(Dispatcher, Effect.flatMap(Config.unwrap(config), make))
+> =>
+  Layer.scoped(
+    Dispatcher,
+    Effect.flatMap(Config.unwrap(config), (options) => EnvConfig.asConfigError(make(options)))
+  )

@@ -10,9 +10,11 @@
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Errors from "./Errors.js"
 
 const invalid = (message: string) => Either.left(ConfigError.InvalidData([], message))
 
@@ -169,3 +171,38 @@ export const parsed = <A>(name: string, parse: (text: string) => Either.Either<A
  */
 export const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.map(Config.option(config), Option.getOrUndefined)
+
+/**
+ * For a `layerConfig`: the `ValidationError` of a bad option (`invalid_option`) as a `ConfigError` (`InvalidData` at
+ * the option's path, with its message), since the option came through `Config` (the environment, or code with
+ * `Config.succeed`): a bad value read from `Config` is a `ConfigError`, wherever it was checked. Other errors stay as
+ * they are. For a Layer: `Layer.mapError(layer, EnvConfig.toConfigError)`.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const toConfigError = <E>(error: E): Exclude<E, Errors.ValidationError> | ConfigError.ConfigError =>
+  error instanceof Errors.ValidationError
+    ? ConfigError.InvalidData(error.field.split("."), error.message)
+    : error as Exclude<E, Errors.ValidationError>
+
+/**
+ * `toConfigError` on the failure of an effect.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const asConfigError = <A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, Errors.ValidationError> | ConfigError.ConfigError, R> =>
+  Effect.mapError(self, toConfigError)
+
+/**
+ * `Errors.checkOptions` for a `layerConfig`: options that came through `Config` are checked the same way, and a bad
+ * one is a `ConfigError` like a bad environment value, never a defect.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const checkOptions = <A>(resolve: () => A): Effect.Effect<A, ConfigError.ConfigError> =>
+  asConfigError(Errors.checkOptions(resolve))

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 
 /**
@@ -86,6 +87,34 @@ export class ValidationError extends Schema.TaggedError<ValidationError>("@hookw
     message: Schema.String
   }
 ) {}
+
+/**
+ * The `ValidationError` of a bad option passed in code: `code: "invalid_option"`, `field` the option's path (e.g.
+ * `"dispatcher.concurrency"`), and a message that says what is accepted.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const invalidOption = (field: string, message: string): ValidationError =>
+  new ValidationError({ code: "invalid_option", field, message })
+
+/**
+ * Resolves a layer's options with `resolve`, which throws a `ValidationError` for a bad one (as `Settings.resolve`
+ * and the adapters' option checks do): the error becomes the failure of the effect, so a layer given a bad option in
+ * code fails with a typed error that says what to fix instead of dying. Anything else thrown stays a defect: it is a
+ * bug, not a bad option.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const checkOptions = <A>(resolve: () => A): Effect.Effect<A, ValidationError> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(resolve())
+    } catch (error) {
+      return error instanceof ValidationError ? Effect.fail(error) : Effect.die(error)
+    }
+  })
 
 /**
  * `publish` named a type the catalog does not know, or data that does not match its Schema.

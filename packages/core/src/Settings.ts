@@ -17,6 +17,7 @@ import type * as Catalog from "./Catalog.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as EnvConfig from "./EnvConfig.js"
 import * as Envelope from "./Envelope.js"
+import { checkOptions, invalidOption, type ValidationError } from "./Errors.js"
 import * as OAuth2 from "./internal/oauth2.js"
 import * as ProxyTunnel from "./internal/proxyTunnel.js"
 import * as secretsInternal from "./internal/secrets.js"
@@ -167,18 +168,14 @@ const signatureHeaderNames = (scheme: Verify.Scheme): Array<string> => {
   return Object.keys(headers).map((name) => name.toLowerCase())
 }
 
-/**
- * Applies defaults and checks the options. Throws an `Error` that says what to fix for an invalid option: this runs
- * once, at configuration time.
- *
- * @since 0.1.0
- * @category constructors
- */
 /** Whole milliseconds, finite: a rotated secret's expiry (now + grace) is stored (see internal/wholeMs.ts). */
 const rotationGraceMs = (input: Duration.DurationInput | undefined): number => {
   const ms = wholeMs.ceil(Duration.toMillis(input ?? Duration.hours(24)))
   if (!(ms >= 0 && Number.isFinite(ms))) {
-    throw new Error(`Invalid rotationGrace ${ms} ms: use a finite, non-negative duration, like "24 hours"`)
+    throw invalidOption(
+      "rotationGrace",
+      `Invalid rotationGrace ${ms} ms: use a finite, non-negative duration, like "24 hours"`
+    )
   }
   return ms
 }
@@ -189,24 +186,50 @@ const proxies = (given: Readonly<Record<string, string>> | undefined): ReadonlyM
   const out = new Map<string, string>()
   for (const [name, url] of Object.entries(given ?? {})) {
     if (!PROXY_NAME.test(name)) {
-      throw new Error(`Invalid proxies name ${JSON.stringify(name)}: use 1–64 letters, digits, ".", "_" or "-"`)
+      throw invalidOption(
+        "proxies",
+        `Invalid proxies name ${JSON.stringify(name)}: use 1–64 letters, digits, ".", "_" or "-"`
+      )
     }
     const parsed = ProxyTunnel.parse(url)
     // The message never repeats the URL, which may carry the proxy's credentials.
-    if (typeof parsed === "string") throw new Error(`Invalid proxies.${name}: ${parsed}`)
+    if (typeof parsed === "string") throw invalidOption(`proxies.${name}`, `Invalid proxies.${name}: ${parsed}`)
     out.set(name, url)
   }
   return out
 }
 
+// The master keys, checked: a bad one is a ValidationError (SecretBox's messages never repeat a key).
+const secretBox = (keys: ReadonlyArray<SecretBox.MasterKey> | undefined): SecretBox.SecretBox | undefined => {
+  if (keys === undefined || keys.length === 0) return undefined
+  try {
+    return SecretBox.make(keys)
+  } catch (error) {
+    throw invalidOption("masterKeys", error instanceof Error ? error.message : String(error))
+  }
+}
+
+/**
+ * Applies defaults and checks the options. Throws a `ValidationError` (`invalid_option`, naming the option) that
+ * says what to fix for an invalid option: this runs once, at configuration time (`layer` fails with it).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const resolve = (options: Options): Resolved => {
   const timeoutMs = Duration.toMillis(options.timeout ?? Duration.seconds(15))
   if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
-    throw new Error(`Invalid timeout ${timeoutMs} ms: use a duration between 1 ms and ${MAX_TIMEOUT_MS / 1000} s`)
+    throw invalidOption(
+      "timeout",
+      `Invalid timeout ${timeoutMs} ms: use a duration between 1 ms and ${MAX_TIMEOUT_MS / 1000} s`
+    )
   }
   const maxPayloadBytes = options.maxPayloadBytes ?? 256 * 1024
   if (!(Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0)) {
-    throw new Error(`Invalid maxPayloadBytes ${maxPayloadBytes}: use a positive whole number of bytes`)
+    throw invalidOption(
+      "maxPayloadBytes",
+      `Invalid maxPayloadBytes ${maxPayloadBytes}: use a positive whole number of bytes`
+    )
   }
   const scheme = options.scheme ?? Verify.standard
   const schemes = new Map(Object.entries(options.schemes ?? {}))
@@ -246,11 +269,7 @@ export const resolve = (options: Options): Resolved => {
     circuitBreaker: options.circuitBreaker === undefined || options.circuitBreaker === false
       ? undefined
       : CircuitBreaker.resolve(options.circuitBreaker),
-    secrets: secretsInternal.make(
-      options.masterKeys === undefined || options.masterKeys.length === 0
-        ? undefined
-        : SecretBox.make(options.masterKeys)
-    ),
+    secrets: secretsInternal.make(secretBox(options.masterKeys)),
     maxResponseBytes: 16 * 1024,
     userAgent: `Hookwire/${version}`,
     reservedHeaders: reserved
@@ -258,10 +277,13 @@ export const resolve = (options: Options): Resolved => {
 }
 
 /**
+ * The settings of `options`. A bad option fails the layer with a `ValidationError` (`invalid_option`) naming it.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Settings> => Layer.sync(Settings, () => resolve(options))
+export const layer = (options: Options): Layer.Layer<Settings, ValidationError> =>
+  Layer.effect(Settings, checkOptions(() => resolve(options)))
 
 /**
  * The options `layerConfig` reads from `Config`.
@@ -315,7 +337,10 @@ export const layerConfig = (
   options: Options,
   config: Config.Config.Wrap<ConfigOptions> = defaultConfig
 ): Layer.Layer<Settings, ConfigError.ConfigError> =>
-  Layer.effect(Settings, Effect.map(withEnvironment(options, config), resolve))
+  Layer.effect(
+    Settings,
+    Effect.flatMap(withEnvironment(options, config), (options) => EnvConfig.checkOptions(() => resolve(options)))
+  )
 
 /**
  * `options` completed from `config` (by default `defaultConfig`, the `HOOKWIRE_*` environment of the current

@@ -16,9 +16,11 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { DeliveryQueue } from "./DeliveryQueue.js"
 import * as EnvConfig from "./EnvConfig.js"
+import { checkOptions, invalidOption, type ValidationError } from "./Errors.js"
 import * as wholeMs from "./internal/wholeMs.js"
 import { Storage } from "./Storage.js"
 
@@ -79,13 +81,33 @@ export const sweep = (options: Options = {}): Effect.Effect<number, unknown, Sto
     return requeued
   }).pipe(Effect.withSpan("Sweeper.sweep"))
 
-/**
- * Sweeps every `interval` for the lifetime of the layer; failures are logged and the next sweep runs as usual.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layer = (options: Options = {}): Layer.Layer<never, never, Storage | DeliveryQueue> =>
+const durationAtLeast = (name: string, value: Duration.DurationInput | undefined, min: Duration.Duration) => {
+  if (value === undefined) return
+  const decoded = Duration.decodeUnknown(value)
+  if (Option.isNone(decoded) || Duration.lessThan(decoded.value, min)) {
+    throw invalidOption(
+      `sweeper.${name}`,
+      `Invalid sweeper ${name} ${String(value)}: use a duration of at least ${Duration.format(min)}, like "30 seconds"`
+    )
+  }
+}
+
+const wholeAtLeastOne = (name: string, value: number | undefined) => {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
+    throw invalidOption(`sweeper.${name}`, `Invalid sweeper ${name} ${value}: use a whole number of at least 1`)
+  }
+}
+
+// Throws a ValidationError for the first bad option (see `Errors.checkOptions`).
+const check = (options: Options): Options => {
+  durationAtLeast("interval", options.interval, Duration.millis(1))
+  durationAtLeast("grace", options.grace, Duration.zero)
+  wholeAtLeastOne("batchSize", options.batchSize)
+  wholeAtLeastOne("maxPerSweep", options.maxPerSweep)
+  return options
+}
+
+const run = (options: Options): Layer.Layer<never, never, Storage | DeliveryQueue> =>
   Layer.scopedDiscard(
     Effect.forkScoped(
       sweep(options).pipe(
@@ -94,6 +116,16 @@ export const layer = (options: Options = {}): Layer.Layer<never, never, Storage 
       )
     )
   )
+
+/**
+ * Sweeps every `interval` for the lifetime of the layer; failures are logged and the next sweep runs as usual. A bad
+ * option fails the layer with a `ValidationError` (`invalid_option`, field `sweeper.<option>`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<never, ValidationError, Storage | DeliveryQueue> =>
+  Layer.unwrapEffect(Effect.map(checkOptions(() => check(options)), run))
 
 /**
  * The sweeper's options from the environment, each optional: `HOOKWIRE_SWEEPER_INTERVAL` (a duration of at least 1
@@ -111,7 +143,8 @@ export const defaultConfig: Config.Config<Options> = Config.all({
 })
 
 /**
- * `layer` with its options read from `Config` (by default `defaultConfig`, the `HOOKWIRE_SWEEPER_*` environment).
+ * `layer` with its options read from `Config` (by default `defaultConfig`, the `HOOKWIRE_SWEEPER_*` environment). A
+ * bad value, from any `Config`, fails the layer with a `ConfigError`.
  *
  * @since 0.2.0
  * @category layers
@@ -119,4 +152,6 @@ export const defaultConfig: Config.Config<Options> = Config.all({
 export const layerConfig = (
   config: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<never, ConfigError.ConfigError, Storage | DeliveryQueue> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+  Layer.unwrapEffect(
+    Effect.flatMap(Config.unwrap(config), (options) => Effect.map(EnvConfig.checkOptions(() => check(options)), run))
+  )

@@ -9,8 +9,11 @@ import * as Views from "@hookwire/core/Views"
 import * as Schema from "effect/Schema"
 import { describe, expect, it } from "vitest"
 
+// Every export of Errors is an error class, except its two helpers for layers' options.
+const { checkOptions: _checkOptions, invalidOption: _invalidOption, ...errorClasses } = Errors
+
 const classes = {
-  ...Errors,
+  ...errorClasses,
   RateLimiterError: RateLimiter.RateLimiterError,
   IncompatibleEffect: EffectVersion.IncompatibleEffect
 }

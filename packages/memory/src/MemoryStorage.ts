@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import * as EnvConfig from "@hookwire/core/EnvConfig"
+import * as Errors from "@hookwire/core/Errors"
 import * as Storage from "@hookwire/core/Storage"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -83,30 +84,32 @@ export const costs: {
 
 const validLimit = (value: number): boolean => value === Infinity || (Number.isInteger(value) && value > 0)
 
+// Throws a ValidationError naming the first bad limit (see `Errors.checkOptions`).
+const limitsOf = (options: Options): state.Limits => {
+  const limits = {
+    maxMessages: options.maxMessages ?? defaults.maxMessages,
+    maxBytes: options.maxBytes ?? defaults.maxBytes,
+    maxAttemptsPerDelivery: options.maxAttemptsPerDelivery ?? defaults.maxAttemptsPerDelivery
+  }
+  for (const [name, value] of Object.entries(limits)) {
+    if (!validLimit(value)) {
+      throw Errors.invalidOption(name, `MemoryStorage: ${name} (${value}) must be a positive integer or Infinity`)
+    }
+  }
+  return limits
+}
+
 /**
- * Builds a memory Storage with retention options.
+ * Builds a memory Storage with retention options; a bad one fails with a `ValidationError` (`invalid_option`) naming
+ * it.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeWith = (
   options: Options = {}
-): Effect.Effect<Context.Tag.Service<typeof Storage.Storage>> =>
-  Effect.suspend(() => {
-    const limits = {
-      maxMessages: options.maxMessages ?? defaults.maxMessages,
-      maxBytes: options.maxBytes ?? defaults.maxBytes,
-      maxAttemptsPerDelivery: options.maxAttemptsPerDelivery ?? defaults.maxAttemptsPerDelivery
-    }
-    const invalid = Object.entries(limits).filter(([, value]) => !validLimit(value))
-    if (invalid.length > 0) {
-      return Effect.dieMessage(
-        `MemoryStorage: ${invalid.map(([name, value]) => `${name} (${value})`).join(", ")} must be a positive ` +
-          "integer or Infinity"
-      )
-    }
-    return Effect.sync(() => unsafeMake(limits))
-  })
+): Effect.Effect<Context.Tag.Service<typeof Storage.Storage>, Errors.ValidationError> =>
+  Effect.map(Errors.checkOptions(() => limitsOf(options)), unsafeMake)
 
 /**
  * Builds a memory Storage with the default retention (`defaults`).
@@ -114,15 +117,16 @@ export const makeWith = (
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Context.Tag.Service<typeof Storage.Storage>> = makeWith()
+export const make: Effect.Effect<Context.Tag.Service<typeof Storage.Storage>> = Effect.sync(() => unsafeMake(defaults))
 
 /**
- * A fresh, empty memory Storage with retention options (each defaults to `defaults`).
+ * A fresh, empty memory Storage with retention options (each defaults to `defaults`). A bad one fails the layer with
+ * a `ValidationError` (`invalid_option`) naming it.
  *
  * @since 0.2.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Storage.Storage> =>
+export const layer = (options: Options = {}): Layer.Layer<Storage.Storage, Errors.ValidationError> =>
   Layer.effect(Storage.Storage, makeWith(options))
 
 /**
@@ -132,7 +136,7 @@ export const layer = (options: Options = {}): Layer.Layer<Storage.Storage> =>
  * @category layers
  * @deprecated Use `layer(options)`.
  */
-export const layerWith: (options: Options) => Layer.Layer<Storage.Storage> = layer
+export const layerWith: (options: Options) => Layer.Layer<Storage.Storage, Errors.ValidationError> = layer
 
 const limit = (text: string): Either.Either<number, string> => {
   const value = text.toLowerCase() === "infinity" ? Infinity : Number(text)
@@ -167,16 +171,7 @@ export const layerConfig = (
 ): Layer.Layer<Storage.Storage, ConfigError.ConfigError> =>
   Layer.effect(
     Storage.Storage,
-    Effect.flatMap(Config.unwrap(config), (options) =>
-      Effect.suspend(() => {
-        // A limit given in code through Config.succeed is checked here too: a ConfigError, not a defect.
-        const bad = Object.entries(options).find(([, value]) => value !== undefined && !validLimit(value))
-        return bad === undefined
-          ? makeWith(options)
-          : Effect.fail(
-            ConfigError.InvalidData([bad[0]], `Expected a whole number of at least 1, or Infinity, got ${bad[1]}`)
-          )
-      }))
+    Effect.flatMap(Config.unwrap(config), (options) => EnvConfig.asConfigError(makeWith(options)))
   )
 
 // The service is composed from one slice per record family over one shared state (see internal/state.ts).

@@ -160,11 +160,13 @@ describe("MemoryStorage retention", () => {
         expect((yield* s.getDelivery(TENANT, d.id))?.attempts).toBe(5)
       })))
 
-  it.effect("rejects invalid limits with a message that names them", () =>
+  it.effect("rejects an invalid limit with a typed error that names it", () =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(MemoryStorage.makeWith({ maxMessages: 0, maxBytes: 1.5 }))
-      expect(exit._tag).toBe("Failure")
-      expect(String(exit)).toContain("maxMessages (0), maxBytes (1.5) must be a positive integer or Infinity")
+      const error = yield* Effect.flip(MemoryStorage.makeWith({ maxMessages: 0, maxBytes: 1.5 }))
+      expect([error._tag, error.code, error.field]).toEqual(["ValidationError", "invalid_option", "maxMessages"])
+      expect(error.message).toContain("maxMessages (0) must be a positive integer or Infinity")
+      const bytes = yield* Effect.flip(MemoryStorage.makeWith({ maxBytes: 1.5 }))
+      expect(bytes.field).toBe("maxBytes")
     }))
 
   it.effect("layerConfig reads the options from Config", () =>

@@ -13,6 +13,7 @@ import type { DeliveryQueue, Storage } from "@hookwire/core"
 import { Errors, Telemetry } from "@hookwire/core"
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api"
 import type { MetricReader } from "@opentelemetry/sdk-metrics"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as meterBridge from "./internal/meterBridge.js"
 
@@ -91,13 +92,16 @@ const check = (options: Options): void => {
 
 /**
  * The engine's telemetry as a Layer (Effect API): provide it to `Dispatcher.layer()` and `Hookwire.layer(...)` as
- * you provide a logger, with Storage available for the backlog gauges. Throws a `ValidationError` for a bad option.
+ * you provide a logger, with Storage available for the backlog gauges. A bad option fails the layer with a
+ * `ValidationError` (`invalid_option`) naming it.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<never, never, Storage.Storage> => {
-  check(options)
+export const layer = (options: Options): Layer.Layer<never, Errors.ValidationError, Storage.Storage> =>
+  Layer.unwrapEffect(Effect.map(Errors.checkOptions(() => check(options)), () => build(options)))
+
+const build = (options: Options): Layer.Layer<never, Errors.ValidationError, Storage.Storage> => {
   const resource = Resource.layer({ serviceName: options.serviceName ?? "hookwire", serviceVersion: version })
   const tracing = options.tracerProvider === undefined
     ? Layer.empty
@@ -109,18 +113,19 @@ export const layer = (options: Options): Layer.Layer<never, never, Storage.Stora
   const meter = options.meterProvider
   const bridging = meter === undefined ? Layer.empty : Layer.scopedDiscard(meterBridge.register(meter, version))
   const exporters = Layer.mergeAll(Layer.discard(tracing), reading, bridging).pipe(Layer.provide(resource))
-  return Layer.merge(exporters, Telemetry.layer(options).pipe(Layer.orDie))
+  return Layer.merge(exporters, Telemetry.layer(options))
 }
 
 /**
  * For `createHookwire({ telemetry: openTelemetry({ tracerProvider, meterProvider }) })`. Throws a `ValidationError`
- * for a bad option.
+ * for a bad option, at once, like every option of the Promise API.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const openTelemetry = (
   options: Options
-): { readonly layer: Layer.Layer<never, never, Storage.Storage | DeliveryQueue.DeliveryQueue> } => ({
-  layer: layer(options)
-})
+): { readonly layer: Layer.Layer<never, Errors.ValidationError, Storage.Storage | DeliveryQueue.DeliveryQueue> } => {
+  check(options)
+  return { layer: layer(options) }
+}

@@ -1,4 +1,5 @@
 import { Catalog, Dispatcher, Hookwire, Webhooks } from "@hookwire/core"
+import { invalidOption } from "@hookwire/core/test/contract/LayerFailures"
 import { MemoryQueue, MemoryStorage } from "@hookwire/memory"
 import { OpenTelemetry } from "@hookwire/opentelemetry"
 import { servers } from "@hookwire/testing/http"
@@ -44,5 +45,14 @@ describe("OpenTelemetry.layer (Effect API)", () => {
     } finally {
       await runtime.dispose()
     }
+  })
+
+  it("a bad option fails the layer with a ValidationError naming it (calling layer(options) does not throw)", async () => {
+    const layer = OpenTelemetry.layer({ tracerProvider: {} as never, queueGauges: false }).pipe(
+      Layer.provide(MemoryStorage.layer())
+    )
+    const error = await Effect.runPromise(invalidOption(layer))
+    expect(error.field).toBe("tracerProvider")
+    expect(error.message).toMatch(/getTracer/)
   })
 })

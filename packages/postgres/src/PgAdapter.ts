@@ -18,6 +18,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as EnvConfig from "@hookwire/core/EnvConfig"
+import * as Errors from "@hookwire/core/Errors"
 import * as Storage from "@hookwire/core/Storage"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -48,7 +49,7 @@ export interface Options extends PgMigrator.Options {
 
 /**
  * Storage and Queue, sharing the database. Requires a `PgClient` (e.g. `PgClient.layer`); use `layerConfig` or
- * `postgres` to have one made from a URL.
+ * `postgres` to have one made from a URL. A bad table name fails it with a `ValidationError`.
  *
  * @since 0.1.0
  * @category layers
@@ -57,12 +58,11 @@ export const layer = (
   options: Options = {}
 ): Layer.Layer<
   Storage.Storage | DeliveryQueue.DeliveryQueue,
-  MigrationError | SqlError,
+  MigrationError | SqlError | Errors.ValidationError,
   PgClient.PgClient | SqlClient.SqlClient
 > =>
   Layer.unwrapEffect(
-    Effect.sync(() => {
-      const t = tables.make(options)
+    Effect.map(tables.checked(options), (t) => {
       const services = Layer.scopedContext(
         Effect.gen(function*() {
           // One LISTEN connection for both: the Storage's publishes wake this process's waiters directly.
@@ -105,6 +105,7 @@ export const layerConfig = (
   Layer.unwrapEffect(
     Effect.map(internalConfig.unwrap(config), (options) =>
       layer(options).pipe(
+        Layer.mapError(EnvConfig.toConfigError),
         Layer.provideMerge(
           clientLayer({
             url: options.url,
@@ -243,7 +244,10 @@ const makePool = (config: PgClient.PgClientConfig): Effect.Effect<pg.Pool, SqlEr
  * @category constructors
  */
 export const postgres = (given: PostgresOptions = {}): {
-  readonly layer: Layer.Layer<Storage.Storage | DeliveryQueue.DeliveryQueue, MigrationError | SqlError>
+  readonly layer: Layer.Layer<
+    Storage.Storage | DeliveryQueue.DeliveryQueue,
+    MigrationError | SqlError | Errors.ValidationError
+  >
   readonly inTransaction: ReturnType<typeof join.inTransaction>
 } => {
   const options = environment.complete(given)

@@ -14,15 +14,19 @@
 import type { MigrationError } from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { StorageError } from "@hookwire/core/Errors"
+import * as EnvConfig from "@hookwire/core/EnvConfig"
+import { StorageError, type ValidationError } from "@hookwire/core/Errors"
 import type { DedupStore } from "@hookwire/verify"
 import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
+import * as internalConfig from "./internal/config.js"
 import { mapStorage, storageError } from "./internal/errors.js"
 import * as rows from "./internal/rows.js"
 import * as schema from "./internal/schema.js"
@@ -55,16 +59,21 @@ export class PgDedupStore extends Context.Tag("@hookwire/postgres/PgDedupStore")
 const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 
 /**
- * Builds the store (creating its table unless `migrate: false`). Requires a `SqlClient`.
+ * Builds the store (creating its table unless `migrate: false`). Requires a `SqlClient`. A bad table name fails it
+ * with a `ValidationError`.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Context.Tag.Service<typeof PgDedupStore>, MigrationError | SqlError, SqlClient.SqlClient> =>
+): Effect.Effect<
+  Context.Tag.Service<typeof PgDedupStore>,
+  MigrationError | SqlError | ValidationError,
+  SqlClient.SqlClient
+> =>
   Effect.gen(function*() {
-    const t = tables.make(options)
+    const t = yield* tables.checked(options)
     if (options.migrate !== false) {
       yield* PgMigrator.runMigrations(t, schema.dedupMigrations(t), t.dedupMigrations, "dedup")
     }
@@ -101,13 +110,43 @@ export const make = (
   })
 
 /**
+ * The store over a `SqlClient`. A bad table name fails it with a `ValidationError`.
+ *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<PgDedupStore, MigrationError | SqlError, SqlClient.SqlClient> =>
+): Layer.Layer<PgDedupStore, MigrationError | SqlError | ValidationError, SqlClient.SqlClient> =>
   Layer.effect(PgDedupStore, make(options))
+
+/**
+ * Where the table is and whether to create it, from the environment: `HOOKWIRE_DATABASE_SCHEMA`,
+ * `HOOKWIRE_TABLE_PREFIX` and `HOOKWIRE_MIGRATE` (true/false, default true). A bad value is a `ConfigError` naming the
+ * variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<Options> = Config.map(
+  Config.all([internalConfig.tableOptions, internalConfig.migrate]),
+  ([where, migrate]) => ({ ...where, migrate })
+)
+
+/**
+ * The store with its options read from `Config` (by default `defaultConfig`). Requires a `SqlClient`. A bad table
+ * name, from any `Config`, fails the layer with a `ConfigError`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = defaultConfig
+): Layer.Layer<PgDedupStore, MigrationError | SqlError | ConfigError.ConfigError, SqlClient.SqlClient> =>
+  Layer.effect(
+    PgDedupStore,
+    Effect.flatMap(internalConfig.unwrap(config), (options) => EnvConfig.asConfigError(make(options)))
+  )
 
 /**
  * The store as a plain `DedupStore` (Promise-returning `claim`) for the receiver middleware, running on the current

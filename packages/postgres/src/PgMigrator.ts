@@ -9,6 +9,8 @@
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as EnvConfig from "@hookwire/core/EnvConfig"
+import type { ValidationError } from "@hookwire/core/Errors"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -86,11 +88,10 @@ export const runMigrations = (
  */
 export const run = (
   options: Options = {}
-): Effect.Effect<Applied, Migrator.MigrationError | SqlError, SqlClient.SqlClient> =>
-  Effect.suspend(() => {
-    const t = tables.make(options)
-    return runMigrations(t, schema.migrations(t), t.migrations, "migrate")
-  }).pipe(Effect.withSpan("PgMigrator.run"))
+): Effect.Effect<Applied, Migrator.MigrationError | SqlError | ValidationError, SqlClient.SqlClient> =>
+  Effect.flatMap(tables.checked(options), (t) => runMigrations(t, schema.migrations(t), t.migrations, "migrate")).pipe(
+    Effect.withSpan("PgMigrator.run")
+  )
 
 /**
  * Runs the migrations when the layer is built.
@@ -100,7 +101,8 @@ export const run = (
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<never, Migrator.MigrationError | SqlError, SqlClient.SqlClient> => Layer.effectDiscard(run(options))
+): Layer.Layer<never, Migrator.MigrationError | SqlError | ValidationError, SqlClient.SqlClient> =>
+  Layer.effectDiscard(run(options))
 
 /**
  * Where the tables are, from the environment: `HOOKWIRE_DATABASE_SCHEMA` and `HOOKWIRE_TABLE_PREFIX` (both
@@ -121,4 +123,4 @@ export const defaultConfig: Config.Config<Options> = internalConfig.tableOptions
 export const layerConfig = (
   config: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<never, Migrator.MigrationError | SqlError | ConfigError.ConfigError, SqlClient.SqlClient> =>
-  Layer.effectDiscard(Effect.flatMap(internalConfig.unwrap(config), run))
+  Layer.effectDiscard(Effect.flatMap(internalConfig.unwrap(config), (options) => EnvConfig.asConfigError(run(options))))

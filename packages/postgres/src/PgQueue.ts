@@ -22,6 +22,8 @@
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
+import * as EnvConfig from "@hookwire/core/EnvConfig"
+import type { ValidationError } from "@hookwire/core/Errors"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
@@ -74,8 +76,11 @@ export const listen = (t: tables.Tables): Effect.Effect<listener.Listener, never
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>, never, PgClient.PgClient | Scope.Scope> =>
-  Effect.suspend(() => makeWith(tables.make(options), { sharedStorage: false }))
+): Effect.Effect<
+  Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue>,
+  ValidationError,
+  PgClient.PgClient | Scope.Scope
+> => Effect.flatMap(tables.checked(options), (t) => makeWith(t, { sharedStorage: false }))
 
 /** @internal */
 export const makeWith = (
@@ -108,7 +113,9 @@ export const makeWith = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<DeliveryQueue.DeliveryQueue, never, PgClient.PgClient> =>
+export const layer = (
+  options: Options = {}
+): Layer.Layer<DeliveryQueue.DeliveryQueue, ValidationError, PgClient.PgClient> =>
   Layer.scoped(DeliveryQueue.DeliveryQueue, make(options))
 
 /**
@@ -130,4 +137,7 @@ export const defaultConfig: Config.Config<Options> = internalConfig.tableOptions
 export const layerConfig = (
   config: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<DeliveryQueue.DeliveryQueue, ConfigError.ConfigError, PgClient.PgClient> =>
-  Layer.scoped(DeliveryQueue.DeliveryQueue, Effect.flatMap(internalConfig.unwrap(config), make))
+  Layer.scoped(
+    DeliveryQueue.DeliveryQueue,
+    Effect.flatMap(internalConfig.unwrap(config), (options) => EnvConfig.asConfigError(make(options)))
+  )

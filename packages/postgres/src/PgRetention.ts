@@ -16,13 +16,19 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { StorageError } from "@hookwire/core/Errors"
+import * as EnvConfig from "@hookwire/core/EnvConfig"
+import * as Errors from "@hookwire/core/Errors"
 import * as Id from "@hookwire/core/Id"
+import * as Retention from "@hookwire/core/Retention"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as internalConfig from "./internal/config.js"
 import { mapStorage } from "./internal/errors.js"
 import * as rows from "./internal/rows.js"
 import * as tables from "./internal/tables.js"
@@ -54,20 +60,72 @@ export interface Result {
 }
 
 /**
- * One sweep, now. Requires a `SqlClient`.
+ * `run`'s options and how often `layer` runs it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface LayerOptions extends Options {
+  /** Time between sweeps (the first runs at start). Default 1 hour; at least 1 second. */
+  readonly every?: Duration.DurationInput | undefined
+}
+
+interface Resolved {
+  readonly t: tables.Tables
+  readonly olderThanMs: number
+  readonly batchSize: number
+  readonly maxBatches: number
+  readonly every: Duration.Duration
+}
+
+const duration = (name: string, value: unknown, min: Duration.Duration, example: string): Duration.Duration => {
+  const decoded = Duration.decodeUnknown(value)
+  if (Option.isNone(decoded) || !Duration.isFinite(decoded.value) || Duration.lessThan(decoded.value, min)) {
+    throw Errors.invalidOption(
+      name,
+      `PgRetention: ${name} must be a finite duration of at least ${Duration.format(min)}, like "${example}"; got ${
+        String(value)
+      }`
+    )
+  }
+  return decoded.value
+}
+
+const whole = (name: string, value: number | undefined): number => {
+  if (value === undefined) return 1_000
+  if (!(Number.isSafeInteger(value) && value >= 1)) {
+    throw Errors.invalidOption(name, `PgRetention: ${name} must be a whole number of at least 1; got ${value}`)
+  }
+  return value
+}
+
+// Throws a ValidationError for the first bad option (see `Errors.checkOptions`).
+const resolve = (options: LayerOptions): Resolved => ({
+  t: tables.make(options),
+  olderThanMs: Duration.toMillis(duration("olderThan", options.olderThan, Duration.millis(1), "30 days")),
+  batchSize: whole("batchSize", options.batchSize),
+  maxBatches: whole("maxBatches", options.maxBatches),
+  every: options.every === undefined
+    ? Duration.hours(1)
+    : duration("every", options.every, Duration.seconds(1), "1 hour")
+})
+
+const runResolved = (resolved: Resolved): Effect.Effect<Result, Errors.StorageError, SqlClient.SqlClient> =>
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (now) => sweep(resolved.t, now - resolved.olderThanMs, resolved)
+  )
+
+/**
+ * One sweep, now. Requires a `SqlClient`. A bad option fails it with a `ValidationError` (`invalid_option`).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const run = (options: Options): Effect.Effect<Result, StorageError, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
-    const olderThanMs = Duration.toMillis(Duration.decode(options.olderThan))
-    const cutoff = (yield* Clock.currentTimeMillis) - olderThanMs
-    return yield* sweep(tables.make(options), cutoff, {
-      batchSize: Math.max(1, Math.floor(options.batchSize ?? 1_000)),
-      maxBatches: Math.max(1, Math.floor(options.maxBatches ?? 1_000))
-    })
-  })
+export const run = (
+  options: Options
+): Effect.Effect<Result, Errors.StorageError | Errors.ValidationError, SqlClient.SqlClient> =>
+  Effect.flatMap(Errors.checkOptions(() => resolve(options)), runResolved)
 
 /**
  * One sweep of everything older than `cutoff` (epoch ms) in the tables `t`: `run`'s work, and the Postgres
@@ -80,7 +138,7 @@ export const sweep = (
   t: tables.Tables,
   cutoff: number,
   { batchSize, maxBatches }: { readonly batchSize: number; readonly maxBatches: number }
-): Effect.Effect<Result, StorageError, SqlClient.SqlClient> =>
+): Effect.Effect<Result, Errors.StorageError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
     const query = (text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<rows.Row>, SqlError> =>
@@ -144,21 +202,52 @@ export const sweep = (
     return { messages, deliveries, attempts }
   }).pipe(mapStorage("PgRetention.run"), Effect.withSpan("PgRetention.sweep"))
 
+const schedule = (resolved: Resolved): Layer.Layer<never, never, SqlClient.SqlClient> =>
+  Layer.scopedDiscard(
+    runResolved(resolved).pipe(
+      Effect.tap((result) => Effect.logDebug("PgRetention: sweep done", result)),
+      Effect.catchAllCause((cause) => Effect.logWarning("PgRetention: sweep failed; trying again later", cause)),
+      Effect.repeat(Schedule.spaced(resolved.every)),
+      Effect.forkScoped
+    )
+  )
+
 /**
  * Sweeps every `every` (default 1 hour, first sweep at start) for as long as the layer lives. A failed sweep is
- * logged and retried at the next interval.
+ * logged and retried at the next interval; a bad option fails the layer at once with a `ValidationError`
+ * (`invalid_option`) naming it.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: Options & { readonly every?: Duration.DurationInput | undefined }
-): Layer.Layer<never, never, SqlClient.SqlClient> =>
-  Layer.scopedDiscard(
-    run(options).pipe(
-      Effect.tap((result) => Effect.logDebug("PgRetention: sweep done", result)),
-      Effect.catchAllCause((cause) => Effect.logWarning("PgRetention: sweep failed; trying again later", cause)),
-      Effect.repeat(Schedule.spaced(options.every ?? Duration.hours(1))),
-      Effect.forkScoped
-    )
+export const layer = (options: LayerOptions): Layer.Layer<never, Errors.ValidationError, SqlClient.SqlClient> =>
+  Layer.unwrapEffect(Effect.map(Errors.checkOptions(() => resolve(options)), schedule))
+
+/**
+ * The schedule from the environment: core's `Retention.defaultConfig` (`HOOKWIRE_RETENTION_OLDER_THAN`, required;
+ * `HOOKWIRE_RETENTION_EVERY`, `HOOKWIRE_RETENTION_BATCH_SIZE`, `HOOKWIRE_RETENTION_MAX_BATCHES`) and where the tables
+ * are (`HOOKWIRE_DATABASE_SCHEMA`, `HOOKWIRE_TABLE_PREFIX`). A bad or missing value is a `ConfigError` naming the
+ * variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const defaultConfig: Config.Config<LayerOptions> = Config.map(
+  Config.all([Retention.defaultConfig, internalConfig.tableOptions]),
+  ([schedule, where]) => ({ ...schedule, ...where })
+)
+
+/**
+ * `layer` with its options read from `Config` (by default `defaultConfig`). A bad value, from any `Config`, fails the
+ * layer with a `ConfigError`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<LayerOptions> = defaultConfig
+): Layer.Layer<never, ConfigError.ConfigError, SqlClient.SqlClient> =>
+  Layer.unwrapEffect(
+    Effect.flatMap(Config.unwrap(config), (options) =>
+      Effect.map(EnvConfig.checkOptions(() => resolve(options)), schedule))
   )

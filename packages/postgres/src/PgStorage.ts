@@ -17,6 +17,8 @@
  * @since 0.1.0
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
+import * as EnvConfig from "@hookwire/core/EnvConfig"
+import type { ValidationError } from "@hookwire/core/Errors"
 import * as Storage from "@hookwire/core/Storage"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -51,8 +53,8 @@ export type InternalOptions = shared.InternalOptions
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Context.Tag.Service<typeof Storage.Storage>, never, SqlClient.SqlClient> =>
-  Effect.suspend(() => makeWith(tables.make(options), { sharedQueue: false }))
+): Effect.Effect<Context.Tag.Service<typeof Storage.Storage>, ValidationError, SqlClient.SqlClient> =>
+  Effect.flatMap(tables.checked(options), (t) => makeWith(t, { sharedQueue: false }))
 
 /**
  * The service composed from one slice per record family, over the client of the context and the tables.
@@ -80,7 +82,7 @@ export const makeWith = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Storage.Storage, never, SqlClient.SqlClient> =>
+export const layer = (options: Options = {}): Layer.Layer<Storage.Storage, ValidationError, SqlClient.SqlClient> =>
   Layer.effect(Storage.Storage, make(options))
 
 /**
@@ -102,4 +104,7 @@ export const defaultConfig: Config.Config<Options> = internalConfig.tableOptions
 export const layerConfig = (
   config: Config.Config.Wrap<Options> = defaultConfig
 ): Layer.Layer<Storage.Storage, ConfigError.ConfigError, SqlClient.SqlClient> =>
-  Layer.effect(Storage.Storage, Effect.flatMap(internalConfig.unwrap(config), make))
+  Layer.effect(
+    Storage.Storage,
+    Effect.flatMap(internalConfig.unwrap(config), (options) => EnvConfig.asConfigError(make(options)))
+  )

@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
-import type { QueueError } from "@hookwire/core/Errors"
+import type { QueueError, ValidationError } from "@hookwire/core/Errors"
 import type { Adapter } from "@hookwire/core/Hookwire"
 import * as Storage from "@hookwire/core/Storage"
 import * as Sweeper from "@hookwire/core/Sweeper"
@@ -36,14 +36,19 @@ export interface LayerOptions extends RedisQueue.Options {
 }
 
 /**
- * The Redis queue and the sweeper, over a Storage and a `RedisConnection` you provide.
+ * The Redis queue and the sweeper, over a Storage and a `RedisConnection` you provide. A bad option (the prefix, the
+ * sweeper's) fails it with a `ValidationError`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: LayerOptions = {}
-): Layer.Layer<DeliveryQueue.DeliveryQueue, QueueError, RedisConnection.RedisConnection | Storage.Storage> => {
+): Layer.Layer<
+  DeliveryQueue.DeliveryQueue,
+  QueueError | ValidationError,
+  RedisConnection.RedisConnection | Storage.Storage
+> => {
   const queue = RedisQueue.layer(options)
   if (options.sweeper === false) return queue
   return Layer.provideMerge(Sweeper.layer(options.sweeper ?? {}), queue)

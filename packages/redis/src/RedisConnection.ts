@@ -15,6 +15,7 @@
  * @since 0.1.0
  */
 import * as EnvConfig from "@hookwire/core/EnvConfig"
+import * as Errors from "@hookwire/core/Errors"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -128,7 +129,8 @@ export const describe = (input: Input): string => {
 
 const validateName = (name: string): string => {
   if (!/^[!-~]+$/.test(name)) {
-    throw new Error(
+    throw Errors.invalidOption(
+      "connectionName",
       `Invalid Redis connectionName ${JSON.stringify(name)}: use printable characters without spaces`
     )
   }
@@ -137,7 +139,7 @@ const validateName = (name: string): string => {
 
 /**
  * Makes a client from a URL or options (not connected yet: ioredis connects in the background). For an instance,
- * returns it as is.
+ * returns it as is. Throws a `ValidationError` (`invalid_option`) for a bad URL or connection name.
  *
  * @since 0.1.0
  * @category constructors
@@ -148,7 +150,8 @@ export const unsafeClient = (input: Input, options: Options & { readonly default
   if (typeof input === "string" || Redacted.isRedacted(input)) {
     const url = typeof input === "string" ? input : Redacted.value(input)
     if (!/^rediss?:\/\//.test(url)) {
-      throw new Error(
+      throw Errors.invalidOption(
+        "url",
         `Invalid Redis URL ${describe(input)}: use redis://[user:password@]host[:port][/db] or rediss:// for TLS`
       )
     }
@@ -183,7 +186,8 @@ const watch = (client: Client, label: string, where: string) =>
 
 /**
  * Builds the connection service in the current scope and checks that Redis answers (`PING`), so a wrong URL fails
- * at start-up with a clear message rather than at the first delivery.
+ * at start-up with a clear message rather than at the first delivery. A bad URL or connection name fails it with a
+ * `ValidationError`.
  *
  * @since 0.1.0
  * @category constructors
@@ -191,12 +195,12 @@ const watch = (client: Client, label: string, where: string) =>
 export const make = (
   input: Input,
   options: Options = {}
-): Effect.Effect<RedisConnection["Type"], RedisConnectionError, Scope.Scope> =>
+): Effect.Effect<RedisConnection["Type"], RedisConnectionError | Errors.ValidationError, Scope.Scope> =>
   Effect.gen(function*() {
     const where = describe(input)
     const owned = !isClient(input)
     const client = owned
-      ? yield* Effect.acquireRelease(Effect.sync(() => unsafeClient(input, options)), close)
+      ? yield* Effect.acquireRelease(Errors.checkOptions(() => unsafeClient(input, options)), close)
       : input as Client
     if (owned) yield* watch(client, "RedisConnection", where)
     yield* Effect.tryPromise({
@@ -227,7 +231,10 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (input: Input, options: Options = {}): Layer.Layer<RedisConnection, RedisConnectionError> =>
+export const layer = (
+  input: Input,
+  options: Options = {}
+): Layer.Layer<RedisConnection, RedisConnectionError | Errors.ValidationError> =>
   Layer.scoped(RedisConnection, Effect.suspend(() => make(input, options)))
 
 /**
@@ -261,7 +268,8 @@ export const defaultConfig: Config.Config<ConfigOptions> = Config.all({
 })
 
 /**
- * The connection configured from the environment by default (`HOOKWIRE_REDIS_URL`).
+ * The connection configured from the environment by default (`HOOKWIRE_REDIS_URL`). A bad value, from any
+ * `Config`, fails it with a `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
@@ -271,5 +279,5 @@ export const layerConfig = (
 ): Layer.Layer<RedisConnection, RedisConnectionError | ConfigError.ConfigError> =>
   Layer.scoped(
     RedisConnection,
-    Effect.flatMap(Config.unwrap(config), (options) => make(options.url, options))
+    Effect.flatMap(Config.unwrap(config), (options) => EnvConfig.asConfigError(make(options.url, options)))
   )

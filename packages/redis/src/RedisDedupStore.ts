@@ -11,6 +11,7 @@
  *
  * @since 0.1.0
  */
+import * as Errors from "@hookwire/core/Errors"
 import type { StorageError } from "@hookwire/core/Errors"
 import type { DedupStore } from "@hookwire/verify"
 import * as Cause from "effect/Cause"
@@ -79,10 +80,11 @@ const keyPrefix = (options: Options) =>
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<RedisDedupStore["Type"], never, RedisConnection.RedisConnection> =>
+): Effect.Effect<RedisDedupStore["Type"], Errors.ValidationError, RedisConnection.RedisConnection> =>
   Effect.gen(function*() {
+    const prefix = yield* Errors.checkOptions(() => keyPrefix(options))
     const connection = yield* RedisConnection.RedisConnection
-    const c = commands(connection.client, keyPrefix(options))
+    const c = commands(connection.client, prefix)
     return RedisDedupStore.of({
       claim: (id, ttlSeconds) =>
         Effect.tryPromise({
@@ -100,10 +102,14 @@ export const make = (
   })
 
 /**
+ * The store over a `RedisConnection`. A bad prefix fails it with a `ValidationError`.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<RedisDedupStore, never, RedisConnection.RedisConnection> =>
+export const layer = (
+  options: Options = {}
+): Layer.Layer<RedisDedupStore, Errors.ValidationError, RedisConnection.RedisConnection> =>
   Layer.effect(RedisDedupStore, make(options))
 
 /**

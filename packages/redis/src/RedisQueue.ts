@@ -21,9 +21,11 @@
  * @since 0.1.0
  */
 import * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
-import type { QueueError } from "@hookwire/core/Errors"
+import * as EnvConfig from "@hookwire/core/EnvConfig"
+import * as Errors from "@hookwire/core/Errors"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
@@ -73,14 +75,16 @@ export interface Keys {
 export const defaultPrefix = "hookwire"
 
 /**
- * Checks a prefix, throwing an `Error` that says what to fix (configuration time).
+ * Checks a prefix, throwing a `ValidationError` (`invalid_option`, field `prefix`) that says what to fix
+ * (configuration time; `make` and the layers fail with it).
  *
  * @since 0.1.0
  * @category guards
  */
 export const validatePrefix = (prefix: string): string => {
   if (!/^[A-Za-z0-9_\-.:/]{1,100}$/.test(prefix)) {
-    throw new Error(
+    throw Errors.invalidOption(
+      "prefix",
       `Invalid Redis key prefix ${JSON.stringify(prefix)}: use 1–100 letters, digits and _ - . : / (no braces or ` +
         `spaces: the prefix becomes the Redis Cluster hash tag {prefix})`
     )
@@ -108,10 +112,15 @@ export const keys = (prefix: string = defaultPrefix): Keys => {
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<DeliveryQueue.DeliveryQueue["Type"], QueueError, RedisConnection.RedisConnection | Scope.Scope> =>
+): Effect.Effect<
+  DeliveryQueue.DeliveryQueue["Type"],
+  Errors.QueueError | Errors.ValidationError,
+  RedisConnection.RedisConnection | Scope.Scope
+> =>
   Effect.gen(function*() {
+    const k = yield* Errors.checkOptions(() => keys(options.prefix ?? defaultPrefix))
     const connection = yield* RedisConnection.RedisConnection
-    const queue = commands.make(connection, keys(options.prefix ?? defaultPrefix))
+    const queue = commands.make(connection, k)
     const waiting = yield* wakeUps.make(queue, connection)
     return DeliveryQueue.DeliveryQueue.of({
       ...items.make(queue, waiting.wake),
@@ -122,15 +131,18 @@ export const make = (
   })
 
 /**
- * The queue as a layer over a `RedisConnection`.
+ * The queue as a layer over a `RedisConnection`. A bad prefix fails it with a `ValidationError`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<DeliveryQueue.DeliveryQueue, QueueError, RedisConnection.RedisConnection> =>
-  Layer.scoped(DeliveryQueue.DeliveryQueue, make(options))
+): Layer.Layer<
+  DeliveryQueue.DeliveryQueue,
+  Errors.QueueError | Errors.ValidationError,
+  RedisConnection.RedisConnection
+> => Layer.scoped(DeliveryQueue.DeliveryQueue, make(options))
 
 /**
  * What `layerConfig` reads.
@@ -150,7 +162,8 @@ export const defaultConfig: Config.Config<ConfigOptions> = internalConfig.withPr
 
 /**
  * The queue with its own connection, configured from the environment by default. The connection is provided too,
- * for other Redis services (the rate limiter) to share.
+ * for other Redis services (the rate limiter) to share. A bad value, from any `Config`, fails it with a
+ * `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
@@ -159,9 +172,17 @@ export const layerConfig = (
   config: Config.Config.Wrap<ConfigOptions> = defaultConfig
 ): Layer.Layer<
   DeliveryQueue.DeliveryQueue | RedisConnection.RedisConnection,
-  QueueError | RedisConnection.RedisConnectionError | ConfigError.ConfigError
+  Errors.QueueError | RedisConnection.RedisConnectionError | ConfigError.ConfigError
 > =>
-  Layer.unwrapEffect(
-    Effect.map(Config.unwrap(config), (options) =>
-      layer(options).pipe(Layer.provideMerge(RedisConnection.layer(options.url, options))))
+  Layer.scopedContext(
+    Effect.gen(function*() {
+      const options = yield* Config.unwrap(config)
+      const connection = yield* EnvConfig.asConfigError(RedisConnection.make(options.url, options))
+      const queue = yield* EnvConfig.asConfigError(
+        Effect.provideService(make(options), RedisConnection.RedisConnection, connection)
+      )
+      return Context.make(DeliveryQueue.DeliveryQueue, queue).pipe(
+        Context.add(RedisConnection.RedisConnection, connection)
+      )
+    })
   )

@@ -9,6 +9,8 @@
  *
  * @since 0.1.0
  */
+import * as EnvConfig from "@hookwire/core/EnvConfig"
+import * as Errors from "@hookwire/core/Errors"
 import * as RateLimiter from "@hookwire/core/RateLimiter"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -41,9 +43,11 @@ interface RateCommands {
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<RateLimiter.RateLimiter["Type"], never, RedisConnection.RedisConnection> =>
+): Effect.Effect<RateLimiter.RateLimiter["Type"], Errors.ValidationError, RedisConnection.RedisConnection> =>
   Effect.gen(function*() {
-    const prefix = `${RedisQueue.validatePrefix(options.prefix ?? RedisQueue.defaultPrefix)}:rate:`
+    const prefix = `${yield* Errors.checkOptions(() =>
+      RedisQueue.validatePrefix(options.prefix ?? RedisQueue.defaultPrefix)
+    )}:rate:`
     const connection = yield* RedisConnection.RedisConnection
     const redis = connection.client as RedisConnection.Client & RateCommands
     if (typeof redis.hookwireGcra !== "function") {
@@ -75,12 +79,14 @@ export const make = (
   })
 
 /**
+ * The limiter over a `RedisConnection`. A bad prefix fails it with a `ValidationError`.
+ *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<RateLimiter.RateLimiter, never, RedisConnection.RedisConnection> =>
+): Layer.Layer<RateLimiter.RateLimiter, Errors.ValidationError, RedisConnection.RedisConnection> =>
   Layer.effect(RateLimiter.RateLimiter, make(options))
 
 /**
@@ -100,7 +106,8 @@ export interface ConfigOptions extends Options, RedisConnection.ConfigOptions {}
 export const defaultConfig: Config.Config<ConfigOptions> = internalConfig.withPrefix
 
 /**
- * The limiter with its own connection, configured from the environment by default.
+ * The limiter with its own connection, configured from the environment by default. A bad value, from any `Config`,
+ * fails it with a `ConfigError`.
  *
  * @since 0.1.0
  * @category layers
@@ -108,9 +115,13 @@ export const defaultConfig: Config.Config<ConfigOptions> = internalConfig.withPr
 export const layerConfig = (
   config: Config.Config.Wrap<ConfigOptions> = defaultConfig
 ): Layer.Layer<RateLimiter.RateLimiter, RedisConnection.RedisConnectionError | ConfigError.ConfigError> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Config.unwrap(config),
-      (options) => layer(options).pipe(Layer.provide(RedisConnection.layer(options.url, options)))
-    )
+  Layer.scoped(
+    RateLimiter.RateLimiter,
+    Effect.gen(function*() {
+      const options = yield* Config.unwrap(config)
+      const connection = yield* EnvConfig.asConfigError(RedisConnection.make(options.url, options))
+      return yield* EnvConfig.asConfigError(
+        Effect.provideService(make(options), RedisConnection.RedisConnection, connection)
+      )
+    })
   )

@@ -1,32 +1,20 @@
 /**
  * The Redis modules read from `Config`: a bad environment value (URL, key prefix, connection name) fails
- * `layerConfig` with a `ConfigError` naming the variable, before any connection is made.
+ * `layerConfig` with a `ConfigError` naming the variable, before any connection is made; a bad option given in code
+ * to `layer` is a `ValidationError` naming it, never a defect.
  */
-import { assert, describe, expect, it } from "@effect/vitest"
-import * as Cause from "effect/Cause"
-import * as ConfigError from "effect/ConfigError"
-import * as ConfigProvider from "effect/ConfigProvider"
+import { describe, expect, it } from "@effect/vitest"
+import { configError, invalidOption } from "@hookwire/core/test/contract/LayerFailures"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as RedisAdapter from "../src/RedisAdapter.js"
 import * as RedisConnection from "../src/RedisConnection.js"
+import * as RedisDedupStore from "../src/RedisDedupStore.js"
 import * as RedisQueue from "../src/RedisQueue.js"
 import * as RedisRateLimiter from "../src/RedisRateLimiter.js"
-
-const configError = <A, E>(layer: Layer.Layer<A, E>, env: Record<string, string>) =>
-  Effect.gen(function*() {
-    const exit = yield* Effect.exit(
-      Effect.scoped(Layer.build(layer)).pipe(
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
-      )
-    )
-    assert(Exit.isFailure(exit), "the layer was built")
-    const failure = Cause.failureOption(exit.cause)
-    assert(Option.isSome(failure), `not a typed failure: ${Cause.pretty(exit.cause)}`)
-    assert(ConfigError.isConfigError(failure.value), `not a ConfigError: ${String(failure.value)}`)
-    return String(failure.value)
-  })
+import { connectionLayer, describeRedis, redisUrl } from "./utils/redis.js"
 
 // Port 1: never connected to, since every case fails while reading its config.
 const url = "redis://127.0.0.1:1"
@@ -53,5 +41,39 @@ describe("Redis layerConfig", () => {
           /HOOKWIRE_REDIS_CONNECTION_NAME.*without spaces/
         )
       }
+    }))
+})
+
+describe("RedisConnection.layer", () => {
+  it.effect("a URL that is not redis:// or a connection name with a space names the option", () =>
+    Effect.gen(function*() {
+      const scheme = yield* invalidOption(RedisConnection.layer("http://u:s3cret@host"))
+      expect(scheme.field).toBe("url")
+      expect(scheme.message).toMatch(/redis:\/\/\[user:password@\]host/)
+      expect(scheme.message).not.toContain("s3cret")
+      expect((yield* invalidOption(RedisConnection.layer(url, { connectionName: "a b" }))).field).toBe("connectionName")
+    }))
+})
+
+describeRedis("a bad key prefix given in code", () => {
+  it.effect("fails the queue, the adapter, the rate limiter and the dedup store with a ValidationError", () =>
+    Effect.gen(function*() {
+      const layers = [
+        RedisQueue.layer({ prefix: "{tag}" }),
+        RedisAdapter.layer({ prefix: "has space", sweeper: false }),
+        RedisRateLimiter.layer({ prefix: "" }),
+        RedisDedupStore.layer({ prefix: "{x}" })
+      ] as Array<Layer.Layer<unknown, unknown, RedisConnection.RedisConnection>>
+      for (const layer of layers) {
+        const error = yield* invalidOption(Layer.provide(layer, connectionLayer("hookwire-test-options")))
+        expect(error.field).toBe("prefix")
+        expect(error.message).toMatch(/no braces or spaces/)
+      }
+    }))
+
+  it.effect("from the host's Config: a ConfigError", () =>
+    Effect.gen(function*() {
+      const config = Config.succeed({ url: Redacted.make(redisUrl), prefix: "{tag}", connectionName: undefined })
+      expect(yield* configError(RedisQueue.layerConfig(config))).toMatch(/prefix.*no braces/)
     }))
 })

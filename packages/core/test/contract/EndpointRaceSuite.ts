@@ -60,7 +60,7 @@ export const endpointRaceSuite = <E>(name: string, adapter: Layer.Layer<Storage.
     Webhooks.layer.pipe(
       Layer.provideMerge(
         Layer.mergeAll(
-          Settings.layer({ catalog, masterKeys }),
+          Settings.layer({ catalog, masterKeys }).pipe(Layer.orDie),
           OperationalEvents.layer(),
           RecordingTransport.layer()
         )

@@ -1,11 +1,13 @@
 /**
  * Every configurable service of core and memory read from `Config`: a bad environment value fails its
  * `layerConfig` with a `ConfigError` that names the variable and says what is accepted (never a defect), and good
- * values reach the service.
+ * values reach the service. A bad option given in code fails `layer(options)` with a `ValidationError`
+ * (`invalid_option`) naming it; through `layerConfig` (from the host's own `Config`) the same value is a `ConfigError`.
  */
-import { assert, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import {
   Dispatcher,
+  Hookwire,
   HttpTransport,
   OperationalEvents,
   RecordingTransport,
@@ -14,13 +16,13 @@ import {
   Storage,
   Sweeper
 } from "@hookwire/core"
-import * as Cause from "effect/Cause"
-import * as ConfigError from "effect/ConfigError"
+import { configError, invalidOption } from "@hookwire/core/test/contract/LayerFailures"
+import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
+import { memory } from "../../src/Memory.js"
 import * as MemoryQueue from "../../src/MemoryQueue.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
 import { catalog } from "./harness.js"
@@ -28,18 +30,7 @@ import { catalog } from "./harness.js"
 const withEnv = (env: Record<string, string>) =>
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
-/** Builds `layer` with `env` and returns the ConfigError's text; fails the test on success or any other failure. */
-const configError = <A, E>(layer: Layer.Layer<A, E>, env: Record<string, string>) =>
-  Effect.gen(function*() {
-    const exit = yield* Effect.exit(Effect.scoped(Layer.build(layer)).pipe(withEnv(env)))
-    assert(Exit.isFailure(exit), "the layer was built")
-    const failure = Cause.failureOption(exit.cause)
-    assert(Option.isSome(failure), `not a typed failure: ${Cause.pretty(exit.cause)}`)
-    assert(ConfigError.isConfigError(failure.value), `not a ConfigError: ${String(failure.value)}`)
-    return String(failure.value)
-  })
-
-const stores = Layer.merge(MemoryStorage.layer(), MemoryQueue.layer)
+const stores = Layer.merge(MemoryStorage.layer(), MemoryQueue.layer).pipe(Layer.orDie)
 const engineParts = Layer.mergeAll(
   stores,
   Settings.layer({ catalog }),
@@ -181,4 +172,84 @@ describe("MemoryStorage.layerConfig", () => {
       )
       expect(Exit.isSuccess(exit)).toBe(true)
     }))
+})
+
+describe("Settings.layer", () => {
+  it.effect("a timeout over a minute, a payload limit of 0 or a short master key names the option", () =>
+    Effect.gen(function*() {
+      const timeout = yield* invalidOption(Settings.layer({ catalog, timeout: "2 minutes" }))
+      expect(timeout.field).toBe("timeout")
+      expect(timeout.message).toMatch(/between 1 ms and 60 s/)
+      expect((yield* invalidOption(Settings.layer({ catalog, maxPayloadBytes: 0 }))).field).toBe("maxPayloadBytes")
+      const key = Buffer.alloc(16, 7).toString("base64")
+      const short = yield* invalidOption(Settings.layer({ catalog, masterKeys: [{ id: "k1", key }] }))
+      expect(short.field).toBe("masterKeys")
+      expect(short.message).toMatch(/32 bytes/)
+      expect(short.message).not.toContain(key)
+    }))
+
+  it.effect("a bad circuit breaker names the breaker's option", () =>
+    Effect.gen(function*() {
+      const error = yield* invalidOption(Settings.layer({ catalog, circuitBreaker: { failureThreshold: 0 } }))
+      expect(error.field).toBe("circuitBreaker.failureThreshold")
+      expect(error.message).toMatch(/whole number of at least 1/)
+      const coolDown = yield* invalidOption(Settings.layer({ catalog, circuitBreaker: { coolDown: 0 } }))
+      expect(coolDown.field).toBe("circuitBreaker.coolDown")
+    }))
+
+  it.effect("Hookwire.layer fails with the same error", () =>
+    Effect.gen(function*() {
+      const engine = Hookwire.layer({ catalog, timeout: -1 }).pipe(Layer.provide(stores))
+      expect((yield* invalidOption(engine)).field).toBe("timeout")
+    }))
+
+  it.effect("through layerConfig, an option given in code is checked too: a ConfigError", () =>
+    Effect.gen(function*() {
+      const text = yield* configError(Settings.layerConfig({ catalog, maxPayloadBytes: 1.5 }))
+      expect(text).toMatch(/maxPayloadBytes.*positive whole number/)
+    }))
+})
+
+describe("Dispatcher.layer", () => {
+  it.effect("concurrency 0 or a lease under a second names the option", () =>
+    Effect.gen(function*() {
+      const zero = yield* invalidOption(Dispatcher.layer({ concurrency: 0 }).pipe(Layer.provide(engineParts)))
+      expect(zero.field).toBe("dispatcher.concurrency")
+      expect(zero.message).toMatch(/whole number of at least 1/)
+      const lease = yield* invalidOption(Dispatcher.layer({ lease: "100 millis" }).pipe(Layer.provide(engineParts)))
+      expect(lease.field).toBe("dispatcher.lease")
+    }))
+
+  it.effect("from the host's Config: a ConfigError at the option's path", () =>
+    Effect.gen(function*() {
+      const layer = Dispatcher.layerConfig(Config.succeed({ writeBatchSize: 0 })).pipe(Layer.provide(engineParts))
+      expect(yield* configError(layer)).toMatch(/dispatcher\.writeBatchSize.*at least 1/)
+    }))
+})
+
+describe("Sweeper.layer", () => {
+  it.effect("an interval of 0 or a batch size of 0 names the option", () =>
+    Effect.gen(function*() {
+      const interval = yield* invalidOption(Sweeper.layer({ interval: "0 millis" }).pipe(Layer.provide(stores)))
+      expect(interval.field).toBe("sweeper.interval")
+      expect(interval.message).toMatch(/at least 1ms/)
+      const batch = yield* invalidOption(Sweeper.layer({ batchSize: 0 }).pipe(Layer.provide(stores)))
+      expect(batch.field).toBe("sweeper.batchSize")
+      const config = Sweeper.layerConfig(Config.succeed({ maxPerSweep: 2.5 })).pipe(Layer.provide(stores))
+      expect(yield* configError(config)).toMatch(/sweeper\.maxPerSweep.*whole number/)
+    }))
+})
+
+describe("MemoryStorage.layer", () => {
+  it.effect("a limit of 0 names the limit; through layerConfig it is a ConfigError", () =>
+    Effect.gen(function*() {
+      const error = yield* invalidOption(MemoryStorage.layer({ maxMessages: 0 }))
+      expect(error.field).toBe("maxMessages")
+      expect(error.message).toMatch(/positive integer or Infinity/)
+      expect(yield* configError(MemoryStorage.layerConfig(Config.succeed({ maxBytes: -1 })))).toMatch(/maxBytes/)
+    }))
+
+  it("memory() checks its options at once, like every option of the Promise API", () => {
+    expect(() => memory({ maxAttemptsPerDelivery: 0 })).toThrow(/maxAttemptsPerDelivery/)
+  })
 })

@@ -6,7 +6,7 @@
  */
 import * as EnvConfig from "@hookwire/core/EnvConfig"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as tables from "./tables.js"
@@ -38,7 +38,7 @@ export const migrate: Config.Config<boolean> = EnvConfig.boolean("HOOKWIRE_MIGRA
 export const unwrap = <A extends tables.TableOptions>(
   config: Config.Config.Wrap<A>
 ): Effect.Effect<A, ConfigError.ConfigError> =>
-  Effect.flatMap(Config.unwrap(config), (options) => {
-    const problem = tableCheck(options)
-    return problem === undefined ? Effect.succeed(options) : Effect.fail(ConfigError.InvalidData([], problem))
-  })
+  Effect.flatMap(
+    Config.unwrap(config),
+    (options) => Effect.as(EnvConfig.asConfigError(tables.checked(options)), options)
+  )

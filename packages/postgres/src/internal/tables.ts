@@ -4,6 +4,8 @@
  *
  * @internal
  */
+import * as Errors from "@hookwire/core/Errors"
+import type * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 
 /** @internal */
@@ -48,13 +50,15 @@ export const make = (options: TableOptions = {}): Tables => {
   const prefix = options.tablePrefix ?? defaultPrefix
   const schema = options.schema
   if (!(prefix === "" || IDENTIFIER.test(prefix)) || prefix.length > 40) {
-    throw new Error(
+    throw Errors.invalidOption(
+      "tablePrefix",
       `Invalid tablePrefix ${JSON.stringify(prefix)}: use at most 40 lower-case letters, digits and underscores, ` +
         `starting with a letter or underscore (e.g. "hookwire_")`
     )
   }
   if (schema !== undefined && (!IDENTIFIER.test(schema) || schema.length > 63)) {
-    throw new Error(
+    throw Errors.invalidOption(
+      "schema",
       `Invalid schema ${JSON.stringify(schema)}: use at most 63 lower-case letters, digits and underscores, ` +
         `starting with a letter or underscore`
     )
@@ -84,6 +88,10 @@ export const make = (options: TableOptions = {}): Tables => {
     index: (name) => quote(prefix + name)
   }
 }
+
+/** `make`, in an effect: a bad name is its `ValidationError` (what a layer given it fails with), not a defect. */
+export const checked = (options: TableOptions = {}): Effect.Effect<Tables, Errors.ValidationError> =>
+  Errors.checkOptions(() => make(options))
 
 /** @internal */
 export const qualifiedSchema = (tables: Tables): string | undefined =>
