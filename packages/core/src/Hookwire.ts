@@ -4,13 +4,15 @@
  * `start()` / `close()` for the dispatcher. Rejected errors are the typed errors themselves: they keep their
  * `_tag` and `code`, so `err._tag === "EndpointLimitExceeded"` works in plain JavaScript.
  *
+ * The Promise API's parts live in `internal/hookwire/`: option checks (`optionKeys`), the environment, the runtime
+ * that survives a failed start, starting and stopping the dispatcher, publishing in the host's transaction,
+ * `logging` and `onEvent` (`events`). What keeps this module just past 400 lines is the `Hookwire` interface, every
+ * Promise method documented for users.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Catalog from "./Catalog.js"
@@ -22,10 +24,11 @@ import * as HttpTransport from "./HttpTransport.js"
 import * as dispatcherOptions from "./internal/dispatcher/options.js"
 import * as dispatcherControl from "./internal/hookwire/dispatcherControl.js"
 import * as environment from "./internal/hookwire/environment.js"
+import * as events from "./internal/hookwire/events.js"
+import * as logging from "./internal/hookwire/logging.js"
 import * as optionKeys from "./internal/hookwire/optionKeys.js"
 import * as resilientRuntime from "./internal/hookwire/runtime.js"
 import * as transaction from "./internal/hookwire/transaction.js"
-import * as logCause from "./internal/logCause.js"
 import type * as Model from "./Model.js"
 import * as OperationalEvents from "./OperationalEvents.js"
 import * as OperationalWebhooks from "./OperationalWebhooks.js"
@@ -167,39 +170,6 @@ export interface LogEntry {
   readonly cause?: string | undefined
 }
 
-const levelOf = (label: string): LogEntry["level"] =>
-  label === "DEBUG" || label === "TRACE" ? "debug" : label === "WARN" ? "warn" : label === "INFO" ? "info" : "error"
-
-const loggingLayer = (options: Options<any>): Layer.Layer<never> => {
-  const minimum = Logger.minimumLogLevel(
-    options.logLevel === "debug"
-      ? LogLevel.Debug
-      : options.logLevel === "warn"
-      ? LogLevel.Warning
-      : options.logLevel === "error"
-      ? LogLevel.Error
-      : LogLevel.Info
-  )
-  if (options.logger === undefined) return minimum
-  const sink = options.logger
-  const replacement = sink === false
-    ? Logger.remove(Logger.defaultLogger)
-    : Logger.replace(
-      Logger.defaultLogger,
-      Logger.make(({ annotations, cause, date, logLevel, message }) => {
-        const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-        sink({
-          level: levelOf(logLevel.label),
-          message: logCause.redact(text),
-          annotations: Object.fromEntries(HashMap.toEntries(annotations)),
-          time: date,
-          cause: logCause.render(cause)
-        })
-      })
-    )
-  return Layer.merge(minimum, replacement)
-}
-
 type Secretless<A> = Omit<A, "secret">
 
 /**
@@ -325,28 +295,6 @@ export interface Hookwire<Events extends Record<string, unknown>> {
   >
 }
 
-const forwardEvents = (onEvent: NonNullable<Options<any>["onEvent"]>) =>
-  Layer.scopedDiscard(
-    Effect.gen(function*() {
-      const events = yield* OperationalEvents.OperationalEvents
-      const dequeue = yield* events.subscribeQueue
-      const handle = (event: OperationalEvents.OperationalEvent) =>
-        Effect.tryPromise(async () => {
-          await onEvent(event)
-        }).pipe(Effect.catchAll((error) => Effect.logError(`onEvent threw for ${event.type}`, error)))
-      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(dequeue.take, handle)))
-      // On close, events published by the last attempts are still waiting here: hand them over (within 5 s) before
-      // the subscription ends. (Finalizers run in reverse order: this runs before the consumer above is stopped.)
-      yield* Effect.addFinalizer(() =>
-        Effect.flatMap(dequeue.takeAll, (rest) => Effect.forEach(rest, handle, { discard: true })).pipe(
-          Effect.interruptible,
-          Effect.timeout("5 seconds"),
-          Effect.ignore
-        )
-      )
-    })
-  )
-
 /**
  * Creates Hookwire for a host that does not use Effect.
  *
@@ -387,12 +335,12 @@ export const createHookwire = <Events extends Record<string, unknown>>(given: Op
   Settings.resolve(options)
   const base = layer(options).pipe(
     Layer.provideMerge(options.adapter.layer),
-    Layer.provide(loggingLayer(options))
+    Layer.provide(logging.layer(options))
   )
   const observed = options.telemetry === undefined ? base : Layer.provideMerge(options.telemetry.layer, base)
   const forwarded = options.onEvent === undefined
     ? observed
-    : Layer.provideMerge(forwardEvents(options.onEvent), observed)
+    : Layer.provideMerge(events.forward(options.onEvent), observed)
   const full = options.operationalWebhooks === undefined ? forwarded : Layer.provideMerge(
     OperationalWebhooks.layer(options.operationalWebhooks === true ? {} : options.operationalWebhooks),
     forwarded

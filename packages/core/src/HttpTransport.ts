@@ -10,6 +10,10 @@
  * certificates are always verified; `ca` adds trusted CAs. With an egress proxy (`proxy`, or a request's own) the
  * target is still resolved and checked here and the proxy asked for the checked address (`internal/proxyTunnel.ts`).
  *
+ * One module past 400 lines: the pool cache, the per-request exchange (undici's handler holding the deadline and the
+ * body cap) and the layers are one hot path over private state that only they touch; the connect-time guard, IP
+ * ranges, error mapping and UTF-8 cutting are already their own modules under `internal/`.
+ *
  * @since 0.1.0
  */
 import * as Config from "effect/Config"

@@ -19,10 +19,15 @@
  * "invalid_retry_policy"`) whose message says what to fix. Every policy's `spec` is plain JSON and round-trips
  * through {@link fromSpec}, which is how a per-endpoint override is stored.
  *
+ * It is one module past 400 lines because it is one concept users import as one namespace: the policy type, its
+ * constructors and their validation, and `decide` with the `Retry-After` rules it applies, each documented. The
+ * HTTP-date grammar `Retry-After` may use lives in `internal/httpDate.ts`.
+ *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
+import * as httpDate from "./internal/httpDate.js"
 import type { RetryPolicySpec, TransportErrorKind } from "./Model.js"
 
 /**
@@ -400,63 +405,6 @@ export const decide = (policy: RetryPolicy, options: DecideOptions): Decision =>
 // Retry-After
 // ---------------------------------------------------------------------------------------------------------------
 
-const MONTHS: Readonly<Record<string, number>> = {
-  jan: 0,
-  feb: 1,
-  mar: 2,
-  apr: 3,
-  may: 4,
-  jun: 5,
-  jul: 6,
-  aug: 7,
-  sep: 8,
-  oct: 9,
-  nov: 10,
-  dec: 11
-}
-const MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-const TIME = "(\\d{2}):(\\d{2}):(\\d{2})"
-// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms every recipient must accept.
-const IMF_FIXDATE = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`, "i")
-const RFC_850 = new RegExp(
-  `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`,
-  "i"
-)
-const ASCTIME = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MONTH} +(\\d{1,2}) ${TIME} (\\d{4})$`, "i")
-
-const utc = (year: number, month: number, day: number, h: number, m: number, s: number): number | undefined => {
-  if (day < 1 || day > 31 || h > 23 || m > 59 || s > 60) return undefined
-  const date = new Date(0)
-  // setUTCFullYear, unlike Date.UTC, does not read years 0–99 as 19xx.
-  date.setUTCFullYear(year, month, day)
-  if (date.getUTCMonth() !== month) return undefined // 31 Feb and the like
-  date.setUTCHours(h, m, s, 0)
-  return date.getTime()
-}
-
-const parseHttpDate = (value: string, now: number): number | undefined => {
-  let match = IMF_FIXDATE.exec(value)
-  if (match !== null) {
-    const [, d, mon, y, h, m, s] = match
-    return utc(Number(y), MONTHS[mon.toLowerCase()], Number(d), Number(h), Number(m), Number(s))
-  }
-  match = RFC_850.exec(value)
-  if (match !== null) {
-    const [, d, mon, yy, h, m, s] = match
-    // RFC 9110: a two-digit year more than 50 years in the future is the most recent past year ending that way.
-    const nowYear = new Date(now).getUTCFullYear()
-    let year = nowYear - (nowYear % 100) + Number(yy)
-    if (year > nowYear + 50) year -= 100
-    return utc(year, MONTHS[mon.toLowerCase()], Number(d), Number(h), Number(m), Number(s))
-  }
-  match = ASCTIME.exec(value)
-  if (match !== null) {
-    const [, mon, d, h, m, s, y] = match
-    return utc(Number(y), MONTHS[mon.toLowerCase()], Number(d), Number(h), Number(m), Number(s))
-  }
-  return undefined
-}
-
 /**
  * Reads a `Retry-After` header as a delay in ms: delta-seconds (a non-negative integer) or an HTTP-date (IMF-fixdate,
  * or the obsolete RFC 850 and asctime forms) relative to `now`, a past date giving 0. Anything else — negative or
@@ -472,6 +420,6 @@ export const parseRetryAfter = (value: string | undefined, now: number): number 
   if (trimmed === "") return undefined
   if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, Number.MAX_SAFE_INTEGER)
   if (!Number.isFinite(now)) return undefined
-  const at = parseHttpDate(trimmed, now)
+  const at = httpDate.parse(trimmed, now)
   return at === undefined || Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }

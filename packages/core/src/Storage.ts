@@ -4,6 +4,10 @@
  * method takes the tenant and must never return or touch another tenant's records. Every adapter must pass the
  * contract suite exported from `@hookwire/core/test/contract/StorageSuite`.
  *
+ * One module past 400 lines: the port is one Tag whose every method is documented for adapter authors (what it must
+ * guarantee, per tenant, under concurrency), followed by the record-family slices adapters build it from and the few
+ * page and filter helpers every adapter shares. Splitting the Tag's documentation from it would help no reader.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"

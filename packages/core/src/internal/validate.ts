@@ -6,6 +6,10 @@
  * and values) is checked here, once, the same for every adapter: well-formed Unicode (no lone surrogates — a store
  * that encodes UTF-8 turns each into U+FFFD, so distinct tenants or keys would become one) and no NUL (which Postgres
  * cannot store but memory would). Identifiers (tenant, ids, idempotency keys) also refuse control characters.
+ *
+ * One module past 400 lines on purpose: every rule an input goes through is written here once, so endpoints,
+ * publish, the delivery log and every adapter apply the same rules; the rules share the text checks at the top, and
+ * spreading them over the callers' modules would let two callers drift apart.
  */
 import * as Effect from "effect/Effect"
 import type * as Catalog from "../Catalog.js"
