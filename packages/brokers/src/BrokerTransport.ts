@@ -6,6 +6,7 @@
  *
  * @since 0.5.0
  */
+import type { ValidationError } from "@hookwire/core/Errors"
 import * as HttpTransport from "@hookwire/core/HttpTransport"
 import * as RoutingTransport from "@hookwire/core/RoutingTransport"
 import type { Transport } from "@hookwire/core/Transport"
@@ -30,12 +31,12 @@ export interface Options {
 }
 
 /**
- * The routing transport over HTTP and the named broker kinds.
+ * The routing transport over HTTP and the named broker kinds. Bad `httpOptions` fail it with a `ValidationError`.
  *
  * @since 0.5.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Transport> =>
+export const layer = (options: Options): Layer.Layer<Transport, ValidationError> =>
   RoutingTransport.layer(
     options.http ?? HttpTransport.layer(options.httpOptions),
     Effect.gen(function*() {

@@ -26,7 +26,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { type Dispatcher, Pool } from "undici"
 import * as EnvConfig from "./EnvConfig.js"
-import { TransportError } from "./Errors.js"
+import { invalidOption, TransportError, type ValidationError } from "./Errors.js"
 import * as Connector from "./internal/connector.js"
 import * as IpRange from "./internal/ipRange.js"
 import * as ProxyTunnel from "./internal/proxyTunnel.js"
@@ -389,22 +389,28 @@ const makeResolved = (resolved: Resolved): Effect.Effect<Context.Tag.Service<Tra
   )
 
 /**
- * Builds the transport; its pools are destroyed when the scope closes. Invalid options are a defect.
+ * Builds the transport; its pools are destroyed when the scope closes. Invalid options fail it with a
+ * `ValidationError` (`invalid_option`, field `http`) that says what to fix.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<Context.Tag.Service<Transport>, never, Scope.Scope> =>
+export const make = (
+  options: Options = {}
+): Effect.Effect<Context.Tag.Service<Transport>, ValidationError, Scope.Scope> =>
   Effect.suspend(() => {
     const resolved = resolve(options)
-    return typeof resolved === "string" ? Effect.dieMessage(`HttpTransport: ${resolved}`) : makeResolved(resolved)
+    return typeof resolved === "string"
+      ? Effect.fail(invalidOption("http", `HttpTransport: ${resolved}`))
+      : makeResolved(resolved)
   })
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Transport> => Layer.scoped(Transport, make(options))
+export const layer = (options: Options = {}): Layer.Layer<Transport, ValidationError> =>
+  Layer.scoped(Transport, make(options))
 
 const cidrList = (text: string): Either.Either<ReadonlyArray<string>, string> => {
   const items = text.split(",").map((item) => item.trim()).filter((item) => item.length > 0)

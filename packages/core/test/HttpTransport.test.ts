@@ -456,12 +456,13 @@ describe("HttpTransport: pools", () => {
       expect(String(Exit.isFailure(invalid) ? invalid.cause : "")).toContain("127.0.0.1/99")
     }))
 
-  it.scopedLive("invalid options are a defect", () =>
+  it.scopedLive("invalid options fail with a ValidationError that says what to fix, not a defect", () =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(HttpTransport.make({ allowCidrs: ["nope"] }))
-      expect(Exit.isFailure(exit)).toBe(true)
-      const exit2 = yield* Effect.exit(HttpTransport.make({ connections: 0 }))
-      expect(Exit.isFailure(exit2)).toBe(true)
+      const cidrs = yield* Effect.flip(HttpTransport.make({ allowCidrs: ["nope"] }))
+      expect([cidrs._tag, cidrs.code, cidrs.field]).toEqual(["ValidationError", "invalid_option", "http"])
+      expect(cidrs.message).toContain("\"nope\" is not an IP address or CIDR range")
+      const connections = yield* Effect.flip(HttpTransport.make({ connections: 0 }))
+      expect(connections.message).toContain("connections must be a positive integer")
     }))
 })
 
