@@ -9,6 +9,8 @@
  * DNS rebinding cannot bypass it; `allowCidrs` and `allowPrivateNetworks` open it for development and tests. TLS
  * certificates are always verified; `ca` adds trusted CAs. With an egress proxy (`proxy`, or a request's own) the
  * target is still resolved and checked here and the proxy asked for the checked address (`internal/proxyTunnel.ts`).
+ * A request's own TLS identity (an endpoint's client certificate and CA, `TransportRequest.tls`) gets pools of its
+ * own; a TLS alert from the receiver is reported as `tls_handshake`.
  *
  * One module past 400 lines: the pool cache, the per-request exchange (undici's handler holding the deadline and the
  * body cap) and the layers are one hot path over private state that only they touch; the connect-time guard, IP

@@ -245,7 +245,19 @@ export const storageSuite = (name: string, storageLayer: Layer.Layer<Storage.Sto
             ],
             transport: {
               sensitiveHeaders: { authorization: "enc:v1:k1:c2VhbGVk", "x-api-key": "plain ünï" },
-              proxy: "static-egress"
+              proxy: "static-egress",
+              tls: {
+                cert: "-----BEGIN CERTIFICATE-----\nMII…\n-----END CERTIFICATE-----\n",
+                key: "enc:v1:k1:a2V5",
+                ca: null
+              },
+              oauth2: {
+                tokenUrl: "https://auth.example/token",
+                clientId: "sender",
+                clientSecret: "enc:v1:k1:c2VjcmV0",
+                scopes: ["webhooks:write"],
+                clientAuth: "basic"
+              }
             }
           })
           yield* s.insertEndpoint(minimal)

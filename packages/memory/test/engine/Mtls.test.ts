@@ -4,18 +4,16 @@
  * shown, re-sealed after a master key rotation; a refused handshake is its own error kind in the attempt log.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Dispatcher, HttpTransport, OperationalEvents, RetryPolicy, Settings, Storage, Webhooks } from "@hookwire/core"
+import { HttpTransport, type Settings, type Storage, Webhooks } from "@hookwire/core"
 import * as Pki from "@hookwire/testing/pki"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { randomBytes } from "node:crypto"
 import * as Https from "node:https"
 import type * as Net from "node:net"
 import type * as Tls from "node:tls"
-import * as MemoryQueue from "../../src/MemoryQueue.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
-import { catalog, eventually } from "./harness.js"
+import { engineOn as harnessEngine, eventually } from "./harness.js"
 
 if (!Pki.hasOpenssl) console.warn("mTLS engine tests SKIPPED: the openssl CLI is not installed")
 
@@ -23,20 +21,7 @@ const k1 = { id: "k1", key: Redacted.make(randomBytes(32).toString("base64")) }
 const k2 = { id: "k2", key: Redacted.make(randomBytes(32).toString("base64")) }
 
 const engineOn = (storage: Storage.Storage["Type"], settings: Partial<Settings.Options>) =>
-  Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day" }).pipe(
-    Layer.provideMerge(
-      Webhooks.layer.pipe(
-        Layer.provideMerge(
-          Layer.mergeAll(
-            Settings.layer({ catalog, retryPolicy: RetryPolicy.none, ...settings }),
-            OperationalEvents.layer(),
-            HttpTransport.layer({ allowCidrs: ["127.0.0.1/32"] })
-          )
-        )
-      )
-    ),
-    Layer.provideMerge(Layer.merge(Layer.succeed(Storage.Storage, storage), MemoryQueue.layer))
-  )
+  harnessEngine(storage, { ...settings }, HttpTransport.layer({ allowCidrs: ["127.0.0.1/32"] }))
 
 const tenant = "bank"
 

@@ -5,16 +5,14 @@
  * re-sealed and never shown.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Dispatcher, HttpTransport, OperationalEvents, RetryPolicy, Settings, Storage, Webhooks } from "@hookwire/core"
+import { HttpTransport, type Settings, type Storage, Webhooks } from "@hookwire/core"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
 import type * as Net from "node:net"
-import * as MemoryQueue from "../../src/MemoryQueue.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
-import { catalog, eventually } from "./harness.js"
+import { engineOn as harnessEngine, eventually } from "./harness.js"
 
 const k1 = { id: "k1", key: Redacted.make(randomBytes(32).toString("base64")) }
 const k2 = { id: "k2", key: Redacted.make(randomBytes(32).toString("base64")) }
@@ -22,20 +20,7 @@ const tenant = "desk"
 const clientSecret = "cs-7f6e5d4c3b2a19080706"
 
 const engineOn = (storage: Storage.Storage["Type"], settings: Partial<Settings.Options>) =>
-  Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day" }).pipe(
-    Layer.provideMerge(
-      Webhooks.layer.pipe(
-        Layer.provideMerge(
-          Layer.mergeAll(
-            Settings.layer({ catalog, retryPolicy: RetryPolicy.none, allowHttp: true, ...settings }),
-            OperationalEvents.layer(),
-            HttpTransport.layer({ allowCidrs: ["127.0.0.1/32"] })
-          )
-        )
-      )
-    ),
-    Layer.provideMerge(Layer.merge(Layer.succeed(Storage.Storage, storage), MemoryQueue.layer))
-  )
+  harnessEngine(storage, { allowHttp: true, ...settings }, HttpTransport.layer({ allowCidrs: ["127.0.0.1/32"] }))
 
 const listen = (handler: Http.RequestListener) =>
   Effect.acquireRelease(

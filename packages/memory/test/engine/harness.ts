@@ -12,6 +12,7 @@ import {
   RetryPolicy,
   Settings,
   Storage,
+  type Transport,
   Webhooks
 } from "@hookwire/core"
 import type * as Context from "effect/Context"
@@ -104,3 +105,27 @@ export const eventually = <A, E, R>(
 
 export const deliveryOf = (tenant: string, messageId: string) =>
   Effect.flatMap(Webhooks.Webhooks, (w) => Effect.map(w.deliveries.list({ tenant, messageId }), (page) => page.items))
+
+/**
+ * An engine over a given storage instance (several engines, e.g. with different master keys, can share one store)
+ * with the given transport (a real `HttpTransport` for tests against loopback servers), Dispatcher included.
+ */
+export const engineOn = (
+  storage: Context.Tag.Service<typeof Storage.Storage>,
+  settings: Partial<Settings.Options>,
+  transport: Layer.Layer<Transport.Transport>
+) =>
+  Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day" }).pipe(
+    Layer.provideMerge(
+      Webhooks.layer.pipe(
+        Layer.provideMerge(
+          Layer.mergeAll(
+            Settings.layer({ catalog, retryPolicy: RetryPolicy.none, ...settings }),
+            OperationalEvents.layer(),
+            transport
+          )
+        )
+      )
+    ),
+    Layer.provideMerge(Layer.merge(Layer.succeed(Storage.Storage, storage), MemoryQueue.layer))
+  )

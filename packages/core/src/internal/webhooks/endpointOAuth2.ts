@@ -13,15 +13,6 @@ import type { Resolved } from "../../Settings.js"
 import type * as OAuth2 from "../oauth2.js"
 import * as validate from "../validate.js"
 
-/** The create and update input. */
-export interface OAuth2Input {
-  readonly tokenUrl: string
-  readonly clientId: string
-  readonly clientSecret: string | Redacted.Redacted<string>
-  readonly scopes?: ReadonlyArray<string> | undefined
-  readonly clientAuth?: "basic" | "body" | undefined
-}
-
 /** How an endpoint's OAuth2 settings are shown: never the secret. */
 export interface OAuth2View {
   readonly tokenUrl: string

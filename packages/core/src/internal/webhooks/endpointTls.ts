@@ -13,13 +13,6 @@ import type * as Model from "../../Model.js"
 import type { Resolved } from "../../Settings.js"
 import type { TransportTls } from "../../Transport.js"
 
-/** The create and update input: PEM text; the key a string or `Redacted`. */
-export interface TlsInput {
-  readonly cert?: string | undefined
-  readonly key?: string | Redacted.Redacted<string> | undefined
-  readonly ca?: string | undefined
-}
-
 /** How an endpoint's TLS settings are shown: never the key. */
 export interface TlsView {
   readonly certificate: {
