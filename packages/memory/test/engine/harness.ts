@@ -110,10 +110,10 @@ export const deliveryOf = (tenant: string, messageId: string) =>
  * An engine over a given storage instance (several engines, e.g. with different master keys, can share one store)
  * with the given transport (a real `HttpTransport` for tests against loopback servers), Dispatcher included.
  */
-export const engineOn = (
+export const engineOn = <E>(
   storage: Context.Tag.Service<typeof Storage.Storage>,
   settings: Partial<Settings.Options>,
-  transport: Layer.Layer<Transport.Transport>
+  transport: Layer.Layer<Transport.Transport, E>
 ) =>
   Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day" }).pipe(
     Layer.provideMerge(
