@@ -173,6 +173,24 @@ const failDisabled = (
       )
     }), { discard: true })
 
+/**
+ * Back to the queue for a while: jobs whose saturated slow endpoint could not take them. A slow or hung endpoint at
+ * its cap: its deliveries go back to the queue for about one of its attempt durations, without spending an attempt.
+ * The k-th of this batch waits about k / cap durations more.
+ */
+const rescheduleOverflow = ({ capacity, queue }: Deps, jobs: ReadonlyArray<Job>, now: number) =>
+  Effect.gen(function*() {
+    const overflow = new Map<string, number>()
+    const later: Array<{ item: ClaimedItem; runAt: number }> = []
+    for (const { ctx, item } of jobs) {
+      const k = overflow.get(ctx.endpoint.id) ?? 0
+      overflow.set(ctx.endpoint.id, k + 1)
+      const delay = overflowDelay(capacity.typical(ctx.endpoint.id), k, capacity.perEndpoint)
+      later.push({ item, runAt: now + delay + Math.floor((yield* Random.next) * delay * 0.5) })
+    }
+    yield* queue.reschedule(later)
+  })
+
 /** Starts the claim loop in the current scope. */
 export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -194,22 +212,6 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
       if (!ahead.stopped && busy()) wake.unsafeOpen()
     }
 
-    /** Back to the queue for a while: jobs whose saturated slow endpoint could not take them. */
-    const rescheduleOverflow = (jobs: ReadonlyArray<Job>, now: number) =>
-      Effect.gen(function*() {
-        // A slow or hung endpoint at its cap: its deliveries go back to the queue for about one of its attempt
-        // durations, without spending an attempt. The k-th of this batch waits about k / cap durations more.
-        const overflow = new Map<string, number>()
-        const later: Array<{ item: ClaimedItem; runAt: number }> = []
-        for (const { ctx, item } of jobs) {
-          const k = overflow.get(ctx.endpoint.id) ?? 0
-          overflow.set(ctx.endpoint.id, k + 1)
-          const delay = overflowDelay(capacity.typical(ctx.endpoint.id), k, capacity.perEndpoint)
-          later.push({ item, runAt: now + delay + Math.floor((yield* Random.next) * delay * 0.5) })
-        }
-        yield* queue.reschedule(later)
-      })
-
     /** What `fill` could not launch goes back to the queue. */
     const returnUnlaunched = Effect.gen(function*() {
       const { overflowed, stale } = ahead
@@ -217,7 +219,7 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
       ahead.stale = []
       // Should this fail, the leases return them.
       if (overflowed.length > 0) {
-        yield* rescheduleOverflow(overflowed, yield* Clock.currentTimeMillis).pipe(
+        yield* rescheduleOverflow(deps, overflowed, yield* Clock.currentTimeMillis).pipe(
           Effect.catchAllCause((cause) =>
             Effect.logWarning("Dispatcher: rescheduling claimed deliveries failed", cause)
           )
