@@ -14,6 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type { StorageError } from "./Errors.js"
 import * as subscribers from "./internal/events/subscribers.js"
 
 /**
@@ -106,6 +107,16 @@ export class OperationalEvents extends Context.Tag("@hookwire/core/OperationalEv
    * `bufferSize` per subscriber.
    */
   readonly subscribeQueue: Effect.Effect<Subscription, never, Scope.Scope>
+  /**
+   * Writes the durable record of an event with the recorder installed by `recordWith` (none: nothing to do). The
+   * engine calls it inside the storage transaction of the change the event reports (`Storage.transaction`), so a
+   * failing recorder rolls the change back.
+   */
+  readonly record: (event: OperationalEvent) => Effect.Effect<void, StorageError>
+  /** Installs the recorder `record` runs, for the lifetime of the scope (`OperationalWebhooks` installs its own). */
+  readonly recordWith: (
+    recorder: (event: OperationalEvent) => Effect.Effect<void, StorageError>
+  ) => Effect.Effect<void, never, Scope.Scope>
 }>() {}
 
 /**
@@ -124,7 +135,19 @@ export const layer = (options?: { readonly bufferSize?: number }): Layer.Layer<O
         Effect.acquireRelease(Effect.sync(hub.subscribe), (s) => Effect.sync(s.unsubscribe)),
         (s) => s.subscription
       )
+      let recorder: ((event: OperationalEvent) => Effect.Effect<void, StorageError>) | undefined
       return {
+        record: (event) => Effect.suspend(() => recorder === undefined ? Effect.void : recorder(event)),
+        recordWith: (next) =>
+          Effect.acquireRelease(
+            Effect.sync(() => {
+              recorder = next
+            }),
+            () =>
+              Effect.sync(() => {
+                if (recorder === next) recorder = undefined
+              })
+          ),
         publish: (event) => Effect.sync(() => hub.publishAll([event])),
         publishAll: (events) => Effect.sync(() => hub.publishAll(events)),
         // The stream ends (rather than being interrupted) when the service closes.

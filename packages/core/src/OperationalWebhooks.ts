@@ -10,7 +10,11 @@
  * (`endpoint.disabled:<id>:<disabledAt>`, `delivery.failed:<id>:<attempts>`, …), and a sweep (at start, then every
  * `every`) reads that state back from storage — endpoints created, disabled endpoints, open circuits, long failure
  * runs within `lookback`, deliveries failed within it — and publishes each again: what was already published is a duplicate and creates nothing,
- * what a crash kept from being published is published now. Events of the system tenant itself are never reported
+ * what a crash kept from being published is published now. Changes that leave no such state are kept with their
+ * notice instead: on a storage with transactions (`Storage.transaction`, Postgres) an endpoint's creation, update,
+ * deletion, disabling and re-enabling publish their notice inside the change's own transaction (the recorder this layer
+ * installs with `OperationalEvents.recordWith`), so both commit or neither. Not so yet: a recovery by a 2xx answer and
+ * a closed circuit (the dispatcher's health writes). Events of the system tenant itself are never reported
  * (a failing notifier cannot cause a loop).
  *
  * @since 0.5.0
@@ -21,6 +25,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { StorageError } from "./Errors.js"
 import type * as Model from "./Model.js"
 import { OperationalEvents } from "./OperationalEvents.js"
 import type { OperationalEvent } from "./OperationalEvents.js"
@@ -265,6 +270,24 @@ export const layer = (
       }
     }).pipe(Effect.catchAllCause((cause) => Effect.logError("OperationalWebhooks: the sweep failed; next time", cause)))
 
+    // Endpoint writes on a storage with transactions (Postgres) publish their notice in the write's own transaction:
+    // a notice that cannot be written fails the write, so the change and its notice commit together or not at all.
+    // The in-process event that follows is then a duplicate by its key.
+    yield* events.recordWith((event) => {
+      const r = reportOf(event)
+      if (r === undefined || r.data.tenant === tenant) return Effect.void
+      return webhooks.publish({ tenant, type: r.type, data: r.data, idempotencyKey: r.key }).pipe(
+        Effect.asVoid,
+        Effect.mapError((error) =>
+          error._tag === "StorageError" ? error : new StorageError({
+            code: "unknown",
+            message:
+              `OperationalWebhooks: the ${r.type} notice could not be written, so the change was not made: ${error.message}`,
+            cause: error
+          })
+        )
+      )
+    })
     const subscription = yield* events.subscribeQueue
     const forward = (event: OperationalEvent) => {
       const r = reportOf(event)

@@ -293,6 +293,16 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
       now: number
     ) => Effect.Effect<{ readonly cancelled: ReadonlyArray<string> } | undefined, StorageError>)
     | undefined
+  // Atomicity (optional: a durable adapter offers it; memory loses everything on a crash, so it has nothing to keep)
+  /**
+   * Optional: runs `effect` with every statement this storage (and a queue on the same database) makes in one
+   * transaction, committed when `effect` succeeds and rolled back when it fails, dies or is interrupted. The engine
+   * writes an endpoint change and its operational notice (`OperationalWebhooks`) through it, so a crash keeps both or
+   * neither. Nested calls join the outer transaction.
+   */
+  readonly transaction?:
+    | (<A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>)
+    | undefined
 }>() {}
 
 /**

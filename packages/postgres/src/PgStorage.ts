@@ -34,6 +34,7 @@ import * as messages from "./internal/messages.js"
 import * as retention from "./internal/retention.js"
 import * as shared from "./internal/shared.js"
 import * as tables from "./internal/tables.js"
+import * as transaction from "./internal/transaction.js"
 import type * as PgMigrator from "./PgMigrator.js"
 
 /**
@@ -72,7 +73,8 @@ export const makeWith = (
       ...messages.make(s),
       ...deliveries.make(s),
       ...dispatch.make(s),
-      ...attempts.make(s)
+      ...attempts.make(s),
+      transaction: transaction.make(s.sql)
     }))
 
 /**

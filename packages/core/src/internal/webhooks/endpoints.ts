@@ -13,6 +13,7 @@ import * as Redacted from "effect/Redacted"
 import { EndpointLimitExceeded, ValidationError } from "../../Errors.js"
 import * as Id from "../../Id.js"
 import * as Model from "../../Model.js"
+import type { OperationalEvent } from "../../OperationalEvents.js"
 import * as PayloadFilter from "../../PayloadFilter.js"
 import type { CreateEndpoint, UpdateEndpoint, Webhooks } from "../../Webhooks.js"
 import * as validate from "../validate.js"
@@ -25,6 +26,7 @@ import * as endpointOAuth2 from "./endpointOAuth2.js"
 import * as endpointTls from "./endpointTls.js"
 import * as endpointTransport from "./endpointTransport.js"
 import * as endpointWrites from "./endpointWrites.js"
+import { reported } from "./reported.js"
 import * as stats from "./stats.js"
 import * as testSend from "./testSend.js"
 
@@ -111,13 +113,16 @@ const create = ({ events, settings, storage, transport }: Deps, warnInsecure: Wa
       updatedAt: now
     }
     if (!(limit > 0)) return yield* limitExceeded(tenant, limit)
-    if (Number.isFinite(limit)) {
-      if (!(yield* storage.insertEndpointWithin(endpoint, limit))) return yield* limitExceeded(tenant, limit)
-    } else {
-      yield* storage.insertEndpoint(endpoint)
-    }
+    const inserted = yield* reported(
+      { events, storage },
+      Number.isFinite(limit)
+        ? storage.insertEndpointWithin(endpoint, limit)
+        : Effect.as(storage.insertEndpoint(endpoint), true),
+      (written): OperationalEvent | undefined =>
+        written ? { type: "endpoint.created", tenant, endpointId: id, at: new Date(now) } : undefined
+    )
+    if (!inserted) return yield* limitExceeded(tenant, limit)
     if (insecure) yield* warnInsecure(tenant, url)
-    yield* events.publish({ type: "endpoint.created", tenant, endpointId: id, at: new Date(now) })
     return { ...views.endpoint(endpoint), secret: Redacted.make(secret) }
   })
 
@@ -168,12 +173,17 @@ const update = ({ events, settings, storage, transport }: Deps, warnInsecure: Wa
     const filterChanged = next.options.filter !== current.options.filter
     next = { ...next, updatedAt: filterChanged ? Math.max(now, current.updatedAt + 1) : now }
     // Only the fields this update changed: never the disabled state, health or secrets other writers own.
-    const patched = yield* storage.patchEndpoint(tenant, current.id, endpointWrites.changes(current, next))
+    const patched = yield* reported(
+      { events, storage },
+      storage.patchEndpoint(tenant, current.id, endpointWrites.changes(current, next)),
+      (written): OperationalEvent | undefined =>
+        written === undefined ?
+          undefined :
+          { type: "endpoint.updated", tenant, endpointId: current.id, at: new Date(written.updatedAt) }
+    )
     if (patched === undefined) return yield* endpointNotFound(current.id)
-    const view = views.endpoint(patched)
     if (insecure) yield* warnInsecure(tenant, next.url)
-    yield* events.publish({ type: "endpoint.updated", tenant, endpointId: current.id, at: new Date(patched.updatedAt) })
-    return view
+    return views.endpoint(patched)
   })
 
 const setDisabled =
@@ -182,31 +192,37 @@ const setDisabled =
       const current = yield* loadEndpoint({ storage }, yield* validate.tenant(tenant), id)
       const now = yield* Clock.currentTimeMillis
       if (current.disabled === disabled) return views.endpoint(current)
-      const patched = yield* storage.patchEndpoint(tenant, id, {
-        disabled,
-        disabledReason: disabled ? reason : null,
-        disabledAt: disabled ? now : null,
-        // Re-enabling starts with a clean record: an old failure run must not disable it again at once.
-        ...(disabled ? {} : { health: Model.healthy }),
-        updatedAt: now
-      })
-      if (patched === undefined) return yield* endpointNotFound(id)
-      if (disabled) {
-        // A disabled endpoint gets nothing: its pending deliveries fail now (recover them after re-enabling).
-        const failed = yield* storage.transitionEndpointDeliveries(tenant, id, {
-          from: ["pending"],
-          to: "failed",
-          since: 0,
-          nextAttemptAt: null,
-          now
+      const write = Effect.gen(function*() {
+        const patched = yield* storage.patchEndpoint(tenant, id, {
+          disabled,
+          disabledReason: disabled ? reason : null,
+          disabledAt: disabled ? now : null,
+          // Re-enabling starts with a clean record: an old failure run must not disable it again at once.
+          ...(disabled ? {} : { health: Model.healthy }),
+          updatedAt: now
         })
-        if (failed.length > 0) yield* queue.remove(failed)
-      }
-      yield* events.publish(
-        disabled
-          ? { type: "endpoint.disabled", tenant, endpointId: id, reason: reason ?? "disabled", at: new Date(now) }
-          : { type: "endpoint.recovered", tenant, endpointId: id, reason: "enabled", at: new Date(now) }
+        if (patched !== undefined && disabled) {
+          // A disabled endpoint gets nothing: its pending deliveries fail now (recover them after re-enabling).
+          const failed = yield* storage.transitionEndpointDeliveries(tenant, id, {
+            from: ["pending"],
+            to: "failed",
+            since: 0,
+            nextAttemptAt: null,
+            now
+          })
+          if (failed.length > 0) yield* queue.remove(failed)
+        }
+        return patched
+      })
+      const patched = yield* reported(
+        { events, storage },
+        write,
+        (written): OperationalEvent | undefined =>
+          written === undefined ? undefined : disabled
+            ? { type: "endpoint.disabled", tenant, endpointId: id, reason: reason ?? "disabled", at: new Date(now) }
+            : { type: "endpoint.recovered", tenant, endpointId: id, reason: "enabled", at: new Date(now) }
       )
+      if (patched === undefined) return yield* endpointNotFound(id)
       return views.endpoint(patched)
     })
 
@@ -271,8 +287,13 @@ export const make = (deps: Deps): Endpoints => {
       Effect.gen(function*() {
         const tenant = yield* validate.tenant(input.tenant)
         const now = yield* Clock.currentTimeMillis
-        if (!(yield* storage.deleteEndpoint(tenant, input.id, now))) return yield* endpointNotFound(input.id)
-        yield* deps.events.publish({ type: "endpoint.deleted", tenant, endpointId: input.id, at: new Date(now) })
+        const deleted = yield* reported(
+          deps,
+          storage.deleteEndpoint(tenant, input.id, now),
+          (written) =>
+            written ? { type: "endpoint.deleted", tenant, endpointId: input.id, at: new Date(now) } : undefined
+        )
+        if (!deleted) return yield* endpointNotFound(input.id)
       }),
     enable: (input) => disabled(input.tenant, input.id, false, null),
     disable: (input) => disabled(input.tenant, input.id, true, input.reason ?? "disabled manually"),
