@@ -12,9 +12,9 @@
  * runs within `lookback`, deliveries failed within it — and publishes each again: what was already published is a duplicate and creates nothing,
  * what a crash kept from being published is published now. Changes that leave no such state are kept with their
  * notice instead: on a storage with transactions (`Storage.transaction`, Postgres) an endpoint's creation, update,
- * deletion, disabling and re-enabling publish their notice inside the change's own transaction (the recorder this layer
- * installs with `OperationalEvents.recordWith`), so both commit or neither. Not so yet: a recovery by a 2xx answer and
- * a closed circuit (the dispatcher's health writes). Events of the system tenant itself are never reported
+ * deletion, disabling and re-enabling, and the dispatcher's health writes that recover an endpoint or open or close its
+ * circuit, publish their notice inside the change's own transaction (the recorder this layer installs with
+ * `OperationalEvents.recordWith`), so both commit or neither. Events of the system tenant itself are never reported
  * (a failing notifier cannot cause a loop).
  *
  * @since 0.5.0

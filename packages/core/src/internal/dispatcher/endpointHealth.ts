@@ -10,9 +10,10 @@ import * as CircuitBreaker from "../../CircuitBreaker.js"
 import type { ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
 import type { QueueError, StorageError } from "../../Errors.js"
 import type * as Model from "../../Model.js"
-import type { OperationalEvents } from "../../OperationalEvents.js"
+import type { OperationalEvent, OperationalEvents } from "../../OperationalEvents.js"
 import type * as Settings from "../../Settings.js"
 import type { Storage } from "../../Storage.js"
+import { reported } from "../events/reported.js"
 import * as logs from "./logs.js"
 import { isHealthy } from "./settle.js"
 import * as supervise from "./supervise.js"
@@ -102,24 +103,30 @@ export const make = ({ dropWaiting, events, queue, settings, storage }: Deps): E
         const transition = success
           ? CircuitBreaker.onSuccess(health)
           : CircuitBreaker.onFailure(health, now, { breaker, disableAfterMs: settings.disableAfterMs, window })
-        const patched = yield* storage.patchEndpoint(
+        const ids = { tenant: endpoint.tenant, endpointId: endpoint.id, at: new Date(now) }
+        const reason = health.circuit === "half_open"
+          ? "the probe failed"
+          : `${transition.health.consecutiveFailures} consecutive failures`
+        const retryAt = transition.health.circuitRetryAt
+        const announced: Array<OperationalEvent> = []
+        if (transition.recovered) announced.push({ type: "endpoint.recovered", reason: "succeeded", ...ids })
+        if (transition.closed) announced.push({ type: "endpoint.circuit_closed", ...ids })
+        if (transition.opened && retryAt !== null) {
+          announced.push({ type: "endpoint.circuit_opened", reason, retryAt: new Date(retryAt), ...ids })
+        }
+        const write = storage.patchEndpoint(
           endpoint.tenant,
           endpoint.id,
           { health: transition.health, updatedAt: now },
           health
         )
+        // A write that changes what is announced commits with the notices (see reported.ts); the others stay one
+        // statement.
+        const patched = announced.length === 0
+          ? yield* write
+          : yield* reported({ events, storage }, write, (written) => written === undefined ? [] : announced)
         if (patched === undefined) continue
-        const ids = { tenant: endpoint.tenant, endpointId: endpoint.id, at: new Date(now) }
-        if (transition.recovered) yield* events.publish({ type: "endpoint.recovered", reason: "succeeded", ...ids })
-        if (transition.closed) yield* events.publish({ type: "endpoint.circuit_closed", ...ids })
-        if (transition.opened) {
-          const reason = health.circuit === "half_open"
-            ? "the probe failed"
-            : `${transition.health.consecutiveFailures} consecutive failures`
-          const retryAt = transition.health.circuitRetryAt!
-          yield* events.publish({ type: "endpoint.circuit_opened", reason, retryAt: new Date(retryAt), ...ids })
-          yield* logs.circuitOpened(logIds(ctx), reason, retryAt)
-        }
+        if (transition.opened && retryAt !== null) yield* logs.circuitOpened(logIds(ctx), reason, retryAt)
         return transition.disable
       }
       yield* Effect.logDebug("Dispatcher: endpoint health kept changing under ten updates in a row; skipping one")

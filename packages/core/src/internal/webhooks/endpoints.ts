@@ -16,6 +16,7 @@ import * as Model from "../../Model.js"
 import type { OperationalEvent } from "../../OperationalEvents.js"
 import * as PayloadFilter from "../../PayloadFilter.js"
 import type { CreateEndpoint, UpdateEndpoint, Webhooks } from "../../Webhooks.js"
+import { reported } from "../events/reported.js"
 import * as validate from "../validate.js"
 import * as views from "../views.js"
 import * as wholeMs from "../wholeMs.js"
@@ -26,7 +27,6 @@ import * as endpointOAuth2 from "./endpointOAuth2.js"
 import * as endpointTls from "./endpointTls.js"
 import * as endpointTransport from "./endpointTransport.js"
 import * as endpointWrites from "./endpointWrites.js"
-import { reported } from "./reported.js"
 import * as stats from "./stats.js"
 import * as testSend from "./testSend.js"
 
@@ -118,8 +118,8 @@ const create = ({ events, settings, storage, transport }: Deps, warnInsecure: Wa
       Number.isFinite(limit)
         ? storage.insertEndpointWithin(endpoint, limit)
         : Effect.as(storage.insertEndpoint(endpoint), true),
-      (written): OperationalEvent | undefined =>
-        written ? { type: "endpoint.created", tenant, endpointId: id, at: new Date(now) } : undefined
+      (written): ReadonlyArray<OperationalEvent> =>
+        written ? [{ type: "endpoint.created", tenant, endpointId: id, at: new Date(now) }] : []
     )
     if (!inserted) return yield* limitExceeded(tenant, limit)
     if (insecure) yield* warnInsecure(tenant, url)
@@ -176,10 +176,10 @@ const update = ({ events, settings, storage, transport }: Deps, warnInsecure: Wa
     const patched = yield* reported(
       { events, storage },
       storage.patchEndpoint(tenant, current.id, endpointWrites.changes(current, next)),
-      (written): OperationalEvent | undefined =>
+      (written): ReadonlyArray<OperationalEvent> =>
         written === undefined ?
-          undefined :
-          { type: "endpoint.updated", tenant, endpointId: current.id, at: new Date(written.updatedAt) }
+          [] :
+          [{ type: "endpoint.updated", tenant, endpointId: current.id, at: new Date(written.updatedAt) }]
     )
     if (patched === undefined) return yield* endpointNotFound(current.id)
     if (insecure) yield* warnInsecure(tenant, next.url)
@@ -217,10 +217,12 @@ const setDisabled =
       const patched = yield* reported(
         { events, storage },
         write,
-        (written): OperationalEvent | undefined =>
-          written === undefined ? undefined : disabled
-            ? { type: "endpoint.disabled", tenant, endpointId: id, reason: reason ?? "disabled", at: new Date(now) }
-            : { type: "endpoint.recovered", tenant, endpointId: id, reason: "enabled", at: new Date(now) }
+        (written): ReadonlyArray<OperationalEvent> =>
+          written === undefined ? [] : [
+            disabled
+              ? { type: "endpoint.disabled", tenant, endpointId: id, reason: reason ?? "disabled", at: new Date(now) }
+              : { type: "endpoint.recovered", tenant, endpointId: id, reason: "enabled", at: new Date(now) }
+          ]
       )
       if (patched === undefined) return yield* endpointNotFound(id)
       return views.endpoint(patched)
@@ -290,8 +292,8 @@ export const make = (deps: Deps): Endpoints => {
         const deleted = yield* reported(
           deps,
           storage.deleteEndpoint(tenant, input.id, now),
-          (written) =>
-            written ? { type: "endpoint.deleted", tenant, endpointId: input.id, at: new Date(now) } : undefined
+          (written): ReadonlyArray<OperationalEvent> =>
+            written ? [{ type: "endpoint.deleted", tenant, endpointId: input.id, at: new Date(now) }] : []
         )
         if (!deleted) return yield* endpointNotFound(input.id)
       }),
