@@ -23,6 +23,7 @@ import type {
 import { Invalidator, InvalidatorContext, type QueryState, useQuery } from "./query.js"
 
 const ClientContext = createContext<PortalClient | null>(null)
+const ConfigContext = createContext<QueryState<Config> | null>(null)
 
 /**
  * Gives the hooks and components below it a client.
@@ -34,9 +35,18 @@ export const PortalProvider = (props: { readonly client: PortalClient; readonly 
   const invalidator = useMemo(() => new Invalidator(), [props.client])
   return (
     <ClientContext.Provider value={props.client}>
-      <InvalidatorContext.Provider value={invalidator}>{props.children}</InvalidatorContext.Provider>
+      <InvalidatorContext.Provider value={invalidator}>
+        <ConfigProvider>{props.children}</ConfigProvider>
+      </InvalidatorContext.Provider>
     </ClientContext.Provider>
   )
+}
+
+/** Reads `GET /config` once per provider, so every screen mounted later knows it at once (no flicker, no refetch). */
+const ConfigProvider = (props: { readonly children?: ReactNode }) => {
+  const client = usePortalClient()
+  const config = useQuery("config", () => client.config())
+  return <ConfigContext.Provider value={config}>{props.children}</ConfigContext.Provider>
 }
 
 /** @since 0.1.0 @category combinators */
@@ -52,10 +62,11 @@ export const useSession = (): QueryState<Session> => {
   return useQuery("session", () => client.session())
 }
 
-/** What the host uses (`GET /config`); fetched once. @since 0.1.0 @category combinators */
+/** What the host uses (`GET /config`); fetched once per `PortalProvider`. @since 0.1.0 @category combinators */
 export const useConfig = (): QueryState<Config> => {
-  const client = usePortalClient()
-  return useQuery("config", () => client.config())
+  const config = useContext(ConfigContext)
+  if (config === null) throw new Error("@hookwire/portal hooks need a <PortalProvider client={...}> above them")
+  return config
 }
 
 /**

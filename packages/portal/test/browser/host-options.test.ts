@@ -78,6 +78,10 @@ describe.skipIf(!available)("portal on hosts with their own scheme and channel u
       channels: ["AAPL"]
     })
     const page = await browser.page()
+    const configReads: Array<string> = []
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.endsWith("/config")) configReads.push(request.url())
+    })
     await page.goto(defaultHost.portalUrl(await defaultHost.token("acme", "manage")))
     await page.getByRole("button", { name: "Quotes" }).waitFor()
     expect(await page.getByRole("columnheader", { name: "Channels" }).count()).toBe(1)
@@ -92,6 +96,8 @@ describe.skipIf(!available)("portal on hosts with their own scheme and channel u
 
     await page.getByRole("button", { name: "Edit", exact: true }).click()
     expect(await page.getByLabel("Channels", { exact: true }).inputValue()).toBe("AAPL")
+    // The host's config is read once per portal, so a screen mounted later shows channels at once.
+    expect(configReads).toHaveLength(1)
     expect(browser.errors).toEqual([])
     await page.close()
   })
