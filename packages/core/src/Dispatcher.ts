@@ -29,6 +29,7 @@ import { checkOptions, type ValidationError } from "./Errors.js"
 import * as attempts from "./internal/dispatcher/attempts.js"
 import * as capacityInternal from "./internal/dispatcher/capacity.js"
 import * as claimer from "./internal/dispatcher/claimer.js"
+import * as directInternal from "./internal/dispatcher/direct.js"
 import * as endpointHealth from "./internal/dispatcher/endpointHealth.js"
 import * as dispatcherOptions from "./internal/dispatcher/options.js"
 import * as resultWriter from "./internal/dispatcher/resultWriter.js"
@@ -102,7 +103,8 @@ export class Dispatcher extends Context.Tag("@hookwire/core/Dispatcher")<Dispatc
  * - `internal/dispatcher/ahead.ts`: the jobs claimed ahead, launched (admitted) whenever a slot is free
  * - `internal/dispatcher/claimCap.ts`: the cap on claims per delivery without a recorded result (`maxClaims`)
  * - `internal/dispatcher/capacity.ts`: global and per-endpoint slots, endpoint waiting lines, typical durations
- * - `internal/dispatcher/workerPool.ts`: the worker fibers attempts run on
+ * - `internal/dispatcher/direct.ts`: attempts without a fiber, where the transport can send with a callback
+ * - `internal/dispatcher/workerPool.ts`: the worker fibers the other attempts run on
  * - `internal/dispatcher/attempts.ts`: rate limit, send (`internal/attempt.ts`), settle (`settle.ts`), give the slot back
  * - `internal/dispatcher/endpointHealth.ts`: circuit breaker, health updates, disabling
  * - `internal/dispatcher/resultWriter.ts`: batched, durable results; events; FIFO wake-ups
@@ -146,10 +148,14 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         return dropped.length === 0 ? undefined : dropped.map((job) => job.item)
       })
   })
-  const pool = yield* workerPool.make<attempts.Job>((job) => attempt(job))
-  /** Hands a job that holds a slot to a worker (it starts on the next scheduler tick). */
+  const pool = yield* workerPool.make<attempts.Job>((job) => attempt.run(job))
+  /**
+   * Starts a job that holds a slot: at once without a fiber where it can (`direct.ts`), otherwise on a worker (on the
+   * next scheduler tick).
+   */
   const launch = (job: attempts.Job): void => {
     capacity.start(job.ctx.endpoint.id, clock.unsafeCurrentTimeMillis())
+    if (direct !== undefined && direct.takes(job)) return direct.start(job)
     // Workers are started as needed, one per attempt in flight at most: never more than `concurrency`.
     pool.submit(job, capacity.inFlight)
   }
@@ -178,6 +184,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     launch,
     release: releaser.release
   })
+  const direct = yield* directInternal.make({ settings, transport, clock, random, maxTimeoutMs, attempts: attempt })
   const claims = yield* claimer.make({
     settings,
     storage,
@@ -202,8 +209,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         stopClaiming: claims.stop,
         takeWaiting: () => [...claims.takeAhead(), ...capacity.takeWaiting()].map((job) => job.item),
         idle: capacity.idle,
-        stopWorkers: pool.stop,
-        takeUnstarted: () => pool.takeUnstarted().map((job) => job.item),
+        stopWorkers: direct === undefined ? pool.stop : Effect.zipRight(direct.stop, pool.stop),
+        takeUnstarted: () => [...pool.takeUnstarted(), ...direct?.takeUnstarted() ?? []].map((job) => job.item),
         drainWriter: writer.drain,
         release: releaser.release
       })

@@ -252,7 +252,8 @@ const ignore = () => {}
 /** Passed to undici when we stop a request ourselves; the exchange is already settled, so nobody reads it. */
 const settled = new Error("hookwire: request settled")
 
-type Resume = (effect: Effect.Effect<TransportResponse, TransportError>) => void
+/** How an exchange reports its end: the response, or why there is none. */
+type Resume = (result: TransportResponse | TransportError) => void
 
 const onDeadline = (exchange: Exchange) => exchange.deadline()
 
@@ -269,7 +270,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private received = 0
   private truncated = false
   private readonly timer: NodeJS.Timeout
-  readonly cancel: Effect.Effect<void>
+  /** Stops the request (nothing is reported after it). */
+  readonly cancel: () => void
 
   constructor(
     private readonly maxBytes: number,
@@ -277,7 +279,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly resume: Resume
   ) {
     this.timer = setTimeout(onDeadline, timeoutMs, this)
-    this.cancel = Effect.sync(() => this.stop())
+    this.cancel = () => this.stop()
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -328,17 +330,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.done) return
     this.done = true
     clearTimeout(this.timer)
-    this.resume(Effect.fail(TransportErrors.fromCause(Connector.alertOf(error) ?? error)))
+    this.resume(TransportErrors.fromCause(Connector.alertOf(error) ?? error))
   }
 
   deadline(): void {
     if (this.done) return
     this.done = true
-    this.resume(
-      Effect.fail(
-        new TransportError({ code: "timeout", message: `no complete response within ${this.timeoutMs} ms` })
-      )
-    )
+    this.resume(new TransportError({ code: "timeout", message: `no complete response within ${this.timeoutMs} ms` }))
     this.controller?.abort(settled)
   }
 
@@ -358,9 +356,71 @@ class Exchange implements Dispatcher.DispatchHandler {
       const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.received)
       body = this.truncated ? Utf8.decodeCut(bytes) : bytes.toString("utf8")
     }
-    this.resume(Effect.succeed({ status: this.status, headers: this.headers, body }))
+    this.resume({ status: this.status, headers: this.headers, body })
   }
 }
+
+/**
+ * Starts one request on its origin's pool; `resume` gets its end (possibly before this returns: a bad URL, a closed
+ * pool). Returns the exchange's cancel, or undefined when it ended at once.
+ */
+const dispatch = (
+  pools: Pools,
+  resolved: Resolved,
+  request: TransportRequest,
+  resume: Resume
+): (() => void) | undefined => {
+  const target = pools.target(request.url, request.proxy ?? resolved.proxy, request.tls)
+  if (target instanceof TransportError) {
+    resume(target)
+    return undefined
+  }
+  const exchange = new Exchange(request.maxResponseBytes, request.timeoutMs, resume)
+  target.entry.pool.dispatch({
+    method: "POST",
+    path: target.path,
+    headers: request.headers,
+    body: request.body,
+    // Belt and braces under our own deadline, which also covers queueing and connect.
+    headersTimeout: request.timeoutMs,
+    bodyTimeout: request.timeoutMs
+  }, exchange)
+  return exchange.cancel
+}
+
+const noop = () => {}
+
+/**
+ * `Transport.unsafeSend`: the exchange reports to `done` directly. An end reported while the request is being
+ * dispatched (a bad URL, a closed pool) is passed on in a microtask, as the port asks.
+ */
+const unsafeSend = (pools: Pools, resolved: Resolved) =>
+(
+  request: TransportRequest,
+  done: (result: TransportResponse | TransportError) => void
+): () => void => {
+  let dispatching = true
+  let early: TransportResponse | TransportError | undefined
+  const cancel = dispatch(pools, resolved, request, (result) => {
+    if (dispatching) early = result
+    else done(result)
+  })
+  dispatching = false
+  if (early !== undefined) {
+    const result = early
+    let cancelled = false
+    queueMicrotask(() => {
+      if (!cancelled) done(result)
+    })
+    return () => {
+      cancelled = true
+    }
+  }
+  return cancel ?? noop
+}
+
+const toEffect = (result: TransportResponse | TransportError): Effect.Effect<TransportResponse, TransportError> =>
+  result instanceof TransportError ? Effect.fail(result) : Effect.succeed(result)
 
 const makeResolved = (resolved: Resolved): Effect.Effect<Context.Tag.Service<Transport>, never, Scope.Scope> =>
   Effect.map(
@@ -373,20 +433,10 @@ const makeResolved = (resolved: Resolved): Effect.Effect<Context.Tag.Service<Tra
       // register callback takes exactly one parameter so Effect does not allocate an AbortController for it.
       send: (request: TransportRequest) =>
         Effect.async<TransportResponse, TransportError>((resume) => {
-          const target = pools.target(request.url, request.proxy ?? resolved.proxy, request.tls)
-          if (target instanceof TransportError) return resume(Effect.fail(target))
-          const exchange = new Exchange(request.maxResponseBytes, request.timeoutMs, resume)
-          target.entry.pool.dispatch({
-            method: "POST",
-            path: target.path,
-            headers: request.headers,
-            body: request.body,
-            // Belt and braces under our own deadline, which also covers queueing and connect.
-            headersTimeout: request.timeoutMs,
-            bodyTimeout: request.timeoutMs
-          }, exchange)
-          return exchange.cancel
-        })
+          const cancel = dispatch(pools, resolved, request, (result) => resume(toEffect(result)))
+          return cancel === undefined ? undefined : Effect.sync(cancel)
+        }),
+      unsafeSend: unsafeSend(pools, resolved)
     })
   )
 

@@ -79,6 +79,16 @@ export interface DestinationKind {
 export class Transport extends Context.Tag("@hookwire/core/Transport")<Transport, {
   /** Always POST. */
   readonly send: (request: TransportRequest) => Effect.Effect<TransportResponse, TransportError>
+  /**
+   * Optional: `send` without an effect, for the dispatcher's hot path (it then runs an attempt without a fiber). Sends
+   * at once and calls `done` exactly once with the response or the `TransportError` — never before `unsafeSend` has
+   * returned, and never after the returned function was called (which cancels the request). Must not throw. A
+   * transport without it is sent to with `send`.
+   * @since 0.6.0
+   */
+  readonly unsafeSend?:
+    | ((request: TransportRequest, done: (result: TransportResponse | TransportError) => void) => () => void)
+    | undefined
   /** Destinations other than HTTP this transport serves (absent: HTTP only). */
   readonly destinations?: ReadonlyArray<DestinationKind> | undefined
 }>() {}

@@ -385,6 +385,43 @@ describe("HttpTransport: request errors", () => {
     }))
 })
 
+describe("HttpTransport: unsafeSend", () => {
+  it.scopedLive("reports the response, or an error even when known at once, only after it returned", () =>
+    Effect.gen(function*() {
+      const served = yield* serve(Http.createServer((_req, res) => res.writeHead(202, { "x-a": "b" }).end("ok")))
+      const transport = yield* HttpTransport.make(loopback)
+      const send = (request: TransportRequest) =>
+        Effect.async<{ readonly result: unknown; readonly early: boolean }>((resume) => {
+          let returned = false
+          transport.unsafeSend!(request, (result) => resume(Effect.succeed({ result, early: !returned })))
+          returned = true
+        })
+      const answered = yield* send(post(served.url()))
+      expect(answered.early).toBe(false)
+      expect(answered.result).toMatchObject({ status: 202, body: "ok", headers: { "x-a": "b" } })
+      for (const request of [post("not a url"), post(served.url(), { headers: { "x-bad": "a\r\nb: c" } })]) {
+        const refused = yield* send(request)
+        expect(refused.early).toBe(false)
+        expect(refused.result).toBeInstanceOf(TransportError)
+        expect((refused.result as TransportError).code).toBe("unknown")
+      }
+    }))
+
+  it.scopedLive("cancelling aborts the request, closes its connection, and reports nothing", () =>
+    Effect.gen(function*() {
+      let requests = 0
+      const served = yield* serve(Http.createServer(() => void requests++))
+      const transport = yield* HttpTransport.make(loopback)
+      let reported = 0
+      const cancel = transport.unsafeSend!(post(served.url(), { timeoutMs: 30_000 }), () => void reported++)
+      yield* eventually("the server received the request", () => requests === 1)
+      cancel()
+      yield* eventually("the request's connection is closed", () => served.isClosed(0))
+      yield* nextTurn
+      expect(reported).toBe(0)
+    }))
+})
+
 describe("HttpTransport: pools", () => {
   it.scopedLive("closing the layer's scope closes its connections", () =>
     Effect.gen(function*() {

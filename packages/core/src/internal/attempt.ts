@@ -71,6 +71,85 @@ export const performWith = (
 ): Effect.Effect<AttemptOutcome> => performThen(clock, settings, transport, ctx, trigger, maxTimeoutMs, Effect.succeed)
 
 /**
+ * An attempt signed and ready to send (`begin`): its request, and what its record needs once the send ends.
+ */
+export interface Begun {
+  readonly started: Started
+  readonly request: TransportRequest
+  /** The endpoint's `transport` settings opened, when it has them (the send then goes through `openedTransport`). */
+  readonly opened: openedTransport.Opened | undefined
+  /** The plain secrets that signed (scrubbed from a defect's description). */
+  readonly secrets: ReadonlyArray<string>
+}
+
+/**
+ * Starts an attempt, synchronously: reads the start time, opens the endpoint's transport settings, signs, and builds
+ * the request — or, when opening or signing fails, the attempt's outcome at once (error kind `unknown`). Shared by
+ * `performThen` and the dispatcher's direct sends (`dispatcher/direct.ts`), so both sign and record exactly alike.
+ */
+export const begin = (
+  clock: Clock.Clock,
+  settings: Settings.Resolved,
+  ctx: Model.DispatchContext,
+  trigger: Model.AttemptTrigger,
+  maxTimeoutMs: number
+): Begun | AttemptOutcome => {
+  const { delivery, endpoint, message } = ctx
+  const startedAt = clock.unsafeCurrentTimeMillis()
+  const started: Started = { ctx, id: Id.make("atm", startedAt), trigger, startedAt, clock, requestHeaders: null }
+  let signature: Readonly<Record<string, string>>
+  let secrets: ReadonlyArray<string> = []
+  let opened: openedTransport.Opened | undefined
+  if (endpoint.transport != null) {
+    try {
+      opened = openedTransport.open(settings, endpoint)
+    } catch (error) {
+      // Never a value: opening and lookup errors describe the problem without it.
+      return unknownOutcome(started, error instanceof Error ? error.message : String(error))
+    }
+  }
+  const scheme = schemeFor(settings, endpoint)
+  try {
+    secrets = activeSecrets(settings, endpoint, startedAt)
+    signature = scheme.sign({
+      id: settings.signatureId === "delivery" ? delivery.id : message.id,
+      timestamp: Math.floor(startedAt / 1000),
+      body: message.body,
+      secrets
+    })
+  } catch (error) {
+    // Never include the secret: the scheme's errors describe the problem without it.
+    return unknownOutcome(started, `signing failed: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const headers: Record<string, string> = {
+    ...endpoint.headers,
+    ...opened?.headers,
+    "content-type": "application/json",
+    "user-agent": settings.userAgent,
+    ...signature
+  }
+  started.requestHeaders = loggedHeaders(
+    opened === undefined ? endpoint.headers : { ...endpoint.headers, ...opened.logged },
+    settings.userAgent,
+    scheme,
+    signature
+  )
+  const request: TransportRequest = {
+    url: endpoint.url,
+    headers,
+    body: message.body,
+    timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
+    maxResponseBytes: settings.maxResponseBytes,
+    proxy: opened?.proxy,
+    tls: opened?.tls
+  }
+  return { started, request, opened, secrets }
+}
+
+/** Whether `begin` gave an outcome at once (opening or signing failed) rather than a request to send. */
+export const isOutcome = (begun: Begun | AttemptOutcome): begun is AttemptOutcome => "outcome" in begun
+
+/**
  * `Effect.flatMap(performWith(…), then)`, in one step fewer: `then` is called with the outcome where the send
  * completes. Not lazy, like `performWith`.
  */
@@ -83,63 +162,11 @@ export const performThen = <B, E, R>(
   maxTimeoutMs: number,
   then: (outcome: AttemptOutcome) => Effect.Effect<B, E, R>
 ): Effect.Effect<B, E, R> => {
-  const { delivery, endpoint, message } = ctx
-  const startedAt = clock.unsafeCurrentTimeMillis()
-  const started: Started = { ctx, id: Id.make("atm", startedAt), trigger, startedAt, clock, requestHeaders: null }
-  let signature: Readonly<Record<string, string>>
-  let secrets: ReadonlyArray<string> = []
-  let opened: openedTransport.Opened | undefined
-  if (endpoint.transport != null) {
-    try {
-      opened = openedTransport.open(settings, endpoint)
-    } catch (error) {
-      // Never a value: opening and lookup errors describe the problem without it.
-      return then({
-        record: record(started, 0, null, null, "unknown", error instanceof Error ? error.message : String(error)),
-        outcome: { _tag: "TransportError", kind: "unknown" }
-      })
-    }
-  }
-  try {
-    secrets = activeSecrets(settings, endpoint, startedAt)
-    signature = schemeFor(settings, endpoint).sign({
-      id: settings.signatureId === "delivery" ? delivery.id : message.id,
-      timestamp: Math.floor(startedAt / 1000),
-      body: message.body,
-      secrets
-    })
-  } catch (error) {
-    // Never include the secret: the scheme's errors describe the problem without it.
-    const message = `signing failed: ${error instanceof Error ? error.message : String(error)}`
-    return then({
-      record: record(started, 0, null, null, "unknown", message),
-      outcome: { _tag: "TransportError", kind: "unknown" }
-    })
-  }
-  const headers: Record<string, string> = {
-    ...endpoint.headers,
-    ...opened?.headers,
-    "content-type": "application/json",
-    "user-agent": settings.userAgent,
-    ...signature
-  }
-  started.requestHeaders = loggedHeaders(
-    opened === undefined ? endpoint.headers : { ...endpoint.headers, ...opened.logged },
-    settings.userAgent,
-    schemeFor(settings, endpoint),
-    signature
-  )
+  const begun = begin(clock, settings, ctx, trigger, maxTimeoutMs)
+  if (isOutcome(begun)) return then(begun)
+  const { opened, request, secrets, started } = begun
   let sent: Effect.Effect<TransportResponse, TransportError>
   try {
-    const request: TransportRequest = {
-      url: endpoint.url,
-      headers,
-      body: message.body,
-      timeoutMs: Math.min(endpoint.timeoutMs ?? settings.timeoutMs, maxTimeoutMs),
-      maxResponseBytes: settings.maxResponseBytes,
-      proxy: opened?.proxy,
-      tls: opened?.tls
-    }
     sent = opened === undefined ? transport.send(request) : openedTransport.send(settings, transport, opened, request)
   } catch (error) {
     // A transport that throws rather than returning an effect (host code): a defect, recorded like one.
@@ -152,15 +179,15 @@ export const performThen = <B, E, R>(
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
       const error = Cause.failureOption(cause)
       return error._tag === "Some"
-        ? failed(started, then)(error.value)
-        : died(started, then, cause, opened === undefined ? secrets : [...secrets, ...opened.values])
+        ? then(failedOutcome(started, error.value))
+        : then(diedOutcome(started, cause, opened === undefined ? secrets : [...secrets, ...opened.values]))
     },
-    onSuccess: answered(started, then)
+    onSuccess: (response) => then(answeredOutcome(started, response))
   })
 }
 
 /** What an attempt's record needs from its start. */
-interface Started {
+export interface Started {
   readonly ctx: Model.DispatchContext
   readonly id: string
   readonly trigger: Model.AttemptTrigger
@@ -187,58 +214,55 @@ const loggedHeaders = (
   return out
 }
 
-// Module-level functions, and handlers returned by them, rather than named closures declared in `performThen` on
-// every attempt (each also costs a `__name` call where the source is transpiled with esbuild's `keepNames`, as tsx
-// does).
+/** An attempt that could not be sent (opening the endpoint's settings or signing failed): error kind `unknown`. */
+const unknownOutcome = (started: Started, message: string): AttemptOutcome => ({
+  record: record(started, 0, null, null, "unknown", message),
+  outcome: { _tag: "TransportError", kind: "unknown" }
+})
 
-const failed =
-  <B, E, R>(started: Started, then: (outcome: AttemptOutcome) => Effect.Effect<B, E, R>) =>
-  (error: TransportError): Effect.Effect<B, E, R> =>
-    then({
-      record: record(
-        started,
-        started.clock.unsafeCurrentTimeMillis() - started.startedAt,
-        null,
-        null,
-        error.code,
-        error.message
-      ),
-      outcome: { _tag: "TransportError", kind: error.code }
-    })
+/** The outcome of an attempt whose send failed with `error` (no response). */
+export const failedOutcome = (started: Started, error: TransportError): AttemptOutcome => ({
+  record: record(
+    started,
+    started.clock.unsafeCurrentTimeMillis() - started.startedAt,
+    null,
+    null,
+    error.code,
+    error.message
+  ),
+  outcome: { _tag: "TransportError", kind: error.code }
+})
 
-const died = <B, E, R>(
+/** The outcome of an attempt whose transport died (a defect): error kind `unknown`, described without `secrets`. */
+export const diedOutcome = (
   started: Started,
-  then: (outcome: AttemptOutcome) => Effect.Effect<B, E, R>,
   cause: Cause.Cause<unknown>,
   secrets: ReadonlyArray<string>
-): Effect.Effect<B, E, R> =>
-  then({
-    record: record(
-      started,
-      started.clock.unsafeCurrentTimeMillis() - started.startedAt,
-      null,
-      null,
-      "unknown",
-      defect.describe(cause, secrets)
-    ),
-    outcome: { _tag: "TransportError", kind: "unknown" }
-  })
+): AttemptOutcome => ({
+  record: record(
+    started,
+    started.clock.unsafeCurrentTimeMillis() - started.startedAt,
+    null,
+    null,
+    "unknown",
+    defect.describe(cause, secrets)
+  ),
+  outcome: { _tag: "TransportError", kind: "unknown" }
+})
 
-const answered =
-  <B, E, R>(started: Started, then: (outcome: AttemptOutcome) => Effect.Effect<B, E, R>) =>
-  (response: TransportResponse): Effect.Effect<B, E, R> =>
-    then({
-      record: record(
-        started,
-        started.clock.unsafeCurrentTimeMillis() - started.startedAt,
-        response.status,
-        response.body,
-        null,
-        null,
-        response.headers
-      ),
-      outcome: { _tag: "Response", status: response.status, retryAfter: response.headers["retry-after"] }
-    })
+/** The outcome of an attempt the receiver answered. */
+export const answeredOutcome = (started: Started, response: TransportResponse): AttemptOutcome => ({
+  record: record(
+    started,
+    started.clock.unsafeCurrentTimeMillis() - started.startedAt,
+    response.status,
+    response.body,
+    null,
+    null,
+    response.headers
+  ),
+  outcome: { _tag: "Response", status: response.status, retryAfter: response.headers["retry-after"] }
+})
 
 // Spelled out rather than `{ ...base, durationMs, … }`: V8 (Node 20) takes a slow path, microseconds each, for object
 // spreads that add new properties, and this runs for every attempt.

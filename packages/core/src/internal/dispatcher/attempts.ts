@@ -109,8 +109,29 @@ const rateLimit = (
     return false
   })
 
-/** The attempt runner of one dispatcher: `(job) => effect`, never failing (a defect is logged). */
-export const make = (deps: Deps): (job: Job) => Effect.Effect<void> => {
+/** The attempts of one dispatcher. */
+export interface Attempts {
+  /** Runs one job's attempt on the calling (worker) fiber; never fails (a defect is logged). */
+  readonly run: (job: Job) => Effect.Effect<void>
+  /**
+   * Settles a finished attempt (`result`; `random` is the retry's jitter). The common case — delivered, to an endpoint
+   * that was healthy when claimed — is carried out when called, and gives `Effect.void`; anything else is an effect to
+   * run. The job's slot is not given back (see `releaseNow`).
+   */
+  readonly settle: (
+    item: ClaimedItem,
+    ctx: Model.DispatchContext,
+    result: attemptInternal.AttemptOutcome,
+    random: number
+  ) => Effect.Effect<void, unknown>
+  /** Gives an attempt's slot back at once (see `Capacity.finish`). */
+  readonly releaseNow: (endpointId: string, item: ClaimedItem) => undefined
+  /** Logs a defect of an attempt (the lease expires and the delivery is attempted again). */
+  readonly failed: (cause: Cause.Cause<unknown>) => Effect.Effect<void>
+}
+
+/** The attempt runner of one dispatcher. */
+export const make = (deps: Deps): Attempts => {
   const { capacity, clock, health, launch, limiter, maxTimeoutMs, metricLabels, queue, random, settings } = deps
   const { tenantLabelled } = deps
   const { storage, transport, writer } = deps
@@ -193,7 +214,7 @@ export const make = (deps: Deps): (job: Job) => Effect.Effect<void> => {
    * One attempt, on a worker fiber, in its own span. The jitter's random number is drawn only when the attempt did
    * not deliver (the one case that may retry).
    */
-  return ({ ctx, item, parent }: Job) => {
+  const run = ({ ctx, item, parent }: Job) => {
     // Set once the request may have left: from then on the delivery is never handed back to the queue early.
     let sending = false
     // What the receiver answered, for the attempt's span.
@@ -238,4 +259,5 @@ export const make = (deps: Deps): (job: Job) => Effect.Effect<void> => {
           : releaseNow(ctx.endpoint.id, item)
     )
   }
+  return { run, settle, releaseNow, failed: attemptFailed }
 }
