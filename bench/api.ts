@@ -11,7 +11,9 @@
  * The history is bulk-loaded with `unnest` batches of ids made by core's `Id` (time-ordered, as the engine makes
  * them), then analyzed; endpoints are created through the engine. Bar: p99 < 25 ms for both routes.
  *
- * Flags: --requests=N per route (4000), --concurrency=N (16), --verbose; --in-process runs the callers in the server's
+ * Flags: --requests=N per route (4000), --concurrency=N (16), --verbose; --routes=a,b… which routes, in order (default
+ * `deliveries_page,endpoint_stats`; also `session` — GET /session: the HTTP and HttpApi stack without storage — and
+ * `endpoint` — GET /endpoints/{id}: plus one key lookup — to see what each layer of a request costs); --in-process runs the callers in the server's
  * process, as this bench did before (one event loop for both: compare); --keep leaves the loaded schema in place
  * (its name is printed) and --schema=NAME runs on such a schema without loading it again (old and new code measured
  * side by side on the same data: see bench/README.md).
@@ -23,7 +25,7 @@ import * as PgAdapter from "@hookwire/postgres/PgAdapter"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import pg from "pg"
-import { close as closeCallers, type Drive, drive } from "./lib/api-callers.js"
+import { close as closeCallers, type Drive, drive, type Route } from "./lib/api-callers.js"
 import { sibling, withChild } from "./lib/child.js"
 import { catalog, numberFlag } from "./lib/payload.js"
 import { measureWindow } from "./lib/process-stats.js"
@@ -201,11 +203,24 @@ const callersOf = async <A>(inProcess: boolean, f: (run: (drive: Drive) => Promi
 
 type Driven = Awaited<ReturnType<typeof drive>>
 
+const ROUTES: ReadonlyArray<Route> = ["deliveries_page", "endpoint_stats", "session", "endpoint"]
+
+const routesFlag = (flag: string | boolean | undefined): ReadonlyArray<Route> => {
+  if (flag === undefined) return ["deliveries_page", "endpoint_stats"]
+  const names = typeof flag === "string" ? flag.split(",").map((name) => name.trim()) : []
+  const unknown = names.filter((name) => !ROUTES.includes(name as Route))
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`--routes: expected a comma-separated list of ${ROUTES.join(", ")}; got ${String(flag)}`)
+  }
+  return names as ReadonlyArray<Route>
+}
+
 export default async function api(args: BenchArgs): Promise<void> {
   const requests = numberFlag("requests", args.flags.requests, 4000, 100, 1_000_000)
   const concurrency = numberFlag("concurrency", args.flags.concurrency, 16, 1, 1024)
   const verbose = args.flags.verbose === true
   const inProcess = args.flags["in-process"] === true
+  const routeNames = routesFlag(args.flags.routes)
   const reuse = typeof args.flags.schema === "string" ? args.flags.schema : undefined
   const keep = args.flags.keep === true || reuse !== undefined
   const schema = reuse ?? `bench_api_${runTag()}`
@@ -234,10 +249,13 @@ export default async function api(args: BenchArgs): Promise<void> {
     )
     const targets = (path: (id: string) => string) =>
       endpoints.map((e) => ({ path: path(e.id), token: tokenOf.get(e.tenant)! }))
-    const routes = [
-      { route: "deliveries_page", targets: targets((id) => `/webhooks/deliveries?endpointId=${id}&limit=50`) },
-      { route: "endpoint_stats", targets: targets((id) => `/webhooks/endpoints/${id}/stats`) }
-    ] as const
+    const paths: Record<Route, (id: string) => string> = {
+      deliveries_page: (id) => `/webhooks/deliveries?endpointId=${id}&limit=50`,
+      endpoint_stats: (id) => `/webhooks/endpoints/${id}/stats`,
+      session: () => "/webhooks/session",
+      endpoint: (id) => `/webhooks/endpoints/${id}`
+    }
+    const routes = routeNames.map((route) => ({ route, targets: targets(paths[route]) }))
     const postgres = await postgresServer()
     const results: Array<Result> = []
     const details: Record<string, unknown> = { load_ms: loadMs, attempts, endpoints: endpoints.length, inProcess }

@@ -2,7 +2,7 @@
  * The API bench's callers (`bench/api.ts`): `requests` GETs over one undici `Pool` (`concurrency` keep-alive
  * connections to the API on loopback) from `concurrency` callers, each taking a random `{ path, token }` of the
  * targets; every answer is checked for its route (`deliveries_page`: 200 and a full page of 50; `endpoint_stats`: 200
- * and most of a week of attempts). Each request's latency is taken from the moment it is sent to the moment its whole
+ * and most of a week of attempts; `session` and `endpoint`: 200 and their shape). Each request's latency is taken from the moment it is sent to the moment its whole
  * body is parsed. They run in their own process (`api-callers-process.ts`) unless `--in-process` asks otherwise.
  */
 import { Pool } from "undici"
@@ -12,12 +12,18 @@ export interface Target {
   readonly token: string
 }
 
+/**
+ * The bar's two routes, and two cheaper ones (`--routes`) that show what the HTTP and HttpApi stack costs without
+ * storage (`session`) and with one key lookup (`endpoint`).
+ */
+export type Route = "deliveries_page" | "endpoint_stats" | "session" | "endpoint"
+
 export interface Drive {
   readonly type: "drive"
   readonly origin: string
   readonly requests: number
   readonly concurrency: number
-  readonly route: "deliveries_page" | "endpoint_stats"
+  readonly route: Route
   readonly targets: ReadonlyArray<Target>
 }
 
@@ -26,7 +32,11 @@ const checks: Record<Drive["route"], (status: number, body: any) => string | und
     status === 200 && body?.data?.length === 50 ? undefined : `deliveries page: ${status} ${preview(body)}`,
   // The oldest attempts leave the week as the run goes on: most of the endpoint's 1,000 are in it.
   endpoint_stats: (status, body) =>
-    status === 200 && body?.windows?.week?.attempts?.total >= 900 ? undefined : `stats: ${status} ${preview(body)}`
+    status === 200 && body?.windows?.week?.attempts?.total >= 900 ? undefined : `stats: ${status} ${preview(body)}`,
+  session: (status, body) =>
+    status === 200 && body?.scope === "read" ? undefined : `session: ${status} ${preview(body)}`,
+  endpoint: (status, body) =>
+    status === 200 && typeof body?.id === "string" ? undefined : `endpoint: ${status} ${preview(body)}`
 }
 
 const preview = (body: unknown) => JSON.stringify(body).slice(0, 200)
