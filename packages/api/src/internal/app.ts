@@ -7,13 +7,26 @@
  *
  * @internal
  */
-import { type HttpApi, HttpApiBuilder, HttpApp, HttpServerError, HttpServerRequest } from "@effect/platform"
+import {
+  type HttpApi,
+  HttpApiBuilder,
+  HttpApp,
+  HttpMiddleware,
+  HttpServerError,
+  HttpServerRequest
+} from "@effect/platform"
 import type { HttpRouter, HttpServerResponse } from "@effect/platform"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
+import { constTrue } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 
 /** @internal */
 export interface App {
@@ -38,6 +51,21 @@ interface Pending {
   [respond]?: (response: HttpServerResponse.HttpServerResponse) => void
 }
 
+/** Effect's built-in tracer: it keeps spans in memory and exports them nowhere. */
+const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * The runtime with the platform's per-request `http.server` span turned off (`HttpMiddleware.currentTracerDisabledWhen`)
+ * when nobody could see it: tracing disabled, or Effect's built-in tracer. With a tracer installed (e.g.
+ * `@effect/opentelemetry` in the engine's layer) every request keeps its span, and the host's own predicate.
+ */
+const withoutIdleSpans = <R>(runtime: Runtime.Runtime<R>): Runtime.Runtime<R> => {
+  const services = FiberRefs.getOrDefault(runtime.fiberRefs, DefaultServices.currentServices)
+  const idle = !FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentTracerEnabled) ||
+    Context.get(services, Tracer.Tracer) === builtInTracer
+  return idle ? Runtime.setFiberRef(runtime, HttpMiddleware.currentTracerDisabledWhen, constTrue) : runtime
+}
+
 /** @internal */
 export const make = (
   layer: Layer.Layer<HttpApi.Api | HttpRouter.HttpRouter.DefaultServices, unknown>
@@ -47,14 +75,14 @@ export const make = (
     const runtime = yield* Layer.toRuntime(
       Layer.mergeAll(layer, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer)
     )
-    const app = yield* Effect.provide(HttpApiBuilder.httpApp, runtime)
+    const app = yield* Effect.provide(HttpApiBuilder.httpApp, withoutIdleSpans(runtime))
     const handled = HttpApp.toHandled(app, (request, response) =>
       Effect.sync(() => {
         const pending = request as Pending
         pending[respond]?.(response)
         delete pending[respond]
       }))
-    const fork = Runtime.runFork(runtime)
+    const fork = Runtime.runFork(withoutIdleSpans(runtime))
     const run: Run = (request, onAbort) =>
       new Promise((resolve) => {
         ;(request as Pending)[respond] = resolve
