@@ -206,19 +206,23 @@ const withIdempotency = (
 const guard = (options: Options) => {
   const authenticate = authenticator(options)
   const store = new IdempotencyStore()
+  // A pipe, not Effect.gen: this runs on every request (no generator, fewer runtime steps).
   return HttpApiBuilder.middleware((app) =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const caller = yield* authenticate(request)
-      if (!READ_METHODS.has(request.method) && caller.scope !== "manage") {
-        return yield* Effect.fail(
-          Problem.make(403, "forbidden", "This credential has read scope: it cannot change anything")
-        )
-      }
-      const guarded = Effect.provideService(app, CurrentCaller, caller)
-      const key = request.method === "POST" ? request.headers["idempotency-key"] : undefined
-      return yield* key === undefined ? guarded : withIdempotency(store, caller, request, key, guarded)
-    }).pipe(Effect.catchAllCause(toResponse))
+    HttpServerRequest.HttpServerRequest.pipe(
+      Effect.flatMap((request) =>
+        Effect.flatMap(authenticate(request), (caller) => {
+          if (!READ_METHODS.has(request.method) && caller.scope !== "manage") {
+            return Effect.fail(
+              Problem.make(403, "forbidden", "This credential has read scope: it cannot change anything")
+            )
+          }
+          const guarded = Effect.provideService(app, CurrentCaller, caller)
+          const key = request.method === "POST" ? request.headers["idempotency-key"] : undefined
+          return key === undefined ? guarded : withIdempotency(store, caller, request, key, guarded)
+        })
+      ),
+      Effect.catchAllCause(toResponse)
+    )
   )
 }
 

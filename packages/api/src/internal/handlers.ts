@@ -54,20 +54,23 @@ const parseBody = (body: string): unknown => {
   }
 }
 
-const session = (host: HostOptions) =>
-  HttpApiBuilder.group(
+const session = (host: HostOptions) => {
+  const respond = { get: answer("session", "get"), config: answer("session", "config") }
+  return HttpApiBuilder.group(
     ManagementApi,
     "session",
     (handlers) =>
       handlers
         .handle("get", () =>
-          Effect.map(CurrentCaller, (caller) => ({
-            tenant: caller.tenant,
-            scope: caller.scope,
-            expiresAt: caller.expiresAt
-          })))
-        .handle("config", () => Effect.succeed({ channels: host.channels }))
+          Effect.map(CurrentCaller, (caller) =>
+            respond.get({
+              tenant: caller.tenant,
+              scope: caller.scope,
+              expiresAt: caller.expiresAt
+            })))
+        .handle("config", () => Effect.succeed(respond.config({ channels: host.channels })))
   )
+}
 
 /** A host without channels refuses an endpoint that filters by them (the portal shows no such field). */
 const checkChannels = (host: HostOptions, channels: ReadonlyArray<string> | undefined) =>
