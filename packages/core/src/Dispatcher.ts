@@ -6,8 +6,9 @@
  * rest back to the queue, and writes every result it has before it returns. Nothing is lost: a crashed worker's
  * leases expire and its deliveries are claimed again (at-least-once).
  *
- * Global `concurrency` bounds the attempts in flight together with the results not yet written (a slot is free only
- * once its attempt's result is durable, so a crash sends at most `concurrency` deliveries twice);
+ * Global `concurrency` bounds the attempts in flight, and with as many again the results not yet written (beyond
+ * `concurrency` unwritten results a slot is free only once its result is durable, so a crash sends at most
+ * 2 × `concurrency` deliveries twice);
  * `perEndpointConcurrency` bounds the attempts to one endpoint
  * (further claimed deliveries of a busy endpoint wait in a small local line, then go back to the queue).
  * Attempt results are written in batches (`recordAttempts` + queue `complete`/`reschedule`), one round trip per

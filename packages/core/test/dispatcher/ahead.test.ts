@@ -18,7 +18,8 @@ const job = (id: string, endpointId: string, claimedAt = 0): Job => ({
 })
 
 const setup = (concurrency: number, perEndpoint: number, maxAgeMs = 1000) => {
-  const c = Effect.runSync(capacity.make<Job>(concurrency, perEndpoint))
+  // No result buffer: every unwritten result holds its slot (capacity.test.ts covers the buffer).
+  const c = Effect.runSync(capacity.make<Job>(concurrency, perEndpoint, 0))
   const launched: Array<string> = []
   let now = 0
   const ahead = new Ahead(

@@ -7,8 +7,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as capacity from "../../src/internal/dispatcher/capacity.js"
 
-const make = (concurrency: number, perEndpoint: number) =>
-  Effect.runSync(capacity.make<string>(concurrency, perEndpoint))
+const make = (concurrency: number, perEndpoint: number, resultBuffer?: number) =>
+  Effect.runSync(capacity.make<string>(concurrency, perEndpoint, resultBuffer))
 
 /** Whether `latch` is open: awaiting it completes synchronously (a closed one would suspend the fiber). */
 const isOpen = (latch: Effect.Latch) => Exit.isSuccess(Effect.runSyncExit(latch.await))
@@ -56,8 +56,8 @@ describe("Capacity", () => {
     expect({ occupied: c.occupied, inFlight: c.inFlight }).toStrictEqual({ occupied: 0, inFlight: 0 })
   })
 
-  it("a slot held by a result stays taken after its attempt ends, until the writer frees it", () => {
-    const c = make(2, 2)
+  it("without a result buffer, a slot held by a result stays taken after its attempt ends, until it is written", () => {
+    const c = make(2, 2, 0)
     c.admit("ep", "a")
     c.start("ep", 0)
     c.holdForResult("a")
@@ -73,7 +73,7 @@ describe("Capacity", () => {
   })
 
   it("onFreed runs whenever slots are freed (by an attempt, the writer or a dropped line), not when a result holds one", () => {
-    const c = make(2, 1)
+    const c = make(2, 1, 0)
     let calls = 0
     c.onFreed = () => calls++
     c.admit("ep", "a")
@@ -96,6 +96,47 @@ describe("Capacity", () => {
     c.admit("ep", "d")
     expect(c.dropWaiting("ep")).toStrictEqual(["d"])
     expect({ calls, occupied: c.occupied }).toStrictEqual({ calls: 3, occupied: 1 })
+  })
+
+  it("up to `resultBuffer` unwritten results hold no slot; beyond them each keeps its attempt's slot until written", () => {
+    // The default buffer is `concurrency`: at most 2 × concurrency deliveries are sent without a written result.
+    const c = make(2, 2)
+    expect(c.resultBuffer).toBe(2)
+    let calls = 0
+    c.onFreed = () => calls++
+    const attempt = (item: string, now: number) => {
+      expect(c.admit("ep", item)).toBe("launch")
+      c.start("ep", now)
+      c.holdForResult(item)
+      c.finish("ep", item, now + 1, () => {})
+    }
+    // Two results handed to the writer: both slots free again at once.
+    attempt("a", 0)
+    attempt("b", 2)
+    expect({ occupied: c.occupied, unwritten: c.unwritten, free: c.free, calls }).toStrictEqual({
+      occupied: 0,
+      unwritten: 2,
+      free: 2,
+      calls: 2
+    })
+    // The buffer is full: the next two results keep their slots, and nothing more can be admitted.
+    attempt("c", 4)
+    attempt("d", 6)
+    expect({ occupied: c.occupied, unwritten: c.unwritten, full: c.full, calls }).toStrictEqual({
+      occupied: 2,
+      unwritten: 4,
+      full: true,
+      calls: 2
+    })
+    // 2 × concurrency sent without a written result, and no more: the writer frees slots as it writes.
+    c.freeResults(1)
+    expect({ occupied: c.occupied, free: c.free, calls }).toStrictEqual({ occupied: 1, free: 1, calls: 3 })
+    c.freeResults(3)
+    expect({ occupied: c.occupied, unwritten: c.unwritten, free: c.free }).toStrictEqual({
+      occupied: 0,
+      unwritten: 0,
+      free: 2
+    })
   })
 
   it("idle: closed while an attempt is in flight, open again when the last ends without a successor", () => {

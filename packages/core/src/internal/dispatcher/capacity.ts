@@ -7,8 +7,11 @@
  * claimed ahead, synchronously, so no slot waits for a claim's round trip). The `idle` latch is open while no attempt
  * is in flight (shutdown waits on it).
  *
- * A slot is free only once its attempt's result is durable, so what a crash can send twice (sent, result not
- * written) is at most `concurrency` deliveries.
+ * Results waiting for their write: up to `resultBuffer` of them (the dispatcher's `concurrency`) hold no slot, so an
+ * attempt's slot is free as soon as its result is handed to the writer; beyond that, each unwritten result keeps its
+ * attempt's slot until it is written. So what a crash can send twice (sent, result not written) is at most
+ * `concurrency` attempts in flight plus `resultBuffer` unwritten results: `2 × concurrency` deliveries, and when
+ * results cannot be written at all (storage down), the dispatcher stops claiming once that many wait.
  */
 import * as Effect from "effect/Effect"
 import * as wholeMs from "../wholeMs.js"
@@ -39,15 +42,17 @@ const slowMs = 1000
 
 /** The dispatcher's capacity; `J` is what waits in an endpoint's line (a claimed job). */
 export class Capacity<J> {
-  /** Global slots taken: in flight + waiting + results not yet written. */
-  occupied = 0
+  /** Global slots taken by attempts in flight and deliveries waiting in an endpoint's line. */
+  private taken = 0
+  /** Results whose attempt ended and that the writer has not written yet. */
+  unwritten = 0
   inFlight = 0
   waitingCount = 0
   /** Runs whenever global slots were freed (set by the claimer; synchronous, must not throw). */
   onFreed: () => void = () => {}
   private readonly endpointInFlight = new Map<string, number>()
   private readonly waiting = new Map<string, Array<J>>()
-  /** Items whose attempt offered its result to the writer: their slot is given back by the writer, not the attempt. */
+  /** Items whose attempt offered its result to the writer: when the attempt ends, its result counts as unwritten. */
   private readonly resultHeld = new Set<unknown>()
   // How long each endpoint's attempts take here (a moving average), from the start times of its attempts in flight:
   // a saturated slow or hung endpoint must not tie up more global slots (see `admit`).
@@ -57,8 +62,15 @@ export class Capacity<J> {
   constructor(
     readonly concurrency: number,
     readonly perEndpoint: number,
-    readonly idle: Effect.Latch
+    readonly idle: Effect.Latch,
+    /** Unwritten results that hold no slot, at most. */
+    readonly resultBuffer: number = concurrency
   ) {}
+
+  /** Global slots taken: in flight + waiting + the unwritten results beyond `resultBuffer`. */
+  get occupied(): number {
+    return this.taken + Math.max(0, this.unwritten - this.resultBuffer)
+  }
 
   /** Free global slots (negative never: at most `concurrency` are taken). */
   get free(): number {
@@ -82,7 +94,7 @@ export class Capacity<J> {
   admit(endpointId: string, job: J): Admission {
     const busy = this.endpointInFlight.get(endpointId) ?? 0
     if (busy < this.perEndpoint) {
-      this.occupied++
+      this.taken++
       return "launch"
     }
     // The endpoint is at its in-flight cap. A fast one frees a slot soon: its next deliveries wait in a short line
@@ -90,7 +102,7 @@ export class Capacity<J> {
     if (this.typical(endpointId) >= slowMs) return "later"
     const line = this.waiting.get(endpointId) ?? []
     if (line.length >= this.perEndpoint) return "full"
-    this.occupied++
+    this.taken++
     this.waitingCount++
     line.push(job)
     this.waiting.set(endpointId, line)
@@ -106,18 +118,24 @@ export class Capacity<J> {
     this.endpointInFlight.set(endpointId, (this.endpointInFlight.get(endpointId) ?? 0) + 1)
   }
 
-  /** The slot of `item`'s attempt is now held by its result, until the writer frees it (`freeResults`). */
+  /**
+   * `item`'s attempt handed its result to the writer: when the attempt ends, the result counts as unwritten until the
+   * writer has written it (`freeResults`), holding the attempt's slot only when `resultBuffer` results already wait.
+   */
   holdForResult(item: unknown): void {
     this.resultHeld.add(item)
   }
 
   /**
    * An attempt of `item` to `endpointId` ended at `now`. The next delivery of that endpoint's line, if any, inherits
-   * a slot and is handed to `launch` (which must `start` it); the attempt's own slot is freed unless its result holds
-   * it (the writer frees it then; otherwise `onFreed` runs).
+   * a slot and is handed to `launch` (which must `start` it); the attempt's own slot is freed, and its result, if it
+   * handed one to the writer, counts as unwritten (keeping the slot when the buffer is full: the writer frees it
+   * then). `onFreed` runs when a slot was freed.
    */
   finish(endpointId: string, item: unknown, now: number, launch: (next: J) => void): void {
     const held = this.resultHeld.delete(item)
+    const before = this.occupied
+    if (held) this.unwritten++
     this.observeDuration(endpointId, now)
     this.inFlight--
     const n = (this.endpointInFlight.get(endpointId) ?? 1) - 1
@@ -128,20 +146,20 @@ export class Capacity<J> {
     if (line !== undefined && line.length === 0) this.waiting.delete(endpointId)
     if (next !== undefined) {
       // The waiting delivery already holds a slot (counted when it joined the line): the finished attempt's slot is
-      // the one freed, unless its result still holds it.
+      // the one freed (or kept by its result).
       this.waitingCount--
-      if (!held) this.occupied--
+      this.taken--
       launch(next)
     } else {
       if (this.inFlight === 0) this.idle.unsafeOpen()
-      if (!held) this.occupied--
+      this.taken--
     }
-    if (!held) this.onFreed()
+    if (this.occupied < before) this.onFreed()
   }
 
-  /** `count` results were written (or given up on): their slots are free. */
+  /** `count` results were written (or given up on): they are no longer unwritten, and the slots they held are free. */
   freeResults(count: number): void {
-    this.occupied -= count
+    this.unwritten -= count
     this.onFreed()
   }
 
@@ -151,7 +169,7 @@ export class Capacity<J> {
     if (line === undefined) return undefined
     this.waiting.delete(endpointId)
     this.waitingCount -= line.length
-    this.occupied -= line.length
+    this.taken -= line.length
     this.onFreed()
     return line
   }
@@ -176,6 +194,13 @@ export class Capacity<J> {
   }
 }
 
-/** A capacity with its idle latch open (nothing taken, nothing in flight). */
-export const make = <J>(concurrency: number, perEndpoint: number): Effect.Effect<Capacity<J>> =>
-  Effect.map(Effect.makeLatch(true), (idle) => new Capacity<J>(concurrency, perEndpoint, idle))
+/**
+ * A capacity with its idle latch open (nothing taken, nothing in flight); `resultBuffer` unwritten results hold no
+ * slot (default: `concurrency`).
+ */
+export const make = <J>(
+  concurrency: number,
+  perEndpoint: number,
+  resultBuffer: number = concurrency
+): Effect.Effect<Capacity<J>> =>
+  Effect.map(Effect.makeLatch(true), (idle) => new Capacity<J>(concurrency, perEndpoint, idle, resultBuffer))

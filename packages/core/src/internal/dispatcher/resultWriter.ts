@@ -1,12 +1,13 @@
 /**
  * Makes attempt results durable: a bounded queue of results, written in batches (`recordAttempts` and the queue's
  * `complete` / `reschedule`, or `recordAndSettle` in one round trip when the store holds the queue too), then their
- * operational events, then FIFO wake-ups (a finished delivery of an in-order endpoint lets its next one go). Each
- * result holds its attempt's global slot until it is written, so when results cannot be written (storage down) no
- * more work is claimed, and at most `concurrency` of them ever wait here. Up to `WRITERS` batches are written at
- * once (a database adapter's pool has several connections, and a batch's commit waits for the WAL flush: one batch at
- * a time held most slots of a saturated dispatcher waiting for the writer); a result is in one batch only, and a
- * delivery has at most one unwritten result (its next attempt needs its lease back). The writer owns its fiber:
+ * operational events, then FIFO wake-ups (a finished delivery of an in-order endpoint lets its next one go). The first
+ * `concurrency` unwritten results hold no slot (an attempt's slot is free once its result is here); beyond them each
+ * holds its attempt's global slot until it is written (see `capacity.ts`), so when results cannot be written (storage
+ * down) no more work is claimed, and at most `2 × concurrency` of them ever wait here. Up to `WRITERS` batches are
+ * written at once (a database adapter's pool has several connections, and a batch's commit waits for the WAL flush);
+ * a result is in one batch only, and a delivery has at most one unwritten result (its next attempt needs its lease
+ * back). The writer owns its fiber:
  * `drain` (at shutdown) writes what is queued within a grace period and stops it.
  */
 import type * as Cause from "effect/Cause"
@@ -37,8 +38,8 @@ export interface Result {
 
 export interface ResultWriter {
   /**
-   * Queues a result; waits only while `concurrency` results are queued (it never does while the caller holds a slot
-   * per result). The caller hands the result's slot to the writer first (`freeSlots` gives it back once written).
+   * Queues a result; waits only while `2 × concurrency` results are queued (it never does: at most that many are
+   * unwritten). The caller counts the result as unwritten first (`freeSlots` says once it is written).
    */
   readonly offer: (result: Result) => Effect.Effect<void>
   /** Results queued or being written. */
@@ -56,7 +57,7 @@ export interface Deps {
   readonly events: OperationalEvents["Type"]
   readonly concurrency: number
   readonly writeBatchSize: number
-  /** `count` results were written (or given up on): their slots are free. */
+  /** `count` results were written (or given up on): no longer unwritten, and the slots they held are free. */
   readonly freeSlots: (count: number) => Effect.Effect<void>
 }
 
@@ -76,7 +77,8 @@ export const make = (
     // Storage or queue trouble, typed or a defect: retry with a backoff capped at 5 s, forever; leases cover a crash
     // meanwhile. See `supervise.ts`.
     const retried = supervise.retrying()
-    const results = yield* Queue.bounded<Result>(concurrency)
+    // Unwritten results: up to `concurrency` without a slot, and as many holding one (capacity.ts).
+    const results = yield* Queue.bounded<Result>(2 * concurrency)
     // Results in the batches being written.
     let writing = 0
     const writers = yield* Effect.makeSemaphore(WRITERS)
