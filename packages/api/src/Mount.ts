@@ -144,8 +144,8 @@ export const make = (engine: Layer.Layer<Webhooks | Settings, unknown>, options:
   const unmounted = web.make(app, webOptions(""))
   return {
     handler: mounted.handler,
-    node: node.handler(mounted.reply),
-    express: node.handler(unmounted.reply),
+    node: node.handler(mounted.replyTo),
+    express: node.handler(unmounted.replyTo),
     fastify: fastifyGlue.plugin(unmounted.reply, maxBodyBytes),
     openApi: openApi(options.mountPath),
     dispose: app.dispose

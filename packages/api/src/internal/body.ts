@@ -37,17 +37,29 @@ const readLimited = async (
   return new Uint8Array(Buffer.concat(chunks))
 }
 
+/**
+ * A body as the front checks it: the request's method, a header, and its bytes read up to a limit (undefined when
+ * there are more).
+ *
+ * @internal
+ */
+export interface Source {
+  readonly method: string
+  readonly header: (name: string) => string | undefined
+  readonly bytes: (max: number) => Promise<Uint8Array<ArrayBuffer> | undefined>
+}
+
 /** @internal */
-export const read = async (request: Request, max: number): Promise<BodyResult> => {
-  if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") {
+export const check = async (source: Source, max: number): Promise<BodyResult> => {
+  if (source.method === "GET" || source.method === "HEAD" || source.method === "OPTIONS") {
     return { ok: true, body: undefined }
   }
-  const declared = Number(request.headers.get("content-length") ?? "0")
+  const declared = Number(source.header("content-length") ?? "0")
   if (declared > max) return tooLarge(max)
-  const bytes = request.body === null ? new Uint8Array(0) : await readLimited(request.body, max)
+  const bytes = await source.bytes(max)
   if (bytes === undefined) return tooLarge(max)
   if (bytes.byteLength === 0) return { ok: true, body: new TextEncoder().encode("{}") }
-  const contentType = (request.headers.get("content-type") ?? "").toLowerCase()
+  const contentType = (source.header("content-type") ?? "").toLowerCase()
   if (!contentType.includes("json")) {
     return {
       ok: false,
@@ -68,3 +80,11 @@ export const read = async (request: Request, max: number): Promise<BodyResult> =
   }
   return { ok: true, body: bytes }
 }
+
+/** A Web `Request`'s body, checked. @internal */
+export const read = (request: Request, max: number): Promise<BodyResult> =>
+  check({
+    method: request.method,
+    header: (name) => request.headers.get(name) ?? undefined,
+    bytes: (limit) => request.body === null ? Promise.resolve(new Uint8Array(0)) : readLimited(request.body, limit)
+  }, max)

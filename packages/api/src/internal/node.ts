@@ -1,6 +1,7 @@
 /**
- * `node:http`-style glue (also Express 4 and 5, whose middleware has the same shape): an `IncomingMessage` as a Web
- * `Request` (the one conversion of the request), and the reply written to the `ServerResponse` — the API's answer
+ * `node:http`-style glue (also Express 4 and 5, whose middleware has the same shape): an `IncomingMessage` read by the
+ * front as it is (its headers record, its body stream) and handed to the API as an `HttpServerRequest` made from it
+ * (internal/nodeRequest.ts), no Web `Request` in between; and the reply written to the `ServerResponse` — the API's answer
  * straight from its `HttpServerResponse` (status, headers, bytes), the front's own small answers from their Web
  * `Response`. A body already parsed by `express.json()` is used as it was parsed. A client that goes away before
  * its answer interrupts the request's fiber.
@@ -9,36 +10,71 @@
  */
 import { Cookies, HttpServerResponse } from "@effect/platform"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { Readable } from "node:stream"
-import type { Reply } from "./web.js"
+import * as body from "./body.js"
+import * as nodeRequest from "./nodeRequest.js"
+import type { Incoming, Reply } from "./web.js"
 
-/** @internal */
-export const toRequest = (req: IncomingMessage & { body?: unknown }, url: string): Request => {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue
-    headers.set(name, Array.isArray(value) ? value.join(", ") : value)
+/** The bytes of a body express.json() (or similar) already parsed, as the value it was parsed from. */
+const parsedBody = (value: unknown): Uint8Array<ArrayBuffer> =>
+  typeof value === "string"
+    ? new TextEncoder().encode(value)
+    : Buffer.isBuffer(value)
+    ? new Uint8Array(value)
+    : new TextEncoder().encode(JSON.stringify(value))
+
+/** A message's body up to `max` bytes; undefined when it is longer (the rest is read and dropped). */
+const readLimited = (req: IncomingMessage, max: number): Promise<Uint8Array<ArrayBuffer> | undefined> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength
+      if (size <= max) return void chunks.push(chunk)
+      req.off("data", onData).off("end", onEnd).off("error", reject)
+      req.resume()
+      resolve(undefined)
+    }
+    const onEnd = () => resolve(new Uint8Array(Buffer.concat(chunks)))
+    req.on("data", onData).once("end", onEnd).once("error", reject)
+  })
+
+/**
+ * An `IncomingMessage` as the front reads it: its path and query as received (dot segments resolved as a Web URL
+ * would), its headers, its body (or what express.json() made of it) and the API's request made from it directly
+ * (internal/nodeRequest.ts) — no Web `Request`.
+ *
+ * @internal
+ */
+export const toIncoming = (req: IncomingMessage & { body?: unknown }, target: string): Incoming => {
+  let path = target
+  let search = ""
+  if (target.includes("/.") || target.includes("\\") || !target.startsWith("/")) {
+    const url = new URL(target, "http://localhost")
+    path = url.pathname
+    search = url.search
+  } else {
+    const query = target.indexOf("?")
+    if (query !== -1) {
+      path = target.slice(0, query)
+      search = query === target.length - 1 ? "" : target.slice(query)
+    }
   }
-  const host = req.headers.host ?? "localhost"
-  const full = `http://${host}${url}`
+  const headers = nodeRequest.headersOf(req)
   const method = req.method ?? "GET"
-  if (method === "GET" || method === "HEAD") return new Request(full, { method, headers })
-  if (req.readableEnded && req.body !== undefined) {
-    // express.json() or similar consumed the stream: its parsed value is all that is left.
-    const text = typeof req.body === "string"
-      ? req.body
-      : Buffer.isBuffer(req.body)
-      ? new Uint8Array(req.body)
-      : JSON.stringify(req.body)
-    headers.delete("content-length")
-    return new Request(full, { method, headers, body: text })
-  }
-  return new Request(full, {
+  return {
     method,
-    headers,
-    body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
-    duplex: "half"
-  } as RequestInit)
+    path,
+    search,
+    header: (name) => headers[name],
+    body: (max) =>
+      body.check({
+        method,
+        header: (name) => headers[name],
+        bytes: (limit) =>
+          req.readableEnded && req.body !== undefined ? Promise.resolve(parsedBody(req.body)) : readLimited(req, limit)
+      }, max),
+    toApi: (url, bytes) => nodeRequest.make(req, url, headers, bytes)
+  }
 }
 
 /** @internal */
@@ -92,14 +128,14 @@ export const onClose = (res: ServerResponse) => (interrupt: () => void) => {
 }
 
 /** @internal */
-export const handler = (reply: (request: Request, onAbort: (interrupt: () => void) => void) => Promise<Reply>) =>
+export const handler = (reply: (request: Incoming, onAbort: (interrupt: () => void) => void) => Promise<Reply>) =>
 (
   req: IncomingMessage & { body?: unknown },
   res: ServerResponse,
   next?: (error?: unknown) => void
 ): void => {
   const method = req.method ?? "GET"
-  reply(toRequest(req, req.url ?? "/"), onClose(res)).then((answer) => writeReply(answer, res, method)).catch(
+  reply(toIncoming(req, req.url ?? "/"), onClose(res)).then((answer) => writeReply(answer, res, method)).catch(
     (error) => {
       if (next !== undefined) next(error)
       else if (!res.headersSent) {

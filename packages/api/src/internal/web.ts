@@ -1,6 +1,7 @@
 /**
  * The front every mount shares: strips the mount path, answers CORS, serves the OpenAPI document, the reference page
- * and the portal, checks the body (size, JSON), then runs the API's app (internal/app.ts) on the request. Its reply
+ * and the portal, checks the body (size, JSON), then runs the API's app (internal/app.ts) on the request — a Web
+ * `Request` or a `node:http` message, each read through `Incoming`. Its reply
  * is either one of its own small Web `Response`s or the app's `HttpServerResponse` as made: the Web handler turns
  * that into a `Response`, the `node:http` and Fastify glue write it to the host's response without one.
  *
@@ -30,6 +31,41 @@ export type Reply = Response | HttpServerResponse.HttpServerResponse
 
 /** Hands the request's abort to the app (the Web handler: the request's own signal). */
 export type OnAbort = (interrupt: () => void) => void
+
+/**
+ * A request as the front reads it, whatever the host made it of: a Web `Request` (`fromRequest`) or a `node:http`
+ * message (internal/node.ts), so the `node:http` and Express mounts need no Web `Request` per call.
+ */
+export interface Incoming {
+  readonly method: string
+  /** The path as received (mount path included), and the query with its `?` (or ""). */
+  readonly path: string
+  readonly search: string
+  readonly header: (name: string) => string | undefined
+  /** The body, read and checked (internal/body.ts) with this limit. */
+  readonly body: (max: number) => Promise<body.BodyResult>
+  /** The API's request: `url` relative to the mount (with the query), the checked body. */
+  readonly toApi: (url: string, body: Uint8Array<ArrayBuffer> | undefined) => HttpServerRequest.HttpServerRequest
+}
+
+/** A Web `Request` as the front reads it. */
+export const fromRequest = (request: Request): Incoming => {
+  const url = new URL(request.url)
+  return {
+    method: request.method,
+    path: url.pathname,
+    search: url.search,
+    header: (name) => request.headers.get(name) ?? undefined,
+    body: (max) => body.read(request, max),
+    // A checked body goes to the API in a copy of the request (the original's stream was read).
+    toApi: (path, bytes) =>
+      HttpServerRequest.fromWeb(
+        bytes === undefined
+          ? request
+          : new Request(request.url, { method: request.method, headers: request.headers, body: bytes })
+      ).modify({ url: path })
+  }
+}
 
 const problemResponse = (problem: Problem.Problem, extra?: Record<string, string>) =>
   new Response(JSON.stringify(problem), {
@@ -72,15 +108,7 @@ export const make = (app: App, options: WebOptions) => {
     return new Response(reply.body, { status: reply.status, statusText: reply.statusText, headers })
   }
 
-  /** The API's request: the host's own with its path relative to the mount (a checked body read into a copy). */
-  const apiRequest = (request: Request, url: URL, path: string, body: Uint8Array<ArrayBuffer> | undefined) =>
-    HttpServerRequest.fromWeb(
-      body === undefined
-        ? request
-        : new Request(request.url, { method: request.method, headers: request.headers, body })
-    ).modify({ url: path + url.search })
-
-  const route = async (request: Request, url: URL, path: string, onAbort: OnAbort | undefined): Promise<Reply> => {
+  const route = async (request: Incoming, path: string, onAbort: OnAbort | undefined): Promise<Reply> => {
     if (request.method === "GET" && path === "/openapi.json") {
       return new Response(openApiJson, { headers: { "content-type": "application/json" } })
     }
@@ -98,22 +126,21 @@ export const make = (app: App, options: WebOptions) => {
       }
       return staticFiles.serve(dir, path.slice("/portal/".length), request.method)
     }
-    const checked = await body.read(request, options.maxBodyBytes)
+    const checked = await request.body(options.maxBodyBytes)
     if (!checked.ok) return problemResponse(checked.problem, { connection: "close" })
-    return app.run(apiRequest(request, url, path, checked.body), onAbort)
+    return app.run(request.toApi(path + request.search, checked.body), onAbort)
   }
 
   /** One request under the mount path, as the host received it, to the front's reply. */
-  const reply = async (request: Request, onAbort?: OnAbort): Promise<Reply> => {
-    const url = new URL(request.url)
-    let path = url.pathname
+  const replyTo = async (request: Incoming, onAbort?: OnAbort): Promise<Reply> => {
+    let path = request.path
     if (mount !== "") {
       if (path !== mount && !path.startsWith(mount + "/")) {
         return problemResponse(Problem.make(404, "not_found", `Not under the API's mount path ${mount}`))
       }
       path = path.slice(mount.length) || "/"
     }
-    const origin = allowOrigin(request.headers.get("origin"))
+    const origin = allowOrigin(request.header("origin") ?? null)
     if (request.method === "OPTIONS" && options.cors !== undefined) {
       return new Response(null, {
         status: origin === undefined ? 403 : 204,
@@ -126,8 +153,11 @@ export const make = (app: App, options: WebOptions) => {
         }
       })
     }
-    return withCors(await route(request, url, path, onAbort), origin)
+    return withCors(await route(request, path, onAbort), origin)
   }
+
+  /** The same for a Web `Request`. */
+  const reply = (request: Request, onAbort?: OnAbort): Promise<Reply> => replyTo(fromRequest(request), onAbort)
 
   /** The Web handler: the reply as a `Response`. */
   const handler = async (request: Request): Promise<Response> =>
@@ -136,7 +166,7 @@ export const make = (app: App, options: WebOptions) => {
       request.method
     )
 
-  return { reply, handler }
+  return { reply, replyTo, handler }
 }
 
 /** A reply as a Web `Response` (a HEAD request's without its body). */
