@@ -59,12 +59,10 @@ const fields: rows.Fields<AttemptRecord> = [
   ["text", (a) => a.responseBody],
   ["text", (a) => a.errorKind],
   ["text", (a) => a.errorMessage],
-  ["jsonb", (a) => headersJson(a.requestHeaders)],
-  ["jsonb", (a) => headersJson(a.responseHeaders)]
+  // The headers, as one JSON array each (see `rows.unnest`).
+  ["json jsonb", (a) => a.requestHeaders ?? null],
+  ["json jsonb", (a) => a.responseHeaders ?? null]
 ]
-
-const headersJson = (headers: Readonly<Record<string, string>> | null | undefined): string | null =>
-  headers === null || headers === undefined ? null : JSON.stringify(headers)
 
 /** How many parameters `arrays` takes (statements number the parameters that follow from it). */
 export const fieldCount = fields.length
