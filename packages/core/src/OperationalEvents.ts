@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { StorageError } from "./Errors.js"
+import { invalidOption, type StorageError, type ValidationError } from "./Errors.js"
 import * as subscribers from "./internal/events/subscribers.js"
 
 /**
@@ -119,16 +119,43 @@ export class OperationalEvents extends Context.Tag("@hookwire/core/OperationalEv
   ) => Effect.Effect<void, never, Scope.Scope>
 }>() {}
 
+/** `delivery.succeeded` events kept per subscriber when `bufferSize` is not given. */
+const defaultBufferSize = 1024
+
+/** The option checked: a whole number of at least 1 (0 would drop every `delivery.succeeded`, NaN keep them all). */
+const bufferSizeOf = (bufferSize: number | undefined): Effect.Effect<number, ValidationError> =>
+  bufferSize === undefined
+    ? Effect.succeed(defaultBufferSize)
+    : Number.isSafeInteger(bufferSize) && bufferSize >= 1
+    ? Effect.succeed(bufferSize)
+    : Effect.fail(invalidOption(
+      "bufferSize",
+      `OperationalEvents: bufferSize must be a whole number of at least 1 (default ${defaultBufferSize}); got ${
+        String(bufferSize)
+      }`
+    ))
+
 /**
+ * The events service. `bufferSize` (default 1024) is how many `delivery.succeeded` events each subscriber keeps
+ * while it is behind; a bad one fails the layer with a `ValidationError` (`invalid_option`, field `bufferSize`).
+ * Without options the layer cannot fail.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: { readonly bufferSize?: number }): Layer.Layer<OperationalEvents> =>
-  Layer.scoped(
+export function layer(): Layer.Layer<OperationalEvents>
+export function layer(
+  options: { readonly bufferSize?: number | undefined } | undefined
+): Layer.Layer<OperationalEvents, ValidationError>
+export function layer(
+  options?: { readonly bufferSize?: number | undefined }
+): Layer.Layer<OperationalEvents, ValidationError> {
+  return Layer.scoped(
     OperationalEvents,
     Effect.gen(function*() {
+      const bufferSize = yield* bufferSizeOf(options?.bufferSize)
       const hub = yield* Effect.acquireRelease(
-        Effect.sync(() => subscribers.make(options?.bufferSize ?? 1024)),
+        Effect.sync(() => subscribers.make(bufferSize)),
         (hub) => Effect.sync(hub.close)
       )
       const subscribeQueue = Effect.map(
@@ -159,6 +186,7 @@ export const layer = (options?: { readonly bufferSize?: number }): Layer.Layer<O
       }
     })
   )
+}
 
 /**
  * The events as a Stream (subscribes when the stream starts).

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import { ValidationError } from "../src/Errors.js"
 import * as OperationalEvents from "../src/OperationalEvents.js"
 
 const at = new Date(0)
@@ -34,4 +37,21 @@ describe("OperationalEvents", () => {
         Array.from({ length: 8 }, (_, i) => `dlv_${42 + i}`)
       )
     }).pipe(Effect.provide(OperationalEvents.layer({ bufferSize: 8 }))))
+
+  it.effect("a bufferSize that is not a whole number of at least 1 fails the layer with invalid_option", () =>
+    Effect.gen(function*() {
+      for (const bufferSize of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        const exit = yield* Effect.exit(Layer.build(OperationalEvents.layer({ bufferSize })).pipe(Effect.scoped))
+        expect(Exit.isFailure(exit), `bufferSize ${bufferSize}`).toBe(true)
+        if (Exit.isFailure(exit)) {
+          const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          expect(error, `bufferSize ${bufferSize}`).toBeInstanceOf(ValidationError)
+          expect(error).toMatchObject({ code: "invalid_option", field: "bufferSize" })
+          expect(error?.message).toContain(`got ${bufferSize}`)
+        }
+      }
+      // The default, and a good value, build.
+      yield* Layer.build(OperationalEvents.layer()).pipe(Effect.scoped)
+      yield* Layer.build(OperationalEvents.layer({ bufferSize: 1 })).pipe(Effect.scoped)
+    }))
 })
