@@ -105,14 +105,14 @@ export const layerConfig = (
   Layer.unwrapEffect(
     Effect.map(internalConfig.unwrap(config), (options) =>
       layer(options).pipe(
-        Layer.mapError(EnvConfig.toConfigError),
         Layer.provideMerge(
           clientLayer({
             url: options.url,
             applicationName: options.applicationName,
             client: { maxConnections: options.maxConnections }
           })
-        )
+        ),
+        Layer.mapError(EnvConfig.toConfigError)
       ))
   )
 
@@ -150,14 +150,15 @@ export interface PostgresOptions extends Options {
 }
 
 /**
- * The client layer `postgres` builds from its options.
+ * The client layer `postgres` builds from its options. Given no connection (no `url`, `pool` or `client`), it fails
+ * with a `ValidationError` (`invalid_option`, field `url`) that says what to give.
  *
  * @since 0.1.0
  * @category layers
  */
 export const clientLayer = (
   options: Pick<PostgresOptions, "url" | "pool" | "client" | "applicationName">
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError> => {
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError | Errors.ValidationError> => {
   const applicationName = options.applicationName ?? options.client?.applicationName ?? "hookwire"
   if (options.pool !== undefined) {
     const pool = options.pool
@@ -165,10 +166,11 @@ export const clientLayer = (
   }
   const url = options.url ?? options.client?.url
   if (url === undefined && options.client === undefined) {
-    throw new Error(
-      "postgres(): give a connection: { url: \"postgres://…\" }, an existing { pool }, or { client: { host, … } }, " +
-        "or set HOOKWIRE_DATABASE_URL"
-    )
+    return Layer.fail(Errors.invalidOption(
+      "url",
+      "PgAdapter.clientLayer: give a connection: { url: \"postgres://…\" }, an existing { pool }, or " +
+        "{ client: { host, … } }"
+    ))
   }
   const config: PgClient.PgClientConfig = {
     ...options.client,

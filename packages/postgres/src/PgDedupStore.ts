@@ -15,7 +15,7 @@ import type { MigrationError } from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as EnvConfig from "@hookwire/core/EnvConfig"
-import { StorageError, type ValidationError } from "@hookwire/core/Errors"
+import { invalidOption, StorageError, type ValidationError } from "@hookwire/core/Errors"
 import type { DedupStore } from "@hookwire/verify"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -197,6 +197,13 @@ export const pgDedupStore = (
   options: Options & Pick<PgAdapter.PostgresOptions, "url" | "pool" | "client" | "applicationName">
 ): PromiseDedupStore => {
   tables.make(options)
+  // Checked at once, like the table names: a missing connection is a mistake in code, not a failing claim.
+  if (options.url === undefined && options.pool === undefined && options.client === undefined) {
+    throw invalidOption(
+      "url",
+      "pgDedupStore: give a connection: { url: \"postgres://…\" }, an existing { pool }, or { client }"
+    )
+  }
   const storeLayer = Layer.provide(layer(options), PgAdapter.clientLayer(options))
   let ready:
     | Promise<{ readonly store: Context.Tag.Service<typeof PgDedupStore>; readonly scope: Scope.CloseableScope }>

@@ -318,4 +318,15 @@ describeDb("PgAdapter", () => {
     expect(() => PgAdapter.postgres({ url: databaseUrl, tablePrefix: "Bad-Prefix" })).toThrow(/tablePrefix/)
     expect(() => PgAdapter.postgres({})).toThrow(/give a connection/)
   })
+
+  vitestIt("clientLayer given no connection fails with a ValidationError, not a thrown Error", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.flip(Layer.build(PgAdapter.clientLayer({ applicationName: "no-connection" }))).pipe(Effect.scoped)
+    )
+    expect(exit._tag).toBe("Success")
+    if (exit._tag === "Success") {
+      expect(exit.value).toMatchObject({ _tag: "ValidationError", code: "invalid_option", field: "url" })
+      expect(exit.value.message).toMatch(/give a connection/)
+    }
+  })
 })

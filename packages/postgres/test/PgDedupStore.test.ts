@@ -90,6 +90,12 @@ describeDb("PgDedupStore", () => {
     expect(retry.duplicate).toBe(false)
   })
 
+  it("no connection given throws a ValidationError at once", () => {
+    expect(() => PgDedupStore.pgDedupStore({ schema })).toThrow(
+      expect.objectContaining({ _tag: "ValidationError", code: "invalid_option", field: "url" })
+    )
+  })
+
   it("an unreachable database rejects the claim with a StorageError (code connection)", async () => {
     const down = PgDedupStore.pgDedupStore({ url: "postgres://postgres@127.0.0.1:1/postgres", schema })
     try {
