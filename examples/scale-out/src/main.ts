@@ -33,6 +33,13 @@ export interface Options {
   readonly concurrency?: number | undefined
   /** The dispatcher's `lease` in each worker, in milliseconds. Default 30,000. */
   readonly leaseMs?: number | undefined
+  /**
+   * Each endpoint's request timeout, in milliseconds (at most half the lease). Default: the engine's (15 s). The
+   * receiver shares this process with the publisher: on a starved machine its answers can take longer than that.
+   */
+  readonly timeoutMs?: number | undefined
+  /** How long the worker processes may take to start (tsx compiles each on boot). Default 60 s. */
+  readonly startDeadlineMs?: number | undefined
   readonly databaseUrl?: string | undefined
   /** How long to wait for every delivery once publishing starts. Default 120 s. */
   readonly deadlineMs?: number | undefined
@@ -146,6 +153,7 @@ export const runScaleOut = async (options: Options = {}): Promise<Summary> => {
   const leaseMs = options.leaseMs ?? 30_000
   const url = options.databaseUrl ?? defaultDatabaseUrl
   const deadlineMs = options.deadlineMs ?? 120_000
+  const startDeadlineMs = options.startDeadlineMs ?? 60_000
   const print = options.print ?? console.log
   const signal = options.signal
 
@@ -276,7 +284,12 @@ export const runScaleOut = async (options: Options = {}): Promise<Summary> => {
     const tenant = "acme"
     for (let i = 0; i < endpointCount; i++) {
       const path = `/hooks/${i}`
-      const endpoint = await publisher.endpoints.create({ tenant, url: `${receiver.origin}${path}`, name: `shop ${i}` })
+      const endpoint = await publisher.endpoints.create({
+        tenant,
+        url: `${receiver.origin}${path}`,
+        name: `shop ${i}`,
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
+      })
       // The secret is returned once, here: the receiver keeps it to verify what this endpoint receives.
       receiver.register(path, endpoint.secret)
     }
@@ -284,7 +297,7 @@ export const runScaleOut = async (options: Options = {}): Promise<Summary> => {
 
     await waitFor(
       "the workers to start",
-      30_000,
+      startDeadlineMs,
       () => {
         const broken = workers.find((w) => w.error !== undefined || w.exit !== undefined)
         if (broken !== undefined) {
