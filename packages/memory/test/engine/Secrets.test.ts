@@ -1,49 +1,25 @@
 import { describe, expect, it } from "@effect/vitest"
-import {
-  Dispatcher,
-  OperationalEvents,
-  RecordingTransport,
-  RetryPolicy,
-  Settings,
-  Storage,
-  Webhooks
-} from "@hookwire/core"
+import { RecordingTransport, Settings, Storage, Webhooks } from "@hookwire/core"
 import * as Pki from "@hookwire/testing/pki"
 import * as Verify from "@hookwire/verify"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import * as Tracer from "effect/Tracer"
 import { randomBytes } from "node:crypto"
-import * as MemoryQueue from "../../src/MemoryQueue.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
-import { catalog, eventually } from "./harness.js"
+import { catalog, engineOn as harnessEngine, eventually } from "./harness.js"
 
 const key = () => randomBytes(32).toString("base64")
 const k1 = { id: "k1", key: Redacted.make(key()) }
 const k2 = { id: "k2", key: Redacted.make(key()) }
 
-/** An engine over a given storage instance, so several engines (with different keys) can share one store. */
+/** An engine over a given storage instance (several, with different keys, can share one store), recording requests. */
 const engineOn = (
   storage: Storage.Storage["Type"],
   settings: Partial<Settings.Options>,
   handler?: RecordingTransport.Handler
-) =>
-  Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day" }).pipe(
-    Layer.provideMerge(
-      Webhooks.layer.pipe(
-        Layer.provideMerge(
-          Layer.mergeAll(
-            Settings.layer({ catalog, retryPolicy: RetryPolicy.none, ...settings }),
-            OperationalEvents.layer(),
-            RecordingTransport.layer(handler)
-          )
-        )
-      )
-    ),
-    Layer.provideMerge(Layer.merge(Layer.succeed(Storage.Storage, storage), MemoryQueue.layer))
-  )
+) => harnessEngine(storage, settings, RecordingTransport.layer(handler))
 
 const tenant = "acme"
 /** TLS keys for the hygiene scan (made with openssl; left out where it is not installed). */

@@ -108,12 +108,16 @@ export const deliveryOf = (tenant: string, messageId: string) =>
 
 /**
  * An engine over a given storage instance (several engines, e.g. with different master keys, can share one store)
- * with the given transport (a real `HttpTransport` for tests against loopback servers), Dispatcher included.
+ * with the given transport (a real `HttpTransport` for tests against loopback servers, or `RecordingTransport.layer`),
+ * Dispatcher included. Generic over the transport layer's whole output `ROut`, which must include `Transport`: what
+ * else it provides (the `RecordingTransport` to read requests from) stays in the engine's output.
  */
-export const engineOn = <E>(
+export const engineOn = <ROut, E>(
   storage: Context.Tag.Service<typeof Storage.Storage>,
   settings: Partial<Settings.Options>,
-  transport: Layer.Layer<Transport.Transport, E>
+  transport:
+    & Layer.Layer<ROut, E>
+    & ([Transport.Transport] extends [ROut] ? unknown : "the layer must provide Transport")
 ) =>
   Dispatcher.layer({ lease: "30 seconds", pollInterval: "1 day" }).pipe(
     Layer.provideMerge(
