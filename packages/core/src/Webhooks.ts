@@ -394,7 +394,9 @@ export interface Service<Events extends Record<string, unknown> = Record<string,
      * Retry one delivery now. A pending delivery is moved to the front of the queue — unless a worker is sending it
      * right now: then `InvalidState` with code `delivery_in_flight` (its result is on the way; sending it again at
      * once would deliver it twice). A failed, delivered or cancelled one gets one immediate attempt (trigger
-     * `manual`) whose result becomes its status.
+     * `manual`) whose result becomes its status. Retries of one delivery at the same time through one engine (a
+     * double click, a client retrying its request) share one run: it is sent once, and every call returns that
+     * attempt's result (or its error).
      */
     readonly retry: (
       input: { readonly tenant: string; readonly id: string }

@@ -1,11 +1,17 @@
 /**
  * A manual "retry now" of a delivery that a worker is sending, on the Postgres adapter (where the retry's storage
- * write also queues the delivery): refused with `delivery_in_flight`, and the delivery is sent once.
+ * write also queues the delivery): refused with `delivery_in_flight`, and the delivery is sent once. And two manual
+ * retries of one finished delivery at once: sent once, both calls get its result.
  */
 import * as Dispatcher from "@hookwire/core/Dispatcher"
 import * as RecordingTransport from "@hookwire/core/RecordingTransport"
 import { newTenant } from "@hookwire/core/test/contract/Records"
-import { retryWhileSending, slowReceiver } from "@hookwire/core/test/contract/RetryInFlight"
+import {
+  concurrentRetries,
+  manualReceiver,
+  retryWhileSending,
+  slowReceiver
+} from "@hookwire/core/test/contract/RetryInFlight"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -16,20 +22,29 @@ import { clientLayer, describeDb, newSchema, schemaLayer } from "./utils/db.js"
 import { webhooks } from "./utils/engine.js"
 
 describeDb("deliveries.retry of a delivery being sent, on Postgres", () => {
-  it("is refused with delivery_in_flight, and the delivery is sent once", async () => {
-    const schema = newSchema("retryflight")
-    const receiver = slowReceiver()
-    const engine = Dispatcher.layer({ concurrency: 4, lease: "30 seconds", pollInterval: "200 millis" }).pipe(
-      Layer.provideMerge(
-        webhooks(PgAdapter.layer({ schema, migrate: false }), RecordingTransport.layer(receiver.handler))
-      ),
+  const engineFor = (schema: string, handler: RecordingTransport.Handler, app: string) =>
+    Dispatcher.layer({ concurrency: 4, lease: "30 seconds", pollInterval: "200 millis" }).pipe(
+      Layer.provideMerge(webhooks(PgAdapter.layer({ schema, migrate: false }), RecordingTransport.layer(handler))),
       Layer.provide(schemaLayer(schema)),
-      Layer.provideMerge(clientLayer("hookwire-test-retry-in-flight")),
+      Layer.provideMerge(clientLayer(app)),
       Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
     )
+
+  it("is refused with delivery_in_flight, and the delivery is sent once", async () => {
+    const receiver = slowReceiver()
     await Effect.runPromise(
       retryWhileSending(receiver, { tenant: newTenant(), type: "order.created", data: { orderId: "o1" } }).pipe(
-        Effect.provide(engine),
+        Effect.provide(engineFor(newSchema("retryflight"), receiver.handler, "hookwire-test-retry-in-flight")),
+        Effect.scoped
+      )
+    )
+  }, 60_000)
+
+  it("twice at once, of a finished delivery: sent once, and both calls get that attempt's result", async () => {
+    const receiver = manualReceiver()
+    await Effect.runPromise(
+      concurrentRetries(receiver, { tenant: newTenant(), type: "order.created", data: { orderId: "o2" } }).pipe(
+        Effect.provide(engineFor(newSchema("retrytwice"), receiver.handler, "hookwire-test-retry-twice")),
         Effect.scoped
       )
     )

@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { RecordingTransport, Webhooks } from "@hookwire/core"
-import { retryWhileSending, slowReceiver } from "@hookwire/core/test/contract/RetryInFlight"
+import {
+  concurrentRetries,
+  manualReceiver,
+  retryWhileSending,
+  slowReceiver
+} from "@hookwire/core/test/contract/RetryInFlight"
 import * as Effect from "effect/Effect"
 import { deliveryOf, engine, eventually } from "./harness.js"
 
@@ -34,4 +39,14 @@ describe("deliveries.retry of a delivery being sent", () => {
     }).pipe(Effect.provide(engine({
       handler: (_, index) => ({ status: index === 0 ? 503 : 204 })
     }))))
+
+  it.effect("twice at once, of a finished delivery: sent once, and both calls get that attempt's result", () => {
+    const manual = manualReceiver()
+    return concurrentRetries(manual, {
+      tenant: "acme-twice",
+      type: "invoice.paid",
+      data: { invoiceId: "i3", amount: 3 }
+    })
+      .pipe(Effect.provide(engine({ handler: manual.handler, dispatcher: { concurrency: 4 } })))
+  })
 })

@@ -17,6 +17,7 @@ import * as validate from "../validate.js"
 import * as views from "../views.js"
 import { deliveryNotFound, type Deps, loadEndpoint, messageNotFound, newDelivery } from "./deps.js"
 import * as manualAttempt from "./manualAttempt.js"
+import * as SingleFlight from "./singleFlight.js"
 
 type Service = Webhooks["Type"]
 
@@ -54,7 +55,18 @@ const resend = (deps: Deps) =>
     return views.delivery(delivery)
   })
 
-const retry = (deps: Deps) =>
+/**
+ * Concurrent retries of one delivery share one run (`SingleFlight`): the second waits for the first and returns its
+ * result. Otherwise the second, finding the delivery `pending` under the first's manual attempt (which holds no queue
+ * lease), would queue it due now and a worker would send it a second time while the first send is still open.
+ */
+const retry = (deps: Deps) => {
+  const flights = SingleFlight.make()
+  const once = retryOnce(deps)
+  return (input: Parameters<Recovery["retry"]>[0]) => flights.run(`${input.tenant}\u0000${input.id}`, once(input))
+}
+
+const retryOnce = (deps: Deps) =>
   Effect.fn("Webhooks.deliveries.retry")(function*(input: Parameters<Recovery["retry"]>[0]) {
     const { storage } = deps
     const tenant = yield* validate.tenant(input.tenant)
