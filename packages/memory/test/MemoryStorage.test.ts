@@ -160,6 +160,50 @@ describe("MemoryStorage retention", () => {
         expect((yield* s.getDelivery(TENANT, d.id))?.attempts).toBe(5)
       })))
 
+  it.effect("keeps equal response headers once: attempts answered alike share one object, values kept as given", () =>
+    withStorage({}, (s) =>
+      Effect.gen(function*() {
+        const e = endpoint()
+        yield* s.insertEndpoint(e)
+        const answered = (i: number, headers: Record<string, string>) => {
+          const m = message()
+          const d = delivery(m, e)
+          return {
+            m,
+            d,
+            attempt: {
+              id: Id.make("atm"),
+              tenant: TENANT,
+              deliveryId: d.id,
+              messageId: m.id,
+              endpointId: e.id,
+              attempt: 1,
+              trigger: "scheduled" as const,
+              url: e.url,
+              startedAt: 10 + i,
+              durationMs: 1,
+              responseStatus: 204,
+              responseBody: "",
+              errorKind: null,
+              errorMessage: null,
+              requestHeaders: { "user-agent": "test" },
+              responseHeaders: headers
+            }
+          }
+        }
+        // Three receivers' answers: two alike (distinct objects, equal values), then another.
+        const alike = () => ({ date: "Mon, 07 Dec 2026 00:00:00 GMT", connection: "keep-alive" })
+        const sent = [answered(0, alike()), answered(1, alike()), answered(2, { ...alike(), "retry-after": "5" })]
+        for (const { attempt, d, m } of sent) {
+          yield* s.insertMessage(m, [d])
+          yield* s.recordAttempts([{ attempt, delivery: { ...d, status: "delivered", attempts: 1 } }])
+        }
+        const kept = (yield* s.listAttempts(TENANT, { limit: 10 })).items
+        expect(kept).toStrictEqual(sent.map(({ attempt }) => attempt))
+        expect(kept[1].responseHeaders).toBe(kept[0].responseHeaders)
+        expect(kept[2].responseHeaders).not.toBe(kept[0].responseHeaders)
+      })))
+
   it.effect("rejects an invalid limit with a typed error that names it", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(MemoryStorage.makeWith({ maxMessages: 0, maxBytes: 1.5 }))

@@ -5,24 +5,61 @@
  *
  * @internal
  */
-import type { AttemptFilter } from "@hookwire/core/Model"
+import type { AttemptFilter, AttemptRecord } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
+import { SharedHeaders } from "./headers.js"
 import { IdIndex } from "./idIndex.js"
 import { attemptBytes, indexIn, page, type State } from "./state.js"
 import { endpointStats } from "./stats.js"
+
+/**
+ * The attempt as kept: its response headers shared (`headers.ts`). Spelled out rather than spread: V8 (Node 20) takes a
+ * slow path for object spreads, and this runs for every attempt.
+ */
+const compact = (attempt: AttemptRecord, headers: SharedHeaders): AttemptRecord => {
+  const responseHeaders = attempt.responseHeaders
+  if (responseHeaders == null) return attempt
+  const shared = headers.share(responseHeaders)
+  if (shared === responseHeaders) return attempt
+  const copy: Mutable<AttemptRecord> = {
+    id: attempt.id,
+    tenant: attempt.tenant,
+    deliveryId: attempt.deliveryId,
+    messageId: attempt.messageId,
+    endpointId: attempt.endpointId,
+    attempt: attempt.attempt,
+    trigger: attempt.trigger,
+    url: attempt.url,
+    startedAt: attempt.startedAt,
+    durationMs: attempt.durationMs,
+    responseStatus: attempt.responseStatus,
+    responseBody: attempt.responseBody,
+    errorKind: attempt.errorKind,
+    errorMessage: attempt.errorMessage,
+    responseHeaders: shared
+  }
+  // Absent stays absent (records stored before request headers were kept).
+  if (attempt.requestHeaders !== undefined) copy.requestHeaders = attempt.requestHeaders
+  return copy
+}
+
+type Mutable<A> = { -readonly [K in keyof A]: A[K] }
 
 /** The attempt methods of the service. */
 export const make = (state: State): Storage.AttemptMethods => {
   const { attempts, messages, tenants } = state
   const maxAttempts = state.limits.maxAttemptsPerDelivery
 
-  const recordAttempt = ({ attempt, delivery: next }: Storage.AttemptResult) => {
+  const headers = new SharedHeaders()
+
+  const recordAttempt = ({ attempt: given, delivery: next }: Storage.AttemptResult) => {
     const delivery = state.deliveries.get(next.id)
     // The delivery was evicted (or never existed): there is nothing to attach the attempt to.
     if (delivery === undefined) return
     const tenant = state.tenantState(delivery.record.tenant)
     const message = messages.get(delivery.record.messageId)
+    const attempt = compact(given, headers)
     const previous = attempts.get(attempt.id)
     if (previous === undefined) {
       attempts.set(attempt.id, attempt)

@@ -9,7 +9,11 @@
 
 /** @internal */
 export class IdIndex {
-  private ids: Array<string> = []
+  /**
+   * The ids: none, one held inline (most lists — a message's deliveries and attempts, a delivery's attempts — hold
+   * exactly one, and an array of one costs two more objects per list, ≈ 90 bytes), or a sorted array.
+   */
+  private ids: Array<string> | string | undefined = undefined
   private live = 0
 
   /** How many live ids the index holds. */
@@ -20,27 +24,42 @@ export class IdIndex {
   /** Adds an id that is not live in this index (an id marked dead earlier becomes live again). */
   add(id: string): void {
     const ids = this.ids
-    const n = ids.length
     this.live++
+    if (ids === undefined) {
+      this.ids = id
+      return
+    }
+    if (typeof ids === "string") {
+      if (ids !== id) this.ids = ids < id ? [ids, id] : [id, ids]
+      return
+    }
+    const n = ids.length
     if (n === 0) {
-      // Most lists (a message's deliveries and attempts, a delivery's attempts) hold one id: an array of exactly one
-      // element, where a push onto an empty array reserves room for 17.
-      this.ids = [id]
+      this.ids = id
       return
     }
     if (ids[n - 1] < id) {
       ids.push(id)
       return
     }
-    const i = this.firstAtOrAfter(id)
+    const i = this.firstAtOrAfter(ids, id)
     if (ids[i] !== id) ids.splice(i, 0, id)
   }
 
   /** Removes a live id at once: for small lists (a tenant's endpoints, a delivery's attempts). */
   delete(id: string): void {
-    const i = this.firstAtOrAfter(id)
-    if (this.ids[i] === id) {
-      this.ids.splice(i, 1)
+    const ids = this.ids
+    if (ids === undefined) return
+    if (typeof ids === "string") {
+      if (ids === id) {
+        this.ids = undefined
+        this.live--
+      }
+      return
+    }
+    const i = this.firstAtOrAfter(ids, id)
+    if (ids[i] === id) {
+      ids.splice(i, 1)
       this.live--
     }
   }
@@ -48,16 +67,23 @@ export class IdIndex {
   /** Notes that one live id's record is gone; compacts once most of the array is dead. */
   markDead(isLive: (id: string) => boolean): void {
     this.live--
-    const dead = this.ids.length - this.live
-    if (dead > 64 && dead * 2 > this.ids.length) {
-      this.ids = this.ids.filter(isLive)
+    const ids = this.ids
+    if (ids === undefined || typeof ids === "string") return
+    const dead = ids.length - this.live
+    if (dead > 64 && dead * 2 > ids.length) {
+      this.ids = ids.filter(isLive)
     }
   }
 
   /** Visits ids strictly after `cursor` (any string: it need not be a stored id) in ascending order, while true. */
   forEachAfter(cursor: string | undefined, visit: (id: string) => boolean): void {
     const ids = this.ids
-    let i = cursor === undefined ? 0 : this.firstAtOrAfter(cursor)
+    if (ids === undefined) return
+    if (typeof ids === "string") {
+      if (cursor === undefined || ids > cursor) visit(ids)
+      return
+    }
+    let i = cursor === undefined ? 0 : this.firstAtOrAfter(ids, cursor)
     if (cursor !== undefined && ids[i] === cursor) i++
     for (; i < ids.length; i++) {
       if (!visit(ids[i])) return
@@ -67,7 +93,12 @@ export class IdIndex {
   /** Visits ids strictly before `cursor` (all ids when undefined) in descending order, while true. */
   forEachBefore(cursor: string | undefined, visit: (id: string) => boolean): void {
     const ids = this.ids
-    let i = cursor === undefined ? ids.length - 1 : this.firstAtOrAfter(cursor) - 1
+    if (ids === undefined) return
+    if (typeof ids === "string") {
+      if (cursor === undefined || ids < cursor) visit(ids)
+      return
+    }
+    let i = cursor === undefined ? ids.length - 1 : this.firstAtOrAfter(ids, cursor) - 1
     for (; i >= 0; i--) {
       if (!visit(ids[i])) return
     }
@@ -75,11 +106,11 @@ export class IdIndex {
 
   /** The ids held, ascending; dead ones included (callers check their records). */
   values(): ReadonlyArray<string> {
-    return this.ids
+    const ids = this.ids
+    return ids === undefined ? [] : typeof ids === "string" ? [ids] : ids
   }
 
-  private firstAtOrAfter(id: string): number {
-    const ids = this.ids
+  private firstAtOrAfter(ids: ReadonlyArray<string>, id: string): number {
     let lo = 0
     let hi = ids.length
     while (lo < hi) {
