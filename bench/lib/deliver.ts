@@ -54,16 +54,29 @@ const checkReceiver = async (receiver: Receiver, who: string, messages: number):
   }
 }
 
+/** A contender process to open: Hookwire from its built packages, or from its TypeScript sources (`source`). */
+interface Spec {
+  readonly name: ContenderName
+  readonly source: boolean
+  readonly label: string
+}
+
 /** Opens a process per contender (nested, so all are killed at the end), then runs `f` with all of them. */
 const withSenders = async <A>(
-  names: ReadonlyArray<ContenderName>,
+  specs: ReadonlyArray<Spec>,
   execArgv: ReadonlyArray<string>,
   f: (senders: ReadonlyArray<Sender>) => Promise<A>,
   opened: ReadonlyArray<Sender> = []
 ): Promise<A> =>
-  names.length === 0 ?
+  specs.length === 0 ?
     f(opened) :
-    withSender(names[0], (sender) => withSenders(names.slice(1), execArgv, f, [...opened, sender]), execArgv)
+    withSender(
+      specs[0].name,
+      (sender) => withSenders(specs.slice(1), execArgv, f, [...opened, sender]),
+      execArgv,
+      specs[0].source,
+      specs[0].label
+    )
 
 /** One contender's figures over the rounds: medians per message, the peak RSS of its process. */
 interface ContenderRuns {
@@ -73,7 +86,7 @@ interface ContenderRuns {
 }
 
 const standing = (
-  name: ContenderName,
+  name: string,
   { loadedRssBytes, runs }: ContenderRuns,
   messages: number,
   rawPerSecond: number
@@ -101,6 +114,8 @@ const standing = (
  * --publishers=N concurrent `publishMany` calls of Hookwire's Effect mode (1),
  * --api=effect|promise (Hookwire's API; effect), --timeout=S per run (120), --no-peers (raw and Hookwire only),
  * --only=a,b (run these contenders only, e.g. `hookwire-postgres`, and report nothing: for profiling),
+ * --source (Hookwire loads its packages' TypeScript sources through tsx instead of their built JavaScript),
+ * --compare-source (both: one more Hookwire process, from the sources, reported as `<name>-source`, in no ratio),
  * --profile=DIR (CPU-profile every contender's process into DIR), --verbose, --strict (exit 1 below a bar).
  */
 export const runDeliver = async (args: BenchArgs, adapterName: AdapterName): Promise<void> => {
@@ -134,34 +149,39 @@ export const runDeliver = async (args: BenchArgs, adapterName: AdapterName): Pro
     }
   }
   const names = only === undefined ? everyone : everyone.filter((name) => only.includes(name))
+  const source = args.flags.source === true
+  const specs: Array<Spec> = names.map((name) => ({ name, source, label: name }))
+  if (args.flags["compare-source"] === true && names.includes(hookwireName)) {
+    specs.splice(2, 0, { name: hookwireName, source: true, label: `${hookwireName}-source` })
+  }
   const execArgv = typeof args.flags.profile === "string" ? ["--cpu-prof", `--cpu-prof-dir=${args.flags.profile}`] : []
   const servers = await serversFor(adapterName)
 
   const runs = await withReceiver((receiver) =>
-    withSenders(names, execArgv, async (senders) => {
+    withSenders(specs, execArgv, async (senders) => {
       await receiver.configure({ secret, record: false })
       const roundConfig: RunConfig = { ...config, perEndpointConcurrency: config.concurrency, urls: [receiver.url] }
       const runOne = async (sender: Sender, messages: number): Promise<RunStats> => {
         await receiver.reset()
         const stats = await sender.round({ ...roundConfig, messages }, servers)
-        await checkReceiver(receiver, sender.name, messages)
+        await checkReceiver(receiver, sender.label, messages)
         return stats
       }
       if (warmup > 0) { for (const sender of senders) await runOne(sender, warmup) }
-      const runs = new Map<ContenderName, ContenderRuns>(
-        senders.map((s) => [s.name, { loadedRssBytes: s.loadedRssBytes, runs: [] }])
+      const runs = new Map<string, ContenderRuns>(
+        senders.map((s) => [s.label, { loadedRssBytes: s.loadedRssBytes, runs: [] }])
       )
       for (let round = 0; round < rounds; round++) {
         const first = round % senders.length
         for (const sender of [...senders.slice(first), ...senders.slice(0, first)]) {
           const stats = await runOne(sender, config.messages)
-          runs.get(sender.name)!.runs.push(stats)
+          runs.get(sender.label)!.runs.push(stats)
           if (verbose) {
             const server = Object.entries(stats.serverCpuUs).map(([s, us]) =>
               `, ${s} ${Math.round(us / config.messages)} µs`
             )
             console.log(
-              `round ${round + 1} ${sender.name}: ${Math.round(config.messages / (stats.ms / 1000))}/s ` +
+              `round ${round + 1} ${sender.label}: ${Math.round(config.messages / (stats.ms / 1000))}/s ` +
                 `(${Math.round(stats.ms)} ms, ${Math.round(stats.cpuUs / config.messages)} µs CPU and ` +
                 `${(stats.allocatedBytes / config.messages / 1024).toFixed(1)} KiB allocated per message` +
                 `${server.join("")}; peak RSS ${Math.round(stats.maxRssBytes / MIB)} MiB` +
@@ -186,7 +206,7 @@ const summarize = (
   adapterName: AdapterName,
   config: Omit<RunConfig, "urls">,
   rounds: number,
-  runs: ReadonlyMap<ContenderName, ContenderRuns>
+  runs: ReadonlyMap<string, ContenderRuns>
 ): void => {
   const { messages } = config
   const rawPerSecond = median(runs.get("raw")!.runs.map((r) => messages / (r.ms / 1000)))
@@ -201,7 +221,7 @@ const summarize = (
     summary.best_peer = best.result.contender
     summary.vs_best_peer = hookwire.perSecond / best.perSecond
     summary.rss_ratio = (hookwire.result.rss_mib as number) / (best.result.rss_mib as number)
-    // What each grew by while working: Hookwire's packages are compiled by tsx at load, the peers' are plain JS.
+    // What each grew by while working, above what its modules take once loaded.
     const growth = (r: Result) => (r.rss_mib as number) - (r.loaded_rss_mib as number)
     summary.rss_growth_ratio = growth(hookwire.result) / growth(best.result)
     meets &&= summary.vs_best_peer >= PEER_BAR && summary.rss_ratio <= RSS_BAR
@@ -213,6 +233,7 @@ const summarize = (
     concurrency: config.concurrency,
     rounds
   })
+  if (args.flags.source === true) summary.hookwire_packages = "source"
   if (config.api !== "effect") summary.api = config.api
   else summary.publish_batch = config.batch
   const name = `deliver-${adapterName}`

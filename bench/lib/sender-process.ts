@@ -9,8 +9,12 @@
  * - `{ type: "exit" }` — exit normally (so `--cpu-prof` writes its profile).
  *
  * It says `{ type: "ready", loadedRssBytes }` once its modules are loaded. A failure answers the same type with
- * `error`. The process exits when its parent goes away.
+ * `error`. The process exits when its parent goes away. A second argument `built` loads Hookwire's packages from
+ * their built JavaScript (`built-packages.ts`), as a user runs them; `source` from their TypeScript, through tsx.
  */
+import { register } from "node:module"
+import { pathToFileURL } from "node:url"
+import { sibling } from "./child.js"
 import type { Contender, ContenderName, Prepared, RunConfig } from "./contender.js"
 import { measureWindow } from "./process-stats.js"
 
@@ -32,6 +36,7 @@ type Command =
 
 const name = process.argv[2] as ContenderName
 if (!(name in loaders)) throw new Error(`sender-process: unknown contender "${name}"`)
+if (process.argv[3] === "built") register(pathToFileURL(sibling(import.meta.url, "built-packages")))
 const contender = await loaders[name]()
 let prepared: Prepared | undefined
 

@@ -3,6 +3,7 @@
  * its own and none shares another's event loop or heap. `withSender` keeps the process for every round (warm, as a
  * long-running worker would be) and always kills it afterwards.
  */
+import { ensureBuilt } from "./build.js"
 import { sibling, withChild } from "./child.js"
 import type { ContenderName, Outcome, RunConfig } from "./contender.js"
 import type { WindowStats } from "./process-stats.js"
@@ -20,6 +21,8 @@ export interface RunStats extends WindowStats, Outcome {
 
 export interface Sender {
   readonly name: ContenderName
+  /** How the bench reports it (the name unless told otherwise). */
+  readonly label: string
   readonly pid: number
   /** The process's RSS once its modules were loaded, before any work (bytes). */
   readonly loadedRssBytes: number
@@ -36,16 +39,23 @@ const check = (answer: Record<string, unknown>, name: string, what: string): voi
 
 /**
  * Runs `f` with a process for contender `name`, killed afterwards (also when `f` throws). `execArgv`: extra Node
- * flags for it (profiling).
+ * flags for it (profiling). Hookwire loads its packages' built JavaScript (built first, `build.ts`), as a user runs
+ * them; `source: true` loads their TypeScript sources through tsx instead (what the benches measured before #22's
+ * seventh session). `label`: how the bench reports it.
  */
-export const withSender = <A>(
+export const withSender = async <A>(
   name: ContenderName,
   f: (sender: Sender) => Promise<A>,
-  execArgv: ReadonlyArray<string> = []
-): Promise<A> =>
-  withChild(SCRIPT, [name], async ({ command, exited, pid, ready }) => {
+  execArgv: ReadonlyArray<string> = [],
+  source = false,
+  label: string = name
+): Promise<A> => {
+  const hookwire = name.startsWith("hookwire")
+  if (hookwire && !source) await ensureBuilt()
+  return withChild(SCRIPT, [name, source ? "source" : "built"], async ({ command, exited, pid, ready }) => {
     const result = await f({
       name,
+      label,
       pid,
       loadedRssBytes: ready.loadedRssBytes as number,
       round: async (config, servers) => {
@@ -66,3 +76,4 @@ export const withSender = <A>(
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, EXIT_TIMEOUT_MS).unref())])
     return result
   }, execArgv)
+}
