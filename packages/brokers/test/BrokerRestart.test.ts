@@ -1,31 +1,36 @@
 /**
- * A broker going away mid-run loses nothing: every published message ends up stored by the broker, its delivery
- * `delivered`. NATS: a private `nats-server` (its own loopback port and store directory, never the shared one) is
- * killed with SIGKILL while deliveries flow and started again on the same store; the stream then holds every message
- * exactly once (the JetStream message id dedups a retry whose acknowledgement was lost). RabbitMQ: restarting the
- * shared broker would disturb other users of this machine, so the engine's own connection is closed by the broker
- * (`rabbitmqctl close_connection`, found by its connection name) while deliveries flow; every message still arrives
- * (at least once).
+ * A broker that goes down mid-run and comes back loses nothing. Each test starts a private broker (its own loopback
+ * port and data directory, never the shared one), publishes a steady stream of messages to an engine whose endpoint
+ * points at it, takes the broker down once a third are delivered, waits until deliveries have failed to connect and
+ * been retried while it is down, starts it again on the same data and then checks: every delivery ends `delivered`,
+ * every message is in the broker, the failures are in the attempt log as `connect` errors, and the transport
+ * reconnected. NATS: the server is SIGKILLed (a crash), and the stream holds every message exactly once (the JetStream
+ * message id dedups a retry whose acknowledgement was lost). RabbitMQ: the node is stopped (SIGTERM: it closes its
+ * listener and every connection, and exits), the durable queue holds every message at least once (publisher confirms:
+ * a confirmed message was on disk), and the engine holds one connection to the restarted node, not a stuck one. And on
+ * the shared RabbitMQ, the engine's own connection closed by the broker (`rabbitmqctl close_connection`) mid-run:
+ * the transport opens a new one and every message arrives.
  */
 import { RetryPolicy } from "@hookwire/core"
-import { waitFor } from "@hookwire/testing/services"
-import { type ChildProcess, execFile, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import * as Net from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import type { Attempt } from "@hookwire/core/Webhooks"
+import { describeIf, waitFor } from "@hookwire/testing/services"
+import * as amqp from "amqplib"
+import { execFile } from "node:child_process"
 import { promisify } from "node:util"
-import { afterEach, expect, it } from "vitest"
+import { afterAll, beforeAll, expect, it } from "vitest"
 import type * as BrokerTransport from "../src/BrokerTransport.js"
-import { amqpFixture, describeAmqp, describeNats, jetStreamReady, natsStream, suffix } from "./utils/brokers.js"
+import { amqpFixture, describeAmqp, natsStream, suffix } from "./utils/brokers.js"
 import { type Engine, engine as makeEngine, loopback } from "./utils/engine.js"
+import { type NatsNode, natsServerInstalled, privateNats } from "./utils/natsNode.js"
+import { privateRabbit, rabbitmqInstalled, type RabbitNode } from "./utils/rabbitNode.js"
 
 const run = promisify(execFile)
-const MESSAGES = 100
+const MESSAGES = 300
 
-// Many short retries: the outage lasts a few seconds, and every delivery must outlive it.
+// Short retries, many of them: the outage lasts as long as a restart takes (seconds, more on a loaded machine), and
+// every delivery must outlive it — 240 retries 500 ms apart give each one two minutes.
 const engine = (transport: BrokerTransport.Options) =>
-  makeEngine(transport, RetryPolicy.fixed(Array.from({ length: 60 }, () => "250 millis")))
+  makeEngine(transport, RetryPolicy.fixed(Array.from({ length: 240 }, () => "500 millis")))
 
 const statuses = async (hookwire: Engine, endpointId: string) => {
   const all = []
@@ -42,87 +47,156 @@ const statuses = async (hookwire: Engine, endpointId: string) => {
 const delivered = async (hookwire: Engine, endpointId: string) =>
   (await statuses(hookwire, endpointId)).filter((d) => d.status === "delivered").length
 
-/** Publishes MESSAGES messages, one at a time (the outage happens while they flow). */
-const publishAll = async (hookwire: Engine) => {
-  const bodies: Array<string> = []
-  for (let i = 0; i < MESSAGES; i++) {
-    bodies.push((await hookwire.publish({ tenant: "t", type: "order.paid", data: { order: i } })).message.body)
-    await new Promise((resolve) => setTimeout(resolve, 5))
+/**
+ * Waits (at most `timeoutMs`) until all MESSAGES are delivered; on timeout the error says what the undelivered ones'
+ * latest attempts were.
+ */
+const allDelivered = async (hookwire: Engine, endpointId: string, timeoutMs: number) => {
+  try {
+    await waitFor("all delivered", async () => (await delivered(hookwire, endpointId)) === MESSAGES, timeoutMs)
+  } catch (error) {
+    const pending = (await statuses(hookwire, endpointId)).filter((d) => d.status !== "delivered")
+    const latest = await hookwire.deliveries.attempts({ tenant: "t", endpointId, limit: 20, order: "desc" })
+    const seen = latest.items.map((a) => `${a.errorKind ?? a.responseStatus}: ${a.errorMessage ?? a.responseBody}`)
+    throw new Error(
+      `${(error as Error).message}: ${pending.length} not delivered (${[...new Set(pending.map((d) => d.status))]}); ` +
+        `latest attempts:\n${[...new Set(seen)].join("\n")}`
+    )
   }
-  return bodies
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as Net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = Net.connect(port, "127.0.0.1")
-    socket.once("connect", () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once("error", () => resolve(false))
-  })
-
-describeNats("a NATS server restart mid-run", () => {
-  const started: Array<ChildProcess> = []
-  afterEach(() => {
-    for (const child of started.splice(0)) if (child.exitCode === null) child.kill("SIGKILL")
-  })
-
-  const startServer = async (port: number, store: string) => {
-    const child = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], {
-      stdio: "ignore"
-    })
-    started.push(child)
-    await waitFor(`nats-server on ${port}`, () => accepts(port), 15_000)
-    await jetStreamReady(`127.0.0.1:${port}`, 15_000)
-    return child
+/** Publishes MESSAGES messages at a steady pace (the outage happens while they flow): their ids and bodies. */
+const publishAll = async (hookwire: Engine) => {
+  const sent: Array<{ id: string; body: string }> = []
+  for (let i = 0; i < MESSAGES; i++) {
+    const { message } = await hookwire.publish({ tenant: "t", type: "order.paid", data: { order: i } })
+    sent.push({ id: message.id, body: message.body })
+    await new Promise((resolve) => setTimeout(resolve, 10))
   }
+  return sent
+}
+
+/**
+ * Takes the broker down (`down`) once a third are delivered, then waits until some delivery has failed to connect
+ * twice since — it was tried and retried while the broker was down — and returns those failed attempts.
+ */
+const outageMidRun = async (hookwire: Engine, endpointId: string, down: () => Promise<void>) => {
+  await waitFor("a third delivered", async () => (await delivered(hookwire, endpointId)) >= MESSAGES / 3, 60_000)
+  const downAt = Date.now()
+  await down()
+  let failed: Array<Attempt> = []
+  await waitFor("a delivery retried while the broker is down", async () => {
+    const page = await hookwire.deliveries.attempts({ tenant: "t", endpointId, limit: 250, order: "desc" })
+    failed = page.items.filter((a) => a.startedAt.getTime() >= downAt && a.errorKind === "connect")
+    const perDelivery = new Map<string, number>()
+    for (const a of failed) perDelivery.set(a.deliveryId, (perDelivery.get(a.deliveryId) ?? 0) + 1)
+    return [...perDelivery.values()].some((n) => n >= 2)
+  }, 60_000)
+  return failed
+}
+
+describeIf(natsServerInstalled)("a NATS server killed and restarted mid-run", () => {
+  let nats: NatsNode | undefined
+  beforeAll(async () => {
+    nats = await privateNats()
+    await nats.start()
+  }, 60_000)
+  afterAll(() => nats?.remove(), 60_000)
 
   it("loses nothing: every message is stored exactly once and delivered", async () => {
-    const port = await freePort()
-    const store = mkdtempSync(join(tmpdir(), "hookwire-nats-"))
-    try {
-      let server = await startServer(port, store)
-      const subject = `hookwire.restart.${suffix()}`
-      const stream = await natsStream(`127.0.0.1:${port}`, [subject])
-      const hookwire = engine({ nats: loopback })
-      const endpoint = await hookwire.endpoints.create({ tenant: "t", url: `nats://127.0.0.1:${port}/${subject}` })
-      await hookwire.start()
-      const publishing = publishAll(hookwire)
-      await waitFor("a third delivered", async () => (await delivered(hookwire, endpoint.id)) >= MESSAGES / 3, 30_000)
-      server.kill("SIGKILL")
-      await waitFor("the server gone", () => server.exitCode !== null || server.signalCode !== null, 10_000)
-      // Deliveries fail while it is down (connection refused), and are retried.
-      await waitFor("a failed attempt", async () => {
-        const page = await hookwire.deliveries.attempts({
-          tenant: "t",
-          endpointId: endpoint.id,
-          limit: 250,
-          order: "desc"
-        })
-        return page.items.some((a) => a.errorKind === "connect" || a.errorKind === "timeout")
-      }, 15_000)
-      server = await startServer(port, store)
-      const bodies = await publishing
-      await waitFor("all delivered", async () => (await delivered(hookwire, endpoint.id)) === MESSAGES, 60_000)
-      const stored = await stream.read()
-      expect(new Set(stored.map((m) => m.body))).toStrictEqual(new Set(bodies))
-      expect(stored).toHaveLength(MESSAGES)
-      await stream.remove()
-    } finally {
-      rmSync(store, { recursive: true, force: true })
+    const server = nats!
+    const subject = `hookwire.restart.${suffix()}`
+    const stream = await natsStream(server.servers, [subject])
+    const hookwire = engine({ nats: loopback })
+    const endpoint = await hookwire.endpoints.create({ tenant: "t", url: `nats://${server.servers}/${subject}` })
+    await hookwire.start()
+    const publishing = publishAll(hookwire)
+    publishing.catch(() => undefined) // awaited below; a failure before that must not be reported twice
+    const failed = await outageMidRun(hookwire, endpoint.id, server.kill)
+    expect(failed.some((a) => /connection refused/.test(a.errorMessage ?? ""))).toBe(true)
+    expect(failed.every((a) => a.responseStatus === null)).toBe(true)
+    await server.start()
+    const sent = await publishing
+    await allDelivered(hookwire, endpoint.id, 120_000)
+    const stored = await stream.read()
+    expect(new Set(stored.map((m) => m.body))).toStrictEqual(new Set(sent.map((m) => m.body)))
+    expect(new Set(stored.map((m) => m.headers["webhook-id"]))).toStrictEqual(new Set(sent.map((m) => m.id)))
+    expect(stored).toHaveLength(MESSAGES)
+  }, 300_000)
+})
+
+/** A durable direct exchange and a durable queue bound to it with `routingKey`, on the node at `url`. */
+const durableQueue = async (url: string, routingKey: string) => {
+  const exchange = `hookwire-restart-${suffix()}`
+  const queue = `${exchange}-queue`
+  const connection = await amqp.connect(url)
+  try {
+    const channel = await connection.createChannel()
+    await channel.assertExchange(exchange, "direct", { durable: true })
+    await channel.assertQueue(queue, { durable: true })
+    await channel.bindQueue(queue, exchange, routingKey)
+  } finally {
+    await connection.close()
+  }
+  return { exchange, queue }
+}
+
+/** Everything `queue` holds, consumed (at most `max` messages, so a runaway queue cannot loop forever). */
+const drain = async (url: string, queue: string, max: number) => {
+  const connection = await amqp.connect(url)
+  try {
+    const channel = await connection.createChannel()
+    const out: Array<amqp.GetMessage> = []
+    for (let i = 0; i < max; i++) {
+      const message = await channel.get(queue, { noAck: true })
+      if (message === false) break
+      out.push(message)
     }
-  }, 120_000)
+    return out
+  } finally {
+    await connection.close()
+  }
+}
+
+describeIf(rabbitmqInstalled)("a RabbitMQ node stopped and restarted mid-run", () => {
+  let rabbit: RabbitNode | undefined
+  beforeAll(async () => {
+    rabbit = await privateRabbit()
+    await rabbit.start()
+  }, 150_000)
+  afterAll(() => rabbit?.remove(), 60_000)
+
+  it("loses nothing: the transport reconnects and every message is in the durable queue", async () => {
+    const node = rabbit!
+    const { exchange, queue } = await durableQueue(node.url, "orders")
+    const connectionName = `hookwire-restart-${suffix()}`
+    const hookwire = engine({ amqp: { ...loopback, connectionName } })
+    const endpoint = await hookwire.endpoints.create({
+      tenant: "t",
+      url: `amqp://127.0.0.1:${node.port}/?exchange=${exchange}&routingKey=orders`
+    })
+    await hookwire.start()
+    const publishing = publishAll(hookwire)
+    publishing.catch(() => undefined) // awaited below; a failure before that must not be reported twice
+    const failed = await outageMidRun(hookwire, endpoint.id, node.stop)
+    // While the node is down, a send finds no connection: refused, a failed attempt with no response, retried.
+    expect(failed.some((a) => /ECONNREFUSED/.test(a.errorMessage ?? ""))).toBe(true)
+    expect(failed.every((a) => a.responseStatus === null)).toBe(true)
+    await node.start()
+    const sent = await publishing
+    await allDelivered(hookwire, endpoint.id, 120_000)
+
+    // One connection to the restarted node, the pooled one reopened (none stuck, none leaked).
+    const connections = (await node.ctl(["list_connections", "client_properties", "-q", "--no-table-headers"]))
+      .split("\n").filter((line) => line.includes(connectionName))
+    expect(connections).toHaveLength(1)
+
+    const stored = await drain(node.url, queue, 10 * MESSAGES)
+    expect(stored.length).toBeGreaterThanOrEqual(MESSAGES)
+    const ids = new Set(stored.map((m) => String(m.properties.headers?.["webhook-id"])))
+    expect(ids).toStrictEqual(new Set(sent.map((m) => m.id)))
+    expect(new Set(stored.map((m) => m.content.toString("utf8")))).toStrictEqual(new Set(sent.map((m) => m.body)))
+  }, 300_000)
 })
 
 describeAmqp("a RabbitMQ connection closed by the broker mid-run", () => {
@@ -137,7 +211,9 @@ describeAmqp("a RabbitMQ connection closed by the broker mid-run", () => {
       })
       await hookwire.start()
       const publishing = publishAll(hookwire)
-      await waitFor("a third delivered", async () => (await delivered(hookwire, endpoint.id)) >= MESSAGES / 3, 30_000)
+      publishing.catch(() => undefined) // awaited below; a failure before that must not be reported twice
+      await waitFor("a third delivered", async () => (await delivered(hookwire, endpoint.id)) >= MESSAGES / 3, 60_000)
+      // The shared broker closes the engine's connection (found by its name); its other users are not disturbed.
       const { stdout } = await run("rabbitmqctl", [
         "list_connections",
         "pid",
@@ -147,17 +223,14 @@ describeAmqp("a RabbitMQ connection closed by the broker mid-run", () => {
       ])
       const ours = stdout.split("\n").filter((line) => line.includes(connectionName)).map((line) => line.split("\t")[0])
       expect(ours).toHaveLength(1)
-      await run("rabbitmqctl", ["close_connection", ours[0], "hookwire broker restart test"])
-      const bodies = await publishing
-      await waitFor("all delivered", async () => (await delivered(hookwire, endpoint.id)) === MESSAGES, 60_000)
-      await waitFor(
-        "all received",
-        () => new Set(fx.received.map((m) => m.content.toString())).size >= MESSAGES,
-        10_000
-      )
-      expect(new Set(fx.received.map((m) => m.content.toString()))).toStrictEqual(new Set(bodies))
+      await run("rabbitmqctl", ["close_connection", ours[0], "hookwire connection close test"])
+      const sent = await publishing
+      await allDelivered(hookwire, endpoint.id, 120_000)
+      const received = () => new Set(fx.received.map((m) => m.content.toString()))
+      await waitFor("all received", () => received().size >= MESSAGES, 30_000)
+      expect(received()).toStrictEqual(new Set(sent.map((m) => m.body)))
     } finally {
       await fx.remove()
     }
-  }, 120_000)
+  }, 300_000)
 })
