@@ -19,17 +19,14 @@
  */
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import type * as Scope from "effect/Scope"
-import * as Tracer from "effect/Tracer"
 import { TransportError } from "../../Errors.js"
 import type * as Settings from "../../Settings.js"
 import type { Transport, TransportResponse } from "../../Transport.js"
 import * as attemptInternal from "../attempt.js"
+import { spansMade } from "../telemetry/hotPath.js"
 import type { Attempts, Job } from "./attempts.js"
 
 export interface Direct {
@@ -51,16 +48,6 @@ export interface Deps {
   readonly maxTimeoutMs: number
   readonly attempts: Attempts
 }
-
-/** Effect's built-in tracer: it keeps spans in memory and exports them nowhere (no span is made for it). */
-const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
-
-/** Whether attempts on fibers forked from the current one would make spans (see `telemetry/hotPath.ts` `traced`). */
-const spansMade: Effect.Effect<boolean> = Effect.zipWith(
-  FiberRef.get(FiberRef.currentTracerEnabled),
-  Effect.tracer,
-  (enabled, tracer) => enabled && tracer !== builtInTracer
-)
 
 const is2xx = (status: number) => status >= 200 && status < 300
 

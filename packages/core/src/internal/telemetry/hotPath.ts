@@ -29,6 +29,13 @@ export const updateMetrics = (update: (labels: ReadonlyArray<MetricLabel.MetricL
 /** Effect's built-in tracer: it keeps spans in memory and exports them nowhere. */
 const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
+/** Whether `traced` would make spans in fibers forked from the current one: tracing on and a tracer that exports. */
+export const spansMade: Effect.Effect<boolean> = Effect.zipWith(
+  FiberRef.get(FiberRef.currentTracerEnabled),
+  Effect.tracer,
+  (enabled, tracer) => enabled && tracer !== builtInTracer
+)
+
 /**
  * `Effect.withSpan(self, name, options)` for the paths that run once per message (every publish, every attempt), in
  * one uninterruptible region instead of two nested ones (`withSpan`'s `onExit` and its `provideService`'s
