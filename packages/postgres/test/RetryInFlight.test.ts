@@ -1,8 +1,10 @@
 /**
  * A manual "retry now" of a delivery that a worker is sending, on the Postgres adapter (where the retry's storage
  * write also queues the delivery): refused with `delivery_in_flight`, and the delivery is sent once. And two manual
- * retries of one finished delivery at once: sent once, both calls get its result.
+ * retries of one finished delivery at once: sent once, both calls get its result. And a manual attempt of a finished
+ * delivery leaves no queue row behind (its claim queued the delivery due after the hold, `HOLD_MS`).
  */
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Dispatcher from "@hookwire/core/Dispatcher"
 import * as RecordingTransport from "@hookwire/core/RecordingTransport"
 import { newTenant } from "@hookwire/core/test/contract/Records"
@@ -12,11 +14,12 @@ import {
   retryWhileSending,
   slowReceiver
 } from "@hookwire/core/test/contract/RetryInFlight"
+import * as Webhooks from "@hookwire/core/Webhooks"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { it } from "vitest"
+import { expect, it } from "vitest"
 import * as PgAdapter from "../src/PgAdapter.js"
 import { clientLayer, describeDb, newSchema, schemaLayer } from "./utils/db.js"
 import { webhooks } from "./utils/engine.js"
@@ -45,6 +48,36 @@ describeDb("deliveries.retry of a delivery being sent, on Postgres", () => {
     await Effect.runPromise(
       concurrentRetries(receiver, { tenant: newTenant(), type: "order.created", data: { orderId: "o2" } }).pipe(
         Effect.provide(engineFor(newSchema("retrytwice"), receiver.handler, "hookwire-test-retry-twice")),
+        Effect.scoped
+      )
+    )
+  }, 60_000)
+
+  it("a manual attempt of a finished delivery leaves no queue row behind", async () => {
+    const schema = newSchema("retryqueue")
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const w = yield* Webhooks.Webhooks
+        const sql = yield* SqlClient.SqlClient
+        const tenant = newTenant()
+        yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/retry" })
+        const { message } = yield* w.publish({ tenant, type: "order.created", data: { orderId: "o3" } })
+        let delivered: Webhooks.Delivery | undefined
+        for (let i = 0; i < 1_500 && delivered === undefined; i++) {
+          const [d] = (yield* w.deliveries.list({ tenant, messageId: message.id })).items
+          if (d?.status === "delivered") delivered = d
+          else yield* Effect.sleep("20 millis")
+        }
+        if (delivered === undefined) return yield* Effect.dieMessage("timed out after 30 s waiting for the delivery")
+        expect(yield* w.deliveries.retry({ tenant, id: delivered.id })).toMatchObject({
+          status: "delivered",
+          attempts: 2
+        })
+        // Before the fix, the claim's queue row stayed, due 120 s later, to be claimed and dropped without a send.
+        const queued = yield* sql.unsafe(`select id from "${schema}".hookwire_queue where id = $1`, [delivered.id])
+        expect(queued).toStrictEqual([])
+      }).pipe(
+        Effect.provide(engineFor(schema, () => ({ status: 204 }), "hookwire-test-retry-queue")),
         Effect.scoped
       )
     )

@@ -109,7 +109,18 @@ export const make = (
   // scans cost PostgreSQL about as much CPU as running them); another count is planned at each call.
   const statsText = prepared.hot(stats.text(t, 3))
   const withEndpointText = prepared.hot(stats.withEndpointText(t, 3, endpoints.columns))
-  const recordAttemptsText = prepared.hot(`with ${insertAttempts}\n${updateDeliveries}`)
+  // With a shared queue, a delivery that its attempt finished leaves the queue in the same statement: a manual
+  // attempt (`deliveries.retry`) holds its delivery `pending` with a queue row due after the hold, which nothing
+  // else removes (the dispatcher's own results are settled by `recordAndSettle`, or completed by the queue after).
+  const recordAttemptsText = prepared.hot(
+    s.sharedQueue
+      ? [
+        `with ${insertAttempts},`,
+        `updated as (${updateDeliveries} returning x.id, x.status)`,
+        `delete from ${t.queue} as q where ${byIds("q", "array(select id from updated where status <> 'pending')")}`
+      ].join("\n")
+      : `with ${insertAttempts}\n${updateDeliveries}`
+  )
 
   // The attempts, then the queue's `complete` and `reschedule` of their claimed rows, and the workers' notification
   // of the earliest row moved.
