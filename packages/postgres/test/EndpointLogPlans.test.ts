@@ -101,10 +101,11 @@ describeDb("PgStorage: the endpoint log's plans", () => {
   }
 
   it("a newest-first page of one endpoint's deliveries walks its index backwards and stops after the page", async () => {
-    // The shape of PgStorage.listDeliveries for `{ endpointId, order: "desc", limit: 50 }`.
+    // The shape of PgStorage.listDeliveries for `{ endpointId, order: "desc", limit: 50 }`: the page as one JSON value.
     const plan = await explain(
-      `select x.id from ${t.deliveries} as x where x.tenant = $1 and x.endpoint_id = $2 order by x.id desc ` +
-        `limit $3::bigint`,
+      `select coalesce(json_agg(json_build_array(x.id) order by x.id desc), '[]')::text as page from ` +
+        `(select x.id from ${t.deliveries} as x where x.tenant = $1 and x.endpoint_id = $2 order by x.id desc ` +
+        `limit $3::bigint) as x`,
       ["tenant-7", "ep_7_3", 21]
     )
     const scan = nodes(plan).find((n) => n["Index Name"] !== undefined)

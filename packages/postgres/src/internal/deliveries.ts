@@ -139,7 +139,7 @@ export const make = (s: Shared): Omit<Storage.DeliveryMethods, "loadForDispatch"
     `select id from moved`
   ].join("\n")
 
-  const records = recordsOf(D, columns, decode, "created_at", "dlv")
+  const records = recordsOf(D, columns, decode, "created_at", "dlv", fromJson)
 
   return {
     getDelivery: (tenant, id) => getById(s, records, "PgStorage.getDelivery", tenant, id),
