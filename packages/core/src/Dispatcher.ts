@@ -164,7 +164,6 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     storage,
     queue,
     events,
-    concurrency,
     writeBatchSize,
     freeSlots: (count) => Effect.sync(() => capacity.freeResults(count))
   })

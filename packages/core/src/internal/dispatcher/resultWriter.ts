@@ -1,21 +1,21 @@
 /**
- * Makes attempt results durable: a bounded queue of results, written in batches (`recordAttempts` and the queue's
- * `complete` / `reschedule`, or `recordAndSettle` in one round trip when the store holds the queue too), then their
- * operational events, then FIFO wake-ups (a finished delivery of an in-order endpoint lets its next one go). The first
+ * Makes attempt results durable: results are queued (a plain array: a hand-over is a push) and written in batches
+ * (`recordAttempts` and the queue's `complete` / `reschedule`, or `recordAndSettle` in one round trip when the store
+ * holds the queue too), then their operational events, then FIFO wake-ups (a finished delivery of an in-order endpoint lets its next one go). The first
  * `concurrency` unwritten results hold no slot (an attempt's slot is free once its result is here); beyond them each
  * holds its attempt's global slot until it is written (see `capacity.ts`), so when results cannot be written (storage
  * down) no more work is claimed, and at most `2 × concurrency` of them ever wait here. Up to `WRITERS` batches are
  * written at once (a database adapter's pool has several connections, and a batch's commit waits for the WAL flush);
  * a result is in one batch only, and a delivery has at most one unwritten result (its next attempt needs its lease
- * back). The writer owns its fiber:
- * `drain` (at shutdown) writes what is queued within a grace period and stops it.
+ * back). Each batch is written on a fiber of its own, started at once: where the store's writes are synchronous
+ * (memory) the batch is written when it is taken. The writer owns its fibers: `drain` (at shutdown) writes what is
+ * queued within a grace period and stops them.
  */
 import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
-import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type { ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
 import type * as Model from "../../Model.js"
@@ -38,8 +38,8 @@ export interface Result {
 
 export interface ResultWriter {
   /**
-   * Queues a result; waits only while `2 × concurrency` results are queued (it never does: at most that many are
-   * unwritten). The caller counts the result as unwritten first (`freeSlots` says once it is written).
+   * Queues a result (at once: the effect is `Effect.void`). At most `2 × concurrency` are ever unwritten (capacity.ts).
+   * The caller counts the result as unwritten first (`freeSlots` says once it is written).
    */
   readonly offer: (result: Result) => Effect.Effect<void>
   /** Results queued or being written. */
@@ -55,7 +55,6 @@ export interface Deps {
   readonly storage: Storage["Type"]
   readonly queue: DeliveryQueue["Type"]
   readonly events: OperationalEvents["Type"]
-  readonly concurrency: number
   readonly writeBatchSize: number
   /** `count` results were written (or given up on): no longer unwritten, and the slots they held are free. */
   readonly freeSlots: (count: number) => Effect.Effect<void>
@@ -71,27 +70,35 @@ const writeFailed = (cause: Cause.Cause<unknown>) =>
 
 /** Starts the writer's fiber in the current scope. */
 export const make = (
-  { concurrency, events, freeSlots, queue, storage, writeBatchSize }: Deps
+  { events, freeSlots, queue, storage, writeBatchSize }: Deps
 ): Effect.Effect<ResultWriter, never, Scope.Scope> =>
   Effect.gen(function*() {
     // Storage or queue trouble, typed or a defect: retry with a backoff capped at 5 s, forever; leases cover a crash
     // meanwhile. See `supervise.ts`.
     const retried = supervise.retrying()
-    // Unwritten results: up to `concurrency` without a slot, and as many holding one (capacity.ts).
-    const results = yield* Queue.bounded<Result>(2 * concurrency)
-    // Results in the batches being written.
+    // Unwritten results not in a batch yet: at most `2 × concurrency` (up to `concurrency` without a slot, and as many
+    // holding one: capacity.ts), so a plain array with no bound of its own. Handing one over is a push, not a fiber's
+    // wake-up: the writer's loop wakes once per batch.
+    let queued: Array<Result> = []
+    // Results in the batches being written, and those batches (at most `WRITERS`).
     let writing = 0
-    const writers = yield* Effect.makeSemaphore(WRITERS)
+    let batchesWriting = 0
+    // Open while nothing is queued or being written (`drain` waits on it).
+    const idle = yield* Effect.makeLatch(true)
 
     const writeBatch = (batch: ReadonlyArray<Result>) =>
       Effect.gen(function*() {
         const unrecorded: Array<AttemptResult> = []
         const done: Array<ClaimedItem> = []
         const later: Array<{ item: ClaimedItem; runAt: number }> = []
+        const happened: Array<OperationalEvent> = []
+        let fifo = false
         for (const r of batch) {
           if (!r.recorded) unrecorded.push({ attempt: r.attempt, delivery: r.delivery })
           if (r.runAt === undefined) done.push(r.item)
           else later.push({ item: r.item, runAt: r.runAt })
+          if (r.event !== undefined) happened.push(r.event)
+          if (r.fifo && r.runAt === undefined) fifo = true
         }
         if (storage.recordAndSettle !== undefined) {
           // A store that holds the queue too writes all of it in one round trip.
@@ -106,10 +113,8 @@ export const make = (
           if (done.length > 0) yield* queue.complete(done).pipe(logged("completing"), retried)
           if (later.length > 0) yield* queue.reschedule(later).pipe(logged("rescheduling"), retried)
         }
-        const happened: Array<OperationalEvent> = []
-        for (const r of batch) if (r.event !== undefined) happened.push(r.event)
         if (happened.length > 0) yield* events.publishAll(happened)
-        yield* wakeFifo(batch)
+        if (fifo) yield* wakeFifo(batch)
       })
 
     // FIFO endpoints: a finished delivery lets the next one of its endpoint go (not before its own due time).
@@ -131,15 +136,35 @@ export const make = (
         }
       })
 
-    // Batches being written, each on its own fiber: interrupted when the writer's scope closes (or by `drain`).
+    // Batches being written, each on its own fiber (started at once: a store whose writes are synchronous, like
+    // memory, has written the batch when the fork returns). Interrupted when the writer's scope closes (or by `drain`).
     const batches = yield* FiberSet.make<void, never>()
-    // Open while no result is taken from the queue and unwritten (`drain` waits on it).
-    const idle = yield* Effect.makeLatch(true)
+    const fork = yield* FiberSet.runtime(batches)<never>()
 
-    /** Writes one batch on its own fiber, holding one of the writer permits. */
-    const launch = (batch: ReadonlyArray<Result>) =>
-      FiberSet.run(
-        batches,
+    /** The writer loop's resume while it waits for a batch to take (see `ready`); undefined while it runs. */
+    let parked: ((go: Effect.Effect<void>) => void) | undefined
+    /** Whether a batch can be taken: results are queued and fewer than `WRITERS` batches are being written. */
+    const ready = () => queued.length > 0 && batchesWriting < WRITERS
+    const wakeLoop = () => {
+      if (parked === undefined || !ready()) return
+      const resume = parked
+      parked = undefined
+      resume(Effect.void)
+    }
+    // Checked where it registers, so a result offered between the loop's steps is never missed.
+    const untilReady = Effect.async<void>((resume) => {
+      if (ready()) return resume(Effect.void)
+      parked = resume
+      return Effect.sync(() => {
+        if (parked === resume) parked = undefined
+      })
+    })
+
+    /** Writes one batch on its own fiber; when it ends, its results are no longer unwritten and their slots free. */
+    const launch = (batch: ReadonlyArray<Result>): void => {
+      writing += batch.length
+      batchesWriting++
+      fork(
         Effect.ensuring(
           // Logged, never retried from here: `writeBatch` retries storage trouble itself.
           Effect.catchAllCause(writeBatch(batch), writeFailed),
@@ -147,57 +172,57 @@ export const make = (
           // on a defect, so that slots never leak; the leases return those deliveries).
           Effect.suspend(() => {
             writing -= batch.length
-            if (writing === 0) idle.unsafeOpen()
-            return Effect.zipRight(freeSlots(batch.length), writers.release(1))
+            batchesWriting--
+            if (writing === 0 && queued.length === 0) idle.unsafeOpen()
+            wakeLoop()
+            return freeSlots(batch.length)
           })
         )
       )
+    }
 
     const writer = Effect.gen(function*() {
       while (true) {
-        const batch = Array.from(yield* Queue.takeBetween(results, 1, writeBatchSize))
-        writing += batch.length
-        idle.unsafeClose()
-        yield* writers.take(1)
-        if (batch.length < writeBatchSize) {
+        yield* untilReady
+        if (queued.length < writeBatchSize) {
           // Linger one timer tick: results of attempts finishing meanwhile (responses arrive one socket at a time)
           // join this batch, so storage is written once for many attempts rather than once per attempt. Under a
           // TestClock a zero sleep does not wait.
           yield* Effect.sleep(0)
-          const more = yield* Queue.takeUpTo(results, writeBatchSize - batch.length)
-          for (const r of more) batch.push(r)
-          writing += more.length
         }
-        yield* launch(batch)
+        let batch: Array<Result>
+        if (queued.length <= writeBatchSize) {
+          batch = queued
+          queued = []
+        } else {
+          batch = queued.splice(0, writeBatchSize)
+        }
+        launch(batch)
       }
     })
 
     // Supervised: a defect is logged with its cause and the fiber restarts; the scope interrupts it when it closes.
     const fiber = yield* supervise.supervised("Dispatcher.writer", writer)
 
-    /** Completes once everything queued was taken and written. */
-    const flushed = Effect.gen(function*() {
-      while (true) {
-        yield* idle.await
-        if (writing === 0 && (yield* Queue.isEmpty(results))) return
-        // Results arrived while nothing was being written: the writer takes them next.
-        yield* Effect.yieldNow()
-      }
-    })
-
     const drain = (graceMs: number) =>
       Effect.gen(function*() {
         // An idle writer is stopped at once, a busy one writes what is queued first.
-        yield* flushed.pipe(Effect.timeout(Math.max(graceMs, 1000)), Effect.ignore)
+        yield* idle.await.pipe(Effect.timeout(Math.max(graceMs, 1000)), Effect.ignore)
         yield* Fiber.interrupt(fiber)
         yield* FiberSet.clear(batches)
-        return Array.from(yield* Queue.takeAll(results)).length
+        const left = queued.length
+        queued = []
+        return left
       })
 
     return {
-      offer: (result) => Queue.unsafeOffer(results, result) ? Effect.void : Effect.asVoid(Queue.offer(results, result)),
-      // Queue.size is negative while the writer waits in take: clamp it.
-      unwritten: Effect.map(Queue.size(results), (size) => Math.max(0, size) + writing),
+      offer: (result) => {
+        queued.push(result)
+        idle.unsafeClose()
+        wakeLoop()
+        return Effect.void
+      },
+      unwritten: Effect.sync(() => queued.length + writing),
       drain
     } satisfies ResultWriter
   })
