@@ -7,6 +7,17 @@ import * as endpointTransport from "./webhooks/endpointTransport.js"
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
 
+/** An endpoint's health as its view shows it (also the stats' `health`). */
+export const health = (h: Model.EndpointHealth): Endpoint["health"] => ({
+  failingSince: date(h.failingSince),
+  consecutiveFailures: h.consecutiveFailures,
+  circuit: {
+    state: h.circuit,
+    openedAt: date(h.circuitOpenedAt),
+    retryAt: date(h.circuitRetryAt)
+  }
+})
+
 export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
   id: r.id,
   tenant: r.tenant,
@@ -31,15 +42,7 @@ export const endpoint = (r: Model.EndpointRecord): Endpoint => ({
   fifo: r.options.fifo,
   circuitBreaker: r.options.circuitBreaker,
   filter: r.options.filter ?? null,
-  health: {
-    failingSince: date(r.health.failingSince),
-    consecutiveFailures: r.health.consecutiveFailures,
-    circuit: {
-      state: r.health.circuit,
-      openedAt: date(r.health.circuitOpenedAt),
-      retryAt: date(r.health.circuitRetryAt)
-    }
-  },
+  health: health(r.health),
   createdAt: new Date(r.createdAt),
   updatedAt: new Date(r.updatedAt)
 })
