@@ -38,13 +38,14 @@ describeDb("PgMigrator", () => {
       Array.from({ length: 6 }, () => Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(clientLayer()))))
     )
     // One run applies every migration; the others find them done.
-    expect(runs.map((applied) => applied.length).sort()).toStrictEqual([0, 0, 0, 0, 0, 5])
+    expect(runs.map((applied) => applied.length).sort()).toStrictEqual([0, 0, 0, 0, 0, 6])
     expect(runs.flat()).toStrictEqual([
       [1, "initial"],
       [2, "attempt_headers"],
       [3, "endpoint_log_indexes"],
       [4, "endpoint_transport"],
-      [5, "status_index_undelivered"]
+      [5, "status_index_undelivered"],
+      [6, "ids_collate_c"]
     ])
     expect(await tablesOf(schema)).toStrictEqual([
       "hookwire_attempts",

@@ -13,11 +13,9 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { afterAll, beforeAll, expect, it } from "vitest"
 import * as prepared from "../src/internal/prepared.js"
-import * as schemaMigrations from "../src/internal/schema.js"
-import * as Tables from "../src/internal/tables.js"
 import * as PgMigrator from "../src/PgMigrator.js"
 import * as PgStorage from "../src/PgStorage.js"
-import { clientLayer, describeDb, newSchema, pool } from "./utils/db.js"
+import { describeDb, migrationFixture, newSchema } from "./utils/db.js"
 
 interface PlanNode {
   readonly "Node Type": string
@@ -30,9 +28,8 @@ const nodes = (plan: PlanNode): Array<PlanNode> => [plan, ...(plan.Plans ?? []).
 
 describeDb("PgStorage: the status index holds the deliveries not delivered", () => {
   const schema = newSchema("status_index")
-  const t = Tables.make({ schema })
-  const checks = pool(1)
-  const client = clientLayer("hookwire-test-status-index", 2)
+  const fixture = migrationFixture(schema, "hookwire-test-status-index")
+  const { checks, client, t } = fixture
   const runtime = ManagedRuntime.make(Layer.provideMerge(PgStorage.layer({ schema }), client))
   const statuses: ReadonlyArray<DeliveryStatus> = ["pending", "delivered", "failed", "cancelled"]
   const now = Date.now()
@@ -40,12 +37,7 @@ describeDb("PgStorage: the status index holds the deliveries not delivered", () 
 
   beforeAll(async () => {
     // The schema as the previous release left it (migrations 1–4), with deliveries of every status in it.
-    const before = Object.fromEntries(
-      Object.entries(schemaMigrations.migrations(t)).filter(([name]) => Number(name.split("_")[0]) <= 4)
-    )
-    await Effect.runPromise(
-      PgMigrator.runMigrations(t, before, t.migrations, "migrate").pipe(Effect.provide(client))
-    )
+    await fixture.upTo(4)
     const rows: Array<Array<unknown>> = [[], [], [], []]
     for (let i = 0; i < 7000; i++) {
       const at = now - (7000 - i) * 1000
@@ -60,17 +52,16 @@ describeDb("PgStorage: the status index holds the deliveries not delivered", () 
       rows
     )
     await checks.query(`vacuum analyze ${t.deliveries}`)
-    applied = await Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(client)))
+    applied = await fixture.rest()
   }, 60_000)
 
   afterAll(async () => {
     await runtime.dispose()
-    await checks.query(`drop schema if exists "${schema}" cascade`)
-    await checks.end()
+    await fixture.close()
   })
 
   it("migrates a schema holding deliveries: the index is rebuilt without the delivered ones", async () => {
-    expect(applied).toEqual([[5, "status_index_undelivered"]])
+    expect(applied[0]).toEqual([5, "status_index_undelivered"])
     const { rows } = await checks.query(
       `select indexdef from pg_indexes where schemaname = $1 and indexname = 'hookwire_deliveries_tenant_status'`,
       [schema]

@@ -149,8 +149,25 @@ export const migrations = (t: Tables): Record<string, ReadonlyArray<string>> => 
     `drop index ${qualified(t, "deliveries_tenant_status")}`,
     `create index ${t.index("deliveries_tenant_status")} on ${t.deliveries} (tenant, status, id)
       where status in ('pending', 'failed', 'cancelled')`
+  ],
+  // Ids, tenants and event types compared byte by byte. Every index of the data path leads with one of these text
+  // columns, and under a database's default collation (even `C.UTF-8`, which PostgreSQL 15 does not treat as `C`)
+  // each comparison of an index search or insert goes through the C library's `strcoll`: a profile of the server
+  // under the deliver bench put those comparisons at ~8 % of its CPU. Ids are ASCII and time-ordered as bytes (as
+  // core and the memory adapter order them), so byte order is also the order they are meant to have, whatever the
+  // database's locale. Only the collation changes: no table is rewritten, each table's indexes are rebuilt once.
+  "6_ids_collate_c": [
+    `alter table ${t.endpoints} ${collateC(["id", "tenant"])}`,
+    `alter table ${t.messages} ${collateC(["id", "tenant", "type", "idempotency_key"])}`,
+    `alter table ${t.deliveries} ${collateC(["id", "tenant", "message_id", "endpoint_id"])}`,
+    `alter table ${t.attempts} ${collateC(["id", "tenant", "delivery_id", "message_id", "endpoint_id"])}`,
+    `alter table ${t.queue} ${collateC(["id"])}`
   ]
 })
+
+/** `alter column … type text collate "C"` for each of `columns`, as one `alter table`'s actions. */
+const collateC = (columns: ReadonlyArray<string>): string =>
+  columns.map((column) => `alter column ${column} type text collate "C"`).join(", ")
 
 /** A schema-qualified name for objects that are not created beside a table (statistics), or dropped. */
 const qualified = (t: Tables, name: string) => t.schema === undefined ? t.index(name) : `"${t.schema}".${t.index(name)}`

@@ -8,6 +8,8 @@ import { describeIf, postgres, reachable, waitFor } from "@hookwire/testing/serv
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import pg from "pg"
+import * as schemaMigrations from "../../src/internal/schema.js"
+import * as Tables from "../../src/internal/tables.js"
 import * as PgAdapter from "../../src/PgAdapter.js"
 import * as PgMigrator from "../../src/PgMigrator.js"
 
@@ -61,4 +63,35 @@ export const pool = (max = 4): pg.Pool => {
   const p = new pg.Pool({ connectionString: databaseUrl, max, application_name: "hookwire-test-checks" })
   p.on("error", () => {})
   return p
+}
+
+/**
+ * A migration test's schema: `upTo(n)` migrates it as the release with migrations 1–`n` left it, `rest()` runs the
+ * migrations after those (returning them), `close()` drops it.
+ */
+export const migrationFixture = (schema: string, applicationName: string) => {
+  const t = Tables.make({ schema })
+  const checks = pool(1)
+  const client = clientLayer(applicationName, 2)
+  return {
+    t,
+    checks,
+    client,
+    upTo: (last: number) =>
+      Effect.runPromise(
+        PgMigrator.runMigrations(
+          t,
+          Object.fromEntries(
+            Object.entries(schemaMigrations.migrations(t)).filter(([name]) => Number(name.split("_")[0]) <= last)
+          ),
+          t.migrations,
+          "migrate"
+        ).pipe(Effect.provide(client))
+      ),
+    rest: () => Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(client))),
+    close: async () => {
+      await checks.query(`drop schema if exists "${schema}" cascade`)
+      await checks.end()
+    }
+  }
 }
