@@ -16,7 +16,8 @@
  * Flags: --adapter=memory,postgres (comma-separated; both by default), --messages=N (60000; smaller for quick runs),
  * --endpoints=N (1000), --origins=N (40; at least 20), --concurrency=N (2000), --min-delay=MS (500),
  * --max-delay=MS (2500), --batch=N (100), --publishers=N concurrent `publishMany` calls (4), --timeout=S per run (600), --profile=DIR (CPU-profile the engine's
- * process into DIR), --verbose, --strict (exit 1 below a bar).
+ * process into DIR), --node-flags="--flag[=v] …" (Node/V8 flags for the engine's process, e.g. `--max-semi-space-size=32`:
+ * to measure what they do to RSS; printed as `node_flags=`), --verbose, --strict (exit 1 below a bar).
  */
 import { ADAPTER_NAMES, type AdapterName } from "./lib/adapters.js"
 import type { ContenderName, RunConfig } from "./lib/contender.js"
@@ -53,7 +54,11 @@ export default async function fleet(args: BenchArgs): Promise<void> {
   const publishers = numberFlag("publishers", args.flags.publishers, 4, 1, 256)
   const runTimeoutMs = numberFlag("timeout", args.flags.timeout, 600, 1, 3600) * 1000
   const verbose = args.flags.verbose === true
-  const execArgv = typeof args.flags.profile === "string" ? ["--cpu-prof", `--cpu-prof-dir=${args.flags.profile}`] : []
+  const nodeFlags = typeof args.flags["node-flags"] === "string" ? args.flags["node-flags"].split(/\s+/).filter(Boolean) : []
+  const execArgv = [
+    ...(typeof args.flags.profile === "string" ? ["--cpu-prof", `--cpu-prof-dir=${args.flags.profile}`] : []),
+    ...nodeFlags
+  ]
 
   const results = await withMultiReceiver(origins, async (receiver) => {
     await receiver.configure({ record: [], delayMs: [minDelay, maxDelay] })
@@ -100,6 +105,7 @@ export default async function fleet(args: BenchArgs): Promise<void> {
         result[`${server}_cpu_us_per_msg`] = Math.round(us / messages)
       }
       Object.assign(result, { messages, endpoints, origins, concurrency, publishers })
+      if (nodeFlags.length > 0) result.node_flags = nodeFlags.join(" ")
       if (verbose) console.log(`${name}: ${Math.round(stats.ms)} ms, ${stats.collections} collections`)
       results.push(result)
     }
