@@ -5,46 +5,14 @@
  *
  * @internal
  */
-import type { AttemptFilter, AttemptRecord } from "@hookwire/core/Model"
+import type { AttemptFilter } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import { SharedHeaders } from "./headers.js"
-import { IdIndex } from "./idIndex.js"
+import { RequestTemplates, SharedHeaders } from "./headers.js"
+import { type IdList, listAdd, listDelete, listIndex, listMarkDead, listSize, listValues } from "./idIndex.js"
+import { pack, recordOf } from "./packedAttempt.js"
 import { attemptBytes, indexIn, page, type State } from "./state.js"
 import { endpointStats } from "./stats.js"
-
-/**
- * The attempt as kept: its response headers shared (`headers.ts`). Spelled out rather than spread: V8 (Node 20) takes a
- * slow path for object spreads, and this runs for every attempt.
- */
-const compact = (attempt: AttemptRecord, headers: SharedHeaders): AttemptRecord => {
-  const responseHeaders = attempt.responseHeaders
-  if (responseHeaders == null) return attempt
-  const shared = headers.share(responseHeaders)
-  if (shared === responseHeaders) return attempt
-  const copy: Mutable<AttemptRecord> = {
-    id: attempt.id,
-    tenant: attempt.tenant,
-    deliveryId: attempt.deliveryId,
-    messageId: attempt.messageId,
-    endpointId: attempt.endpointId,
-    attempt: attempt.attempt,
-    trigger: attempt.trigger,
-    url: attempt.url,
-    startedAt: attempt.startedAt,
-    durationMs: attempt.durationMs,
-    responseStatus: attempt.responseStatus,
-    responseBody: attempt.responseBody,
-    errorKind: attempt.errorKind,
-    errorMessage: attempt.errorMessage,
-    responseHeaders: shared
-  }
-  // Absent stays absent (records stored before request headers were kept).
-  if (attempt.requestHeaders !== undefined) copy.requestHeaders = attempt.requestHeaders
-  return copy
-}
-
-type Mutable<A> = { -readonly [K in keyof A]: A[K] }
 
 /** The attempt methods of the service. */
 export const make = (state: State): Storage.AttemptMethods => {
@@ -52,6 +20,7 @@ export const make = (state: State): Storage.AttemptMethods => {
   const maxAttempts = state.limits.maxAttemptsPerDelivery
 
   const headers = new SharedHeaders()
+  const templates = new RequestTemplates()
 
   const recordAttempt = ({ attempt: given, delivery: next }: Storage.AttemptResult) => {
     const delivery = state.deliveries.get(next.id)
@@ -59,21 +28,21 @@ export const make = (state: State): Storage.AttemptMethods => {
     if (delivery === undefined) return
     const tenant = state.tenantState(delivery.record.tenant)
     const message = messages.get(delivery.record.messageId)
-    const attempt = compact(given, headers)
+    const responseHeaders = given.responseHeaders == null ? given.responseHeaders : headers.share(given.responseHeaders)
+    const attempt = pack(given, delivery, responseHeaders, templates)
     const previous = attempts.get(attempt.id)
     if (previous === undefined) {
       attempts.set(attempt.id, attempt)
       state.bytes += attemptBytes(attempt)
       tenant.attempts.add(attempt.id)
       indexIn(tenant.endpointAttempts, attempt.endpointId).add(attempt.id)
-      message?.attempts.add(attempt.id)
-      const own = delivery.attempts ??= new IdIndex()
-      own.add(attempt.id)
-      while (own.size > maxAttempts) {
-        const oldest = attempts.get(own.values()[0])!
-        own.delete(oldest.id)
+      if (message !== undefined) message.attempts = listAdd(message.attempts, attempt.id)
+      delivery.attempts = listAdd(delivery.attempts, attempt.id)
+      while (listSize(delivery.attempts) > maxAttempts) {
+        const oldest = attempts.get(listValues(delivery.attempts)[0])!
+        delivery.attempts = listDelete(delivery.attempts, oldest.id)
         state.removeAttempt(oldest, tenant)
-        message?.attempts.markDead(state.isAttempt)
+        if (message !== undefined) message.attempts = listMarkDead(message.attempts, state.isAttempt)
       }
     } else {
       attempts.set(attempt.id, attempt)
@@ -92,7 +61,7 @@ export const make = (state: State): Storage.AttemptMethods => {
 
     listAttempts: (tenant, filter: AttemptFilter) =>
       Effect.sync(() => {
-        let index: IdIndex | undefined
+        let index: IdList
         if (filter.deliveryId !== undefined) {
           index = state.getDelivery(tenant, filter.deliveryId)?.attempts
         } else if (filter.messageId !== undefined) {
@@ -102,11 +71,11 @@ export const make = (state: State): Storage.AttemptMethods => {
         } else {
           index = tenants.get(tenant)?.attempts
         }
-        return page(index, filter, (id) => {
-          const attempt = attempts.get(id)
-          return attempt !== undefined && attempt.tenant === tenant && Storage.matchesAttempt(filter, attempt)
-            ? attempt
-            : undefined
+        return page(listIndex(index), filter, (id) => {
+          const kept = attempts.get(id)
+          if (kept === undefined || kept.tenant !== tenant) return undefined
+          const attempt = recordOf(kept)
+          return Storage.matchesAttempt(filter, attempt) ? attempt : undefined
         })
       }),
 

@@ -9,7 +9,7 @@ import { StorageError } from "@hookwire/core/Errors"
 import type { DeliveryFilter, DispatchContext } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import type { IdIndex } from "./idIndex.js"
+import { type IdIndex, listIndex } from "./idIndex.js"
 import { conflict, costs, page, type State } from "./state.js"
 
 /** The delivery methods of the service. */
@@ -24,7 +24,7 @@ export const make = (state: State): Storage.DeliveryMethods => {
         const tenantState = tenants.get(tenant)
         let index: IdIndex | undefined
         if (filter.messageId !== undefined) {
-          index = state.getMessage(tenant, filter.messageId)?.deliveries
+          index = listIndex(state.getMessage(tenant, filter.messageId)?.deliveries)
         } else if (filter.endpointId !== undefined) {
           index = tenantState?.endpointDeliveries.get(filter.endpointId)
         } else {

@@ -8,7 +8,6 @@ import type { StorageError } from "@hookwire/core/Errors"
 import type { DeliveryRecord, MessageFilter, MessageRecord } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import { IdIndex } from "./idIndex.js"
 import { conflict, costs, messageBytes, type MessageState, page, type State } from "./state.js"
 
 /** The message methods of the service. */
@@ -45,7 +44,7 @@ export const make = (
   /** Stores a message and its deliveries, already checked for conflicts. */
   const store = (message: MessageRecord, batch: ReadonlyArray<DeliveryRecord>): Storage.InsertMessageResult => {
     const tenant = state.tenantState(message.tenant)
-    const stored: MessageState = { record: message, open: 0, deliveries: new IdIndex(), attempts: new IdIndex() }
+    const stored: MessageState = { record: message, open: 0, deliveries: undefined, attempts: undefined }
     messages.set(message.id, stored)
     state.bytes += messageBytes(message) + batch.length * costs.delivery
     tenant.messages.add(message.id)

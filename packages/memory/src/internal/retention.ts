@@ -5,10 +5,12 @@
  *
  * @internal
  */
-import type { AttemptRecord, DeliveryRecord, MessageRecord } from "@hookwire/core/Model"
+import type { DeliveryRecord, MessageRecord } from "@hookwire/core/Model"
 import type { PruneResult } from "@hookwire/core/Storage"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
+import { type IdList, listMarkDead, listValues } from "./idIndex.js"
+import { type KeptAttempt, withoutResponseBody } from "./packedAttempt.js"
 import type { State } from "./state.js"
 
 /** What the memory Storage lends to this module. */
@@ -17,18 +19,18 @@ export interface Store {
     string,
     {
       record: MessageRecord
-      readonly deliveries: { values(): ReadonlyArray<string> }
-      readonly attempts: { values(): ReadonlyArray<string> }
+      readonly deliveries: IdList
+      readonly attempts: IdList
     }
   >
   readonly deliveries: ReadonlyMap<string, { readonly record: DeliveryRecord }>
-  readonly attempts: Map<string, AttemptRecord>
+  readonly attempts: Map<string, KeptAttempt>
   /** Ids of messages with no pending delivery, in the order they finished. */
   readonly finished: ReadonlySet<string>
   /** Deletes a finished message with its deliveries and attempts. */
   readonly evictMessage: (id: string) => void
   /** Deletes one attempt from every index. */
-  readonly removeAttempt: (attempt: AttemptRecord) => void
+  readonly removeAttempt: (attempt: KeptAttempt) => void
   /** Moves a delivery to a new state (keeps the due heap and the message's pending count in step). */
   readonly setDelivery: (id: string, next: DeliveryRecord) => void
   /** Adds to the estimate of bytes held. */
@@ -53,14 +55,14 @@ export const prune = (
   }
   for (const id of doomed) {
     const message = store.messages.get(id)!
-    const deliveryIds = message.deliveries.values().filter((d) => store.deliveries.has(d))
+    const deliveryIds = listValues(message.deliveries).filter((d) => store.deliveries.has(d))
     const attemptsBefore = store.attempts.size
     store.evictMessage(id)
     messages++
     deliveries += deliveryIds.length
     attempts += attemptsBefore - store.attempts.size
   }
-  const old: Array<AttemptRecord> = []
+  const old: Array<KeptAttempt> = []
   for (const attempt of store.attempts.values()) {
     if (old.length >= budget) break
     if (attempt.startedAt < cutoff && store.deliveries.get(attempt.deliveryId)?.record.status !== "pending") {
@@ -84,17 +86,17 @@ export const expunge = (
   store.addBytes(-message.record.body.length)
   message.record = { ...message.record, body: "" }
   const cancelled: Array<string> = []
-  for (const deliveryId of message.deliveries.values()) {
+  for (const deliveryId of listValues(message.deliveries)) {
     const delivery = store.deliveries.get(deliveryId)
     if (delivery === undefined || delivery.record.status !== "pending") continue
     store.setDelivery(deliveryId, { ...delivery.record, status: "cancelled", nextAttemptAt: null, updatedAt: now })
     cancelled.push(deliveryId)
   }
-  for (const attemptId of message.attempts.values()) {
+  for (const attemptId of listValues(message.attempts)) {
     const attempt = store.attempts.get(attemptId)
     if (attempt === undefined || attempt.responseBody === null) continue
     store.addBytes(-attempt.responseBody.length)
-    store.attempts.set(attemptId, { ...attempt, responseBody: null })
+    store.attempts.set(attemptId, withoutResponseBody(attempt))
   }
   return { cancelled }
 }
@@ -112,8 +114,10 @@ export const make = (state: State): Storage.RetentionMethods => {
     },
     removeAttempt: (attempt) => {
       state.removeAttempt(attempt, state.tenantState(attempt.tenant))
-      state.messages.get(attempt.messageId)?.attempts.markDead(state.isAttempt)
-      state.deliveries.get(attempt.deliveryId)?.attempts?.markDead(state.isAttempt)
+      const message = state.messages.get(attempt.messageId)
+      if (message !== undefined) message.attempts = listMarkDead(message.attempts, state.isAttempt)
+      const delivery = state.deliveries.get(attempt.deliveryId)
+      if (delivery !== undefined) delivery.attempts = listMarkDead(delivery.attempts, state.isAttempt)
     },
     setDelivery: (id, next) => state.setDelivery(state.deliveries.get(id)!, next),
     addBytes: (delta) => {

@@ -8,7 +8,6 @@
  */
 import { StorageError } from "@hookwire/core/Errors"
 import type {
-  AttemptRecord,
   DeliveryRecord,
   DeliveryStatus,
   EndpointRecord,
@@ -20,7 +19,8 @@ import type {
 import * as Storage from "@hookwire/core/Storage"
 import type * as Context from "effect/Context"
 import { MinHeap, type Node } from "./heap.js"
-import { IdIndex } from "./idIndex.js"
+import { IdIndex, type IdList, listAdd, listValues } from "./idIndex.js"
+import type { KeptAttempt } from "./packedAttempt.js"
 
 /** The Storage service, which the record families build in slices (`Storage.EndpointMethods`, …). */
 export type Service = Context.Tag.Service<typeof Storage.Storage>
@@ -51,7 +51,7 @@ export const messageBytes = (message: MessageRecord): number => {
 }
 
 /** @internal */
-export const attemptBytes = (attempt: AttemptRecord): number =>
+export const attemptBytes = (attempt: KeptAttempt): number =>
   costs.attempt + attempt.url.length + (attempt.responseBody?.length ?? 0) + (attempt.errorMessage?.length ?? 0)
 
 /** @internal */
@@ -73,8 +73,8 @@ export interface MessageState {
   record: MessageRecord
   /** Deliveries still pending: the message can be evicted at 0. */
   open: number
-  readonly deliveries: IdIndex
-  readonly attempts: IdIndex
+  deliveries: IdList
+  attempts: IdList
 }
 
 /** @internal */
@@ -82,7 +82,7 @@ export interface DeliveryState {
   record: DeliveryRecord
   /** The `seq` of this delivery's live node in the due heap; 0 when it is not pending. */
   dueSeq: number
-  attempts: IdIndex | undefined
+  attempts: IdList
 }
 
 /** @internal */
@@ -138,7 +138,7 @@ export class State {
   readonly endpoints = new Map<string, EndpointRecord>()
   readonly messages = new Map<string, MessageState>()
   readonly deliveries = new Map<string, DeliveryState>()
-  readonly attempts = new Map<string, AttemptRecord>()
+  readonly attempts = new Map<string, KeptAttempt>()
   readonly tenants = new Map<Tenant, TenantState>()
   /** Ids of messages with no pending delivery, in the order they finished: the eviction order. */
   readonly finished = new Set<string>()
@@ -218,7 +218,7 @@ export class State {
     this.deliveries.set(record.id, delivery)
     tenant.deliveries.add(record.id)
     indexIn(tenant.endpointDeliveries, record.endpointId).add(record.id)
-    message.deliveries.add(record.id)
+    message.deliveries = listAdd(message.deliveries, record.id)
     if (record.status === "pending") {
       message.open++
       this.dueLive++
@@ -265,7 +265,7 @@ export class State {
   }
 
   /** Deletes an attempt from the map and the tenant's indexes (the caller marks it dead in its message's and delivery's). */
-  removeAttempt(attempt: AttemptRecord, tenant: TenantState): void {
+  removeAttempt(attempt: KeptAttempt, tenant: TenantState): void {
     this.attempts.delete(attempt.id)
     this.bytes -= attemptBytes(attempt)
     tenant.attempts.markDead(this.isAttempt)
@@ -285,11 +285,11 @@ export class State {
     if (record.idempotencyKey !== null && tenant.idempotency.get(record.idempotencyKey) === id) {
       tenant.idempotency.delete(record.idempotencyKey)
     }
-    for (const attemptId of message.attempts.values()) {
+    for (const attemptId of listValues(message.attempts)) {
       const attempt = this.attempts.get(attemptId)
       if (attempt !== undefined) this.removeAttempt(attempt, tenant)
     }
-    for (const deliveryId of message.deliveries.values()) {
+    for (const deliveryId of listValues(message.deliveries)) {
       const delivery = this.deliveries.get(deliveryId)
       if (delivery === undefined) continue
       this.deliveries.delete(deliveryId)

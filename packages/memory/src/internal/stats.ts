@@ -14,7 +14,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]
 export const endpointStats = (
   since: ReadonlyArray<number>,
   attemptIds: IdIndex | undefined,
-  attemptOf: (id: string) => AttemptRecord | undefined,
+  attemptOf: (id: string) => Pick<AttemptRecord, "startedAt" | "responseStatus" | "errorKind"> | undefined,
   deliveryIds: IdIndex | undefined,
   deliveryOf: (id: string) => DeliveryRecord | undefined
 ): EndpointStatsRecord => {
