@@ -204,6 +204,51 @@ describe("MemoryStorage retention", () => {
         expect(kept[2].responseHeaders).not.toBe(kept[0].responseHeaders)
       })))
 
+  // A guard of the packed attempt log (internal/packedAttempt.ts): it passes on the unpacked store too.
+  it.effect("gives back each attempt's request headers as recorded: id header, custom headers, order", () =>
+    withStorage({}, (s) =>
+      Effect.gen(function*() {
+        const [a, b] = [endpoint(), endpoint()]
+        yield* s.insertEndpoint(a)
+        yield* s.insertEndpoint(b)
+        const sent = [a, b, a, b, a].map((e, i) => {
+          const m = message()
+          const d = delivery(m, e)
+          // Endpoint b's id header carries the delivery id, and its custom header changes on the fourth attempt.
+          const requestHeaders: Record<string, string> = e === a
+            ? { "x-tenant": "acme", "content-type": "application/json", "webhook-id": m.id }
+            : { "content-type": "application/json", "webhook-id": d.id, "x-n": i < 3 ? "1" : "2" }
+          const attempt = {
+            id: Id.make("atm"),
+            tenant: TENANT,
+            deliveryId: d.id,
+            messageId: m.id,
+            endpointId: e.id,
+            attempt: 1,
+            trigger: "scheduled" as const,
+            url: e.url,
+            startedAt: 10 + i,
+            durationMs: 1,
+            responseStatus: 204,
+            responseBody: "",
+            errorKind: null,
+            errorMessage: null,
+            requestHeaders,
+            responseHeaders: null
+          }
+          return { attempt, d, m }
+        })
+        for (const { attempt, d, m } of sent) {
+          yield* s.insertMessage(m, [d])
+          yield* s.recordAttempts([{ attempt, delivery: { ...d, status: "delivered", attempts: 1 } }])
+        }
+        const kept = (yield* s.listAttempts(TENANT, { limit: 10 })).items
+        expect(kept).toStrictEqual(sent.map(({ attempt }) => attempt))
+        expect(kept.map((k) => Object.keys(k.requestHeaders!))).toStrictEqual(
+          sent.map(({ attempt }) => Object.keys(attempt.requestHeaders))
+        )
+      })))
+
   it.effect("rejects an invalid limit with a typed error that names it", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(MemoryStorage.makeWith({ maxMessages: 0, maxBytes: 1.5 }))
