@@ -7,21 +7,17 @@
  * `HOOKWIRE_BENCH_DATABASE_URL`, else `HOOKWIRE_TEST_DATABASE_URL`); Redis is a Redis queue (fresh key prefix, from
  * `HOOKWIRE_BENCH_REDIS_URL` / `HOOKWIRE_TEST_REDIS_URL`) over Postgres storage. Both are dropped in `close`.
  * Nothing else in the benches changes: they only see `Adapter` (a Layer providing Storage and DeliveryQueue).
+ *
+ * Each adapter's packages are imported when it is opened, not with this module: a process running Hookwire on one
+ * adapter loads only that adapter's code (and drivers), as an application using it would — the contenders' RSS
+ * counts no other adapter's modules.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { DeliveryQueue } from "@hookwire/core/DeliveryQueue"
 import type { Adapter } from "@hookwire/core/Hookwire"
 import { type AttemptResult, Storage } from "@hookwire/core/Storage"
-import { memory } from "@hookwire/memory"
-import * as PgAdapter from "@hookwire/postgres/PgAdapter"
-import * as PgMigrator from "@hookwire/postgres/PgMigrator"
-import * as PgStorage from "@hookwire/postgres/PgStorage"
-import { redisQueue } from "@hookwire/redis"
-import * as RedisQueue from "@hookwire/redis/RedisQueue"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Redis } from "ioredis"
 import { databaseUrl, redisUrl, runTag } from "./stores.js"
 
 export const ADAPTER_NAMES = ["memory", "postgres", "redis"] as const
@@ -35,21 +31,51 @@ export interface OpenedAdapter {
 }
 
 /** A client of the bench database (for helpers that query it directly). */
-export const benchClient = () => PgAdapter.clientLayer({ url: databaseUrl(), applicationName: "hookwire-bench" })
+export const benchClient = async () =>
+  (await modules.postgres()).clientLayer({ url: databaseUrl(), applicationName: "hookwire-bench" })
 
-const dropSchema = (schema: string): Promise<void> =>
-  Effect.runPromise(
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`drop schema if exists "${schema}" cascade`)).pipe(
-      Effect.provide(benchClient()),
+const dropSchema = async (schema: string): Promise<void> => {
+  const { SqlClient } = await import("@effect/sql/SqlClient")
+  const client = await benchClient()
+  await Effect.runPromise(
+    Effect.flatMap(SqlClient, (sql) => sql.unsafe(`drop schema if exists "${schema}" cascade`)).pipe(
+      Effect.provide(client),
       Effect.scoped,
       Effect.ignore
     )
   )
+}
+
+/** Each adapter's modules, imported on first use (ES modules are imported once: later calls reuse them). */
+const modules = {
+  memory: () => import("@hookwire/memory"),
+  postgres: () => import("@hookwire/postgres/PgAdapter"),
+  redis: () =>
+    Promise.all([
+      import("@hookwire/postgres/PgMigrator"),
+      import("@hookwire/postgres/PgStorage"),
+      import("@hookwire/redis"),
+      import("@hookwire/redis/RedisQueue"),
+      import("ioredis")
+    ])
+}
+
+/**
+ * Imports the named adapter's modules without opening a store: a contender's process does it before it reports its
+ * loaded RSS, so that figure still counts them.
+ */
+export const loadAdapter = async (name: AdapterName): Promise<void> => {
+  await modules[name]()
+}
 
 const openers: Record<AdapterName, () => Promise<OpenedAdapter>> = {
   // A new Storage and DeliveryQueue per call: runs never see each other's records.
-  memory: async () => ({ name: "memory", adapter: memory(), close: async () => {} }),
+  memory: async () => {
+    const { memory } = await modules.memory()
+    return { name: "memory", adapter: memory(), close: async () => {} }
+  },
   postgres: async () => {
+    const PgAdapter = await modules.postgres()
     const schema = `bench_pg_${runTag()}`
     return {
       name: "postgres",
@@ -58,11 +84,12 @@ const openers: Record<AdapterName, () => Promise<OpenedAdapter>> = {
     }
   },
   redis: async () => {
+    const [PgMigrator, PgStorage, { redisQueue }, RedisQueue, { Redis }] = await modules.redis()
     const url = redisUrl()
     const tag = runTag()
     const schema = `bench_redis_${tag}`
     const prefix = `bench:${tag}`
-    const client = benchClient()
+    const client = await benchClient()
     await Effect.runPromise(PgMigrator.run({ schema }).pipe(Effect.provide(client), Effect.scoped))
     return {
       name: "redis",

@@ -14,15 +14,24 @@
  */
 import { register } from "node:module"
 import { pathToFileURL } from "node:url"
+import type { AdapterName } from "./adapters.js"
 import { sibling } from "./child.js"
 import type { Contender, ContenderName, Prepared, RunConfig } from "./contender.js"
 import { measureWindow } from "./process-stats.js"
 
+// Hookwire with its adapter's modules loaded (`adapters.ts` imports them only when asked, so that a process
+// loads one adapter's code, and its loaded RSS still counts it).
+const hookwire = async (adapter: AdapterName): Promise<Contender> => {
+  const [contenders, adapters] = await Promise.all([import("./contenders/hookwire.js"), import("./adapters.js")])
+  await adapters.loadAdapter(adapter)
+  return contenders.hookwire(adapter)
+}
+
 const loaders: Record<ContenderName, () => Promise<Contender>> = {
   raw: async () => (await import("./contenders/raw.js")).default,
-  "hookwire-memory": async () => (await import("./contenders/hookwire.js")).hookwire("memory"),
-  "hookwire-postgres": async () => (await import("./contenders/hookwire.js")).hookwire("postgres"),
-  "hookwire-redis": async () => (await import("./contenders/hookwire.js")).hookwire("redis"),
+  "hookwire-memory": () => hookwire("memory"),
+  "hookwire-postgres": () => hookwire("postgres"),
+  "hookwire-redis": () => hookwire("redis"),
   "graphile-worker": async () => (await import("./contenders/graphile-worker.js")).default,
   "pg-boss": async () => (await import("./contenders/pg-boss.js")).default,
   bullmq: async () => (await import("./contenders/bullmq.js")).default
