@@ -54,7 +54,9 @@ export default async function fleet(args: BenchArgs): Promise<void> {
   const publishers = numberFlag("publishers", args.flags.publishers, 4, 1, 256)
   const runTimeoutMs = numberFlag("timeout", args.flags.timeout, 600, 1, 3600) * 1000
   const verbose = args.flags.verbose === true
-  const nodeFlags = typeof args.flags["node-flags"] === "string" ? args.flags["node-flags"].split(/\s+/).filter(Boolean) : []
+  const nodeFlags = typeof args.flags["node-flags"] === "string"
+    ? args.flags["node-flags"].split(/\s+/).filter(Boolean)
+    : []
   const execArgv = [
     ...(typeof args.flags.profile === "string" ? ["--cpu-prof", `--cpu-prof-dir=${args.flags.profile}`] : []),
     ...nodeFlags
