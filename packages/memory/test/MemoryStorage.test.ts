@@ -32,6 +32,37 @@ const delivery = (
   status: DeliveryRecord["status"] = "pending"
 ): DeliveryRecord => deliveryRecord(m, e.id, { status, nextAttemptAt: status === "pending" ? 1_000 : null })
 
+/** A message to `e` with its delivery, and an attempt of it answered 204 with these headers. */
+const answered = (
+  e: EndpointRecord,
+  i: number,
+  requestHeadersOf: (m: MessageRecord, d: DeliveryRecord) => Record<string, string>,
+  responseHeaders: Record<string, string> | null
+) => {
+  const m = message()
+  const d = delivery(m, e)
+  const requestHeaders = requestHeadersOf(m, d)
+  const attempt = {
+    id: Id.make("atm"),
+    tenant: TENANT,
+    deliveryId: d.id,
+    messageId: m.id,
+    endpointId: e.id,
+    attempt: 1,
+    trigger: "scheduled" as const,
+    url: e.url,
+    startedAt: 10 + i,
+    durationMs: 1,
+    responseStatus: 204,
+    responseBody: "",
+    errorKind: null,
+    errorMessage: null,
+    requestHeaders,
+    responseHeaders
+  }
+  return { m, d, attempt }
+}
+
 const withStorage = <A, E>(
   options: MemoryStorage.Options,
   f: (s: Context.Tag.Service<typeof Storage.Storage>) => Effect.Effect<A, E>
@@ -165,35 +196,14 @@ describe("MemoryStorage retention", () => {
       Effect.gen(function*() {
         const e = endpoint()
         yield* s.insertEndpoint(e)
-        const answered = (i: number, headers: Record<string, string>) => {
-          const m = message()
-          const d = delivery(m, e)
-          return {
-            m,
-            d,
-            attempt: {
-              id: Id.make("atm"),
-              tenant: TENANT,
-              deliveryId: d.id,
-              messageId: m.id,
-              endpointId: e.id,
-              attempt: 1,
-              trigger: "scheduled" as const,
-              url: e.url,
-              startedAt: 10 + i,
-              durationMs: 1,
-              responseStatus: 204,
-              responseBody: "",
-              errorKind: null,
-              errorMessage: null,
-              requestHeaders: { "user-agent": "test" },
-              responseHeaders: headers
-            }
-          }
-        }
         // Three receivers' answers: two alike (distinct objects, equal values), then another.
         const alike = () => ({ date: "Mon, 07 Dec 2026 00:00:00 GMT", connection: "keep-alive" })
-        const sent = [answered(0, alike()), answered(1, alike()), answered(2, { ...alike(), "retry-after": "5" })]
+        const ua = () => ({ "user-agent": "test" })
+        const sent = [
+          answered(e, 0, ua, alike()),
+          answered(e, 1, ua, alike()),
+          answered(e, 2, ua, { ...alike(), "retry-after": "5" })
+        ]
         for (const { attempt, d, m } of sent) {
           yield* s.insertMessage(m, [d])
           yield* s.recordAttempts([{ attempt, delivery: { ...d, status: "delivered", attempts: 1 } }])
@@ -211,33 +221,13 @@ describe("MemoryStorage retention", () => {
         const [a, b] = [endpoint(), endpoint()]
         yield* s.insertEndpoint(a)
         yield* s.insertEndpoint(b)
-        const sent = [a, b, a, b, a].map((e, i) => {
-          const m = message()
-          const d = delivery(m, e)
-          // Endpoint b's id header carries the delivery id, and its custom header changes on the fourth attempt.
-          const requestHeaders: Record<string, string> = e === a
-            ? { "x-tenant": "acme", "content-type": "application/json", "webhook-id": m.id }
-            : { "content-type": "application/json", "webhook-id": d.id, "x-n": i < 3 ? "1" : "2" }
-          const attempt = {
-            id: Id.make("atm"),
-            tenant: TENANT,
-            deliveryId: d.id,
-            messageId: m.id,
-            endpointId: e.id,
-            attempt: 1,
-            trigger: "scheduled" as const,
-            url: e.url,
-            startedAt: 10 + i,
-            durationMs: 1,
-            responseStatus: 204,
-            responseBody: "",
-            errorKind: null,
-            errorMessage: null,
-            requestHeaders,
-            responseHeaders: null
-          }
-          return { attempt, d, m }
-        })
+        // Endpoint b's id header carries the delivery id, and its custom header changes on the fourth attempt.
+        const sent = [a, b, a, b, a].map((e, i) =>
+          answered(e, i, (m, d): Record<string, string> =>
+            e === a
+              ? { "x-tenant": "acme", "content-type": "application/json", "webhook-id": m.id }
+              : { "content-type": "application/json", "webhook-id": d.id, "x-n": i < 3 ? "1" : "2" }, null)
+        )
         for (const { attempt, d, m } of sent) {
           yield* s.insertMessage(m, [d])
           yield* s.recordAttempts([{ attempt, delivery: { ...d, status: "delivered", attempts: 1 } }])
