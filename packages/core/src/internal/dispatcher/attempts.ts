@@ -4,12 +4,12 @@
  * slot back however the attempt ends. This runs once per delivery, so its common path — delivered, to an endpoint that
  * was healthy when claimed — is built from a few combinators rather than generators.
  */
+import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Metric from "effect/Metric"
-import type * as MetricLabel from "effect/MetricLabel"
+import * as MetricLabel from "effect/MetricLabel"
 import type * as Tracer from "effect/Tracer"
 import type { ClaimedItem, DeliveryQueue } from "../../DeliveryQueue.js"
 import type * as Model from "../../Model.js"
@@ -61,7 +61,7 @@ export interface Deps {
   readonly release: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void>
 }
 
-const deliveredOutcome = Metric.tagged(metrics.attemptOutcomes, "outcome", "delivered")
+const deliveredLabel = MetricLabel.make("outcome", "delivered")
 
 const attemptFailed = (cause: Cause.Cause<unknown>) => Effect.logError("Dispatcher: attempt failed unexpectedly", cause)
 
@@ -136,6 +136,9 @@ export const make = (deps: Deps): Attempts => {
   const { tenantLabelled } = deps
   const { storage, transport, writer } = deps
   const retried = supervise.retrying()
+  // The delivered count's labels, as `Metric.tagged` would join them, but once: the metric caches its hook per labels
+  // array, so a fresh array per attempt was a registry lookup per attempt.
+  const deliveredLabels = Arr.union([deliveredLabel], metricLabels)
 
   /** Hands a result to the writer; from here its slot is freed by the writer once the result is written. */
   const offer = (item: ClaimedItem, ctx: Model.DispatchContext, record: Model.AttemptRecord, s: {
@@ -197,7 +200,12 @@ export const make = (deps: Deps): Attempts => {
     const s = settlement.settle(ctx, result.record, result.outcome, now, r, settings)
     if (s.outcome === "delivered" && s.health === undefined) {
       // `metrics.attempted` without its runtime steps: the labels are the dispatcher's (read once).
-      deliveredOutcome.unsafeUpdate(1, metrics.withTenant(metricLabels, ctx.delivery.tenant, tenantLabelled))
+      metrics.attemptOutcomes.unsafeUpdate(
+        1,
+        tenantLabelled
+          ? Arr.union([deliveredLabel], metrics.withTenant(metricLabels, ctx.delivery.tenant, true))
+          : deliveredLabels
+      )
       metrics.attemptDuration.unsafeUpdate(result.record.durationMs, metricLabels)
       return offer(item, ctx, result.record, s, false)
     }
