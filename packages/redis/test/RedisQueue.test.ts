@@ -92,6 +92,26 @@ describeRedis("RedisQueue", () => {
       expect((yield* a.has(mine)).size).toBe(0)
     }))
 
+  it.scopedLive("tokens travel packed: a foreign token (spaces, empty) changes nothing, nor the items beside it", () =>
+    Effect.gen(function*() {
+      const q = yield* queueOn(prefix("packed"), "hookwire-test-packed")
+      const mine = ids(5)
+      const t = Date.now()
+      // Ids with spaces travel one per argument; run times differ (one each) and are kept to the millisecond.
+      const odd = ["has space", "", ...mine]
+      yield* q.enqueue(odd.map((id, i) => ({ id, runAt: t - 10 + i })))
+      const claimed = yield* q.claim({ max: 10, leaseMs: 60_000, now: t })
+      expect(claimed.map((c) => [c.id, c.runAt, c.claims])).toStrictEqual(odd.map((id, i) => [id, t - 10 + i, 1]))
+      const [a, b, c, d, e, f, g] = claimed
+      yield* q.complete([{ ...a, token: "x y" }, b, { ...c, token: "" }, d, { ...e, token: `${e.token} ${f.token}` }])
+      yield* q.reschedule([{ item: { ...f, token: "" }, runAt: t + 60_000 }, { item: g, runAt: t + 60_000 }])
+      // a, c, e and f were untouched (still leased); b and d completed; g rescheduled.
+      expect(yield* q.has(odd)).toStrictEqual(new Set([a.id, c.id, e.id, f.id, g.id]))
+      expect(yield* q.claim({ max: 10, leaseMs: 60_000, now: t + 1000 })).toStrictEqual([])
+      const again = yield* q.claim({ max: 10, leaseMs: 60_000, now: t + 61_000 })
+      expect(again.map((x) => [x.id, x.claims])).toStrictEqual([[a.id, 2], [c.id, 2], [e.id, 2], [f.id, 2], [g.id, 1]])
+    }))
+
   it.scopedLive("an expired lease of a dead process is claimed by another, whose awaitWork wakes at the expiry", () =>
     Effect.gen(function*() {
       const p = prefix("lease")

@@ -12,6 +12,11 @@
  * Every id in `items` is in exactly one of `due` and `leases`. Run times travel as the strings the client sent (and
  * Redis's own rendering of scores), never through Lua's `tostring`, which keeps only 14 digits.
  *
+ * Ids travel one per argument (an id may hold any character). What the client makes itself — run times and tokens —
+ * travels packed, one argument for the whole batch with the values separated by spaces (`words`), and a claim answers
+ * with one such string for its items' run times and claim counts: each argument or reply element costs the client
+ * (ioredis builds, encodes and parses each one) and Redis more than the characters it holds.
+ *
  * @internal
  */
 
@@ -40,6 +45,24 @@ local function hmget(key, ids)
 end
 local function parse(v)
   return string.match(v, '^([^|]*)|([^|]*)|(.*)$')
+end
+local function words(s)
+  local out = {}
+  for w in string.gmatch(s, '%S+') do out[#out + 1] = w end
+  return out
+end
+local function idsFrom(first)
+  local ids = {}
+  for i = first, #ARGV do ids[#ids + 1] = ARGV[i] end
+  return ids
+end
+-- The run time of each id: one for all, or one each (space-separated).
+local function runsFor(packed, n)
+  local runs = words(packed)
+  if #runs == 1 then
+    for i = 2, n do runs[i] = runs[1] end
+  end
+  return runs
 end
 `
 
@@ -77,32 +100,31 @@ end
 `
 
 /**
- * KEYS: due, leases, items. ARGV: wake channel, then (id, runAt) pairs. Queues each id at its run time; an id already
- * queued keeps its claim count and loses its holder (its token goes stale). Publishes the earliest run time.
+ * KEYS: due, leases, items. ARGV: wake channel, run times (one for all, or one per id, packed), then the ids. Queues
+ * each id at its run time; an id already queued keeps its claim count and loses its holder (its token goes stale).
+ * Publishes the earliest run time.
  */
 export const enqueue = `${prelude}${enqueueAll}
-local ids, runs = {}, {}
-for i = 2, #ARGV, 2 do
-  ids[#ids + 1] = ARGV[i]
-  runs[#runs + 1] = ARGV[i + 1]
-end
-return enqueueAll(ARGV[1], ids, runs)
+local ids = idsFrom(3)
+return enqueueAll(ARGV[1], ids, runsFor(ARGV[2], #ids))
 `
 
 /**
- * KEYS: due, leases, items. ARGV: wake channel, now, then (id, runAt) pairs. `enqueue`, except for ids claimed under
- * a lease that ends after `now`: those stay with their holder, unchanged. Returns those ids.
+ * KEYS: due, leases, items. ARGV: wake channel, now, run times (as for `enqueue`), then the ids. `enqueue`, except for
+ * ids claimed under a lease that ends after `now`: those stay with their holder, unchanged. Returns those ids.
  */
 export const enqueueUnclaimed = `${prelude}${enqueueAll}
 local now = tonumber(ARGV[2])
+local all = idsFrom(4)
+local allRuns = runsFor(ARGV[3], #all)
 local ids, runs, held = {}, {}, {}
-for i = 3, #ARGV, 2 do
-  local leaseEnd = redis.call('ZSCORE', KEYS[2], ARGV[i])
+for i = 1, #all do
+  local leaseEnd = redis.call('ZSCORE', KEYS[2], all[i])
   if leaseEnd and tonumber(leaseEnd) > now then
-    held[#held + 1] = ARGV[i]
+    held[#held + 1] = all[i]
   else
-    ids[#ids + 1] = ARGV[i]
-    runs[#runs + 1] = ARGV[i + 1]
+    ids[#ids + 1] = all[i]
+    runs[#runs + 1] = allRuns[i]
   end
 end
 enqueueAll(ARGV[1], ids, runs)
@@ -111,8 +133,9 @@ return held
 
 /**
  * KEYS: due, leases, items. ARGV: now, lease expiry, max, token base. First returns expired leases to `due` at their
- * own run time (keeping their place in line and their token), then leases up to `max` due items, earliest first.
- * Returns a flat list: id, runAt, claims, token, …
+ * own run time (keeping their place in line and their token), then leases up to `max` due items, earliest first, the
+ * i-th (from 1) with the token `<token base>.<i>`. Returns the run times and claim counts packed (`runAt claims runAt
+ * claims …`), then the ids; nothing when nothing was due.
  */
 export const claim = `${prelude}
 for round = 1, 10 do
@@ -140,7 +163,7 @@ local ids = {}
 for i = 1, n do ids[i] = due[2 * i - 1] end
 local vals = hmget(KEYS[3], ids)
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - 1)
-local out, hset, zadd = {}, {}, {}
+local out, meta, hset, zadd = { '' }, {}, {}, {}
 for i = 1, n do
   local id = ids[i]
   local runAt = due[2 * i]
@@ -154,29 +177,24 @@ for i = 1, n do
   hset[#hset + 1] = runAt .. '|' .. claims .. '|' .. token
   zadd[#zadd + 1] = ARGV[2]
   zadd[#zadd + 1] = id
-  out[#out + 1] = id
-  out[#out + 1] = runAt
-  out[#out + 1] = tostring(claims)
-  out[#out + 1] = token
+  out[i + 1] = id
+  meta[#meta + 1] = runAt
+  meta[#meta + 1] = claims
 end
+out[1] = table.concat(meta, ' ')
 chunked('HSET', KEYS[3], hset, 1000)
 chunked('ZADD', KEYS[2], zadd, 1000)
 return out
 `
 
 /**
- * KEYS: due, leases, items. ARGV: wake channel, then (id, token, runAt) triples; an empty runAt keeps the item's own
- * (release). Items whose token is current go back to `due`, lose their holder and their claim count starts again at
- * 0 (a result was recorded, or the claim was never started); stale tokens change nothing.
+ * KEYS: due, leases, items. ARGV: wake channel, the tokens (packed), the run times (packed, one per id; `_` keeps the
+ * item's own: release), then the ids. Items whose token is current go back to `due`, lose their holder and their claim
+ * count starts again at 0 (a result was recorded, or the claim was never started); stale tokens change nothing.
  * Publishes the earliest run time when anything moved. Returns how many moved.
  */
 export const reschedule = `${prelude}
-local ids, tokens, runs = {}, {}, {}
-for i = 2, #ARGV, 3 do
-  ids[#ids + 1] = ARGV[i]
-  tokens[#tokens + 1] = ARGV[i + 1]
-  runs[#runs + 1] = ARGV[i + 2]
-end
+local tokens, runs, ids = words(ARGV[2]), words(ARGV[3]), idsFrom(4)
 if #ids == 0 then return 0 end
 local vals = hmget(KEYS[3], ids)
 local hset, zadd, unlease = {}, {}, {}
@@ -186,7 +204,7 @@ for i = 1, #ids do
     local runAt, _, token = parse(vals[i])
     if token ~= '' and token == tokens[i] then
       local r = runs[i]
-      if r == '' then r = runAt end
+      if r == '_' then r = runAt end
       hset[#hset + 1] = ids[i]
       hset[#hset + 1] = r .. '|0|'
       zadd[#zadd + 1] = r
@@ -209,14 +227,11 @@ return #unlease
 `
 
 /**
- * KEYS: due, leases, items. ARGV: (id, token) pairs. Drops items whose token is current. Returns how many.
+ * KEYS: due, leases, items. ARGV: the tokens (packed), then the ids. Drops items whose token is current. Returns how
+ * many.
  */
 export const complete = `${prelude}
-local ids, tokens = {}, {}
-for i = 1, #ARGV, 2 do
-  ids[#ids + 1] = ARGV[i]
-  tokens[#tokens + 1] = ARGV[i + 1]
-end
+local tokens, ids = words(ARGV[1]), idsFrom(2)
 if #ids == 0 then return 0 end
 local vals = hmget(KEYS[3], ids)
 local done = {}

@@ -1,7 +1,7 @@
 /**
  * `RedisQueue`'s claim: one script that first returns expired leases to the waiting set (at their own run time), then
  * leases up to `max` due items, earliest first, each with a token unique to this process (random), this claim call
- * (a counter) and the item (its index, appended by the script).
+ * (a counter) and the item (its index from 1, appended by the script and here alike: the reply does not carry it).
  *
  * @internal
  */
@@ -27,10 +27,18 @@ export const make = ({ keys: k, redis, run }: Queue): DeliveryQueue.DeliveryQueu
         "RedisQueue.claim",
         () => redis.hookwireQueueClaim(k.due, k.leases, k.items, nowText, until, maxText, base)
       ).pipe(
-        Effect.map((flat) => {
+        Effect.map((reply) => {
           const out: Array<ClaimedItem> = []
-          for (let i = 0; i < flat.length; i += 4) {
-            out.push({ id: flat[i], runAt: Number(flat[i + 1]), claims: Number(flat[i + 2]), token: flat[i + 3] })
+          if (reply.length === 0) return out
+          // The run times and claim counts come packed in the first element; each token is the base and the index.
+          const meta = reply[0].split(" ")
+          for (let i = 1; i < reply.length; i++) {
+            out.push({
+              id: reply[i],
+              runAt: Number(meta[2 * i - 2]),
+              claims: Number(meta[2 * i - 1]),
+              token: `${base}.${i}`
+            })
           }
           return out
         })

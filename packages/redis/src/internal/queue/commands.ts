@@ -14,12 +14,22 @@ import * as scripts from "../scripts.js"
 
 /** The scripts, as ioredis commands on a client. */
 export interface QueueCommands {
-  hookwireQueueEnqueue(due: string, leases: string, items: string, ...args: Array<string>): Promise<number>
+  hookwireQueueEnqueue(
+    due: string,
+    leases: string,
+    items: string,
+    channel: string,
+    runs: string,
+    ...ids: Array<string>
+  ): Promise<number>
   hookwireQueueEnqueueUnclaimed(
     due: string,
     leases: string,
     items: string,
-    ...args: Array<string>
+    channel: string,
+    now: string,
+    runs: string,
+    ...ids: Array<string>
   ): Promise<Array<string>>
   hookwireQueueClaim(
     due: string,
@@ -30,8 +40,22 @@ export interface QueueCommands {
     max: string,
     tokenBase: string
   ): Promise<Array<string>>
-  hookwireQueueReschedule(due: string, leases: string, items: string, ...args: Array<string>): Promise<number>
-  hookwireQueueComplete(due: string, leases: string, items: string, ...args: Array<string>): Promise<number>
+  hookwireQueueReschedule(
+    due: string,
+    leases: string,
+    items: string,
+    channel: string,
+    tokens: string,
+    runs: string,
+    ...ids: Array<string>
+  ): Promise<number>
+  hookwireQueueComplete(
+    due: string,
+    leases: string,
+    items: string,
+    tokens: string,
+    ...ids: Array<string>
+  ): Promise<number>
   hookwireQueueRemove(due: string, leases: string, items: string, ...args: Array<string>): Promise<number>
   hookwireQueueNext(due: string, leases: string): Promise<[string, string]>
 }
@@ -58,6 +82,12 @@ export const num = (operation: string, name: string, value: number): string => {
   }
   return Number.isInteger(value) ? value.toFixed(0) : String(value)
 }
+
+/**
+ * A token as the scripts take it, packed with others (space-separated): this queue's tokens are made of `0-9 a-z .`
+ * (see `claim.ts`); anything else cannot be the current token of an item, so it travels as `!`, which never is.
+ */
+export const packedToken = (token: string): string => /^[0-9a-z.]+$/.test(token) ? token : "!"
 
 /** What every operation of the queue works with. */
 export interface Queue {

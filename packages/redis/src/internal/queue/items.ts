@@ -11,6 +11,24 @@ import { num, type Queue } from "./commands.js"
 
 type Service = DeliveryQueue.DeliveryQueue["Type"]
 
+/** The ids, their run times packed as the scripts take them (one for all when they are all the same), the earliest. */
+const packed = (operation: string, items: ReadonlyArray<DeliveryQueue.QueueItem>) => {
+  const ids: Array<string> = new Array(items.length)
+  const first = items[0].runAt
+  let min = first
+  let same = true
+  for (let i = 0; i < items.length; i++) {
+    const runAt = items[i].runAt
+    ids[i] = items[i].id
+    if (runAt !== first) same = false
+    if (runAt < min) min = runAt
+  }
+  const runs = same
+    ? num(operation, "runAt", first)
+    : items.map((item) => num(operation, "runAt", item.runAt)).join(" ")
+  return { ids, min, runs }
+}
+
 /** @internal */
 export const make = (
   { keys: k, redis, run }: Queue,
@@ -19,25 +37,19 @@ export const make = (
   enqueue: (items) =>
     Effect.suspend(() => {
       if (items.length === 0) return Effect.void
-      const args: Array<string> = [k.wake]
-      let min = Infinity
-      for (const item of items) {
-        args.push(item.id, num("RedisQueue.enqueue", "runAt", item.runAt))
-        if (item.runAt < min) min = item.runAt
-      }
-      return run("RedisQueue.enqueue", () => redis.hookwireQueueEnqueue(k.due, k.leases, k.items, ...args)).pipe(
-        Effect.tap(() => Effect.sync(() => wake(min)))
-      )
+      const { ids, min, runs } = packed("RedisQueue.enqueue", items)
+      return run("RedisQueue.enqueue", () => redis.hookwireQueueEnqueue(k.due, k.leases, k.items, k.wake, runs, ...ids))
+        .pipe(Effect.tap(() => Effect.sync(() => wake(min))))
     }),
 
   enqueueUnclaimed: (items, now) =>
     Effect.suspend(() => {
       if (items.length === 0) return Effect.succeed(new Set<string>() as ReadonlySet<string>)
-      const args: Array<string> = [k.wake, num("RedisQueue.enqueueUnclaimed", "now", now)]
-      for (const item of items) args.push(item.id, num("RedisQueue.enqueueUnclaimed", "runAt", item.runAt))
+      const nowText = num("RedisQueue.enqueueUnclaimed", "now", now)
+      const { ids, runs } = packed("RedisQueue.enqueueUnclaimed", items)
       return run(
         "RedisQueue.enqueueUnclaimed",
-        () => redis.hookwireQueueEnqueueUnclaimed(k.due, k.leases, k.items, ...args)
+        () => redis.hookwireQueueEnqueueUnclaimed(k.due, k.leases, k.items, k.wake, nowText, runs, ...ids)
       ).pipe(
         Effect.map((heldIds) => {
           const held: ReadonlySet<string> = new Set(heldIds)

@@ -9,7 +9,7 @@
 import type { ClaimedItem } from "@hookwire/core/DeliveryQueue"
 import type * as DeliveryQueue from "@hookwire/core/DeliveryQueue"
 import * as Effect from "effect/Effect"
-import { num, type Queue } from "./commands.js"
+import { num, packedToken, type Queue } from "./commands.js"
 
 type Service = DeliveryQueue.DeliveryQueue["Type"]
 
@@ -18,21 +18,31 @@ export const make = (
   { keys: k, redis, run }: Queue,
   wake: (runAt: number) => void
 ): Pick<Service, "complete" | "reschedule" | "release"> => {
-  // One script for both: a run time moves the item there, none (the empty string) keeps its own.
+  // One script for both: a run time moves the item there, none (`_`) keeps its own.
   const moveBack = (
     operation: string,
     items: ReadonlyArray<{ readonly item: ClaimedItem; readonly runAt: number | undefined }>
   ) =>
     Effect.suspend(() => {
       if (items.length === 0) return Effect.void
-      const args: Array<string> = [k.wake]
+      const ids: Array<string> = new Array(items.length)
+      const tokens: Array<string> = new Array(items.length)
+      const runs: Array<string> = new Array(items.length)
       let min = Infinity
-      for (const { item, runAt } of items) {
-        args.push(item.id, item.token, runAt === undefined ? "" : num(operation, "runAt", runAt))
+      for (let i = 0; i < items.length; i++) {
+        const { item, runAt } = items[i]
+        ids[i] = item.id
+        tokens[i] = packedToken(item.token)
+        runs[i] = runAt === undefined ? "_" : num(operation, "runAt", runAt)
         const at = runAt ?? item.runAt
         if (at < min) min = at
       }
-      return run(operation, () => redis.hookwireQueueReschedule(k.due, k.leases, k.items, ...args)).pipe(
+      const packedTokens = tokens.join(" ")
+      const packedRuns = runs.join(" ")
+      return run(
+        operation,
+        () => redis.hookwireQueueReschedule(k.due, k.leases, k.items, k.wake, packedTokens, packedRuns, ...ids)
+      ).pipe(
         Effect.tap((moved) => Effect.sync(() => moved > 0 && wake(min)))
       )
     })
@@ -41,10 +51,15 @@ export const make = (
     complete: (items) =>
       Effect.suspend(() => {
         if (items.length === 0) return Effect.void
-        const args: Array<string> = []
-        for (const item of items) args.push(item.id, item.token)
+        const ids: Array<string> = new Array(items.length)
+        const tokens: Array<string> = new Array(items.length)
+        for (let i = 0; i < items.length; i++) {
+          ids[i] = items[i].id
+          tokens[i] = packedToken(items[i].token)
+        }
+        const packedTokens = tokens.join(" ")
         return Effect.asVoid(
-          run("RedisQueue.complete", () => redis.hookwireQueueComplete(k.due, k.leases, k.items, ...args))
+          run("RedisQueue.complete", () => redis.hookwireQueueComplete(k.due, k.leases, k.items, packedTokens, ...ids))
         )
       }),
 
