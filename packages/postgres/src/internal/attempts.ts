@@ -10,7 +10,7 @@ import type { StorageError } from "@hookwire/core/Errors"
 import type { AttemptFilter, AttemptRecord, AttemptTrigger, TransportErrorKind } from "@hookwire/core/Model"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import { arrays as deliveryArrays, unnest as deliveryUnnest } from "./deliveries.js"
+import { recordingArrays, recordingFieldCount, recordingUnnest } from "./deliveries.js"
 import * as endpoints from "./endpoints.js"
 import { mapStorage } from "./errors.js"
 import * as prepared from "./prepared.js"
@@ -79,13 +79,19 @@ export const make = (
 ): Storage.AttemptMethods => {
   const { t } = s
 
-  // The CTE `a` and the main statement of `recordAttempts`, kept apart for `recordAndSettle` to add the queue.
-  // The attempts' arrays come first in both statements; the deliveries' and the queue's parameters follow them.
+  // The CTEs `updated` (the deliveries' new states) and `a` (the attempts), shared by `recordAttempts` and
+  // `recordAndSettle`, which adds the queue. The attempts' arrays come first; the deliveries' and the queue's
+  // parameters follow them.
   const AF = fieldCount
+  const DF = recordingFieldCount
   const insertAttempts = [
     `a as (`,
     `  insert into ${t.attempts} (${columns}) select u.* from ${unnest(1)}`,
-    `  where u.delivery_id = any(array(select x.id from ${t.deliveries} as x where ${byIds("x", 3)}))`,
+    // An attempt is recorded when its delivery exists: the delivery updated beside it shows that, and only an
+    // attempt whose delivery was not (finished meanwhile, or gone) looks the delivery up again (an OR evaluates its
+    // second array, an init plan, only when the first did not match).
+    `  where u.delivery_id = any(array(select id from updated))`,
+    `    or u.delivery_id = any(array(select x.id from ${t.deliveries} as x where ${byIds("x", 3)}))`,
     `  on conflict (id) do update set attempt = excluded.attempt, trigger = excluded.trigger, url = excluded.url,`,
     `    started_at = excluded.started_at, duration_ms = excluded.duration_ms,`,
     `    response_status = excluded.response_status, response_body = excluded.response_body,`,
@@ -97,13 +103,15 @@ export const make = (
     `update ${t.deliveries} as x set status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at,`,
     `  last_attempt_at = u.last_attempt_at, last_response_status = u.last_response_status,`,
     `  last_error = u.last_error, updated_at = u.updated_at`,
-    `from ${deliveryUnnest(AF + 1)}`,
+    `from ${recordingUnnest(AF + 1)}`,
     // A delivery cancelled or finished meanwhile (e.g. by a 410 seen by another attempt) keeps its status. "Not
     // final" rather than `= 'pending'`: a plan made on empty tables would otherwise read the deliveries through a
     // partial `where status = 'pending'` index that looked tiny then (see test/Plans.test.ts).
     `where ${byIds("x", AF + 1)} and x.id = u.id and x.tenant = u.tenant`,
-    `  and x.status not in ('delivered', 'failed', 'cancelled')`
+    `  and x.status not in ('delivered', 'failed', 'cancelled')`,
+    `returning x.id, x.status`
   ].join("\n")
+  const recording = `with updated as (${updateDeliveries}),\n${insertAttempts}`
 
   // Core asks for three windows (hour, day, week): that statement is prepared once per connection (planning its three
   // scans cost PostgreSQL about as much CPU as running them); another count is planned at each call.
@@ -114,28 +122,25 @@ export const make = (
   // else removes (the dispatcher's own results are settled by `recordAndSettle`, or completed by the queue after).
   const recordAttemptsText = prepared.hot(
     s.sharedQueue
-      ? [
-        `with ${insertAttempts},`,
-        `updated as (${updateDeliveries} returning x.id, x.status)`,
-        `delete from ${t.queue} as q where ${byIds("q", "array(select id from updated where status <> 'pending')")}`
-      ].join("\n")
-      : `with ${insertAttempts}\n${updateDeliveries}`
+      ? `${recording}\ndelete from ${t.queue} as q where ${
+        byIds("q", "array(select id from updated where status <> 'pending')")
+      }`
+      : `${recording}\nselect count(*) as updated from updated`
   )
 
   // The attempts, then the queue's `complete` and `reschedule` of their claimed rows, and the workers' notification
   // of the earliest row moved.
   const recordAndSettleText = prepared.hot([
-    `with ${insertAttempts},`,
-    `updated as (${updateDeliveries}),`,
-    `done as (${queue.complete(t.queue, AF + 13)}),`,
-    `moved as (${queue.reschedule(t.queue, AF + 15)})`,
-    queue.notifyEarliest(`$${AF + 18}`, "moved")
+    `${recording},`,
+    `done as (${queue.complete(t.queue, AF + DF + 1)}),`,
+    `moved as (${queue.reschedule(t.queue, AF + DF + 3)})`,
+    queue.notifyEarliest(`$${AF + DF + 6}`, "moved")
   ].join("\n"))
 
   const attemptParams = (results: ReadonlyArray<Storage.AttemptResult>): Array<unknown> => {
     const attempts = lastById(results.map((r) => r.attempt), (a) => a.id)
     const deliveries = lastById(results.map((r) => r.delivery), (d) => d.id)
-    return [...arrays(attempts), ...deliveryArrays(deliveries)]
+    return [...arrays(attempts), ...recordingArrays(deliveries)]
   }
 
   const recordAndSettle = (

@@ -68,6 +68,34 @@ export const unnest = (from: number, messageIndex = false): string =>
     ? `${rows.unnest(from, [...rows.typesOf(fields), "integer"])} as u(${columns}, n)`
     : `${rows.unnest(from, rows.typesOf(fields))} as u(${columns})`
 
+/**
+ * What recording an attempt writes to its delivery (`attempts.ts`): the columns an attempt changes, and the id and
+ * tenant that find the row. Sent column-wise like `arrays`, without the message, endpoint and creation time that a
+ * delivery never changes (three arrays fewer to build and to parse per batch of results).
+ */
+const recordingFields: rows.Fields<DeliveryRecord> = [
+  ["text", (d) => d.id],
+  ["text", (d) => d.tenant],
+  ["text", (d) => d.status],
+  ["integer", (d) => d.attempts],
+  ["bigint", (d) => d.nextAttemptAt],
+  ["bigint", (d) => d.lastAttemptAt],
+  ["integer", (d) => d.lastResponseStatus],
+  ["text", (d) => d.lastError],
+  ["bigint", (d) => d.updatedAt]
+]
+
+/** How many parameters `recordingArrays` takes. */
+export const recordingFieldCount = recordingFields.length
+
+/** @internal */
+export const recordingArrays = (deliveries: ReadonlyArray<DeliveryRecord>) => rows.arraysOf(deliveries, recordingFields)
+
+/** `unnest(...)` of `recordingArrays` starting at `$<from>`, named after the deliveries table's columns. */
+export const recordingUnnest = (from: number): string =>
+  `${rows.unnest(from, rows.typesOf(recordingFields))} as u(id, tenant, status, attempts, next_attempt_at, ` +
+  `last_attempt_at, last_response_status, last_error, updated_at)`
+
 /** @internal */
 export const fromJson = (a: ReadonlyArray<any>): DeliveryRecord => ({
   id: a[0],
