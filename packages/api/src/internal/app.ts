@@ -103,7 +103,20 @@ export const make = (
       Layer.mergeAll(layer, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer)
     )
     const app = yield* Effect.provide(HttpApiBuilder.httpApp, runtime)
-    const fork = Runtime.runFork(runtime)
+    // The request joins the fiber's context as it is forked: no `provideService` step (a fiber-ref swap in an
+    // acquire/use/release region) on every request.
+    const fork = <A>(
+      effect: Effect.Effect<A, never, Runtime.Runtime.Context<typeof runtime> | HttpServerRequest.HttpServerRequest>,
+      request: HttpServerRequest.HttpServerRequest
+    ) =>
+      Runtime.runFork(
+        Runtime.make({
+          context: Context.add(runtime.context, HttpServerRequest.HttpServerRequest, request),
+          fiberRefs: runtime.fiberRefs,
+          runtimeFlags: runtime.runtimeFlags
+        }),
+        effect
+      )
     const interruptOn = (
       fiber: { unsafeInterruptAsFork: (id: FiberId.FiberId) => void },
       onAbort: ((interrupt: () => void) => void) | undefined
@@ -112,7 +125,7 @@ export const make = (
       const answer = untraced(app)
       const run: Run = (request, onAbort) =>
         new Promise((resolve) => {
-          const fiber = fork(Effect.provideService(answer, HttpServerRequest.HttpServerRequest, request))
+          const fiber = fork(answer, request)
           fiber.addObserver((exit) => resolve(exit._tag === "Success" ? exit.value : failed(exit.cause)))
           interruptOn(fiber, onAbort)
         })
@@ -128,7 +141,7 @@ export const make = (
     const run: Run = (request, onAbort) =>
       new Promise((resolve) => {
         ;(request as Pending)[respond] = resolve
-        interruptOn(fork(Effect.provideService(handled, HttpServerRequest.HttpServerRequest, request)), onAbort)
+        interruptOn(fork(handled, request), onAbort)
       })
     return run
   })
