@@ -27,7 +27,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as AccessToken from "./AccessToken.js"
-import { Authorization, CurrentCaller, ManagementApi } from "./Api.js"
+import { Authorization, ManagementApi } from "./Api.js"
 import * as App from "./internal/app.js"
 import * as handlers from "./internal/handlers.js"
 import { hashOf, IdempotencyStore } from "./internal/idempotency.js"
@@ -202,6 +202,13 @@ const withIdempotency = (
     return response
   })
 
+/**
+ * The caller the guard resolved for each request, for the declared middleware to hand to the handlers: a lookup
+ * instead of the guard providing `CurrentCaller` itself (the middleware provides it anyway: a second fiber-ref swap
+ * in an acquire/use/release region on every request).
+ */
+const callers = new WeakMap<HttpServerRequest.HttpServerRequest, AccessToken.Caller>()
+
 /** Authentication, scope, idempotency and problem responses around every route. */
 const guard = (options: Options) => {
   const authenticate = authenticator(options)
@@ -216,9 +223,9 @@ const guard = (options: Options) => {
               Problem.make(403, "forbidden", "This credential has read scope: it cannot change anything")
             )
           }
-          const guarded = Effect.provideService(app, CurrentCaller, caller)
+          callers.set(request, caller)
           const key = request.method === "POST" ? request.headers["idempotency-key"] : undefined
-          return key === undefined ? guarded : withIdempotency(store, caller, request, key, guarded)
+          return key === undefined ? app : withIdempotency(store, caller, request, key, app)
         })
       ),
       Effect.catchAllCause(toResponse)
@@ -229,13 +236,12 @@ const guard = (options: Options) => {
 // The guard resolved the caller before any route runs; the declared middleware hands it to the handlers.
 const authorization = Layer.succeed(Authorization, {
   bearer: () =>
-    Effect.flatMap(
-      Effect.serviceOption(CurrentCaller),
-      Option.match({
-        onNone: () => Effect.fail(Problem.make(401, "unauthorized", "Not authenticated")),
-        onSome: Effect.succeed
-      })
-    )
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const caller = callers.get(request)
+      return caller === undefined
+        ? Effect.fail(Problem.make(401, "unauthorized", "Not authenticated"))
+        : Effect.succeed(caller)
+    })
 })
 
 /**
