@@ -111,7 +111,9 @@ const compile = (ast: AST.AST): Compiled => {
 
 /**
  * One route's answers, compiled once from its success Schema: the value's JSON form (what `Schema.encodeSync` gives)
- * and the response carrying it, with the route's status.
+ * and the response carrying it, with the route's status. The body stays the JSON text (not its UTF-8 bytes, as
+ * `unsafeJson` makes them): each mount writes the string itself (node:http and Fastify encode it into the socket's
+ * buffer, a Web `Response` takes it as it is), no copy of the page per request.
  *
  * @internal
  */
@@ -120,6 +122,7 @@ export const make = <A, I>(schema: Schema.Schema<A, I>) => {
   const status = HttpApiSchema.getStatusSuccessAST(schema.ast)
   return {
     encode: encode as (value: A) => I,
-    respond: (value: A) => HttpServerResponse.unsafeJson(encode(value), { status })
+    respond: (value: A) =>
+      HttpServerResponse.raw(JSON.stringify(encode(value)), { status, contentType: "application/json" })
   }
 }

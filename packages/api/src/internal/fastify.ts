@@ -89,6 +89,15 @@ export const plugin =
           Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
         )
       }
+      // The read routes' JSON text (internal/encoder.ts), sent as it is.
+      if (
+        HttpServerResponse.isServerResponse(answer) && answer.body._tag === "Raw" &&
+        typeof answer.body.body === "string"
+      ) {
+        return response.code(answer.status).headers(answer.headers).send(
+          answer.body.body
+        )
+      }
       const web = toResponse(answer, request.method)
       const out: Record<string, string> = {}
       web.headers.forEach((value, name) => {

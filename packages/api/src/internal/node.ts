@@ -112,6 +112,10 @@ export const writeServerResponse = async (
   if (body._tag !== "Empty" && bytes === undefined) {
     return writeResponse(HttpServerResponse.toWeb(response, { withoutBody: method === "HEAD" }), res)
   }
+  // A text body (the read routes' JSON) carries no length: its UTF-8 length, or node would send it chunked.
+  if (typeof bytes === "string" && headers["content-length"] === undefined) {
+    headers = { ...headers, "content-length": String(Buffer.byteLength(bytes)) }
+  }
   res.writeHead(response.status, headers)
   res.end(method === "HEAD" ? undefined : bytes)
 }
