@@ -437,7 +437,7 @@ describeDb("PgAdapter: one round trip", () => {
     expect(looked).toBe(1)
   })
 
-  it("prepares the hot statements once per connection of the adapter's pool, and nothing else", async () => {
+  it("prepares the hot statements and list reads once per connection of the adapter's pool, and nothing else", async () => {
     // One connection: every statement below runs on it, and pg_prepared_statements is per connection.
     const single = ManagedRuntime.make(
       Layer.provideMerge(PgAdapter.layer({ schema, migrate: false }), clientLayer("hookwire-test-prepared", 1))
@@ -449,8 +449,9 @@ describeDb("PgAdapter: one round trip", () => {
         yield* required(storage.insertMessages, "insertMessages")([entry])
         yield* required(queue.claimForDispatch, "claimForDispatch")({ max: 10, leaseMs: 30_000, now: Date.now() })
         yield* required(queue.claimForDispatch, "claimForDispatch")({ max: 10, leaseMs: 30_000, now: Date.now() })
-        // A list query is built per filter: never prepared.
+        // A list read is prepared once per combination of filters (shared.ts listPage): asked twice, prepared once.
         yield* storage.listMessages(entry.message.tenant, { limit: 10 })
+        yield* storage.listMessages(entry.message.tenant, { limit: 5 })
         // Prepared statements keep their generic plan, and plans use an index wherever one serves (Plans.test.ts).
         const [mode] = yield* sql.unsafe<{ plan_cache_mode: string }>(`show plan_cache_mode`)
         expect(mode.plan_cache_mode).toBe("force_generic_plan")
@@ -460,9 +461,10 @@ describeDb("PgAdapter: one round trip", () => {
           `select name, statement from pg_prepared_statements order by prepare_time`
         )
       }))
-      expect(prepared.map((p) => p.name.slice(0, 9))).toStrictEqual(["hookwire_", "hookwire_"])
+      expect(prepared.map((p) => p.name.slice(0, 9))).toStrictEqual(["hookwire_", "hookwire_", "hookwire_"])
       expect(prepared[0].statement).toContain("insert into")
       expect(prepared[1].statement).toContain("for update skip locked")
+      expect(prepared[2].statement).toMatch(/^select .* order by x\.id/s)
     } finally {
       await single.dispose()
     }
