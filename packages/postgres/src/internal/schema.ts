@@ -14,103 +14,7 @@ import type { Tables } from "./tables.js"
 
 /** @internal */
 export const migrations = (t: Tables): Record<string, ReadonlyArray<string>> => ({
-  "1_initial": [
-    `create table ${t.endpoints} (
-      id text primary key,
-      tenant text not null,
-      url text not null,
-      name text,
-      description text,
-      event_types text[] not null default '{}',
-      channels text[] not null default '{}',
-      headers jsonb not null default '{}',
-      metadata jsonb not null default '{}',
-      disabled boolean not null default false,
-      disabled_reason text,
-      disabled_at bigint,
-      timeout_ms integer,
-      retry_policy jsonb,
-      scheme text,
-      secrets jsonb not null default '[]',
-      options jsonb not null default '{"rateLimit":null,"fifo":false,"circuitBreaker":null}',
-      health jsonb not null default
-        '{"failingSince":null,"consecutiveFailures":0,"circuit":"closed","circuitOpenedAt":null,"circuitRetryAt":null}',
-      created_at bigint not null,
-      updated_at bigint not null
-    )`,
-    `create index ${t.index("endpoints_tenant")} on ${t.endpoints} (tenant, id)`,
-
-    `create table ${t.messages} (
-      id text primary key,
-      tenant text not null,
-      type text not null,
-      body text not null,
-      channels text[] not null default '{}',
-      idempotency_key text,
-      created_at bigint not null
-    )`,
-    `create index ${t.index("messages_tenant")} on ${t.messages} (tenant, id)`,
-    `create index ${t.index("messages_tenant_type")} on ${t.messages} (tenant, type, id)`,
-    `create unique index ${t.index("messages_idempotency")} on ${t.messages} (tenant, idempotency_key)
-      where idempotency_key is not null`,
-
-    `create table ${t.deliveries} (
-      id text primary key,
-      tenant text not null,
-      message_id text not null,
-      endpoint_id text not null,
-      status text not null check (status in ('pending', 'delivered', 'failed', 'cancelled')),
-      attempts integer not null default 0,
-      next_attempt_at bigint,
-      last_attempt_at bigint,
-      last_response_status integer,
-      last_error text,
-      created_at bigint not null,
-      updated_at bigint not null
-    )`,
-    `create index ${t.index("deliveries_tenant")} on ${t.deliveries} (tenant, id)`,
-    `create index ${t.index("deliveries_tenant_status")} on ${t.deliveries} (tenant, status, id)`,
-    `create index ${t.index("deliveries_endpoint")} on ${t.deliveries} (endpoint_id, id)`,
-    `create index ${t.index("deliveries_message")} on ${t.deliveries} (message_id, id)`,
-    // FIFO endpoints ask for their oldest pending delivery: without this, that walks the endpoint's whole history.
-    `create index ${
-      t.index("deliveries_endpoint_pending")
-    } on ${t.deliveries} (endpoint_id, id) where status = 'pending'`,
-    `create index ${t.index("deliveries_due")} on ${t.deliveries} (next_attempt_at, id) where status = 'pending'`,
-
-    `create table ${t.attempts} (
-      id text primary key,
-      tenant text not null,
-      delivery_id text not null,
-      message_id text not null,
-      endpoint_id text not null,
-      attempt integer not null,
-      trigger text not null,
-      url text not null,
-      started_at bigint not null,
-      duration_ms integer not null,
-      response_status integer,
-      response_body text,
-      error_kind text,
-      error_message text
-    )`,
-    `create index ${t.index("attempts_tenant")} on ${t.attempts} (tenant, id)`,
-    `create index ${t.index("attempts_delivery")} on ${t.attempts} (delivery_id, id)`,
-    `create index ${t.index("attempts_endpoint")} on ${t.attempts} (endpoint_id, id)`,
-    `create index ${t.index("attempts_message")} on ${t.attempts} (message_id, id)`,
-
-    // The queue holds live work only: a row per queued delivery id, deleted when completed. `lease_until` is null
-    // while the item waits; while it is claimed it holds the lease expiry, after which the item is due again. The
-    // claim index is on the moment the row next becomes claimable.
-    `create table ${t.queue} (
-      id text primary key,
-      run_at bigint not null,
-      lease_until bigint,
-      lease_token text,
-      claims integer not null default 0
-    ) with (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05)`,
-    `create index ${t.index("queue_due")} on ${t.queue} ((coalesce(lease_until, run_at)), id)`
-  ],
+  "1_initial": initial(t),
   // The delivery log shows each attempt's request headers (without the signature) and response headers.
   "2_attempt_headers": [
     `alter table ${t.attempts} add column request_headers jsonb, add column response_headers jsonb`
@@ -164,6 +68,105 @@ export const migrations = (t: Tables): Record<string, ReadonlyArray<string>> => 
     `alter table ${t.queue} ${collateC(["id"])}`
   ]
 })
+
+/** The first migration: the five tables and their first indexes. */
+const initial = (t: Tables): ReadonlyArray<string> => [
+  `create table ${t.endpoints} (
+      id text primary key,
+      tenant text not null,
+      url text not null,
+      name text,
+      description text,
+      event_types text[] not null default '{}',
+      channels text[] not null default '{}',
+      headers jsonb not null default '{}',
+      metadata jsonb not null default '{}',
+      disabled boolean not null default false,
+      disabled_reason text,
+      disabled_at bigint,
+      timeout_ms integer,
+      retry_policy jsonb,
+      scheme text,
+      secrets jsonb not null default '[]',
+      options jsonb not null default '{"rateLimit":null,"fifo":false,"circuitBreaker":null}',
+      health jsonb not null default
+        '{"failingSince":null,"consecutiveFailures":0,"circuit":"closed","circuitOpenedAt":null,"circuitRetryAt":null}',
+      created_at bigint not null,
+      updated_at bigint not null
+    )`,
+  `create index ${t.index("endpoints_tenant")} on ${t.endpoints} (tenant, id)`,
+
+  `create table ${t.messages} (
+      id text primary key,
+      tenant text not null,
+      type text not null,
+      body text not null,
+      channels text[] not null default '{}',
+      idempotency_key text,
+      created_at bigint not null
+    )`,
+  `create index ${t.index("messages_tenant")} on ${t.messages} (tenant, id)`,
+  `create index ${t.index("messages_tenant_type")} on ${t.messages} (tenant, type, id)`,
+  `create unique index ${t.index("messages_idempotency")} on ${t.messages} (tenant, idempotency_key)
+      where idempotency_key is not null`,
+
+  `create table ${t.deliveries} (
+      id text primary key,
+      tenant text not null,
+      message_id text not null,
+      endpoint_id text not null,
+      status text not null check (status in ('pending', 'delivered', 'failed', 'cancelled')),
+      attempts integer not null default 0,
+      next_attempt_at bigint,
+      last_attempt_at bigint,
+      last_response_status integer,
+      last_error text,
+      created_at bigint not null,
+      updated_at bigint not null
+    )`,
+  `create index ${t.index("deliveries_tenant")} on ${t.deliveries} (tenant, id)`,
+  `create index ${t.index("deliveries_tenant_status")} on ${t.deliveries} (tenant, status, id)`,
+  `create index ${t.index("deliveries_endpoint")} on ${t.deliveries} (endpoint_id, id)`,
+  `create index ${t.index("deliveries_message")} on ${t.deliveries} (message_id, id)`,
+  // FIFO endpoints ask for their oldest pending delivery: without this, that walks the endpoint's whole history.
+  `create index ${
+    t.index("deliveries_endpoint_pending")
+  } on ${t.deliveries} (endpoint_id, id) where status = 'pending'`,
+  `create index ${t.index("deliveries_due")} on ${t.deliveries} (next_attempt_at, id) where status = 'pending'`,
+
+  `create table ${t.attempts} (
+      id text primary key,
+      tenant text not null,
+      delivery_id text not null,
+      message_id text not null,
+      endpoint_id text not null,
+      attempt integer not null,
+      trigger text not null,
+      url text not null,
+      started_at bigint not null,
+      duration_ms integer not null,
+      response_status integer,
+      response_body text,
+      error_kind text,
+      error_message text
+    )`,
+  `create index ${t.index("attempts_tenant")} on ${t.attempts} (tenant, id)`,
+  `create index ${t.index("attempts_delivery")} on ${t.attempts} (delivery_id, id)`,
+  `create index ${t.index("attempts_endpoint")} on ${t.attempts} (endpoint_id, id)`,
+  `create index ${t.index("attempts_message")} on ${t.attempts} (message_id, id)`,
+
+  // The queue holds live work only: a row per queued delivery id, deleted when completed. `lease_until` is null
+  // while the item waits; while it is claimed it holds the lease expiry, after which the item is due again. The
+  // claim index is on the moment the row next becomes claimable.
+  `create table ${t.queue} (
+      id text primary key,
+      run_at bigint not null,
+      lease_until bigint,
+      lease_token text,
+      claims integer not null default 0
+    ) with (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05)`,
+  `create index ${t.index("queue_due")} on ${t.queue} ((coalesce(lease_until, run_at)), id)`
+]
 
 /** `alter column … type text collate "C"` for each of `columns`, as one `alter table`'s actions. */
 const collateC = (columns: ReadonlyArray<string>): string =>

@@ -68,6 +68,67 @@ export const WRITERS = 4
 const writeFailed = (cause: Cause.Cause<unknown>) =>
   Effect.logError("Dispatcher: writing a batch of results failed unexpectedly", cause)
 
+/**
+ * Writes one batch of results: the attempts not recorded yet and the queue's settlement (one round trip when the
+ * store holds the queue too), then the batch's operational events, then FIFO wake-ups. Storage and queue trouble is
+ * retried with `retried`.
+ */
+const batchWriter = (
+  { events, queue, storage }: Pick<Deps, "events" | "queue" | "storage">,
+  retried: ReturnType<typeof supervise.retrying>
+) => {
+  const writeBatch = (batch: ReadonlyArray<Result>) =>
+    Effect.gen(function*() {
+      const unrecorded: Array<AttemptResult> = []
+      const done: Array<ClaimedItem> = []
+      const later: Array<{ item: ClaimedItem; runAt: number }> = []
+      const happened: Array<OperationalEvent> = []
+      let fifo = false
+      for (const r of batch) {
+        if (!r.recorded) unrecorded.push({ attempt: r.attempt, delivery: r.delivery })
+        if (r.runAt === undefined) done.push(r.item)
+        else later.push({ item: r.item, runAt: r.runAt })
+        if (r.event !== undefined) happened.push(r.event)
+        if (r.fifo && r.runAt === undefined) fifo = true
+      }
+      if (storage.recordAndSettle !== undefined) {
+        // A store that holds the queue too writes all of it in one round trip.
+        yield* storage.recordAndSettle(unrecorded, { complete: done, reschedule: later }).pipe(
+          logged("recording attempts"),
+          retried
+        )
+      } else {
+        if (unrecorded.length > 0) {
+          yield* storage.recordAttempts(unrecorded).pipe(logged("recording attempts"), retried)
+        }
+        if (done.length > 0) yield* queue.complete(done).pipe(logged("completing"), retried)
+        if (later.length > 0) yield* queue.reschedule(later).pipe(logged("rescheduling"), retried)
+      }
+      if (happened.length > 0) yield* events.publishAll(happened)
+      if (fifo) yield* wakeFifo(batch)
+    })
+
+  // FIFO endpoints: a finished delivery lets the next one of its endpoint go (not before its own due time).
+  const wakeFifo = (batch: ReadonlyArray<Result>) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      for (const r of batch) {
+        if (!r.fifo || r.runAt !== undefined) continue
+        const head = yield* storage.earliestPendingDelivery(r.delivery.tenant, r.delivery.endpointId).pipe(
+          logged("finding the next FIFO delivery"),
+          retried
+        )
+        if (head !== undefined) {
+          yield* queue.enqueue([{ id: head.id, runAt: Math.max(now, head.nextAttemptAt ?? now) }]).pipe(
+            logged("waking the next FIFO delivery"),
+            retried
+          )
+        }
+      }
+    })
+  return writeBatch
+}
+
 /** Starts the writer's fiber in the current scope. */
 export const make = (
   { events, freeSlots, queue, storage, writeBatchSize }: Deps
@@ -86,55 +147,7 @@ export const make = (
     // Open while nothing is queued or being written (`drain` waits on it).
     const idle = yield* Effect.makeLatch(true)
 
-    const writeBatch = (batch: ReadonlyArray<Result>) =>
-      Effect.gen(function*() {
-        const unrecorded: Array<AttemptResult> = []
-        const done: Array<ClaimedItem> = []
-        const later: Array<{ item: ClaimedItem; runAt: number }> = []
-        const happened: Array<OperationalEvent> = []
-        let fifo = false
-        for (const r of batch) {
-          if (!r.recorded) unrecorded.push({ attempt: r.attempt, delivery: r.delivery })
-          if (r.runAt === undefined) done.push(r.item)
-          else later.push({ item: r.item, runAt: r.runAt })
-          if (r.event !== undefined) happened.push(r.event)
-          if (r.fifo && r.runAt === undefined) fifo = true
-        }
-        if (storage.recordAndSettle !== undefined) {
-          // A store that holds the queue too writes all of it in one round trip.
-          yield* storage.recordAndSettle(unrecorded, { complete: done, reschedule: later }).pipe(
-            logged("recording attempts"),
-            retried
-          )
-        } else {
-          if (unrecorded.length > 0) {
-            yield* storage.recordAttempts(unrecorded).pipe(logged("recording attempts"), retried)
-          }
-          if (done.length > 0) yield* queue.complete(done).pipe(logged("completing"), retried)
-          if (later.length > 0) yield* queue.reschedule(later).pipe(logged("rescheduling"), retried)
-        }
-        if (happened.length > 0) yield* events.publishAll(happened)
-        if (fifo) yield* wakeFifo(batch)
-      })
-
-    // FIFO endpoints: a finished delivery lets the next one of its endpoint go (not before its own due time).
-    const wakeFifo = (batch: ReadonlyArray<Result>) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        for (const r of batch) {
-          if (!r.fifo || r.runAt !== undefined) continue
-          const head = yield* storage.earliestPendingDelivery(r.delivery.tenant, r.delivery.endpointId).pipe(
-            logged("finding the next FIFO delivery"),
-            retried
-          )
-          if (head !== undefined) {
-            yield* queue.enqueue([{ id: head.id, runAt: Math.max(now, head.nextAttemptAt ?? now) }]).pipe(
-              logged("waking the next FIFO delivery"),
-              retried
-            )
-          }
-        }
-      })
+    const writeBatch = batchWriter({ events, queue, storage }, retried)
 
     // Batches being written, each on its own fiber (started at once: a store whose writes are synchronous, like
     // memory, has written the batch when the fork returns). Interrupted when the writer's scope closes (or by `drain`).
