@@ -5,9 +5,10 @@
  * been retried while it is down, starts it again on the same data and then checks: every delivery ends `delivered`,
  * every message is in the broker, the failures are in the attempt log as `connect` errors, and the transport
  * reconnected. NATS: the server is SIGKILLed (a crash), and the stream holds every message exactly once (the JetStream
- * message id dedups a retry whose acknowledgement was lost). RabbitMQ: the node is stopped (SIGTERM: it closes its
- * listener and every connection, and exits), the durable queue holds every message at least once (publisher confirms:
- * a confirmed message was on disk), and the engine holds one connection to the restarted node, not a stuck one. And on
+ * message id dedups a retry whose acknowledgement was lost). RabbitMQ, twice on one private node: stopped (SIGTERM: it
+ * closes its listener and every connection, and exits) with a classic queue, then killed (SIGKILL: a crash) with a
+ * quorum queue; each time the durable queue holds every message at least once (publisher confirms: a confirmed
+ * message was on disk), and the engine holds one connection to the restarted node, not a stuck one. And on
  * the shared RabbitMQ, the engine's own connection closed by the broker (`rabbitmqctl close_connection`) mid-run:
  * the transport opens a new one and every message arrives.
  */
@@ -125,15 +126,18 @@ describeIf(natsServerInstalled)("a NATS server killed and restarted mid-run", ()
   }, 300_000)
 })
 
-/** A durable direct exchange and a durable queue bound to it with `routingKey`, on the node at `url`. */
-const durableQueue = async (url: string, routingKey: string) => {
+/**
+ * A durable direct exchange and a durable queue of `type` (classic or quorum) bound to it with `routingKey`, on the
+ * node at `url`.
+ */
+const durableQueue = async (url: string, routingKey: string, type: "classic" | "quorum") => {
   const exchange = `hookwire-restart-${suffix()}`
   const queue = `${exchange}-queue`
   const connection = await amqp.connect(url)
   try {
     const channel = await connection.createChannel()
     await channel.assertExchange(exchange, "direct", { durable: true })
-    await channel.assertQueue(queue, { durable: true })
+    await channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": type } })
     await channel.bindQueue(queue, exchange, routingKey)
   } finally {
     await connection.close()
@@ -158,7 +162,43 @@ const drain = async (url: string, queue: string, max: number) => {
   }
 }
 
-describeIf(rabbitmqInstalled)("a RabbitMQ node stopped and restarted mid-run", () => {
+/**
+ * An outage of the private node mid-run (`down`: stopped, or killed), then restarted on its data: the transport
+ * reconnects and every published message is in the durable queue of `type`.
+ */
+const rabbitOutage = async (node: RabbitNode, type: "classic" | "quorum", down: () => Promise<void>) => {
+  const { exchange, queue } = await durableQueue(node.url, "orders", type)
+  const connectionName = `hookwire-restart-${suffix()}`
+  const hookwire = engine({ amqp: { ...loopback, connectionName } })
+  const endpoint = await hookwire.endpoints.create({
+    tenant: "t",
+    url: `amqp://127.0.0.1:${node.port}/?exchange=${exchange}&routingKey=orders`
+  })
+  await hookwire.start()
+  const publishing = publishAll(hookwire)
+  publishing.catch(() => undefined) // awaited below; a failure before that must not be reported twice
+  const failed = await outageMidRun(hookwire, endpoint.id, down)
+  // While the node is down, a send finds no connection: refused, a failed attempt with no response, retried.
+  expect(failed.some((a) => /ECONNREFUSED/.test(a.errorMessage ?? ""))).toBe(true)
+  expect(failed.every((a) => a.responseStatus === null)).toBe(true)
+  await node.start()
+  const sent = await publishing
+  await allDelivered(hookwire, endpoint.id, 120_000)
+
+  // One connection to the restarted node, the pooled one reopened (none stuck, none leaked).
+  const connections = (await node.ctl(["list_connections", "client_properties", "-q", "--no-table-headers"]))
+    .split("\n").filter((line) => line.includes(connectionName))
+  expect(connections).toHaveLength(1)
+
+  // At least once: a message whose confirm was lost with the connection is sent again.
+  const stored = await drain(node.url, queue, 10 * MESSAGES)
+  expect(stored.length).toBeGreaterThanOrEqual(MESSAGES)
+  const ids = new Set(stored.map((m) => String(m.properties.headers?.["webhook-id"])))
+  expect(ids).toStrictEqual(new Set(sent.map((m) => m.id)))
+  expect(new Set(stored.map((m) => m.content.toString("utf8")))).toStrictEqual(new Set(sent.map((m) => m.body)))
+}
+
+describeIf(rabbitmqInstalled)("a RabbitMQ node taken down and restarted mid-run", () => {
   let rabbit: RabbitNode | undefined
   beforeAll(async () => {
     rabbit = await privateRabbit()
@@ -166,37 +206,19 @@ describeIf(rabbitmqInstalled)("a RabbitMQ node stopped and restarted mid-run", (
   }, 150_000)
   afterAll(() => rabbit?.remove(), 60_000)
 
-  it("loses nothing: the transport reconnects and every message is in the durable queue", async () => {
-    const node = rabbit!
-    const { exchange, queue } = await durableQueue(node.url, "orders")
-    const connectionName = `hookwire-restart-${suffix()}`
-    const hookwire = engine({ amqp: { ...loopback, connectionName } })
-    const endpoint = await hookwire.endpoints.create({
-      tenant: "t",
-      url: `amqp://127.0.0.1:${node.port}/?exchange=${exchange}&routingKey=orders`
-    })
-    await hookwire.start()
-    const publishing = publishAll(hookwire)
-    publishing.catch(() => undefined) // awaited below; a failure before that must not be reported twice
-    const failed = await outageMidRun(hookwire, endpoint.id, node.stop)
-    // While the node is down, a send finds no connection: refused, a failed attempt with no response, retried.
-    expect(failed.some((a) => /ECONNREFUSED/.test(a.errorMessage ?? ""))).toBe(true)
-    expect(failed.every((a) => a.responseStatus === null)).toBe(true)
-    await node.start()
-    const sent = await publishing
-    await allDelivered(hookwire, endpoint.id, 120_000)
+  it(
+    "stopped (SIGTERM), classic queue — loses nothing: the transport reconnects, every message is in the queue",
+    () => rabbitOutage(rabbit!, "classic", rabbit!.stop),
+    300_000
+  )
 
-    // One connection to the restarted node, the pooled one reopened (none stuck, none leaked).
-    const connections = (await node.ctl(["list_connections", "client_properties", "-q", "--no-table-headers"]))
-      .split("\n").filter((line) => line.includes(connectionName))
-    expect(connections).toHaveLength(1)
-
-    const stored = await drain(node.url, queue, 10 * MESSAGES)
-    expect(stored.length).toBeGreaterThanOrEqual(MESSAGES)
-    const ids = new Set(stored.map((m) => String(m.properties.headers?.["webhook-id"])))
-    expect(ids).toStrictEqual(new Set(sent.map((m) => m.id)))
-    expect(new Set(stored.map((m) => m.content.toString("utf8")))).toStrictEqual(new Set(sent.map((m) => m.body)))
-  }, 300_000)
+  // A crash: the node flushes nothing and closes no connection. A publisher confirm means the quorum queue's Raft
+  // log has the message on disk (fsynced), so every confirmed message is there after the restart.
+  it(
+    "killed (SIGKILL), quorum queue — loses nothing: every confirmed message survives the crash",
+    () => rabbitOutage(rabbit!, "quorum", rabbit!.kill),
+    300_000
+  )
 })
 
 describeAmqp("a RabbitMQ connection closed by the broker mid-run", () => {

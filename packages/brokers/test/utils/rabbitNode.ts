@@ -4,8 +4,9 @@
  * own), data, log and config files in a temporary directory, no plugins, no `/etc/rabbitmq` settings. `start` starts
  * it (again, on the same data: durable queues and their persistent messages survive) and resolves once it accepts AMQP
  * connections; `stop` sends its process group SIGTERM — RabbitMQ shuts down, closing its listener and every
- * connection, and the process exits — and resolves once it is gone and the port refuses; `remove` SIGKILLs it if it
- * still runs and deletes the directory. Processes are signalled by their group's pid only.
+ * connection, and the process exits — and resolves once it is gone and the port refuses; `kill` SIGKILLs its process
+ * group (a crash: nothing is flushed or closed) and resolves the same way; `remove` SIGKILLs it if it still runs and
+ * deletes the directory. Processes are signalled by their group's pid only.
  *
  * The scripts come from `HOOKWIRE_TEST_RABBITMQ_BIN` when it is set, else Debian's `/usr/lib/rabbitmq/bin` (its `/usr/sbin`
  * wrappers would switch to the rabbitmq user), else `rabbitmq-server` on PATH. Without them the tests that need a node
@@ -80,6 +81,8 @@ export interface RabbitNode {
   readonly start: (timeoutMs?: number) => Promise<void>
   /** Stops the node (SIGTERM to its process group); resolves once it has exited and its port refuses connections. */
   readonly stop: () => Promise<void>
+  /** Kills the node (SIGKILL to its process group); resolves once it has exited and its port refuses connections. */
+  readonly kill: () => Promise<void>
   /** `rabbitmqctl -n <name> ...args`: its standard output. */
   readonly ctl: (args: ReadonlyArray<string>) => Promise<string>
   /** Kills the node if it runs and deletes its directory. */
@@ -193,10 +196,10 @@ export const privateRabbit = async (): Promise<RabbitNode> => {
     )
   }
 
-  const stop = async () => {
+  const down = async (signal: NodeJS.Signals) => {
     if (!running()) throw new Error(`the RabbitMQ node ${name} is not running`)
-    signalGroup("SIGTERM")
-    await waitFor(`the RabbitMQ node ${name} to shut down and exit`, () => !running(), 90_000)
+    signalGroup(signal)
+    await waitFor(`the RabbitMQ node ${name} to exit after ${signal}`, () => !running(), 90_000)
     await waitFor(`127.0.0.1:${port} to refuse connections`, async () => !(await accepts(port)), 30_000)
   }
 
@@ -212,5 +215,5 @@ export const privateRabbit = async (): Promise<RabbitNode> => {
     rmSync(dir, { recursive: true, force: true })
   }
 
-  return { name, port, url, start, stop, ctl, remove }
+  return { name, port, url, start, stop: () => down("SIGTERM"), kill: () => down("SIGKILL"), ctl, remove }
 }
