@@ -69,9 +69,10 @@ export const defaults: {
 
 /**
  * What a record costs in memory, as the `maxBytes` estimate counts it: a fixed overhead (measured on Node 20, 64-bit:
- * the record, its id, its map entry and its index slots) plus one byte per character of its variable strings (a
- * message's body, type, channels and idempotency key; an attempt's url, response body and error message). Strings
- * outside Latin-1 take two bytes per character, so the estimate can be low by up to that much for them.
+ * the record, its id, its map entry and its index slots) plus a message's body in UTF-8 bytes (the store keeps
+ * bodies as bytes, off the V8 heap) and one byte per character of its other variable strings (a message's type,
+ * channels and idempotency key; an attempt's url, response body and error message). Strings outside Latin-1 take two
+ * bytes per character, so the estimate can be low by up to that much for them.
  *
  * @since 0.1.0
  * @category config

@@ -156,6 +156,32 @@ describe("MemoryStorage retention", () => {
         expect(kept.map((m) => m.id)).toStrictEqual(all.slice(2).map((m) => m.id))
       })))
 
+  it.effect("counts a body's UTF-8 bytes in maxBytes, and every read gives the body back as published", () =>
+    withStorage({ maxBytes: 1_900 }, (s) =>
+      Effect.gen(function*() {
+        // 100 characters, 189 UTF-8 bytes: three messages fit when counted by character, two by byte.
+        const body = JSON.stringify({ name: "é".repeat(89) })
+        expect([body.length, Buffer.byteLength(body)]).toStrictEqual([100, 189])
+        const bytes = MemoryStorage.costs.message + Buffer.byteLength(body) + 12
+        expect(2 * bytes).toBeLessThan(1_900)
+        expect(3 * bytes).toBeGreaterThan(1_900)
+        expect(3 * (MemoryStorage.costs.message + body.length + 12)).toBeLessThan(1_900)
+        const all = Array.from({ length: 3 }, (_, i) => ({ ...message(`k${i}`), body }))
+        for (const m of all) yield* s.insertMessage(m, [])
+        const kept = (yield* s.listMessages(TENANT, { limit: 10 })).items
+        expect(kept.map((m) => m.id)).toStrictEqual(all.slice(1).map((m) => m.id))
+        expect(kept).toStrictEqual(all.slice(1))
+        expect(yield* s.getMessage(TENANT, all[2].id)).toStrictEqual(all[2])
+        const again = yield* s.insertMessage({ ...message("k2"), body: "{}" }, [])
+        expect(again).toMatchObject({ created: false, message: all[2] })
+        const e = endpoint()
+        yield* s.insertEndpoint(e)
+        const pending = { ...message(), body }
+        const d = delivery(pending, e)
+        yield* s.insertMessage(pending, [d])
+        expect((yield* s.loadForDispatch([d.id])).map((c) => c.message)).toStrictEqual([pending])
+      })))
+
   it.effect("keeps the last maxAttemptsPerDelivery attempts of each delivery", () =>
     withStorage({ maxAttemptsPerDelivery: 3 }, (s) =>
       Effect.gen(function*() {

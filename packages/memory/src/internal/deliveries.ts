@@ -11,6 +11,7 @@ import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import { type IdIndex, listIndex } from "./idIndex.js"
 import { conflict, costs, page, type State } from "./state.js"
+import { messageRecord } from "./storedMessage.js"
 
 /** The delivery methods of the service. */
 export const make = (state: State): Storage.DeliveryMethods => {
@@ -44,7 +45,9 @@ export const make = (state: State): Storage.DeliveryMethods => {
           if (delivery === undefined) continue
           const message = messages.get(delivery.messageId)?.record
           const endpoint = state.endpoints.get(delivery.endpointId)
-          if (message !== undefined && endpoint !== undefined) out.push({ delivery, message, endpoint })
+          if (message !== undefined && endpoint !== undefined) {
+            out.push({ delivery, message: messageRecord(message), endpoint })
+          }
         }
         return out
       }),

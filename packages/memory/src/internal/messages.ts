@@ -9,6 +9,7 @@ import type { DeliveryRecord, MessageFilter, MessageRecord } from "@hookwire/cor
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import { conflict, costs, messageBytes, type MessageState, page, type State } from "./state.js"
+import { messageRecord, storedMessage } from "./storedMessage.js"
 
 /** The message methods of the service. */
 export const make = (
@@ -38,15 +39,16 @@ export const make = (
   const takenKey = (message: MessageRecord): MessageRecord | undefined => {
     if (message.idempotencyKey === null) return undefined
     const firstId = tenants.get(message.tenant)?.idempotency.get(message.idempotencyKey)
-    return firstId === undefined ? undefined : messages.get(firstId)?.record
+    const first = firstId === undefined ? undefined : messages.get(firstId)
+    return first === undefined ? undefined : messageRecord(first.record)
   }
 
   /** Stores a message and its deliveries, already checked for conflicts. */
   const store = (message: MessageRecord, batch: ReadonlyArray<DeliveryRecord>): Storage.InsertMessageResult => {
     const tenant = state.tenantState(message.tenant)
-    const stored: MessageState = { record: message, open: 0, deliveries: undefined, attempts: undefined }
+    const stored: MessageState = { record: storedMessage(message), open: 0, deliveries: undefined, attempts: undefined }
     messages.set(message.id, stored)
-    state.bytes += messageBytes(message) + batch.length * costs.delivery
+    state.bytes += messageBytes(stored.record) + batch.length * costs.delivery
     tenant.messages.add(message.id)
     if (message.idempotencyKey !== null) tenant.idempotency.set(message.idempotencyKey, message.id)
     for (const record of batch) state.addDelivery(record, tenant, stored)
@@ -87,13 +89,19 @@ export const make = (
       Effect.suspend(() => Effect.map(insertMessages([{ message, deliveries: batch }]), ([result]) => result!)),
     insertMessages: (batch) => Effect.suspend(() => insertMessages(batch)),
 
-    getMessage: (tenant, id) => Effect.sync(() => state.getMessage(tenant, id)?.record),
+    getMessage: (tenant, id) =>
+      Effect.sync(() => {
+        const message = state.getMessage(tenant, id)
+        return message === undefined ? undefined : messageRecord(message.record)
+      }),
 
     listMessages: (tenant, filter: MessageFilter) =>
       Effect.sync(() =>
         page(tenants.get(tenant)?.messages, filter, (id) => {
-          const message = state.getMessage(tenant, id)?.record
-          return message !== undefined && Storage.matchesMessage(filter, message) ? message : undefined
+          const message = state.getMessage(tenant, id)
+          if (message === undefined) return undefined
+          const record = messageRecord(message.record)
+          return Storage.matchesMessage(filter, record) ? record : undefined
         })
       )
   }

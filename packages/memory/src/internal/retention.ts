@@ -5,20 +5,21 @@
  *
  * @internal
  */
-import type { DeliveryRecord, MessageRecord } from "@hookwire/core/Model"
+import type { DeliveryRecord } from "@hookwire/core/Model"
 import type { PruneResult } from "@hookwire/core/Storage"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import { type IdList, listMarkDead, listValues } from "./idIndex.js"
 import { type KeptAttempt, withoutResponseBody } from "./packedAttempt.js"
 import type { State } from "./state.js"
+import { type StoredMessage, withoutBody } from "./storedMessage.js"
 
 /** What the memory Storage lends to this module. */
 export interface Store {
   readonly messages: ReadonlyMap<
     string,
     {
-      record: MessageRecord
+      record: StoredMessage
       readonly deliveries: IdList
       readonly attempts: IdList
     }
@@ -84,7 +85,7 @@ export const expunge = (
   const message = store.messages.get(id)
   if (message === undefined || message.record.tenant !== tenant) return undefined
   store.addBytes(-message.record.body.length)
-  message.record = { ...message.record, body: "" }
+  message.record = withoutBody(message.record)
   const cancelled: Array<string> = []
   for (const deliveryId of listValues(message.deliveries)) {
     const delivery = store.deliveries.get(deliveryId)

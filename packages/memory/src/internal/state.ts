@@ -7,20 +7,13 @@
  * @internal
  */
 import { StorageError } from "@hookwire/core/Errors"
-import type {
-  DeliveryRecord,
-  DeliveryStatus,
-  EndpointRecord,
-  MessageRecord,
-  Page,
-  PageRequest,
-  Tenant
-} from "@hookwire/core/Model"
+import type { DeliveryRecord, DeliveryStatus, EndpointRecord, Page, PageRequest, Tenant } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import type * as Context from "effect/Context"
 import { MinHeap, type Node } from "./heap.js"
 import { IdIndex, type IdList, listAdd, listValues } from "./idIndex.js"
 import type { KeptAttempt } from "./packedAttempt.js"
+import type { StoredMessage } from "./storedMessage.js"
 
 /** The Storage service, which the record families build in slices (`Storage.EndpointMethods`, …). */
 export type Service = Context.Tag.Service<typeof Storage.Storage>
@@ -44,7 +37,7 @@ export const costs: {
 }
 
 /** @internal */
-export const messageBytes = (message: MessageRecord): number => {
+export const messageBytes = (message: StoredMessage): number => {
   let bytes = costs.message + message.body.length + message.type.length + (message.idempotencyKey?.length ?? 0)
   for (const channel of message.channels) bytes += channel.length
   return bytes
@@ -70,7 +63,7 @@ export interface TenantState {
 /** @internal */
 export interface MessageState {
   /** Replaced only by an erasure (`expungeMessage`), which empties the body. */
-  record: MessageRecord
+  record: StoredMessage
   /** Deliveries still pending: the message can be evicted at 0. */
   open: number
   deliveries: IdList
