@@ -288,21 +288,29 @@ export class MessagesGroup extends HttpApiGroup.make("messages")
 {}
 
 /**
+ * The query of `GET /deliveries`: a page (`limit`, `cursor`) filtered by endpoint, message, status and time.
+ *
+ * @since 0.6.0
+ * @category models
+ */
+export const DeliveryListQuery = Schema.Struct({
+  ...pageParams,
+  endpointId: Schema.optional(Schema.String),
+  messageId: Schema.optional(Schema.String),
+  status: Schema.optional(Views.DeliveryStatus),
+  since: Schema.optional(Time),
+  until: Schema.optional(Time)
+})
+
+/**
  * @since 0.3.0
  * @category groups
  */
 export class DeliveriesGroup extends HttpApiGroup.make("deliveries")
   .add(
-    HttpApiEndpoint.get("list", "/deliveries").setUrlParams(
-      Schema.Struct({
-        ...pageParams,
-        endpointId: Schema.optional(Schema.String),
-        messageId: Schema.optional(Schema.String),
-        status: Schema.optional(Views.DeliveryStatus),
-        since: Schema.optional(Time),
-        until: Schema.optional(Time)
-      })
-    ).addSuccess(Page(Views.Delivery, "DeliveryPage"))
+    HttpApiEndpoint.get("list", "/deliveries").setUrlParams(DeliveryListQuery).addSuccess(
+      Page(Views.Delivery, "DeliveryPage")
+    )
   )
   .add(HttpApiEndpoint.get("get")`/deliveries/${id}`.addSuccess(DeliveryDetail))
   .add(HttpApiEndpoint.post("retry")`/deliveries/${id}/retry`.addSuccess(Views.Delivery))

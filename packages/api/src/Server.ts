@@ -29,6 +29,7 @@ import * as Redacted from "effect/Redacted"
 import * as AccessToken from "./AccessToken.js"
 import { Authorization, ManagementApi } from "./Api.js"
 import * as App from "./internal/app.js"
+import * as FastRoutes from "./internal/fastRoutes.js"
 import * as handlers from "./internal/handlers.js"
 import { hashOf, IdempotencyStore } from "./internal/idempotency.js"
 import * as Problem from "./Problem.js"
@@ -325,12 +326,18 @@ export const layerConfig = (options: Options = {}, config: Config.Config.Wrap<Co
   )
 
 /**
- * The layer a mount runs: the API over the engine, with the platform's default services.
+ * The layer a mount runs: the API over the engine, with the platform's default services, and the plain router of the
+ * two hottest read routes in front of it (internal/fastRoutes.ts).
  *
  * @internal
  */
 export const appLayer = (engine: Layer.Layer<Webhooks | Settings, unknown>, options: Options) =>
-  Layer.mergeAll(layer(options).pipe(Layer.provide(engine)), HttpServer.layerContext)
+  Layer.mergeAll(
+    Layer.mergeAll(layer(options), FastRoutes.layer({ authenticate: authenticator(options), toResponse })).pipe(
+      Layer.provide(engine)
+    ),
+    HttpServer.layerContext
+  )
 
 /**
  * The bare Web handler (paths relative to the mount, no body limit, no CORS): `Mount` wraps it.

@@ -29,6 +29,7 @@ import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
+import { FastRoutes } from "./fastRoutes.js"
 
 /** @internal */
 export interface App {
@@ -95,7 +96,7 @@ const failed = (cause: Cause.Cause<unknown>): HttpServerResponse.HttpServerRespo
 
 /** @internal */
 export const make = (
-  layer: Layer.Layer<HttpApi.Api | HttpRouter.HttpRouter.DefaultServices, unknown>
+  layer: Layer.Layer<HttpApi.Api | HttpRouter.HttpRouter.DefaultServices | FastRoutes, unknown>
 ): App => {
   const scope = Effect.runSync(Scope.make())
   const build = Effect.gen(function*() {
@@ -123,15 +124,19 @@ export const make = (
     ) => onAbort?.(() => fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId))
     if (!isTraced(runtime)) {
       const answer = untraced(app)
+      const fast = Context.get(runtime.context, FastRoutes)
       const run: Run = (request, onAbort) =>
         new Promise((resolve) => {
-          const fiber = fork(answer, request)
+          const routed = fast.route(request)
+          // Interruptible as the platform router makes a route's handler (a client gone interrupts its query).
+          const fiber = fork(routed === undefined ? answer : untraced(Effect.interruptible(routed)), request)
           fiber.addObserver((exit) => resolve(exit._tag === "Success" ? exit.value : failed(exit.cause)))
           interruptOn(fiber, onAbort)
         })
       return run
     }
-    // With a tracer installed: the platform's own handling, span included (and the host's tracerDisabledWhen).
+    // With a tracer installed: the platform's own handling, span included (and the host's tracerDisabledWhen), for
+    // every route.
     const handled = HttpApp.toHandled(app, (request, response) =>
       Effect.sync(() => {
         const pending = request as Pending

@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
+import * as Api from "../Api.js"
 import { CurrentCaller, ManagementApi } from "../Api.js"
 import * as Problem from "../Problem.js"
 import * as encoder from "./encoder.js"
@@ -45,6 +46,22 @@ type Groups = Record<
   string,
   { readonly endpoints: Record<string, { readonly successSchema: Schema.Schema<any, any> }> }
 >
+
+/**
+ * The two read routes a portal polls hardest, as functions of the caller's tenant: the HttpApi groups below and the
+ * plain router in front of HttpApi (internal/fastRoutes.ts) both answer with these, so their answers cannot differ.
+ */
+export const hotReads = (w: Webhooks.Webhooks["Type"]) => {
+  const respond = { deliveries: answer("deliveries", "list"), stats: answer("endpoints", "stats") }
+  return {
+    deliveries: (tenant: string, query: typeof Api.DeliveryListQuery.Type) =>
+      Effect.mapError(w.deliveries.list({ tenant, ...query, order: "desc" }), Problem.fromError).pipe(
+        Effect.map((p) => respond.deliveries(page(p)))
+      ),
+    stats: (tenant: string, id: string) =>
+      Effect.mapError(w.endpoints.stats({ tenant, id }), Problem.fromError).pipe(Effect.map(respond.stats))
+  }
+}
 
 const parseBody = (body: string): unknown => {
   try {
@@ -106,11 +123,8 @@ const endpoints = (host: HostOptions) =>
         ...endpoint,
         signature: signatureOf(endpoint.scheme)
       })
-      const respond = {
-        list: answer("endpoints", "list"),
-        get: answer("endpoints", "get"),
-        stats: answer("endpoints", "stats")
-      }
+      const respond = { list: answer("endpoints", "list"), get: answer("endpoints", "get") }
+      const reads = hotReads(w)
       return handlers
         .handle("list", ({ urlParams }) =>
           forTenant((tenant) =>
@@ -161,10 +175,7 @@ const endpoints = (host: HostOptions) =>
           forTenant(() =>
             w.endpoints.testFilter(payload)
           ))
-        .handle("stats", ({ path }) =>
-          forTenant((tenant) =>
-            w.endpoints.stats({ tenant, id: path.id })
-          ).pipe(Effect.map(respond.stats)))
+        .handle("stats", ({ path }) => Effect.flatMap(tenantOf, (tenant) => reads.stats(tenant, path.id)))
         .handle("recover", ({ path, payload }) =>
           forTenant((tenant) =>
             w.deliveries.recover({ tenant, endpointId: path.id, since: payload.since, until: payload.until })
@@ -195,32 +206,22 @@ const messages = HttpApiBuilder.group(ManagementApi, "messages", (handlers) =>
 const deliveries = HttpApiBuilder.group(ManagementApi, "deliveries", (handlers) =>
   Effect.gen(function*() {
     const w = yield* Webhooks.Webhooks
-    const respond = {
-      list: answer("deliveries", "list"),
-      get: answer("deliveries", "get"),
-      attempts: answer("deliveries", "attempts")
-    }
+    const respond = { get: answer("deliveries", "get"), attempts: answer("deliveries", "attempts") }
+    const reads = hotReads(w)
     return handlers
-      .handle("list", ({ urlParams }) =>
-        forTenant((tenant) =>
-          w.deliveries.list({ tenant, ...urlParams, order: "desc" })
-        ).pipe(Effect.map((p) => respond.list(page(p)))))
+      .handle("list", ({ urlParams }) => Effect.flatMap(tenantOf, (tenant) => reads.deliveries(tenant, urlParams)))
       .handle("get", ({ path }) =>
         forTenant((tenant) =>
           Effect.all({
             delivery: w.deliveries.get({ tenant, id: path.id }),
             attempts: w.deliveries.attempts({ tenant, deliveryId: path.id, limit: 100, order: "desc" })
           }, { concurrency: 2 })
-        ).pipe(Effect.map(({ attempts, delivery }) =>
-          respond.get({ ...delivery, attemptLog: attempts.items })
-        )))
+        ).pipe(Effect.map(({ attempts, delivery }) => respond.get({ ...delivery, attemptLog: attempts.items }))))
       .handle("retry", ({ path }) => forTenant((tenant) => w.deliveries.retry({ tenant, id: path.id })))
       .handle("attempts", ({ urlParams }) =>
         forTenant((tenant) =>
           w.deliveries.attempts({ tenant, ...urlParams, order: "desc" })
-        ).pipe(Effect.map((p) =>
-          respond.attempts(page(p))
-        )))
+        ).pipe(Effect.map((p) => respond.attempts(page(p)))))
   }))
 
 /** Every group's handlers. Requires Webhooks and Settings. */
