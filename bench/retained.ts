@@ -7,10 +7,11 @@
  * (`lib/receiver-process.ts`) — then, with every delivery recorded, full collections and `process.memoryUsage()`
  * against the same after setup. Prints `retained_bytes_per_msg` (V8 heap) and `external_bytes_per_msg`.
  *
- * Flags: --messages=N (20000), --endpoints=N (1000), --concurrency=N (2000), --timeout=S (300).
+ * Flags: --messages=N (20000), --endpoints=N (1000), --concurrency=N (2000), --timeout=S (300), --heap-snapshot=FILE
+ * (writes a heap snapshot there once every delivery is recorded, to see what the store keeps).
  */
 import { register } from "node:module"
-import { setFlagsFromString } from "node:v8"
+import { setFlagsFromString, writeHeapSnapshot } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { ensureBuilt } from "./lib/build.js"
 import type { RunConfig } from "./lib/contender.js"
@@ -60,6 +61,7 @@ export default async function retained(args: BenchArgs): Promise<void> {
       const before = settled(gc)
       await prepared.run()
       const after = settled(gc)
+      if (typeof args.flags["heap-snapshot"] === "string") writeHeapSnapshot(args.flags["heap-snapshot"])
       return {
         retained_bytes_per_msg: Math.round((after.heapUsed - before.heapUsed) / messages),
         external_bytes_per_msg: Math.round((after.external - before.external) / messages),

@@ -46,6 +46,11 @@ type Command =
 const name = process.argv[2] as ContenderName
 if (!(name in loaders)) throw new Error(`sender-process: unknown contender "${name}"`)
 if (process.argv[3] === "built") register(pathToFileURL(sibling(import.meta.url, "built-packages")))
+// tsx turns Node's source maps on (for this harness's TypeScript), and with them on Node keeps the source map of every
+// module loaded afterwards. An application running the contenders' JavaScript with plain `node` has them off: so off
+// here, before the contender loads (Effect ships a map per module: 4.6 MiB of Hookwire's live heap once loaded, which
+// V8 multiplies while it works; 0.5–1 MiB of graphile-worker's and BullMQ's).
+process.setSourceMapsEnabled(false)
 const contender = await loaders[name]()
 let prepared: Prepared | undefined
 
