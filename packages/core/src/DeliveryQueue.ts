@@ -96,6 +96,15 @@ export class DeliveryQueue extends Context.Tag("@hookwire/core/DeliveryQueue")<D
       readonly now: number
     }) => Effect.Effect<ReadonlyArray<ClaimedForDispatch>, QueueError>)
     | undefined
+  /**
+   * Optional, for a queue in another system than Storage (Redis beside PostgreSQL): true lets `publish` enqueue a
+   * batch's deliveries while Storage inserts them, rather than after (the ids are made before either write). A claim
+   * can then see an id whose delivery is not committed yet: the dispatcher gives such an id a while to appear
+   * (`Dispatcher`'s "not stored yet") before it drops it, and `publish` removes the ids again when the insert fails
+   * or stores none of them (an idempotency key already used). Publish still returns only once both writes are done,
+   * and fails when either does.
+   */
+  readonly enqueuesWithInsert?: boolean | undefined
   /** Removes claimed items (delivered, failed or cancelled). */
   readonly complete: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
   /** Returns claimed items to the queue, due at their `runAt`, with their claim count back to 0. */

@@ -126,7 +126,9 @@ export const make = (
       ...items.make(queue, waiting.wake),
       claim: claim.make(queue),
       ...leases.make(queue, waiting.wake),
-      awaitWork: waiting.awaitWork
+      awaitWork: waiting.awaitWork,
+      // Apart from storage: publish enqueues while storage inserts (see `DeliveryQueue.enqueuesWithInsert`).
+      enqueuesWithInsert: true
     })
   })
 

@@ -33,6 +33,7 @@ import { breakerOf } from "./endpointHealth.js"
 import * as logs from "./logs.js"
 import { failedEvent } from "./settle.js"
 import * as supervise from "./supervise.js"
+import * as unstored from "./unstored.js"
 
 export interface Claimer {
   /** Stops claiming and launching (what was launched carries on; what waits ahead stays for `takeAhead`). */
@@ -86,7 +87,7 @@ const updateEach = <A>(items: ReadonlyArray<A>, input: (a: A) => number): Effect
 
 /** Sorts the claimed items by what their contexts say: every read and write of storage happens here. */
 const classify = (
-  { leaseMs, maxClaims, settings, storage }: Deps,
+  { leaseMs, maxClaims, queue, settings, storage }: Deps,
   items: ReadonlyArray<ClaimedItem>,
   now: number,
   contexts: Map<string, Model.DispatchContext>,
@@ -96,6 +97,14 @@ const classify = (
     const sorted: Sorted = { ready: [], done: [], later: [], failedDisabled: [], exhausted: [] }
     for (const item of items) {
       let ctx = contexts.get(item.id)
+      if (ctx === undefined && queue.enqueuesWithInsert === true) {
+        // Queued while storage inserts it: perhaps not committed yet (see unstored.ts).
+        const wait = unstored.retryIn(item.id, now)
+        if (wait !== undefined) {
+          sorted.later.push({ item, runAt: now + wait })
+          continue
+        }
+      }
       if (ctx === undefined || ctx.delivery.status !== "pending") {
         // Deleted, cancelled, or finished by an earlier holder of an expired lease.
         sorted.done.push(item)

@@ -2,7 +2,7 @@
  * The publish slice of the Webhooks service: `publish` and `publishMany`. A publish is checked and turned into a
  * message (`prepare`: the body is serialised once, here), fanned out to a pending delivery for every enabled endpoint
  * of its tenant whose event types and channels match (`fanOut`), stored with its deliveries in one write, and the
- * deliveries the adapter did not queue itself are queued (`afterInsert`). From there the dispatcher takes over
+ * deliveries the adapter did not queue itself are queued (`store`). From there the dispatcher takes over
  * (see "How a message travels" in the core README).
  *
  * @internal
@@ -10,6 +10,8 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import type { QueueItem } from "../../DeliveryQueue.js"
 import { EventTypeError, ValidationError } from "../../Errors.js"
 import * as Id from "../../Id.js"
 import type * as Model from "../../Model.js"
@@ -176,26 +178,96 @@ export const resultsOf = (
   })
 }
 
-/** Queues what the adapter did not queue itself, and counts what was published. */
-const afterInsert = ({ queue }: Deps, inserted: ReadonlyArray<InsertMessageResult>, now: number) =>
-  Effect.gen(function*() {
-    const toQueue: Array<{ readonly id: string; readonly runAt: number }> = []
+/** Counts what was published, in one step (`metrics.published`). */
+const countPublished = (inserted: ReadonlyArray<InsertMessageResult>) =>
+  attemptInternal.updateMetrics((labels) => {
     let created = 0
     let deliveries = 0
     for (const result of inserted) {
       if (!result.created) continue
       created++
       deliveries += result.deliveries.length
-      if (result.queued === true) continue
+    }
+    metrics.messagesPublished.unsafeUpdate(created, labels)
+    metrics.deliveriesCreated.unsafeUpdate(deliveries, labels)
+  })
+
+/** Inserts, then queues what the adapter did not queue itself. */
+const insertThenEnqueue = <E>(
+  { queue }: Deps,
+  insert: Effect.Effect<ReadonlyArray<InsertMessageResult>, E>,
+  now: number
+) =>
+  Effect.tap(insert, (inserted) => {
+    const toQueue: Array<QueueItem> = []
+    for (const result of inserted) {
+      if (!result.created || result.queued === true) continue
       for (const delivery of result.deliveries) toQueue.push({ id: delivery.id, runAt: now })
     }
-    if (toQueue.length > 0) yield* queue.enqueue(toQueue)
-    // `metrics.published`, in one step.
-    yield* attemptInternal.updateMetrics((labels) => {
-      metrics.messagesPublished.unsafeUpdate(created, labels)
-      metrics.deliveriesCreated.unsafeUpdate(deliveries, labels)
-    })
+    return toQueue.length === 0
+      ? countPublished(inserted)
+      : Effect.zipRight(queue.enqueue(toQueue), countPublished(inserted))
   })
+
+/** Drops ids from the queue that storage does not hold; should that fail, the dispatcher drops them when claimed. */
+const removeStrays = ({ queue }: Deps, ids: ReadonlyArray<string>) =>
+  ids.length === 0 ? Effect.void : queue.remove(ids).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.logWarning("Webhooks.publish: removing unstored ids from the queue failed", cause)
+    )
+  )
+
+/**
+ * Inserts and enqueues at once, for a queue apart from storage (`DeliveryQueue.enqueuesWithInsert`): the batch's
+ * deliveries are queued while storage inserts them, and publish returns once both writes are done. A failed insert
+ * removes the ids again and fails with its error; ids of messages that stored nothing (an idempotency key already
+ * used) are removed too; a failed enqueue fails publish as it does after an insert (the sweeper queues what was
+ * stored).
+ */
+const insertWithEnqueue = <E>(
+  deps: Deps,
+  insert: Effect.Effect<ReadonlyArray<InsertMessageResult>, E>,
+  batch: ReadonlyArray<NewMessage>,
+  now: number
+) =>
+  Effect.gen(function*() {
+    const items: Array<QueueItem> = []
+    for (const { deliveries } of batch) for (const delivery of deliveries) items.push({ id: delivery.id, runAt: now })
+    if (items.length === 0) return yield* insertThenEnqueue(deps, insert, now)
+    const [stored, queued] = yield* Effect.all([Effect.exit(insert), Effect.exit(deps.queue.enqueue(items))], {
+      concurrency: 2
+    })
+    if (Exit.isFailure(stored)) {
+      yield* removeStrays(deps, items.map((item) => item.id))
+      return yield* Effect.failCause(stored.cause)
+    }
+    const inserted = stored.value
+    const strays: Array<string> = []
+    for (let i = 0; i < inserted.length; i++) {
+      if (inserted[i].created && inserted[i].queued !== true) continue
+      for (const delivery of batch[i].deliveries) strays.push(delivery.id)
+    }
+    yield* removeStrays(deps, strays)
+    if (Exit.isFailure(queued)) return yield* Effect.failCause(queued.cause)
+    yield* countPublished(inserted)
+    return inserted
+  })
+
+/**
+ * Stores a batch and queues its deliveries — uninterruptible, or an interruption between the two writes would strand
+ * the deliveries.
+ */
+const store = <E>(
+  deps: Deps,
+  insert: Effect.Effect<ReadonlyArray<InsertMessageResult>, E>,
+  batch: ReadonlyArray<NewMessage>,
+  now: number
+) =>
+  Effect.uninterruptible(
+    deps.queue.enqueuesWithInsert === true
+      ? insertWithEnqueue(deps, insert, batch, now)
+      : insertThenEnqueue(deps, insert, now)
+  )
 
 /** Says which message of a batch an input error is about. */
 const atIndex = (index: number, error: InputError): InputError =>
@@ -220,10 +292,8 @@ export const make = (deps: Deps): Publish => {
     const message = prepare(settings, input, now)
     if (isInputError(message)) return yield* message
     const deliveries = fanOut(message, yield* storage.enabledEndpoints(message.tenant))
-    // Insert, then enqueue: uninterruptible, or an interruption between the two would strand the deliveries.
-    const inserted = yield* Effect.uninterruptible(
-      Effect.tap(storage.insertMessage(message, deliveries), (inserted) => afterInsert(deps, [inserted], now))
-    )
+    const insert = Effect.map(storage.insertMessage(message, deliveries), (inserted) => [inserted])
+    const [inserted] = yield* store(deps, insert, [{ message, deliveries }], now)
     return resultOf(inserted)
   })
 
@@ -250,16 +320,10 @@ export const make = (deps: Deps): Publish => {
     }
     const endpointsOf = yield* enabledEndpointsOf(prepared)
     const { batch, sameAs } = batchOf(prepared, (tenant) => endpointsOf.get(tenant)!)
-    // Insert, then enqueue: uninterruptible, or an interruption between the two would strand the deliveries.
-    const inserted = yield* Effect.uninterruptible(
-      Effect.tap(
-        storage.insertMessages !== undefined
-          ? storage.insertMessages(batch)
-          : Effect.forEach(batch, ({ deliveries, message }) => storage.insertMessage(message, deliveries)),
-        (inserted) => afterInsert(deps, inserted, now)
-      )
-    )
-    return resultsOf(inserted, sameAs)
+    const insert = storage.insertMessages !== undefined
+      ? storage.insertMessages(batch)
+      : Effect.forEach(batch, ({ deliveries, message }) => storage.insertMessage(message, deliveries))
+    return resultsOf(yield* store(deps, insert, batch, now), sameAs)
   })
 
   return {
