@@ -76,6 +76,21 @@ export class DeliveryQueue extends Context.Tag("@hookwire/core/DeliveryQueue")<D
     now: number
   ) => Effect.Effect<ReadonlySet<string>, QueueError>
   /**
+   * Claims the one item `id` outside `claim`, queued or not: it is leased until `now + leaseMs` under a new token,
+   * with `runAt` as its run time and a claim count of 1 — unless it is claimed under a lease still running at `now`:
+   * then nothing changes and the answer is undefined (its holder keeps it). For a manual attempt, which sends a
+   * delivery outside the dispatcher: while it runs, no worker of any process claims the delivery and a "retry now"
+   * elsewhere is refused; should its process die, the lease expires and a worker attempts the delivery.
+   *
+   * @since 0.7.0
+   */
+  readonly claimById: (options: {
+    readonly id: string
+    readonly runAt: number
+    readonly leaseMs: number
+    readonly now: number
+  }) => Effect.Effect<ClaimedItem | undefined, QueueError>
+  /**
    * Up to `max` items due at `now`, earliest first, each leased until `now + leaseMs`, its `claims` one more than
    * before. An item whose lease has expired is due again, its claim count kept.
    */

@@ -7,7 +7,7 @@
  * `enqueue`, `reschedule` and `release`. Each queued id costs about 200 bytes.
  *
  * The service is composed from one module per job under `internal/queue/`: `state.ts` (the entries and both heaps),
- * `items.ts` (enqueue, remove, has), `claim.ts`, `leases.ts` (complete, reschedule, release) and `wakeUps.ts`
+ * `items.ts` (enqueue, remove, has), `claim.ts` (claim, claimById), `leases.ts` (complete, reschedule, release) and `wakeUps.ts`
  * (awaitWork).
  *
  * @since 0.1.0
@@ -44,9 +44,11 @@ const unsafeMake = (): Context.Tag.Service<typeof DeliveryQueue.DeliveryQueue> =
   const state = new State()
   const wake = wakeUps.make(state)
   const claimItems = claim.make(state)
+  const claimOne = claim.byId(state)
   return DeliveryQueue.DeliveryQueue.of({
     ...items.make(state, wake.wake),
     claim: ({ leaseMs, max, now }) => Effect.sync(() => claimItems(max, leaseMs, now)),
+    claimById: ({ id, leaseMs, now, runAt }) => Effect.sync(() => claimOne(id, runAt, leaseMs, now)),
     ...leases.make(state, wake.wake),
     awaitWork: wake.awaitWork
   })

@@ -16,7 +16,7 @@
  * deliveries' dispatch contexts in one statement.
  *
  * The service is composed from one module per job under `internal/queue/`: `statements.ts` (the SQL), `items.ts`
- * (enqueue, remove, has), `claim.ts`, `leases.ts` (complete, reschedule, release) and `wakeUps.ts` (awaitWork).
+ * (enqueue, remove, has), `claim.ts` (claim, claimById), `leases.ts` (complete, reschedule, release) and `wakeUps.ts` (awaitWork).
  *
  * @since 0.1.0
  */
@@ -99,6 +99,7 @@ export const makeWith = (
     return DeliveryQueue.DeliveryQueue.of({
       ...items.make(queue),
       claim: claim.claim(queue),
+      claimById: claim.claimById(queue),
       // Only where Storage is in the same database: otherwise the dispatcher loads through its own Storage.
       ...(internal.sharedStorage ? { claimForDispatch: claim.claimForDispatch(queue, waiting.remember) } : {}),
       ...leases.make(queue),

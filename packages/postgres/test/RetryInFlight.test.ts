@@ -1,8 +1,8 @@
 /**
  * A manual "retry now" of a delivery that a worker is sending, on the Postgres adapter (where the retry's storage
  * write also queues the delivery): refused with `delivery_in_flight`, and the delivery is sent once. And two manual
- * retries of one finished delivery at once: sent once, both calls get its result. And a manual attempt of a finished
- * delivery leaves no queue row behind (its claim queued the delivery due after the hold, `HOLD_MS`).
+ * retries of one finished delivery at once: sent once, both calls get its result — in one engine, and in two engines
+ * over one database (two processes). And a manual attempt of a finished delivery leaves no queue row behind.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Dispatcher from "@hookwire/core/Dispatcher"
@@ -11,10 +11,12 @@ import { newTenant } from "@hookwire/core/test/contract/Records"
 import {
   concurrentRetries,
   manualReceiver,
+  retriesFromTwoEngines,
   retryWhileSending,
   slowReceiver
 } from "@hookwire/core/test/contract/RetryInFlight"
 import * as Webhooks from "@hookwire/core/Webhooks"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -52,6 +54,34 @@ describeDb("deliveries.retry of a delivery being sent, on Postgres", () => {
       )
     )
   }, 60_000)
+
+  it(
+    "twice at once from two engines over one database: sent once, the second refused with delivery_in_flight",
+    async () => {
+      const schema = newSchema("retrytwo")
+      const receiver = manualReceiver()
+      // The other engine: its own pool and queue client on the same schema, no dispatcher.
+      const other = webhooks(PgAdapter.layer({ schema, migrate: false }), RecordingTransport.layer(receiver.handler))
+        .pipe(
+          Layer.provide(clientLayer("hookwire-test-retry-two-b")),
+          Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
+        )
+      await Effect.runPromise(
+        Effect.gen(function*() {
+          const b = Context.get(yield* Layer.build(other), Webhooks.Webhooks)
+          yield* retriesFromTwoEngines(receiver, {
+            tenant: newTenant(),
+            type: "order.created",
+            data: { orderId: "o4" }
+          }, b)
+        }).pipe(
+          Effect.provide(engineFor(schema, receiver.handler, "hookwire-test-retry-two-a")),
+          Effect.scoped
+        )
+      )
+    },
+    60_000
+  )
 
   it("a manual attempt of a finished delivery leaves no queue row behind", async () => {
     const schema = newSchema("retryqueue")

@@ -124,7 +124,7 @@ export const make = (
     const waiting = yield* wakeUps.make(queue, connection)
     return DeliveryQueue.DeliveryQueue.of({
       ...items.make(queue, waiting.wake),
-      claim: claim.make(queue),
+      ...claim.make(queue),
       ...leases.make(queue, waiting.wake),
       awaitWork: waiting.awaitWork,
       // Apart from storage: publish enqueues while storage inserts (see `DeliveryQueue.enqueuesWithInsert`).

@@ -341,6 +341,44 @@ export const queueSuite = (name: string, queueLayer: Layer.Layer<DeliveryQueue.D
           expect(yield* q.enqueueUnclaimed([], t)).toStrictEqual(new Set())
         }))
 
+      it.scoped("claimById leases one item, queued or not, unless its lease is still running", () =>
+        Effect.gen(function*() {
+          const q = yield* queue
+          const [absent, waiting, held] = yield* ownIds(3)
+          const t = Date.now()
+          yield* q.enqueue([{ id: waiting, runAt: t + 60_000 }, { id: held, runAt: t }])
+          const [holder] = yield* claimOwn([held], { now: t, leaseMs: 10_000 })
+
+          // Not queued, or waiting (even not due yet): leased at once under a new token, claim count 1.
+          const a = yield* q.claimById({ id: absent, runAt: t + 1_000, leaseMs: 5_000, now: t })
+          const w = yield* q.claimById({ id: waiting, runAt: t + 1_000, leaseMs: 5_000, now: t })
+          expect(a).toMatchObject({ id: absent, runAt: t + 1_000, claims: 1 })
+          expect(w).toMatchObject({ id: waiting, runAt: t + 1_000, claims: 1 })
+          expect(new Set([a!.token, w!.token, holder.token]).size).toBe(3)
+          // Held: no claim hands them out, and "retry now" elsewhere is refused, until the lease ends.
+          expect(yield* claimOwn([absent, waiting], { now: t + 4_999 })).toStrictEqual([])
+          expect(yield* q.enqueueUnclaimed([{ id: absent, runAt: t }], t + 1)).toStrictEqual(new Set([absent]))
+
+          // The holder completes it: gone. Had it died, the lease would end and a claim would take the item.
+          yield* q.complete([a!])
+          expect(yield* q.has([absent])).toStrictEqual(new Set())
+          const [expired] = yield* claimOwn([waiting], { now: t + 5_000 })
+          expect(expired).toMatchObject({ id: waiting, claims: 2 })
+
+          // Under a live lease: refused, and the holder keeps it.
+          expect(yield* q.claimById({ id: held, runAt: t, leaseMs: 5_000, now: t + 9_999 })).toBeUndefined()
+          yield* q.reschedule([{ item: holder, runAt: t + 20_000 }])
+          expect(yield* claimOwn([held], { now: t + 20_000 })).toMatchObject([{ id: held, claims: 1 }])
+
+          // A lease that has ended can be claimed by id again; the old holder's token is stale.
+          const again = yield* q.claimById({ id: waiting, runAt: t + 6_000, leaseMs: 5_000, now: t + 65_000 })
+          expect(again).toMatchObject({ id: waiting, runAt: t + 6_000, claims: 1 })
+          yield* q.complete([expired])
+          expect(yield* q.has([waiting])).toStrictEqual(new Set([waiting]))
+          yield* q.complete([again!])
+          expect(yield* q.has([waiting])).toStrictEqual(new Set())
+        }))
+
       it.scoped("remove drops waiting and claimed items; has reports queued ids, claimed or not", () =>
         Effect.gen(function*() {
           const q = yield* queue

@@ -182,3 +182,50 @@ export const concurrentRetries = (
     expect(yield* w.deliveries.get({ tenant, id: delivery!.id })).toMatchObject({ status: "delivered", attempts: 2 })
     expect(receiver.sends()).toBe(2)
   }).pipe(Effect.ensuring(Deferred.succeed(receiver.release, undefined)))
+
+/**
+ * The scenario across two engines over one store (two processes, as far as the engine can tell: each with its own
+ * queue client and no shared memory): `concurrentRetries`' delivery, retried through the running engine, while its
+ * manual attempt is held open, through `other`. The second call must be refused with `delivery_in_flight` (the first
+ * holds the delivery's queue lease), and the delivery is sent once more in all, not twice.
+ *
+ * @since 0.7.0
+ * @category constructors
+ */
+export const retriesFromTwoEngines = (
+  receiver: SlowReceiver,
+  input: { readonly tenant: string; readonly type: string; readonly data: unknown },
+  other: Webhooks.Webhooks["Type"]
+) =>
+  Effect.gen(function*() {
+    const w = yield* Webhooks.Webhooks
+    const { tenant } = input
+    yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/manual" })
+    const { message } = yield* w.publish({ tenant, type: input.type, data: input.data } as Webhooks.PublishInput)
+    const [delivery] = yield* until(
+      "the delivery to be delivered",
+      Effect.map(w.deliveries.list({ tenant, messageId: message.id }), (page) => page.items),
+      ([d]) => d?.status === "delivered"
+    )
+    expect(receiver.sends()).toBe(1)
+
+    const first = yield* Effect.fork(w.deliveries.retry({ tenant, id: delivery!.id }))
+    yield* Deferred.await(receiver.started)
+    // Before the fix, the other engine found the delivery pending, queued it due now and returned it, and a worker
+    // sent it a second time while the first send was still open.
+    const refused = yield* Effect.flip(other.deliveries.retry({ tenant, id: delivery!.id }))
+    expect(refused).toBeInstanceOf(InvalidState)
+    expect(refused).toMatchObject({ code: "delivery_in_flight", id: delivery!.id })
+    // Give a second send every chance to happen (at most 1 s on the live clock); passing never depends on it.
+    for (let i = 0; i < 50 && receiver.sends() < 3; i++) yield* TestServices.provideLive(Effect.sleep("20 millis"))
+    expect(receiver.sends()).toBe(2)
+
+    yield* Deferred.succeed(receiver.release, undefined)
+    expect(yield* Fiber.join(first)).toMatchObject({ id: delivery!.id, status: "delivered", attempts: 2 })
+    const attempts = (yield* w.deliveries.attempts({ tenant, deliveryId: delivery!.id })).items
+    expect(attempts.map((x) => x.trigger).sort()).toStrictEqual(["manual", "scheduled"])
+    // And nothing is left to send it again: a while later, still two sends.
+    for (let i = 0; i < 25; i++) yield* TestServices.provideLive(Effect.sleep("20 millis"))
+    expect(receiver.sends()).toBe(2)
+    expect(yield* other.deliveries.get({ tenant, id: delivery!.id })).toMatchObject({ status: "delivered" })
+  }).pipe(Effect.ensuring(Deferred.succeed(receiver.release, undefined)))

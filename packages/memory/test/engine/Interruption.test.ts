@@ -188,19 +188,28 @@ describe("interrupted between writes, nothing is stranded", () => {
 })
 
 describe("a manual retry whose process dies mid-request", () => {
-  it.effect("is found by the sweeper once its claim's hold has passed, and goes back to the queue", () =>
+  it.effect("leaves its delivery queued under the attempt's lease, claimed by a worker once the hold has passed", () =>
     Effect.gen(function*() {
       const w = yield* Webhooks.Webhooks
+      const queue = yield* DeliveryQueue.DeliveryQueue
       const { delivery } = yield* failedDelivery
       // The result is never written and nothing interrupts the retry: as far as storage knows, the process died. (A
       // daemon: the test does not wait for a retry that never ends.)
       yield* Effect.forkDaemon(w.deliveries.retry({ tenant, id: delivery.id }))
       yield* RecordingTransport.awaitRequests(1)
-      expect((yield* nothingStranded).stranded).toStrictEqual([delivery.id])
-      yield* TestClock.adjust("2 minutes")
-      yield* TestClock.adjust("1 minute")
-      expect(yield* Sweeper.sweep({ grace: "30 seconds" })).toBe(1)
+      // Never stranded: queued, and held for the manual attempt (no worker claims it, the sweeper has nothing to do).
       expect(yield* nothingStranded).toStrictEqual({ pending: 1, stranded: [] })
+      const claim = Effect.flatMap(
+        TestClock.currentTimeMillis,
+        (now) => queue.claim({ max: 10, leaseMs: 30_000, now })
+      )
+      expect(yield* claim).toStrictEqual([])
+      yield* TestClock.adjust("1 minute")
+      expect(yield* claim).toStrictEqual([])
+      expect(yield* Sweeper.sweep({ grace: "30 seconds" })).toBe(0)
+      // The hold (`HOLD_MS`, 2 minutes) has passed: the delivery is due, for a worker to attempt.
+      yield* TestClock.adjust("1 minute")
+      expect(yield* claim).toMatchObject([{ id: delivery.id, claims: 2 }])
     }).pipe(Effect.provide(engine({
       dispatcher: false,
       wrapStorage: (s) => ({ ...s, recordAttempts: () => Effect.never })

@@ -188,6 +188,20 @@ return out
 `
 
 /**
+ * KEYS: due, leases, items. ARGV: now, lease expiry, run time, token, id. Leases the one item `id`, queued or not,
+ * under `token` with a claim count of 1 — unless its lease ends after `now`: then nothing changes. Returns 1 when
+ * leased, 0 when held.
+ */
+export const claimById = `
+local leaseEnd = redis.call('ZSCORE', KEYS[2], ARGV[5])
+if leaseEnd and tonumber(leaseEnd) > tonumber(ARGV[1]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[5])
+redis.call('HSET', KEYS[3], ARGV[5], ARGV[3] .. '|1|' .. ARGV[4])
+return 1
+`
+
+/**
  * KEYS: due, leases, items. ARGV: wake channel, the tokens (packed), the run times (packed, one per id; `_` keeps the
  * item's own: release), then the ids. Items whose token is current go back to `due`, lose their holder and their claim
  * count starts again at 0 (a result was recorded, or the claim was never started); stale tokens change nothing.

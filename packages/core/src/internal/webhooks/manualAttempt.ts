@@ -1,11 +1,13 @@
 /**
  * `deliveries.retry`. Of a pending delivery (`expedite`): queued due now — unless a worker is sending it right now,
- * which is refused (it would be sent twice). Of a finished delivery (`run`): one manual attempt, safe against interruption (an HTTP server interrupts
- * its handler when the client disconnects, so this is common behind the management API). The delivery is claimed
- * (set back to `pending`, compare-and-set), sent, and its result recorded; only the send is interruptible. Interrupted
- * during the send, the delivery goes to the queue, due at once, for the dispatcher to attempt. Should the process die
- * during the send, the claim carries a next attempt time a little later (`HOLD_MS`): the sweeper, or the Postgres
- * adapter's queue row, picks the delivery up then — it is never left `pending` with nothing to send it.
+ * which is refused (it would be sent twice). Of a finished delivery (`run`): one manual attempt, safe against
+ * interruption (an HTTP server interrupts its handler when the client disconnects, so this is common behind the
+ * management API) and against other processes. The delivery is claimed in storage (set back to `pending`,
+ * compare-and-set) and in the queue (`claimById`: leased for `HOLD_MS`, so no worker of any process claims it and a
+ * "retry now" in another process is refused while it is sent), sent, its result recorded and its lease completed;
+ * only the send is interruptible. Interrupted during the send, the delivery goes to the queue, due at once, for the
+ * dispatcher to attempt. Should the process die during the send, the lease ends `HOLD_MS` later and a worker attempts
+ * the delivery then — it is never left `pending` with nothing to send it.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -29,6 +31,15 @@ export interface Services {
   readonly transport: Transport["Type"]
 }
 
+/** The refusal of a retry while a worker, or a manual attempt, holds the delivery's lease. */
+const inFlight = (id: string) =>
+  new InvalidState({
+    code: "delivery_in_flight",
+    id,
+    message: `Delivery ${id} is being sent right now; its result is recorded when the attempt ends ` +
+      `(retry it then if it did not arrive)`
+  })
+
 /**
  * A pending delivery, due now: queued at once (moved to the front, or queued again if the queue lost it) and given
  * that next attempt time — unless a worker holds it under a live lease, that is, is sending it right now. Then
@@ -44,12 +55,7 @@ export const expedite = (
   Effect.uninterruptible(Effect.gen(function*() {
     const held = yield* services.queue.enqueueUnclaimed([{ id: delivery.id, runAt: now }], now)
     if (held.has(delivery.id)) {
-      return yield* new InvalidState({
-        code: "delivery_in_flight",
-        id: delivery.id,
-        message: `Delivery ${delivery.id} is being sent right now; its result is recorded when the attempt ends ` +
-          `(retry it then if it did not arrive)`
-      })
+      return yield* inFlight(delivery.id)
     }
     const moved = yield* services.storage.transitionDelivery(delivery.tenant, delivery.id, ["pending"], {
       status: "pending",
@@ -77,6 +83,12 @@ export const run = (services: Services, ctx: Model.DispatchContext, now: number)
           id: delivery.id,
           message: `Delivery ${delivery.id} changed while retrying it; try again`
         })
+      }
+      // And in the queue, for every process: refused only when a worker claimed it between the two (a "retry now"
+      // elsewhere found it pending); that worker sends it and records the result.
+      const lease = yield* queue.claimById({ id: delivery.id, runAt: now + HOLD_MS, leaseMs: HOLD_MS, now })
+      if (lease === undefined) {
+        return yield* inFlight(delivery.id)
       }
       // Interrupted while sending: the dispatcher attempts it instead, at once.
       const requeue = Effect.gen(function*() {
@@ -107,6 +119,10 @@ export const run = (services: Services, ctx: Model.DispatchContext, now: number)
         updatedAt: yield* Clock.currentTimeMillis
       }
       yield* storage.recordAttempts([{ attempt: record, delivery: updated }])
+      // Recorded: a lease left behind would only expire into a claim that finds the delivery finished.
+      yield* queue.complete([lease]).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("retry: completing a manual attempt's lease failed", cause))
+      )
       return updated
     })
   )

@@ -56,9 +56,9 @@ const resend = (deps: Deps) =>
   })
 
 /**
- * Concurrent retries of one delivery share one run (`SingleFlight`): the second waits for the first and returns its
- * result. Otherwise the second, finding the delivery `pending` under the first's manual attempt (which holds no queue
- * lease), would queue it due now and a worker would send it a second time while the first send is still open.
+ * Concurrent retries of one delivery in this process share one run (`SingleFlight`): the second waits for the first
+ * and returns its result. In another process, the second finds the delivery `pending` under the first's manual
+ * attempt, whose queue lease refuses it with `delivery_in_flight` (see manualAttempt.ts).
  */
 const retry = (deps: Deps) => {
   const flights = SingleFlight.make()

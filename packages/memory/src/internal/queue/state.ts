@@ -36,6 +36,8 @@ export class State {
   readyLive = 0
   leasedLive = 0
   seq = 0
+  /** Claims made so far (`claim` calls and `claimById`): each names its tokens, so no two claims share one. */
+  claimsMade = 0
 
   readonly isReady = (node: Node): boolean => {
     const entry = this.entries.get(node.id)
@@ -72,6 +74,11 @@ export class State {
     entry.runAt = runAt
     entry.seq = ++this.seq
     this.ready.push({ at: runAt, seq: entry.seq, id: entry.id })
+  }
+
+  /** A name for a new claim, unique in this queue. */
+  nextClaim(): string {
+    return (++this.claimsMade).toString(36)
   }
 
   /** Moves a ready item to the lease heap until `leaseUntil`; its claim's token is `<claim>.<claims>`. */

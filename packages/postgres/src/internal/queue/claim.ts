@@ -1,7 +1,8 @@
 /**
  * `PgQueue`'s claims: `claim` (one statement: the due rows, `FOR UPDATE SKIP LOCKED`, get a lease and a fresh token)
  * and, where Storage shares the database, `claimForDispatch` (the claim and the claimed deliveries' dispatch contexts
- * in one statement, which also tells when the rest of the queue is next due: see `wakeUps.ts`).
+ * in one statement, which also tells when the rest of the queue is next due: see `wakeUps.ts`); and `claimById` (one
+ * row, inserted or taken over, unless its lease is still running).
  *
  * @internal
  */
@@ -70,3 +71,14 @@ export const claimForDispatch = (
     )
   })
 }
+
+/** @internal */
+export const claimById =
+  ({ query, statements }: Queue): DeliveryQueue.DeliveryQueue["Type"]["claimById"] => ({ id, leaseMs, now, runAt }) =>
+    Effect.suspend(() => {
+      const token = `${randomUUID()}/${id}`
+      return query(statements.claimById, [id, runAt, now + leaseMs, token, now]).pipe(
+        Effect.map(([row]): ClaimedItem | undefined => row === undefined ? undefined : { id, runAt, token, claims: 1 }),
+        mapQueue("PgQueue.claimById")
+      )
+    })

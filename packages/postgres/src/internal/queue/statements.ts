@@ -65,6 +65,7 @@ export interface Statements {
   readonly enqueueUnclaimed: string
   readonly claim: string
   readonly claimForDispatch: string
+  readonly claimById: string
   readonly complete: string
   readonly reschedule: string
   readonly release: string
@@ -147,6 +148,15 @@ export const make = (t: tables.Tables): Statements => {
     notifyEarliest("$4", "free", "array(select id from locked where held) as held")
   ].join("\n")
 
+  // One row claimed by id, queued or not, unless its lease is still running at `$5` (then no row comes back).
+  const claimByIdText = [
+    `insert into ${Q} as q (id, run_at, lease_until, lease_token, claims) values ($1, $2::bigint, $3::bigint, $4, 1)`,
+    `on conflict (id) do update set run_at = excluded.run_at, lease_until = excluded.lease_until,`,
+    `  lease_token = excluded.lease_token, claims = 1`,
+    `where q.lease_token is null or q.lease_until <= $5::bigint`,
+    `returning q.lease_token`
+  ].join("\n")
+
   const nextText = `select coalesce(lease_until, run_at) as at from ${Q} order by coalesce(lease_until, run_at) limit 1`
 
   // Every statement of the queue's hot path: prepared once per connection.
@@ -159,6 +169,7 @@ export const make = (t: tables.Tables): Statements => {
     enqueueUnclaimed: enqueueUnclaimedText,
     claim: claimText,
     claimForDispatch: claimForDispatchText,
+    claimById: claimByIdText,
     complete: completeText,
     reschedule: rescheduleText,
     release: releaseText,

@@ -40,6 +40,16 @@ export interface QueueCommands {
     max: string,
     tokenBase: string
   ): Promise<Array<string>>
+  hookwireQueueClaimById(
+    due: string,
+    leases: string,
+    items: string,
+    now: string,
+    leaseUntil: string,
+    runAt: string,
+    token: string,
+    id: string
+  ): Promise<number>
   hookwireQueueReschedule(
     due: string,
     leases: string,
@@ -67,6 +77,7 @@ export const define = (client: RedisConnection.Client): RedisConnection.Client &
     client.defineCommand("hookwireQueueEnqueue", { lua: scripts.enqueue, numberOfKeys: 3 })
     client.defineCommand("hookwireQueueEnqueueUnclaimed", { lua: scripts.enqueueUnclaimed, numberOfKeys: 3 })
     client.defineCommand("hookwireQueueClaim", { lua: scripts.claim, numberOfKeys: 3 })
+    client.defineCommand("hookwireQueueClaimById", { lua: scripts.claimById, numberOfKeys: 3 })
     client.defineCommand("hookwireQueueReschedule", { lua: scripts.reschedule, numberOfKeys: 3 })
     client.defineCommand("hookwireQueueComplete", { lua: scripts.complete, numberOfKeys: 3 })
     client.defineCommand("hookwireQueueRemove", { lua: scripts.remove, numberOfKeys: 3 })
