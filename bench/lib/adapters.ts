@@ -14,7 +14,7 @@
  */
 import { DeliveryQueue } from "@hookwire/core/DeliveryQueue"
 import type { Adapter } from "@hookwire/core/Hookwire"
-import { type AttemptResult, Storage } from "@hookwire/core/Storage"
+import { type AttemptResult, Storage, type SyncableWrite } from "@hookwire/core/Storage"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -188,6 +188,22 @@ export class DeliveryCounter {
 }
 
 /**
+ * `write`, then `after` once it succeeded — as an effect and, where `write` can also be done as a plain call (the
+ * memory store's: `SyncableWrite.unsafeSync`), as a plain call too, so that counting leaves the dispatcher's
+ * synchronous writes as they are.
+ */
+export const tapWrite = <A, E>(write: SyncableWrite<A, E>, after: (input: A) => void): SyncableWrite<A, E> => {
+  const tapped = (input: A) => Effect.tap(write(input), () => Effect.sync(() => after(input)))
+  const unsafeSync = write.unsafeSync
+  return unsafeSync === undefined ? tapped : Object.assign(tapped, {
+    unsafeSync: (input: A) => {
+      unsafeSync(input)
+      after(input)
+    }
+  })
+}
+
+/**
  * The adapter with its Storage's `recordAttempts` (and `recordAndSettle`, which the dispatcher uses instead where the
  * adapter has it) reporting to `counter` after each successful write.
  */
@@ -199,8 +215,7 @@ export const counted = (adapter: Adapter, counter: DeliveryCounter): Adapter => 
       const { recordAndSettle } = storage
       return Context.make(Storage, {
         ...storage,
-        recordAttempts: (results) =>
-          Effect.tap(storage.recordAttempts(results), () => Effect.sync(() => counter.add(results))),
+        recordAttempts: tapWrite(storage.recordAttempts, (results) => counter.add(results)),
         recordAndSettle: recordAndSettle === undefined ?
           undefined :
           (results, settlement) =>

@@ -9,7 +9,7 @@ import { Storage } from "@hookwire/core/Storage"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { counted, DeliveryCounter } from "./adapters.js"
+import { counted, DeliveryCounter, tapWrite } from "./adapters.js"
 
 /** The counter of the watching benches (one class for every bench: see `DeliveryCounter`). */
 export { DeliveryCounter as EndpointCounter }
@@ -38,8 +38,9 @@ export const instrumented = (adapter: Adapter, counter: DeliveryCounter): Adapte
         ...queue,
         claim: (options) => timed(queue.claim(options)),
         claimForDispatch: claimForDispatch === undefined ? undefined : (options) => timed(claimForDispatch(options)),
-        reschedule: (items) =>
-          Effect.tap(queue.reschedule(items), () => Effect.sync(() => (counter.rescheduled += items.length)))
+        reschedule: tapWrite(queue.reschedule, (items) => {
+          counter.rescheduled += items.length
+        })
       }).pipe(Context.add(Storage, yield* Storage))
     })
   ).pipe(Layer.provide(counted(adapter, counter).layer))

@@ -14,6 +14,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { QueueError } from "./Errors.js"
 import type { DispatchContext } from "./Model.js"
+import type { SyncableWrite } from "./Storage.js"
 
 /**
  * @since 0.1.0
@@ -121,11 +122,9 @@ export class DeliveryQueue extends Context.Tag("@hookwire/core/DeliveryQueue")<D
    */
   readonly enqueuesWithInsert?: boolean | undefined
   /** Removes claimed items (delivered, failed or cancelled). */
-  readonly complete: (items: ReadonlyArray<ClaimedItem>) => Effect.Effect<void, QueueError>
+  readonly complete: SyncableWrite<ReadonlyArray<ClaimedItem>, QueueError>
   /** Returns claimed items to the queue, due at their `runAt`, with their claim count back to 0. */
-  readonly reschedule: (
-    items: ReadonlyArray<{ readonly item: ClaimedItem; readonly runAt: number }>
-  ) => Effect.Effect<void, QueueError>
+  readonly reschedule: SyncableWrite<ReadonlyArray<{ readonly item: ClaimedItem; readonly runAt: number }>, QueueError>
   /**
    * Returns claimed items that were never started to the queue (graceful shutdown), due at their own run time (at
    * once), with their claim count back to 0.

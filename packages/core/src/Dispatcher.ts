@@ -165,7 +165,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     queue,
     events,
     writeBatchSize,
-    freeSlots: (count) => Effect.sync(() => capacity.freeResults(count))
+    freeSlots: (count) => capacity.freeResults(count)
   })
   const attempt = attempts.make({
     settings,

@@ -16,6 +16,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { invalidOption, type StorageError, type ValidationError } from "./Errors.js"
 import * as subscribers from "./internal/events/subscribers.js"
+import type { SyncableWrite } from "./Storage.js"
 
 /**
  * @since 0.1.0
@@ -98,7 +99,7 @@ export interface Subscription {
 export class OperationalEvents extends Context.Tag("@hookwire/core/OperationalEvents")<OperationalEvents, {
   readonly publish: (event: OperationalEvent) => Effect.Effect<void>
   /** Several events at once, in order (the dispatcher publishes a written batch's events together). */
-  readonly publishAll: (events: Iterable<OperationalEvent>) => Effect.Effect<void>
+  readonly publishAll: SyncableWrite<Iterable<OperationalEvent>, never>
   /** A subscription for the lifetime of the scope. */
   readonly subscribe: Effect.Effect<Stream.Stream<OperationalEvent>, never, Scope.Scope>
   /**
@@ -176,7 +177,9 @@ export function layer(
               })
           ),
         publish: (event) => Effect.sync(() => hub.publishAll([event])),
-        publishAll: (events) => Effect.sync(() => hub.publishAll(events)),
+        publishAll: Object.assign((events: Iterable<OperationalEvent>) => Effect.sync(() => hub.publishAll(events)), {
+          unsafeSync: hub.publishAll
+        }),
         // The stream ends (rather than being interrupted) when the service closes.
         subscribe: Effect.map(subscribeQueue, (subscription) =>
           Stream.repeatEffectOption(

@@ -78,6 +78,20 @@ export interface Settlement {
 }
 
 /**
+ * A write that a store may also offer as a plain call: `unsafeSync`, when present, does what the effect does,
+ * synchronously, and throws only on a defect. Stores whose writes are in-process have it (memory): the dispatcher's
+ * result writer then writes a batch of results where it takes it, without a fiber. A function that wraps the write is
+ * a new function without `unsafeSync`, so the dispatcher never bypasses what a wrapper adds.
+ *
+ * @since 0.6.0
+ * @category models
+ */
+export interface SyncableWrite<A, E> {
+  (input: A): Effect.Effect<void, E>
+  readonly unsafeSync?: ((input: A) => void) | undefined
+}
+
+/**
  * One attempt and the delivery state that follows from it, written together.
  *
  * @since 0.1.0
@@ -185,7 +199,7 @@ export class Storage extends Context.Tag("@hookwire/core/Storage")<Storage, {
    * update is applied only while the stored delivery is still `pending` (a delivery cancelled or finished meanwhile,
    * e.g. by a 410 from another attempt, keeps its status).
    */
-  readonly recordAttempts: (results: ReadonlyArray<AttemptResult>) => Effect.Effect<void, StorageError>
+  readonly recordAttempts: SyncableWrite<ReadonlyArray<AttemptResult>, StorageError>
   /**
    * Optional, for a store that holds the queue too: `recordAttempts(results)`, then the queue's `complete` and
    * `reschedule` of `settlement` (same token rules: a stale token changes nothing), together and in one round trip.

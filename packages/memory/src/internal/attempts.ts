@@ -52,12 +52,16 @@ export const make = (state: State): Storage.AttemptMethods => {
     if (delivery.record.status === "pending") state.setDelivery(delivery, next)
   }
 
+  const unsafeSync = (results: ReadonlyArray<Storage.AttemptResult>): void => {
+    for (const result of results) recordAttempt(result)
+    state.evict()
+  }
+
   return {
-    recordAttempts: (results) =>
-      Effect.sync(() => {
-        for (const result of results) recordAttempt(result)
-        state.evict()
-      }),
+    recordAttempts: Object.assign(
+      (results: ReadonlyArray<Storage.AttemptResult>) => Effect.sync(() => unsafeSync(results)),
+      { unsafeSync }
+    ),
 
     listAttempts: (tenant, filter: AttemptFilter) =>
       Effect.sync(() => {

@@ -130,6 +130,51 @@ describe("Dispatcher", () => {
     })))
   })
 
+  describe("results written as plain calls (SyncableWrite.unsafeSync)", () => {
+    // The memory store's own `recordAttempts`, counting how it is called; `fail` makes the plain call throw.
+    const counted = (calls: { effect: number; sync: number }, fail: () => boolean) =>
+      engine({
+        wrapStorage: (storage) => ({
+          ...storage,
+          recordAttempts: Object.assign((results: Parameters<typeof storage.recordAttempts>[0]) => {
+            calls.effect++
+            return storage.recordAttempts(results)
+          }, {
+            unsafeSync: (results: Parameters<typeof storage.recordAttempts>[0]) => {
+              calls.sync++
+              if (fail()) throw new Error("injected defect in unsafeSync")
+              storage.recordAttempts.unsafeSync!(results)
+            }
+          })
+        })
+      })
+
+    it.effect("the memory store's results are written without an effect", () => {
+      const calls = { effect: 0, sync: 0 }
+      return Effect.gen(function*() {
+        yield* setup()
+        const { message } = yield* publishOne
+        const delivery = yield* settle(message.id, "delivered")
+        expect(calls).toStrictEqual({ effect: 0, sync: 1 })
+        const attempts = yield* (yield* W).deliveries.attempts({ tenant, deliveryId: delivery.id })
+        expect(attempts.items).toHaveLength(1)
+      }).pipe(Effect.provide(counted(calls, () => false)))
+    })
+
+    it.effect("a plain write that throws is written again on a fiber: delivered, recorded once", () => {
+      const calls = { effect: 0, sync: 0 }
+      return Effect.gen(function*() {
+        yield* setup()
+        const { message } = yield* publishOne
+        const delivery = yield* settle(message.id, "delivered")
+        expect(calls).toStrictEqual({ effect: 1, sync: 1 })
+        const attempts = yield* (yield* W).deliveries.attempts({ tenant, deliveryId: delivery.id })
+        expect(attempts.items).toHaveLength(1)
+        expect(yield* RecordingTransport.requests).toHaveLength(1)
+      }).pipe(Effect.provide(counted(calls, () => true)))
+    })
+  })
+
   it.effect("a 3xx is a failure (redirects are not followed)", () =>
     Effect.gen(function*() {
       yield* setup()

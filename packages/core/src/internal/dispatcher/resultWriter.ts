@@ -1,17 +1,19 @@
 /**
  * Makes attempt results durable: results are queued (a plain array: a hand-over is a push) and written in batches
  * (`recordAttempts` and the queue's `complete` / `reschedule`, or `recordAndSettle` in one round trip when the store
- * holds the queue too), then their operational events, then FIFO wake-ups (a finished delivery of an in-order endpoint lets its next one go). The first
+ * holds the queue too), then their operational events, then FIFO wake-ups (a finished delivery of an in-order
+ * endpoint lets its next one go). The first
  * `concurrency` unwritten results hold no slot (an attempt's slot is free once its result is here); beyond them each
  * holds its attempt's global slot until it is written (see `capacity.ts`), so when results cannot be written (storage
  * down) no more work is claimed, and at most `2 × concurrency` of them ever wait here. Up to `WRITERS` batches are
  * written at once (a database adapter's pool has several connections, and a batch's commit waits for the WAL flush);
  * a result is in one batch only, and a delivery has at most one unwritten result (its next attempt needs its lease
- * back). Each batch is written on a fiber of its own, started at once: where the store's writes are synchronous
- * (memory) the batch is written when it is taken. The writer owns its fibers: `drain` (at shutdown) writes what is
- * queued within a grace period and stops them.
+ * back). Where the store, the queue and the events offer their writes as plain calls too (`SyncableWrite`: memory),
+ * a batch is written when it is taken, as plain calls; otherwise each batch is written on a fiber of its own, started
+ * at once. The writer owns its fibers: `drain`
+ * (at shutdown) writes what is queued within a grace period and stops them.
  */
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -57,7 +59,7 @@ export interface Deps {
   readonly events: OperationalEvents["Type"]
   readonly writeBatchSize: number
   /** `count` results were written (or given up on): no longer unwritten, and the slots they held are free. */
-  readonly freeSlots: (count: number) => Effect.Effect<void>
+  readonly freeSlots: (count: number) => void
 }
 
 const logged = (what: string) => supervise.logRetry(`Dispatcher: ${what}`)
@@ -67,6 +69,35 @@ export const WRITERS = 4
 
 const writeFailed = (cause: Cause.Cause<unknown>) =>
   Effect.logError("Dispatcher: writing a batch of results failed unexpectedly", cause)
+
+/** A batch of results sorted by where each part is written. */
+interface Parts {
+  /** The attempts not recorded yet. */
+  readonly unrecorded: Array<AttemptResult>
+  /** The queue's settlement of the batch's items. */
+  readonly settlement: {
+    readonly complete: Array<ClaimedItem>
+    readonly reschedule: Array<{ readonly item: ClaimedItem; readonly runAt: number }>
+  }
+  readonly happened: Array<OperationalEvent>
+  /** A final result of an in-order endpoint is in the batch: its next delivery is woken after the write. */
+  readonly fifo: boolean
+}
+
+const partsOf = (batch: ReadonlyArray<Result>): Parts => {
+  const unrecorded: Parts["unrecorded"] = []
+  const settlement: Parts["settlement"] = { complete: [], reschedule: [] }
+  const happened: Parts["happened"] = []
+  let fifo = false
+  for (const r of batch) {
+    if (!r.recorded) unrecorded.push({ attempt: r.attempt, delivery: r.delivery })
+    if (r.runAt === undefined) settlement.complete.push(r.item)
+    else settlement.reschedule.push({ item: r.item, runAt: r.runAt })
+    if (r.event !== undefined) happened.push(r.event)
+    if (r.fifo && r.runAt === undefined) fifo = true
+  }
+  return { unrecorded, settlement, happened, fifo }
+}
 
 /**
  * Writes one batch of results: the attempts not recorded yet and the queue's settlement (one round trip when the
@@ -79,30 +110,20 @@ const batchWriter = (
 ) => {
   const writeBatch = (batch: ReadonlyArray<Result>) =>
     Effect.gen(function*() {
-      const unrecorded: Array<AttemptResult> = []
-      const done: Array<ClaimedItem> = []
-      const later: Array<{ item: ClaimedItem; runAt: number }> = []
-      const happened: Array<OperationalEvent> = []
-      let fifo = false
-      for (const r of batch) {
-        if (!r.recorded) unrecorded.push({ attempt: r.attempt, delivery: r.delivery })
-        if (r.runAt === undefined) done.push(r.item)
-        else later.push({ item: r.item, runAt: r.runAt })
-        if (r.event !== undefined) happened.push(r.event)
-        if (r.fifo && r.runAt === undefined) fifo = true
-      }
+      const { fifo, happened, settlement, unrecorded } = partsOf(batch)
       if (storage.recordAndSettle !== undefined) {
         // A store that holds the queue too writes all of it in one round trip.
-        yield* storage.recordAndSettle(unrecorded, { complete: done, reschedule: later }).pipe(
-          logged("recording attempts"),
-          retried
-        )
+        yield* storage.recordAndSettle(unrecorded, settlement).pipe(logged("recording attempts"), retried)
       } else {
         if (unrecorded.length > 0) {
           yield* storage.recordAttempts(unrecorded).pipe(logged("recording attempts"), retried)
         }
-        if (done.length > 0) yield* queue.complete(done).pipe(logged("completing"), retried)
-        if (later.length > 0) yield* queue.reschedule(later).pipe(logged("rescheduling"), retried)
+        if (settlement.complete.length > 0) {
+          yield* queue.complete(settlement.complete).pipe(logged("completing"), retried)
+        }
+        if (settlement.reschedule.length > 0) {
+          yield* queue.reschedule(settlement.reschedule).pipe(logged("rescheduling"), retried)
+        }
       }
       if (happened.length > 0) yield* events.publishAll(happened)
       if (fifo) yield* wakeFifo(batch)
@@ -129,6 +150,34 @@ const batchWriter = (
   return writeBatch
 }
 
+/**
+ * Writes a batch synchronously, where the store, the queue and the events service offer their writes as plain calls
+ * (`SyncableWrite.unsafeSync`: memory), in the same order as `batchWriter`; undefined when one of them does not. It
+ * returns false, having written nothing, for a batch that wakes a FIFO endpoint's next delivery (a lookup in storage:
+ * an effect), and throws on a defect.
+ */
+const unsafeBatchWriter = (
+  { events, queue, storage }: Pick<Deps, "events" | "queue" | "storage">
+): ((batch: ReadonlyArray<Result>) => boolean) | undefined => {
+  const record = storage.recordAttempts.unsafeSync
+  const complete = queue.complete.unsafeSync
+  const reschedule = queue.reschedule.unsafeSync
+  const publish = events.publishAll.unsafeSync
+  if (
+    storage.recordAndSettle !== undefined || record === undefined || complete === undefined ||
+    reschedule === undefined || publish === undefined
+  ) return undefined
+  return (batch) => {
+    const { fifo, happened, settlement, unrecorded } = partsOf(batch)
+    if (fifo) return false
+    if (unrecorded.length > 0) record(unrecorded)
+    if (settlement.complete.length > 0) complete(settlement.complete)
+    if (settlement.reschedule.length > 0) reschedule(settlement.reschedule)
+    if (happened.length > 0) publish(happened)
+    return true
+  }
+}
+
 /** Starts the writer's fiber in the current scope. */
 export const make = (
   { events, freeSlots, queue, storage, writeBatchSize }: Deps
@@ -148,9 +197,10 @@ export const make = (
     const idle = yield* Effect.makeLatch(true)
 
     const writeBatch = batchWriter({ events, queue, storage }, retried)
+    const unsafeWrite = unsafeBatchWriter({ events, queue, storage })
 
-    // Batches being written, each on its own fiber (started at once: a store whose writes are synchronous, like
-    // memory, has written the batch when the fork returns). Interrupted when the writer's scope closes (or by `drain`).
+    // Batches being written on fibers of their own (those a store cannot write synchronously). Interrupted when the
+    // writer's scope closes (or by `drain`).
     const batches = yield* FiberSet.make<void, never>()
     const fork = yield* FiberSet.runtime(batches)<never>()
 
@@ -173,23 +223,38 @@ export const make = (
       })
     })
 
-    /** Writes one batch on its own fiber; when it ends, its results are no longer unwritten and their slots free. */
+    /** The batch's results are written (or given up on): no longer unwritten, and the slots they held are free. */
+    const written = (batch: ReadonlyArray<Result>): void => {
+      writing -= batch.length
+      batchesWriting--
+      if (writing === 0 && queued.length === 0) idle.unsafeOpen()
+      wakeLoop()
+      freeSlots(batch.length)
+    }
+
+    /**
+     * Writes one batch: synchronously where the store can (`unsafeWrite`), else on its own fiber. A synchronous write
+     * that throws (a defect) is logged and the batch written again on the fiber, which retries: recording an attempt
+     * again rewrites it, and a token already settled matches nothing.
+     */
     const launch = (batch: ReadonlyArray<Result>): void => {
       writing += batch.length
       batchesWriting++
+      let failed: Effect.Effect<void> = Effect.void
+      if (unsafeWrite !== undefined) {
+        try {
+          if (unsafeWrite(batch)) return written(batch)
+        } catch (error) {
+          failed = Effect.logWarning("Dispatcher: writing a batch of results failed; retrying", Cause.die(error))
+        }
+      }
       fork(
         Effect.ensuring(
           // Logged, never retried from here: `writeBatch` retries storage trouble itself.
-          Effect.catchAllCause(writeBatch(batch), writeFailed),
+          Effect.catchAllCause(Effect.zipRight(failed, writeBatch(batch)), writeFailed),
           // Durable once written: the slots these results held are free then (and also should the batch be given up
           // on a defect, so that slots never leak; the leases return those deliveries).
-          Effect.suspend(() => {
-            writing -= batch.length
-            batchesWriting--
-            if (writing === 0 && queued.length === 0) idle.unsafeOpen()
-            wakeLoop()
-            return freeSlots(batch.length)
-          })
+          Effect.sync(() => written(batch))
         )
       )
     }

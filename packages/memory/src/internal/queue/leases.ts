@@ -29,17 +29,25 @@ export const make = (state: State, wake: () => void): Pick<Service, "complete" |
     if (woke) wake()
   }
 
-  return {
-    complete: (items) =>
-      Effect.sync(() => {
-        for (const item of items) {
-          const entry = state.current(item)
-          if (entry !== undefined) state.drop(entry)
-        }
-        state.compact()
-      }),
+  const complete = (items: ReadonlyArray<ClaimedItem>): void => {
+    for (const item of items) {
+      const entry = state.current(item)
+      if (entry !== undefined) state.drop(entry)
+    }
+    state.compact()
+  }
 
-    reschedule: (items) => Effect.sync(() => moveBack(items)),
+  return {
+    // Both also as plain calls (`unsafeSync`), for the dispatcher's synchronous writes.
+    complete: Object.assign((items: ReadonlyArray<ClaimedItem>) => Effect.sync(() => complete(items)), {
+      unsafeSync: complete
+    }),
+
+    reschedule: Object.assign(
+      (items: ReadonlyArray<{ readonly item: ClaimedItem; readonly runAt: number }>) =>
+        Effect.sync(() => moveBack(items)),
+      { unsafeSync: moveBack }
+    ),
 
     release: (items) => Effect.sync(() => moveBack(items.map((item) => ({ item, runAt: undefined }))))
   }
