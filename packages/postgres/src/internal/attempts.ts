@@ -10,7 +10,7 @@ import type { StorageError } from "@hookwire/core/Errors"
 import type { AttemptFilter, AttemptRecord, AttemptTrigger, TransportErrorKind } from "@hookwire/core/Model"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import { recordingArrays, recordingFieldCount, recordingUnnest } from "./deliveries.js"
+import { recordingJson, recordingRows } from "./deliveries.js"
 import * as endpoints from "./endpoints.js"
 import { mapStorage } from "./errors.js"
 import * as prepared from "./prepared.js"
@@ -59,19 +59,13 @@ const fields: rows.Fields<AttemptRecord> = [
   ["text", (a) => a.responseBody],
   ["text", (a) => a.errorKind],
   ["text", (a) => a.errorMessage],
-  // The headers, as one JSON array each (see `rows.unnest`).
+  // The headers: JSON values in the JSON rows (see `rows.jsonRows`).
   ["json jsonb", (a) => a.requestHeaders ?? null],
   ["json jsonb", (a) => a.responseHeaders ?? null]
 ]
 
-/** How many parameters `arrays` takes (statements number the parameters that follow from it). */
-export const fieldCount = fields.length
-
-/** @internal */
-export const arrays = (attempts: ReadonlyArray<AttemptRecord>) => rows.arraysOf(attempts, fields)
-
-/** `unnest(...)` of `arrays` starting at `$<from>`, with the column names of the attempts table. */
-export const unnest = (from: number): string => `${rows.unnest(from, rows.typesOf(fields))} as u(${columns})`
+/** The attempts as one parameter (`rows.jsonRowsOf`). */
+const json = (attempts: ReadonlyArray<AttemptRecord>) => rows.jsonRowsOf(attempts, fields)
 
 /** The attempt methods of the service; `recordAndSettle` only where the queue shares the database. */
 export const make = (
@@ -80,18 +74,18 @@ export const make = (
   const { t } = s
 
   // The CTEs `updated` (the deliveries' new states) and `a` (the attempts), shared by `recordAttempts` and
-  // `recordAndSettle`, which adds the queue. The attempts' arrays come first; the deliveries' and the queue's
-  // parameters follow them.
-  const AF = fieldCount
-  const DF = recordingFieldCount
+  // `recordAndSettle`, which adds the queue. The attempts are `$1`, the deliveries' new states `$2` (each one JSON
+  // parameter); the queue's parameters follow them.
   const insertAttempts = [
     `a as (`,
-    `  insert into ${t.attempts} (${columns}) select u.* from ${unnest(1)}`,
+    `  insert into ${t.attempts} (${columns}) select u.* from ${rows.jsonRows(1, fields, columns)}`,
     // An attempt is recorded when its delivery exists: the delivery updated beside it shows that, and only an
     // attempt whose delivery was not (finished meanwhile, or gone) looks the delivery up again (an OR evaluates its
     // second array, an init plan, only when the first did not match).
     `  where u.delivery_id = any(array(select id from updated))`,
-    `    or u.delivery_id = any(array(select x.id from ${t.deliveries} as x where ${byIds("x", 3)}))`,
+    `    or u.delivery_id = any(array(select x.id from ${t.deliveries} as x where ${
+      byIds("x", "array(select e->>2 from jsonb_array_elements($1::jsonb) as y(e))")
+    }))`,
     `  on conflict (id) do update set attempt = excluded.attempt, trigger = excluded.trigger, url = excluded.url,`,
     `    started_at = excluded.started_at, duration_ms = excluded.duration_ms,`,
     `    response_status = excluded.response_status, response_body = excluded.response_body,`,
@@ -103,15 +97,16 @@ export const make = (
     `update ${t.deliveries} as x set status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at,`,
     `  last_attempt_at = u.last_attempt_at, last_response_status = u.last_response_status,`,
     `  last_error = u.last_error, updated_at = u.updated_at`,
-    `from ${recordingUnnest(AF + 1)}`,
+    `from recorded as u`,
     // A delivery cancelled or finished meanwhile (e.g. by a 410 seen by another attempt) keeps its status. "Not
     // final" rather than `= 'pending'`: a plan made on empty tables would otherwise read the deliveries through a
     // partial `where status = 'pending'` index that looked tiny then (see test/Plans.test.ts).
-    `where ${byIds("x", AF + 1)} and x.id = u.id and x.tenant = u.tenant`,
+    `where ${byIds("x", "array(select id from recorded)")} and x.id = u.id and x.tenant = u.tenant`,
     `  and x.status not in ('delivered', 'failed', 'cancelled')`,
     `returning x.id, x.status`
   ].join("\n")
-  const recording = `with updated as (${updateDeliveries}),\n${insertAttempts}`
+  const recording = `with recorded as (select * from ${recordingRows(2)}),\n` +
+    `updated as (${updateDeliveries}),\n${insertAttempts}`
 
   // Core asks for three windows (hour, day, week): that statement is prepared once per connection (planning its three
   // scans cost PostgreSQL about as much CPU as running them); another count is planned at each call.
@@ -132,15 +127,15 @@ export const make = (
   // of the earliest row moved.
   const recordAndSettleText = prepared.hot([
     `${recording},`,
-    `done as (${queue.complete(t.queue, AF + DF + 1)}),`,
-    `moved as (${queue.reschedule(t.queue, AF + DF + 3)})`,
-    queue.notifyEarliest(`$${AF + DF + 6}`, "moved")
+    `done as (${queue.complete(t.queue, 3)}),`,
+    `moved as (${queue.reschedule(t.queue, 5)})`,
+    queue.notifyEarliest("$8", "moved")
   ].join("\n"))
 
   const attemptParams = (results: ReadonlyArray<Storage.AttemptResult>): Array<unknown> => {
     const attempts = lastById(results.map((r) => r.attempt), (a) => a.id)
     const deliveries = lastById(results.map((r) => r.delivery), (d) => d.id)
-    return [...arrays(attempts), ...recordingArrays(deliveries)]
+    return [json(attempts), recordingJson(deliveries)]
   }
 
   const recordAndSettle = (

@@ -70,8 +70,8 @@ export const unnest = (from: number, messageIndex = false): string =>
 
 /**
  * What recording an attempt writes to its delivery (`attempts.ts`): the columns an attempt changes, and the id and
- * tenant that find the row. Sent column-wise like `arrays`, without the message, endpoint and creation time that a
- * delivery never changes (three arrays fewer to build and to parse per batch of results).
+ * tenant that find the row. Sent as one JSON parameter (`recordingJson`), without the message, endpoint and creation time that a
+ * delivery never changes.
  */
 const recordingFields: rows.Fields<DeliveryRecord> = [
   ["text", (d) => d.id],
@@ -85,16 +85,16 @@ const recordingFields: rows.Fields<DeliveryRecord> = [
   ["bigint", (d) => d.updatedAt]
 ]
 
-/** How many parameters `recordingArrays` takes. */
-export const recordingFieldCount = recordingFields.length
+/** The deliveries' new states as one parameter (`rows.jsonRowsOf`). */
+export const recordingJson = (deliveries: ReadonlyArray<DeliveryRecord>) => rows.jsonRowsOf(deliveries, recordingFields)
 
-/** @internal */
-export const recordingArrays = (deliveries: ReadonlyArray<DeliveryRecord>) => rows.arraysOf(deliveries, recordingFields)
-
-/** `unnest(...)` of `recordingArrays` starting at `$<from>`, named after the deliveries table's columns. */
-export const recordingUnnest = (from: number): string =>
-  `${rows.unnest(from, rows.typesOf(recordingFields))} as u(id, tenant, status, attempts, next_attempt_at, ` +
-  `last_attempt_at, last_response_status, last_error, updated_at)`
+/** The rows of `recordingJson` in `$<param>`, as `u`, named after the deliveries table's columns. */
+export const recordingRows = (param: number): string =>
+  rows.jsonRows(
+    param,
+    recordingFields,
+    "id, tenant, status, attempts, next_attempt_at, last_attempt_at, last_response_status, last_error, updated_at"
+  )
 
 /** @internal */
 export const fromJson = (a: ReadonlyArray<any>): DeliveryRecord => ({
