@@ -43,7 +43,7 @@ export const make = (state: State): Storage.DeliveryMethods => {
         for (const id of ids) {
           const delivery = deliveries.get(id)?.record
           if (delivery === undefined) continue
-          const message = messages.get(delivery.messageId)?.record
+          const message = messages.get(delivery.messageId)
           const endpoint = state.endpoints.get(delivery.endpointId)
           if (message !== undefined && endpoint !== undefined) {
             out.push({ delivery, message: messageRecord(message), endpoint })
@@ -127,7 +127,7 @@ export const make = (state: State): Storage.DeliveryMethods => {
         }
         state.addDelivery(record, state.tenantState(record.tenant), message)
         state.bytes += costs.delivery
-        if (message.open > 0) state.finished.delete(message.record.id)
+        if (message.open > 0) state.finished.delete(message.id)
         return Effect.void
       })
   }

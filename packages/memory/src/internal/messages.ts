@@ -8,7 +8,7 @@ import type { StorageError } from "@hookwire/core/Errors"
 import type { DeliveryRecord, MessageFilter, MessageRecord } from "@hookwire/core/Model"
 import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import { conflict, costs, messageBytes, type MessageState, page, type State } from "./state.js"
+import { conflict, costs, messageBytes, page, type State } from "./state.js"
 import { messageRecord, storedMessage } from "./storedMessage.js"
 
 /** The message methods of the service. */
@@ -40,15 +40,15 @@ export const make = (
     if (message.idempotencyKey === null) return undefined
     const firstId = tenants.get(message.tenant)?.idempotency.get(message.idempotencyKey)
     const first = firstId === undefined ? undefined : messages.get(firstId)
-    return first === undefined ? undefined : messageRecord(first.record)
+    return first === undefined ? undefined : messageRecord(first)
   }
 
   /** Stores a message and its deliveries, already checked for conflicts. */
   const store = (message: MessageRecord, batch: ReadonlyArray<DeliveryRecord>): Storage.InsertMessageResult => {
     const tenant = state.tenantState(message.tenant)
-    const stored: MessageState = { record: storedMessage(message), open: 0, deliveries: undefined, attempts: undefined }
+    const stored = storedMessage(message)
     messages.set(message.id, stored)
-    state.bytes += messageBytes(stored.record) + batch.length * costs.delivery
+    state.bytes += messageBytes(stored) + batch.length * costs.delivery
     tenant.messages.add(message.id)
     if (message.idempotencyKey !== null) tenant.idempotency.set(message.idempotencyKey, message.id)
     for (const record of batch) state.addDelivery(record, tenant, stored)
@@ -92,7 +92,7 @@ export const make = (
     getMessage: (tenant, id) =>
       Effect.sync(() => {
         const message = state.getMessage(tenant, id)
-        return message === undefined ? undefined : messageRecord(message.record)
+        return message === undefined ? undefined : messageRecord(message)
       }),
 
     listMessages: (tenant, filter: MessageFilter) =>
@@ -100,7 +100,7 @@ export const make = (
         page(tenants.get(tenant)?.messages, filter, (id) => {
           const message = state.getMessage(tenant, id)
           if (message === undefined) return undefined
-          const record = messageRecord(message.record)
+          const record = messageRecord(message)
           return Storage.matchesMessage(filter, record) ? record : undefined
         })
       )

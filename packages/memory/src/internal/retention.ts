@@ -9,21 +9,14 @@ import type { DeliveryRecord } from "@hookwire/core/Model"
 import type { PruneResult } from "@hookwire/core/Storage"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
-import { type IdList, listMarkDead, listValues } from "./idIndex.js"
+import { listMarkDead, listValues } from "./idIndex.js"
 import { type KeptAttempt, withoutResponseBody } from "./packedAttempt.js"
 import type { State } from "./state.js"
-import { type StoredMessage, withoutBody } from "./storedMessage.js"
+import { eraseBody, type StoredMessage } from "./storedMessage.js"
 
 /** What the memory Storage lends to this module. */
 export interface Store {
-  readonly messages: ReadonlyMap<
-    string,
-    {
-      record: StoredMessage
-      readonly deliveries: IdList
-      readonly attempts: IdList
-    }
-  >
+  readonly messages: ReadonlyMap<string, StoredMessage>
   readonly deliveries: ReadonlyMap<string, { readonly record: DeliveryRecord }>
   readonly attempts: Map<string, KeptAttempt>
   /** Ids of messages with no pending delivery, in the order they finished. */
@@ -52,7 +45,7 @@ export const prune = (
   for (const id of store.finished) {
     if (doomed.length >= budget) break
     const message = store.messages.get(id)
-    if (message !== undefined && message.record.createdAt < cutoff) doomed.push(id)
+    if (message !== undefined && message.createdAt < cutoff) doomed.push(id)
   }
   for (const id of doomed) {
     const message = store.messages.get(id)!
@@ -83,9 +76,9 @@ export const expunge = (
   now: number
 ): { readonly cancelled: ReadonlyArray<string> } | undefined => {
   const message = store.messages.get(id)
-  if (message === undefined || message.record.tenant !== tenant) return undefined
-  store.addBytes(-message.record.body.length)
-  message.record = withoutBody(message.record)
+  if (message === undefined || message.tenant !== tenant) return undefined
+  store.addBytes(-message.body.length)
+  eraseBody(message)
   const cancelled: Array<string> = []
   for (const deliveryId of listValues(message.deliveries)) {
     const delivery = store.deliveries.get(deliveryId)

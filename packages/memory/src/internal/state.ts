@@ -61,16 +61,6 @@ export interface TenantState {
 }
 
 /** @internal */
-export interface MessageState {
-  /** Replaced only by an erasure (`expungeMessage`), which empties the body. */
-  record: StoredMessage
-  /** Deliveries still pending: the message can be evicted at 0. */
-  open: number
-  deliveries: IdList
-  attempts: IdList
-}
-
-/** @internal */
 export interface DeliveryState {
   record: DeliveryRecord
   /** The `seq` of this delivery's live node in the due heap; 0 when it is not pending. */
@@ -129,7 +119,7 @@ const markDeadIn = (map: Map<string, IdIndex>, key: string, isLive: (id: string)
 /** @internal */
 export class State {
   readonly endpoints = new Map<string, EndpointRecord>()
-  readonly messages = new Map<string, MessageState>()
+  readonly messages = new Map<string, StoredMessage>()
   readonly deliveries = new Map<string, DeliveryState>()
   readonly attempts = new Map<string, KeptAttempt>()
   readonly tenants = new Map<Tenant, TenantState>()
@@ -187,9 +177,9 @@ export class State {
   }
 
   /** The message with this id when it belongs to the tenant. */
-  getMessage(tenant: Tenant, id: string): MessageState | undefined {
+  getMessage(tenant: Tenant, id: string): StoredMessage | undefined {
     const message = this.messages.get(id)
-    return message !== undefined && message.record.tenant === tenant ? message : undefined
+    return message !== undefined && message.tenant === tenant ? message : undefined
   }
 
   private pushDue(delivery: DeliveryState, at: number): void {
@@ -206,7 +196,7 @@ export class State {
    * Indexes one delivery of a stored message; the caller counts its bytes and settles the message's `finished`
    * membership.
    */
-  addDelivery(record: DeliveryRecord, tenant: TenantState, message: MessageState): void {
+  addDelivery(record: DeliveryRecord, tenant: TenantState, message: StoredMessage): void {
     const delivery: DeliveryState = { record, dueSeq: 0, attempts: undefined }
     this.deliveries.set(record.id, delivery)
     tenant.deliveries.add(record.id)
@@ -239,8 +229,8 @@ export class State {
       const message = this.messages.get(next.messageId)
       if (message !== undefined) {
         message.open += isOpen ? 1 : -1
-        if (message.open === 0) this.finished.add(message.record.id)
-        else this.finished.delete(message.record.id)
+        if (message.open === 0) this.finished.add(message.id)
+        else this.finished.delete(message.id)
       }
     }
   }
@@ -270,13 +260,12 @@ export class State {
     this.finished.delete(id)
     const message = this.messages.get(id)
     if (message === undefined) return
-    const record = message.record
-    const tenant = this.tenantState(record.tenant)
+    const tenant = this.tenantState(message.tenant)
     this.messages.delete(id)
-    this.bytes -= messageBytes(record)
+    this.bytes -= messageBytes(message)
     tenant.messages.markDead(this.isMessage)
-    if (record.idempotencyKey !== null && tenant.idempotency.get(record.idempotencyKey) === id) {
-      tenant.idempotency.delete(record.idempotencyKey)
+    if (message.idempotencyKey !== null && tenant.idempotency.get(message.idempotencyKey) === id) {
+      tenant.idempotency.delete(message.idempotencyKey)
     }
     for (const attemptId of listValues(message.attempts)) {
       const attempt = this.attempts.get(attemptId)
@@ -291,7 +280,7 @@ export class State {
       tenant.deliveries.markDead(this.isDelivery)
       markDeadIn(tenant.endpointDeliveries, delivery.record.endpointId, this.isDelivery)
     }
-    this.dropIfEmpty(record.tenant, tenant)
+    this.dropIfEmpty(message.tenant, tenant)
   }
 
   /** Evicts finished messages, oldest-finished first, while a retention limit is exceeded. */
