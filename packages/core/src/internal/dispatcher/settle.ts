@@ -56,6 +56,25 @@ export const failedEvent = (
   at: new Date(now)
 })
 
+/** The delivery after its attempt `record` (its `attempts`-th), at `now`: one object, spread once. */
+const next = (
+  delivery: Model.DeliveryRecord,
+  attempts: number,
+  record: Model.AttemptRecord,
+  now: number,
+  status: Model.DeliveryRecord["status"],
+  nextAttemptAt: number | null
+): Model.DeliveryRecord => ({
+  ...delivery,
+  attempts,
+  lastAttemptAt: record.startedAt,
+  lastResponseStatus: record.responseStatus,
+  lastError: record.errorKind,
+  updatedAt: now,
+  status,
+  nextAttemptAt
+})
+
 /**
  * Decides what `record` (with `outcome`, as the retry policy reads it) means for `ctx`'s delivery at `now`; `random`
  * in [0, 1) is the retry's jitter. The policy is the endpoint's own when it has one, the engine's otherwise.
@@ -80,19 +99,11 @@ export const settle = (
       maxRetryAfterMs: policy.maxRetryAfterMs
     }
   )
-  const base = {
-    ...ctx.delivery,
-    attempts,
-    lastAttemptAt: record.startedAt,
-    lastResponseStatus: record.responseStatus,
-    lastError: record.errorKind,
-    updatedAt: now
-  }
   switch (decision._tag) {
     case "Delivered":
       return {
         outcome: "delivered",
-        delivery: { ...base, status: "delivered", nextAttemptAt: null },
+        delivery: next(ctx.delivery, attempts, record, now, "delivered", null),
         runAt: undefined,
         event: {
           type: "delivery.succeeded",
@@ -111,7 +122,7 @@ export const settle = (
       const runAt = now + decision.delayMs
       return {
         outcome: "retry",
-        delivery: { ...base, status: "pending", nextAttemptAt: runAt },
+        delivery: next(ctx.delivery, attempts, record, now, "pending", runAt),
         runAt,
         event: undefined,
         reason: decision.reason,
@@ -125,7 +136,7 @@ export const settle = (
       const reason = gone ? goneReason : decision.reason
       return {
         outcome: gone ? "gone" : "failed",
-        delivery: { ...base, status: "failed", nextAttemptAt: null },
+        delivery: next(ctx.delivery, attempts, record, now, "failed", null),
         runAt: undefined,
         event: failedEvent(ctx, attempts, reason, now),
         reason,
