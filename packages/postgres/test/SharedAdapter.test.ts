@@ -123,11 +123,16 @@ describeDb("PgAdapter: one round trip", () => {
       const { storage } = yield* services
       const tenant = newTenant()
       const [a, b, c] = yield* insertEndpoints(storage, tenant, 3)
+      // Bodies of 1- to 4-byte UTF-8 characters, escapes and none: the batch sends them as one text, cut by bytes.
       const messages = [
-        messageRecord(tenant, now),
-        messageRecord(tenant, now, { channels: ["eu", "a \"quoted\", {braced} one", "ü"], idempotencyKey: "k1" }),
-        messageRecord(tenant, now),
-        messageRecord(newTenant(), now, { idempotencyKey: "k1" })
+        messageRecord(tenant, now, { body: "{\"note\":\"ü — ✓ \\\"q\\\" \\\\ , {} 😀\"}" }),
+        messageRecord(tenant, now, {
+          body: "😀😀",
+          channels: ["eu", "a \"quoted\", {braced} one", "ü"],
+          idempotencyKey: "k1"
+        }),
+        messageRecord(tenant, now, { body: "" }),
+        messageRecord(newTenant(), now, { body: "x".repeat(3000), idempotencyKey: "k1" })
       ]
       const batch: ReadonlyArray<Storage.NewMessage> = [
         { message: messages[0], deliveries: [a, b, c].map((e) => deliveryRecord(messages[0], e.id)) },

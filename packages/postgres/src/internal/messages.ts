@@ -47,26 +47,53 @@ const fields: rows.Fields<MessageRecord> = [
   ["text", (m) => m.id],
   ["text", (m) => m.tenant],
   ["text", (m) => m.type],
-  ["text", (m) => m.body],
   ["text", (m) => JSON.stringify(m.channels)],
   ["text", (m) => m.idempotencyKey],
   ["bigint", (m) => m.createdAt]
 ]
 
+/** How many parameters `arrays` takes: the fields' arrays, then the bodies (see `arrays`). */
+export const paramCount = fields.length + 3
+
 /**
- * Column-wise arrays of messages, for `unnest`, in `columns` order. `channels` goes as JSON text (one
- * array per message): `unnest` of a two-dimensional array would flatten it.
+ * Column-wise arrays of messages, for `unnest` (`channels` as JSON text, one array per message: `unnest` of a
+ * two-dimensional array would flatten it), then the bodies: all of them in one text, and each one's first byte
+ * (1-based) and length in UTF-8 bytes. A `text[]` of 1 KiB bodies costs node-postgres two regular-expression passes
+ * and a copy per body to write its array literal (its `escapeElement`), and PostgreSQL an unescaping parse of it
+ * (`array_in`); one text is written as it is and cut into bodies with `substring` on its bytes.
  *
  * @internal
  */
-export const arrays = (messages: ReadonlyArray<MessageRecord>) => rows.arraysOf(messages, fields)
+export const arrays = (messages: ReadonlyArray<MessageRecord>): Array<unknown> => {
+  const at = new Array<number>(messages.length)
+  const bytes = new Array<number>(messages.length)
+  let next = 1
+  for (let i = 0; i < messages.length; i++) {
+    at[i] = next
+    bytes[i] = Buffer.byteLength(messages[i].body, "utf8")
+    next += bytes[i]
+  }
+  return [...rows.arraysOf(messages, fields), messages.map((m) => m.body).join(""), at, bytes]
+}
 
 /**
- * `unnest(...)` of `arrays` starting at `$<from>`, as `u` with the messages table's columns and `n`, each
- * message's 1-based position in the batch.
+ * `unnest(...)` of `arrays` starting at `$<from>`, as `u` with the messages table's columns but `body` (`body_at`
+ * and `body_bytes` instead: see `body`) and `n`, each message's 1-based position in the batch.
  */
 export const unnest = (from: number): string =>
-  `${rows.unnest(from, rows.typesOf(fields))} with ordinality as u(${columns}, n)`
+  `unnest(${rows.typesOf(fields).map((type, i) => `$${from + i}::${type}[]`).join(", ")}, ` +
+  `$${from + fields.length + 1}::integer[], $${from + fields.length + 2}::integer[]) ` +
+  `with ordinality as u(id, tenant, type, channels, idempotency_key, created_at, body_at, body_bytes, n)`
+
+/**
+ * The CTE `bodies` (one row, `b`: the bodies' text of `arrays` starting at `$<from>`, as UTF-8 bytes), materialized
+ * so that it is converted once per statement, not once per message.
+ */
+export const bodiesCte = (from: number): string =>
+  `bodies as materialized (select convert_to($${from + fields.length}::text, 'UTF8') as b)`
+
+/** A message's body, from `u`'s `body_at` and `body_bytes` and the CTE `bodies`. */
+export const body = "convert_from(substring(bodies.b from u.body_at for u.body_bytes), 'UTF8')"
 
 /**
  * For each delivery of a batch, in order, the 1-based position of its message in the batch: what ties a delivery to
@@ -120,8 +147,9 @@ const insertStatement = (
   // Deliveries are sent as one array per column; in the common case, a publish, where they differ only in id and
   // endpoint, only those two arrays and the positions are sent, and the rest as single values.
   const insertHead = [
-    `with input as (`,
-    `  select * from ${unnest(1)}`,
+    `with ${bodiesCte(1)}, input as (`,
+    `  select u.id, u.tenant, u.type, ${body} as body, u.channels, u.idempotency_key, u.created_at, u.n`,
+    `  from ${unnest(1)} cross join bodies`,
     `), m as (`,
     `  insert into ${t.messages} (${columns})`,
     `  select id, tenant, type, body, array(select json_array_elements_text(channels::json)), idempotency_key,`,
@@ -145,20 +173,22 @@ const insertStatement = (
         : `select array(select id from m) as created`
     ].join("\n")
 
+  // The deliveries' parameters follow the messages'.
+  const D = paramCount + 1
   const insertUniformText = prepared.hot(insertText(
     [
-      `  select u.id, c.tenant, c.id, u.endpoint_id, $8, $9::integer, $10::bigint, $11::bigint, $12::integer, $13,`,
-      `    $14::bigint, $15::bigint`,
-      `  from unnest($16::text[], $17::text[], $18::integer[]) as u(id, endpoint_id, n)`,
+      `  select u.id, c.tenant, c.id, u.endpoint_id, $${D}, $${D + 1}::integer, $${D + 2}::bigint, $${D + 3}::bigint,`,
+      `    $${D + 4}::integer, $${D + 5}, $${D + 6}::bigint, $${D + 7}::bigint`,
+      `  from unnest($${D + 8}::text[], $${D + 9}::text[], $${D + 10}::integer[]) as u(id, endpoint_id, n)`,
       `  join created as c on c.n = u.n`
     ].join("\n"),
-    19
+    D + 11
   ))
 
   const insertGeneralText = prepared.hot(insertText(
-    `  select ${rows.qualified("u", deliveryColumns)} from ${deliveryUnnest(8, true)}\n` +
+    `  select ${rows.qualified("u", deliveryColumns)} from ${deliveryUnnest(D, true)}\n` +
       `  where u.n in (select n from created)`,
-    21
+    D + 13
   ))
 
   return (batch: ReadonlyArray<Storage.NewMessage>): readonly [string, Array<unknown>] => {
