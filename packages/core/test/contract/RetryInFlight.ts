@@ -134,6 +134,25 @@ export const manualReceiver = (): SlowReceiver => {
   }
 }
 
+/** Creates an endpoint in `input.tenant`, publishes `input` (one delivery) and waits until it is delivered, once. */
+const deliveredOnce = (
+  receiver: SlowReceiver,
+  input: { readonly tenant: string; readonly type: string; readonly data: unknown }
+) =>
+  Effect.gen(function*() {
+    const w = yield* Webhooks.Webhooks
+    const { tenant } = input
+    yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/manual" })
+    const { message } = yield* w.publish({ tenant, type: input.type, data: input.data } as Webhooks.PublishInput)
+    const [delivery] = yield* until(
+      "the delivery to be delivered",
+      Effect.map(w.deliveries.list({ tenant, messageId: message.id }), (page) => page.items),
+      ([d]) => d?.status === "delivered"
+    )
+    expect(receiver.sends()).toBe(1)
+    return delivery!
+  })
+
 /**
  * The scenario, with the dispatcher running over an engine whose transport is `receiver.handler` (a
  * `manualReceiver`): publishes one delivery and waits until it is delivered, then calls `deliveries.retry` twice at
@@ -150,18 +169,11 @@ export const concurrentRetries = (
   Effect.gen(function*() {
     const w = yield* Webhooks.Webhooks
     const { tenant } = input
-    yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/manual" })
-    const { message } = yield* w.publish({ tenant, type: input.type, data: input.data } as Webhooks.PublishInput)
-    const [delivery] = yield* until(
-      "the delivery to be delivered",
-      Effect.map(w.deliveries.list({ tenant, messageId: message.id }), (page) => page.items),
-      ([d]) => d?.status === "delivered"
-    )
-    expect(receiver.sends()).toBe(1)
+    const delivery = yield* deliveredOnce(receiver, input)
 
-    const first = yield* Effect.fork(w.deliveries.retry({ tenant, id: delivery!.id }))
+    const first = yield* Effect.fork(w.deliveries.retry({ tenant, id: delivery.id }))
     yield* Deferred.await(receiver.started)
-    const second = yield* Effect.fork(w.deliveries.retry({ tenant, id: delivery!.id }))
+    const second = yield* Effect.fork(w.deliveries.retry({ tenant, id: delivery.id }))
     // While the first attempt is held open, give a second send every chance to happen (before the fix, the second
     // retry found the delivery pending, queued it due now and returned, and a worker sent it at once): at most 1 s on
     // the live clock, ended early by a third request or the second call returning. Passing never depends on it.
@@ -174,12 +186,12 @@ export const concurrentRetries = (
     yield* Deferred.succeed(receiver.release, undefined)
     const a = yield* Fiber.join(first)
     const b = yield* Fiber.join(second)
-    expect(a).toMatchObject({ id: delivery!.id, status: "delivered", attempts: 2 })
+    expect(a).toMatchObject({ id: delivery.id, status: "delivered", attempts: 2 })
     expect(b).toStrictEqual(a)
     // Delivered (a worker sends only pending deliveries), and the log has the one manual attempt.
-    const attempts = (yield* w.deliveries.attempts({ tenant, deliveryId: delivery!.id })).items
+    const attempts = (yield* w.deliveries.attempts({ tenant, deliveryId: delivery.id })).items
     expect(attempts.map((x) => x.trigger).sort()).toStrictEqual(["manual", "scheduled"])
-    expect(yield* w.deliveries.get({ tenant, id: delivery!.id })).toMatchObject({ status: "delivered", attempts: 2 })
+    expect(yield* w.deliveries.get({ tenant, id: delivery.id })).toMatchObject({ status: "delivered", attempts: 2 })
     expect(receiver.sends()).toBe(2)
   }).pipe(Effect.ensuring(Deferred.succeed(receiver.release, undefined)))
 
@@ -200,32 +212,25 @@ export const retriesFromTwoEngines = (
   Effect.gen(function*() {
     const w = yield* Webhooks.Webhooks
     const { tenant } = input
-    yield* w.endpoints.create({ tenant, url: "https://receiver.example.com/manual" })
-    const { message } = yield* w.publish({ tenant, type: input.type, data: input.data } as Webhooks.PublishInput)
-    const [delivery] = yield* until(
-      "the delivery to be delivered",
-      Effect.map(w.deliveries.list({ tenant, messageId: message.id }), (page) => page.items),
-      ([d]) => d?.status === "delivered"
-    )
-    expect(receiver.sends()).toBe(1)
+    const delivery = yield* deliveredOnce(receiver, input)
 
-    const first = yield* Effect.fork(w.deliveries.retry({ tenant, id: delivery!.id }))
+    const first = yield* Effect.fork(w.deliveries.retry({ tenant, id: delivery.id }))
     yield* Deferred.await(receiver.started)
     // Before the fix, the other engine found the delivery pending, queued it due now and returned it, and a worker
     // sent it a second time while the first send was still open.
-    const refused = yield* Effect.flip(other.deliveries.retry({ tenant, id: delivery!.id }))
+    const refused = yield* Effect.flip(other.deliveries.retry({ tenant, id: delivery.id }))
     expect(refused).toBeInstanceOf(InvalidState)
-    expect(refused).toMatchObject({ code: "delivery_in_flight", id: delivery!.id })
+    expect(refused).toMatchObject({ code: "delivery_in_flight", id: delivery.id })
     // Give a second send every chance to happen (at most 1 s on the live clock); passing never depends on it.
     for (let i = 0; i < 50 && receiver.sends() < 3; i++) yield* TestServices.provideLive(Effect.sleep("20 millis"))
     expect(receiver.sends()).toBe(2)
 
     yield* Deferred.succeed(receiver.release, undefined)
-    expect(yield* Fiber.join(first)).toMatchObject({ id: delivery!.id, status: "delivered", attempts: 2 })
-    const attempts = (yield* w.deliveries.attempts({ tenant, deliveryId: delivery!.id })).items
+    expect(yield* Fiber.join(first)).toMatchObject({ id: delivery.id, status: "delivered", attempts: 2 })
+    const attempts = (yield* w.deliveries.attempts({ tenant, deliveryId: delivery.id })).items
     expect(attempts.map((x) => x.trigger).sort()).toStrictEqual(["manual", "scheduled"])
     // And nothing is left to send it again: a while later, still two sends.
     for (let i = 0; i < 25; i++) yield* TestServices.provideLive(Effect.sleep("20 millis"))
     expect(receiver.sends()).toBe(2)
-    expect(yield* other.deliveries.get({ tenant, id: delivery!.id })).toMatchObject({ status: "delivered" })
+    expect(yield* other.deliveries.get({ tenant, id: delivery.id })).toMatchObject({ status: "delivered" })
   }).pipe(Effect.ensuring(Deferred.succeed(receiver.release, undefined)))
