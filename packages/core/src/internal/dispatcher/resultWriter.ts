@@ -1,17 +1,16 @@
 /**
  * Makes attempt results durable: results are queued (a plain array: a hand-over is a push) and written in batches
  * (`recordAttempts` and the queue's `complete` / `reschedule`, or `recordAndSettle` in one round trip when the store
- * holds the queue too), then their operational events, then FIFO wake-ups (a finished delivery of an in-order
- * endpoint lets its next one go). The first
- * `concurrency` unwritten results hold no slot (an attempt's slot is free once its result is here); beyond them each
- * holds its attempt's global slot until it is written (see `capacity.ts`), so when results cannot be written (storage
- * down) no more work is claimed, and at most `2 × concurrency` of them ever wait here. Up to `WRITERS` batches are
- * written at once (a database adapter's pool has several connections, and a batch's commit waits for the WAL flush);
- * a result is in one batch only, and a delivery has at most one unwritten result (its next attempt needs its lease
- * back). Where the store, the queue and the events offer their writes as plain calls too (`SyncableWrite`: memory),
- * a batch is written when it is taken, as plain calls; otherwise each batch is written on a fiber of its own, started
- * at once. The writer owns its fibers: `drain`
- * (at shutdown) writes what is queued within a grace period and stops them.
+ * holds the queue too), then their operational events, then FIFO wake-ups (a finished delivery of an in-order endpoint
+ * lets its next one go). The first `concurrency` unwritten results hold no slot (an attempt's slot is free once its
+ * result is here); beyond them each holds its attempt's global slot until it is written (see `capacity.ts`), so when
+ * results cannot be written (storage down) no more work is claimed, and at most `2 × concurrency` of them ever wait
+ * here. Up to `WRITERS` batches are written at once (a database adapter's pool has several connections, and a batch's
+ * commit waits for the WAL flush); a result is in one batch only, and a delivery has at most one unwritten result (its
+ * next attempt needs its lease back). Where the store, the queue and the events offer their writes as plain calls too
+ * (`SyncableWrite`: memory), a batch is written when it is taken, as plain calls; otherwise each batch is written on a
+ * fiber of its own, started at once. The writer owns its fibers: `drain` (at shutdown) writes what is queued within a
+ * grace period and stops them.
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"

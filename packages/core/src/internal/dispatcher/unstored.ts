@@ -4,9 +4,9 @@
  * host's transaction around `publish` commits). Such an id goes back to the queue for a moment rather than being
  * dropped: due again after a quarter of its age (between `MIN_WAIT_MS` and `MAX_WAIT_MS`: an insert is usually
  * committed within milliseconds, and a longer wait would hold a committed delivery back), while it is younger than
- * `WINDOW_MS` by the time in its id (`Id.timeOf`, the publisher's clock). Older, it is dropped as deleted: a rolled-back insert
- * (publish removes its ids, but not when its process died first), or a delivery whose endpoint is gone; should its
- * row still appear later, the sweeper queues it again.
+ * `WINDOW_MS` by the time in its id (`Id.timeOf`, the publisher's clock). Older, it is dropped as deleted: a
+ * rolled-back insert (publish removes its ids, but not when its process died first), or a delivery whose endpoint is
+ * gone; should its row still appear later, the sweeper queues it again.
  *
  * @internal
  */

@@ -41,11 +41,11 @@ const inFlight = (id: string) =>
   })
 
 /**
- * A pending delivery, due now: queued at once (moved to the front, or queued again if the queue lost it) and given
- * that next attempt time — unless a worker holds it under a live lease, that is, is sending it right now. Then
- * nothing changes and the retry fails with `delivery_in_flight`: re-queueing it would end that worker's lease and
- * send the delivery a second time, and its result is on the way anyway. DeliveryQueue first, then storage, uninterruptibly:
- * on Postgres the storage write also queues the delivery, at the same run time, so it never takes a claim away.
+ * A pending delivery, due now: queued at once (moved to the front, or queued again if the queue lost it) and given that
+ * next attempt time — unless a worker holds it under a live lease, that is, is sending it right now. Then nothing
+ * changes and the retry fails with `delivery_in_flight`: re-queueing it would end that worker's lease and send the
+ * delivery a second time, and its result is on the way anyway. DeliveryQueue first, then storage, uninterruptibly: on
+ * Postgres the storage write also queues the delivery, at the same run time, so it never takes a claim away.
  */
 export const expedite = (
   services: Pick<Services, "queue" | "storage">,

@@ -1,9 +1,9 @@
 /**
- * `RedisQueue`'s claims. `claim`: one script that first returns expired leases to the waiting set (at their own run time), then
- * leases up to `max` due items, earliest first, each with a token unique to this process (random), this claim call
- * (a counter) and the item (its index from 1, appended by the script and here alike: the reply does not carry it).
- * `claimById`: one item leased by id, queued or not, unless its lease is still running — its token made as the first
- * item of a claim of its own.
+ * `RedisQueue`'s claims. `claim`: one script that first returns expired leases to the waiting set (at their own run
+ * time), then leases up to `max` due items, earliest first, each with a token unique to this process (random), this
+ * claim call (a counter) and the item (its index from 1, appended by the script and here alike: the reply does not
+ * carry it). `claimById`: one item leased by id, queued or not, unless its lease is still running — its token made as
+ * the first item of a claim of its own.
  *
  * @internal
  */
