@@ -265,6 +265,33 @@ describe("MemoryStorage retention", () => {
         )
       })))
 
+  // A guard of the delivery kept as one object with its state (internal/storedDelivery.ts): it passes on the old store
+  // too. Reads give plain records with the record's fields only, which later changes do not touch.
+  it.effect("gives back each delivery as a plain record, a snapshot with the record's fields only", () =>
+    withStorage({}, (s) =>
+      Effect.gen(function*() {
+        const e = endpoint()
+        yield* s.insertEndpoint(e)
+        const { attempt, d, m } = answered(e, 0, () => ({ "content-type": "application/json" }), null)
+        yield* s.insertMessage(m, [d])
+        const before = yield* s.getDelivery(TENANT, d.id)
+        expect(before).toStrictEqual(d)
+        const next: DeliveryRecord = { ...d, attempts: 1, lastAttemptAt: 10, lastResponseStatus: 500, updatedAt: 11 }
+        yield* s.recordAttempts([{ attempt, delivery: next }])
+        expect(before).toStrictEqual(d)
+        expect(yield* s.getDelivery(TENANT, d.id)).toStrictEqual(next)
+        expect((yield* s.listDeliveries(TENANT, { messageId: m.id, limit: 10 })).items).toStrictEqual([next])
+        expect((yield* s.loadForDispatch([d.id])).map((c) => c.delivery)).toStrictEqual([next])
+        const cancelled = yield* s.transitionDelivery(TENANT, d.id, ["pending"], {
+          status: "cancelled",
+          nextAttemptAt: null,
+          now: 12
+        })
+        const expected = { ...next, status: "cancelled", nextAttemptAt: null, updatedAt: 12 }
+        expect(cancelled).toStrictEqual(expected)
+        expect(yield* s.getDelivery(TENANT, d.id)).toStrictEqual(expected)
+      })))
+
   it.effect("rejects an invalid limit with a typed error that names it", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(MemoryStorage.makeWith({ maxMessages: 0, maxBytes: 1.5 }))

@@ -26,8 +26,8 @@ export const make = (state: State): Storage.AttemptMethods => {
     const delivery = state.deliveries.get(next.id)
     // The delivery was evicted (or never existed): there is nothing to attach the attempt to.
     if (delivery === undefined) return
-    const tenant = state.tenantState(delivery.record.tenant)
-    const message = messages.get(delivery.record.messageId)
+    const tenant = state.tenantState(delivery.tenant)
+    const message = messages.get(delivery.messageId)
     const responseHeaders = given.responseHeaders == null ? given.responseHeaders : headers.share(given.responseHeaders)
     const attempt = pack(given, delivery, responseHeaders, templates)
     const previous = attempts.get(attempt.id)
@@ -37,10 +37,10 @@ export const make = (state: State): Storage.AttemptMethods => {
       tenant.attempts.add(attempt.id)
       indexIn(tenant.endpointAttempts, attempt.endpointId).add(attempt.id)
       if (message !== undefined) message.attempts = listAdd(message.attempts, attempt.id)
-      delivery.attempts = listAdd(delivery.attempts, attempt.id)
-      while (listSize(delivery.attempts) > maxAttempts) {
-        const oldest = attempts.get(listValues(delivery.attempts)[0])!
-        delivery.attempts = listDelete(delivery.attempts, oldest.id)
+      delivery.attemptIds = listAdd(delivery.attemptIds, attempt.id)
+      while (listSize(delivery.attemptIds) > maxAttempts) {
+        const oldest = attempts.get(listValues(delivery.attemptIds)[0])!
+        delivery.attemptIds = listDelete(delivery.attemptIds, oldest.id)
         state.removeAttempt(oldest, tenant)
         if (message !== undefined) message.attempts = listMarkDead(message.attempts, state.isAttempt)
       }
@@ -49,7 +49,7 @@ export const make = (state: State): Storage.AttemptMethods => {
       state.bytes += attemptBytes(attempt) - attemptBytes(previous)
     }
     // A delivery cancelled or finished meanwhile (e.g. by a 410 seen by another attempt) keeps its status.
-    if (delivery.record.status === "pending") state.setDelivery(delivery, next)
+    if (delivery.status === "pending") state.setDelivery(delivery, next)
   }
 
   const unsafeSync = (results: ReadonlyArray<Storage.AttemptResult>): void => {
@@ -67,7 +67,7 @@ export const make = (state: State): Storage.AttemptMethods => {
       Effect.sync(() => {
         let index: IdList
         if (filter.deliveryId !== undefined) {
-          index = state.getDelivery(tenant, filter.deliveryId)?.attempts
+          index = state.getDelivery(tenant, filter.deliveryId)?.attemptIds
         } else if (filter.messageId !== undefined) {
           index = state.getMessage(tenant, filter.messageId)?.attempts
         } else if (filter.endpointId !== undefined) {
@@ -91,7 +91,7 @@ export const make = (state: State): Storage.AttemptMethods => {
           tenantState?.endpointAttempts.get(endpointId),
           (id) => attempts.get(id),
           tenantState?.endpointDeliveries.get(endpointId),
-          (id) => state.getDelivery(tenant, id)?.record
+          (id) => state.getDelivery(tenant, id)
         )
       })
   }

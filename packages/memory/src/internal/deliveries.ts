@@ -11,6 +11,7 @@ import * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
 import { type IdIndex, listIndex } from "./idIndex.js"
 import { conflict, costs, page, type State } from "./state.js"
+import { deliveryRecord } from "./storedDelivery.js"
 import { messageRecord } from "./storedMessage.js"
 
 /** The delivery methods of the service. */
@@ -18,7 +19,11 @@ export const make = (state: State): Storage.DeliveryMethods => {
   const { deliveries, messages, tenants } = state
 
   return {
-    getDelivery: (tenant, id) => Effect.sync(() => state.getDelivery(tenant, id)?.record),
+    getDelivery: (tenant, id) =>
+      Effect.sync(() => {
+        const delivery = state.getDelivery(tenant, id)
+        return delivery === undefined ? undefined : deliveryRecord(delivery)
+      }),
 
     listDeliveries: (tenant, filter: DeliveryFilter) =>
       Effect.sync(() => {
@@ -32,8 +37,10 @@ export const make = (state: State): Storage.DeliveryMethods => {
           index = tenantState?.deliveries
         }
         return page(index, filter, (id) => {
-          const delivery = state.getDelivery(tenant, id)?.record
-          return delivery !== undefined && Storage.matchesDelivery(filter, delivery) ? delivery : undefined
+          const delivery = state.getDelivery(tenant, id)
+          return delivery !== undefined && Storage.matchesDelivery(filter, delivery)
+            ? deliveryRecord(delivery)
+            : undefined
         })
       }),
 
@@ -41,12 +48,12 @@ export const make = (state: State): Storage.DeliveryMethods => {
       Effect.sync(() => {
         const out: Array<DispatchContext> = []
         for (const id of ids) {
-          const delivery = deliveries.get(id)?.record
+          const delivery = deliveries.get(id)
           if (delivery === undefined) continue
           const message = messages.get(delivery.messageId)
           const endpoint = state.endpoints.get(delivery.endpointId)
           if (message !== undefined && endpoint !== undefined) {
-            out.push({ delivery, message: messageRecord(message), endpoint })
+            out.push({ delivery: deliveryRecord(delivery), message: messageRecord(message), endpoint })
           }
         }
         return out
@@ -55,8 +62,9 @@ export const make = (state: State): Storage.DeliveryMethods => {
     transitionDelivery: (tenant, id, from, to) =>
       Effect.sync(() => {
         const delivery = state.getDelivery(tenant, id)
-        if (delivery === undefined || !from.includes(delivery.record.status)) return undefined
-        const next = state.transition(delivery, to.status, to.nextAttemptAt, to.now)
+        if (delivery === undefined || !from.includes(delivery.status)) return undefined
+        state.transition(delivery, to.status, to.nextAttemptAt, to.now)
+        const next = deliveryRecord(delivery)
         state.evict()
         return next
       }),
@@ -70,8 +78,8 @@ export const make = (state: State): Storage.DeliveryMethods => {
           const delivery = state.getDelivery(tenant, id)
           if (
             delivery !== undefined &&
-            options.from.includes(delivery.record.status) &&
-            Storage.inWindow(delivery.record.createdAt, options)
+            options.from.includes(delivery.status) &&
+            Storage.inWindow(delivery.createdAt, options)
           ) {
             state.transition(delivery, options.to, options.nextAttemptAt, options.now)
             moved.push(id)
@@ -94,7 +102,7 @@ export const make = (state: State): Storage.DeliveryMethods => {
             return true
           }
           if (out.length >= limit && node.at > out[out.length - 1]!.at) return false
-          if (node.at === -Infinity && !(deliveries.get(node.id)!.record.updatedAt < before)) return true
+          if (node.at === -Infinity && !(deliveries.get(node.id)!.updatedAt < before)) return true
           out.push({ id: node.id, at: node.at })
           return true
         })
@@ -109,8 +117,8 @@ export const make = (state: State): Storage.DeliveryMethods => {
         // Ascending ids = publish order; finished deliveries before the first pending one are skipped.
         for (const id of index.values()) {
           const delivery = deliveries.get(id)
-          if (delivery !== undefined && delivery.record.status === "pending") {
-            return { id, nextAttemptAt: delivery.record.nextAttemptAt }
+          if (delivery !== undefined && delivery.status === "pending") {
+            return { id, nextAttemptAt: delivery.nextAttemptAt }
           }
         }
         return undefined

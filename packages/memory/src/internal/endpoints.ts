@@ -134,7 +134,7 @@ export const make = (state: State): Storage.EndpointMethods => {
         if (index !== undefined) {
           for (const deliveryId of index.values()) {
             const delivery = state.deliveries.get(deliveryId)
-            if (delivery !== undefined && delivery.record.status === "pending") {
+            if (delivery !== undefined && delivery.status === "pending") {
               state.transition(delivery, "cancelled", null, now)
             }
           }

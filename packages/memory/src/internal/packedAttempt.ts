@@ -9,15 +9,18 @@
  *
  * @internal
  */
-import type { AttemptRecord, AttemptTrigger, DeliveryRecord, TransportErrorKind } from "@hookwire/core/Model"
+import type { AttemptRecord, AttemptTrigger, TransportErrorKind } from "@hookwire/core/Model"
 import type { RequestTemplate, RequestTemplates } from "./headers.js"
 
 /** An attempt as kept: packed, or the record itself. @internal */
 export type KeptAttempt = PackedAttempt | AttemptRecord
 
-/** What a packed attempt reads its ids from: the delivery's state in the store. */
+/** What a packed attempt reads its ids from: the delivery as the store keeps it. */
 interface Owner {
-  readonly record: DeliveryRecord
+  readonly id: string
+  readonly tenant: string
+  readonly messageId: string
+  readonly endpointId: string
 }
 
 /** @internal */
@@ -40,16 +43,16 @@ export class PackedAttempt {
   ) {}
 
   get tenant(): string {
-    return this.owner.record.tenant
+    return this.owner.tenant
   }
   get deliveryId(): string {
-    return this.owner.record.id
+    return this.owner.id
   }
   get messageId(): string {
-    return this.owner.record.messageId
+    return this.owner.messageId
   }
   get endpointId(): string {
-    return this.owner.record.endpointId
+    return this.owner.endpointId
   }
 
   /** The record, as `record` in core's `internal/attempt.ts` builds it (same properties, same order). */
@@ -89,11 +92,10 @@ export const pack = (
   responseHeaders: Readonly<Record<string, string>> | null | undefined,
   templates: RequestTemplates
 ): KeptAttempt => {
-  const delivery = owner.record
   const requestHeaders = attempt.requestHeaders
   if (
-    attempt.deliveryId !== delivery.id || attempt.tenant !== delivery.tenant ||
-    attempt.messageId !== delivery.messageId || attempt.endpointId !== delivery.endpointId ||
+    attempt.deliveryId !== owner.id || attempt.tenant !== owner.tenant ||
+    attempt.messageId !== owner.messageId || attempt.endpointId !== owner.endpointId ||
     requestHeaders === undefined || responseHeaders === undefined
   ) {
     return responseHeaders === attempt.responseHeaders ? attempt : { ...attempt, responseHeaders }
@@ -112,7 +114,7 @@ export const pack = (
     attempt.errorMessage,
     requestHeaders === null
       ? null
-      : templates.templateOf(delivery.endpointId, requestHeaders, delivery.messageId, delivery.id),
+      : templates.templateOf(owner.endpointId, requestHeaders, owner.messageId, owner.id),
     responseHeaders
   )
 }

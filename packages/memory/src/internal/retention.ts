@@ -1,11 +1,11 @@
 /**
  * Age-based pruning and one-message erasure for the memory Storage (`Storage.pruneOlderThan`,
  * `Storage.expungeMessage`), over the store's maps through the few operations it lends (`Store`): eviction of a
- * finished message, removal of an attempt, a delivery's state change, the byte estimate.
+ * finished message, removal of an attempt, cancelling a pending delivery, the byte estimate.
  *
  * @internal
  */
-import type { DeliveryRecord } from "@hookwire/core/Model"
+import type { DeliveryStatus } from "@hookwire/core/Model"
 import type { PruneResult } from "@hookwire/core/Storage"
 import type * as Storage from "@hookwire/core/Storage"
 import * as Effect from "effect/Effect"
@@ -17,7 +17,7 @@ import { eraseBody, type StoredMessage } from "./storedMessage.js"
 /** What the memory Storage lends to this module. */
 export interface Store {
   readonly messages: ReadonlyMap<string, StoredMessage>
-  readonly deliveries: ReadonlyMap<string, { readonly record: DeliveryRecord }>
+  readonly deliveries: ReadonlyMap<string, { readonly status: DeliveryStatus }>
   readonly attempts: Map<string, KeptAttempt>
   /** Ids of messages with no pending delivery, in the order they finished. */
   readonly finished: ReadonlySet<string>
@@ -25,8 +25,8 @@ export interface Store {
   readonly evictMessage: (id: string) => void
   /** Deletes one attempt from every index. */
   readonly removeAttempt: (attempt: KeptAttempt) => void
-  /** Moves a delivery to a new state (keeps the due heap and the message's pending count in step). */
-  readonly setDelivery: (id: string, next: DeliveryRecord) => void
+  /** Cancels a pending delivery (keeps the due heap and the message's pending count in step). */
+  readonly cancelDelivery: (id: string, now: number) => void
   /** Adds to the estimate of bytes held. */
   readonly addBytes: (delta: number) => void
 }
@@ -59,7 +59,7 @@ export const prune = (
   const old: Array<KeptAttempt> = []
   for (const attempt of store.attempts.values()) {
     if (old.length >= budget) break
-    if (attempt.startedAt < cutoff && store.deliveries.get(attempt.deliveryId)?.record.status !== "pending") {
+    if (attempt.startedAt < cutoff && store.deliveries.get(attempt.deliveryId)?.status !== "pending") {
       old.push(attempt)
     }
   }
@@ -82,8 +82,8 @@ export const expunge = (
   const cancelled: Array<string> = []
   for (const deliveryId of listValues(message.deliveries)) {
     const delivery = store.deliveries.get(deliveryId)
-    if (delivery === undefined || delivery.record.status !== "pending") continue
-    store.setDelivery(deliveryId, { ...delivery.record, status: "cancelled", nextAttemptAt: null, updatedAt: now })
+    if (delivery === undefined || delivery.status !== "pending") continue
+    store.cancelDelivery(deliveryId, now)
     cancelled.push(deliveryId)
   }
   for (const attemptId of listValues(message.attempts)) {
@@ -111,9 +111,9 @@ export const make = (state: State): Storage.RetentionMethods => {
       const message = state.messages.get(attempt.messageId)
       if (message !== undefined) message.attempts = listMarkDead(message.attempts, state.isAttempt)
       const delivery = state.deliveries.get(attempt.deliveryId)
-      if (delivery !== undefined) delivery.attempts = listMarkDead(delivery.attempts, state.isAttempt)
+      if (delivery !== undefined) delivery.attemptIds = listMarkDead(delivery.attemptIds, state.isAttempt)
     },
-    setDelivery: (id, next) => state.setDelivery(state.deliveries.get(id)!, next),
+    cancelDelivery: (id, now) => state.transition(state.deliveries.get(id)!, "cancelled", null, now),
     addBytes: (delta) => {
       state.bytes += delta
     }

@@ -11,8 +11,9 @@ import type { DeliveryRecord, DeliveryStatus, EndpointRecord, Page, PageRequest,
 import * as Storage from "@hookwire/core/Storage"
 import type * as Context from "effect/Context"
 import { MinHeap, type Node } from "./heap.js"
-import { IdIndex, type IdList, listAdd, listValues } from "./idIndex.js"
+import { IdIndex, listAdd, listValues } from "./idIndex.js"
 import type { KeptAttempt } from "./packedAttempt.js"
+import { assignDelivery, type StoredDelivery, storedDelivery } from "./storedDelivery.js"
 import type { StoredMessage } from "./storedMessage.js"
 
 /** The Storage service, which the record families build in slices (`Storage.EndpointMethods`, …). */
@@ -58,14 +59,6 @@ export interface TenantState {
   readonly endpointAttempts: Map<string, IdIndex>
   /** Idempotency key → message id. */
   readonly idempotency: Map<string, string>
-}
-
-/** @internal */
-export interface DeliveryState {
-  record: DeliveryRecord
-  /** The `seq` of this delivery's live node in the due heap; 0 when it is not pending. */
-  dueSeq: number
-  attempts: IdList
 }
 
 /** @internal */
@@ -120,7 +113,7 @@ const markDeadIn = (map: Map<string, IdIndex>, key: string, isLive: (id: string)
 export class State {
   readonly endpoints = new Map<string, EndpointRecord>()
   readonly messages = new Map<string, StoredMessage>()
-  readonly deliveries = new Map<string, DeliveryState>()
+  readonly deliveries = new Map<string, StoredDelivery>()
   readonly attempts = new Map<string, KeptAttempt>()
   readonly tenants = new Map<Tenant, TenantState>()
   /** Ids of messages with no pending delivery, in the order they finished: the eviction order. */
@@ -171,9 +164,9 @@ export class State {
     return endpoint !== undefined && endpoint.tenant === tenant ? endpoint : undefined
   }
 
-  getDelivery(tenant: Tenant, id: string): DeliveryState | undefined {
+  getDelivery(tenant: Tenant, id: string): StoredDelivery | undefined {
     const delivery = this.deliveries.get(id)
-    return delivery !== undefined && delivery.record.tenant === tenant ? delivery : undefined
+    return delivery !== undefined && delivery.tenant === tenant ? delivery : undefined
   }
 
   /** The message with this id when it belongs to the tenant. */
@@ -182,9 +175,9 @@ export class State {
     return message !== undefined && message.tenant === tenant ? message : undefined
   }
 
-  private pushDue(delivery: DeliveryState, at: number): void {
+  private pushDue(delivery: StoredDelivery, at: number): void {
     delivery.dueSeq = ++this.seq
-    this.due.push({ at, seq: delivery.dueSeq, id: delivery.record.id })
+    this.due.push({ at, seq: delivery.dueSeq, id: delivery.id })
   }
 
   /** Stale heap nodes are dropped as they surface; rebuild once they outnumber the live ones (the heap stays O(live)). */
@@ -197,7 +190,7 @@ export class State {
    * membership.
    */
   addDelivery(record: DeliveryRecord, tenant: TenantState, message: StoredMessage): void {
-    const delivery: DeliveryState = { record, dueSeq: 0, attempts: undefined }
+    const delivery = storedDelivery(record)
     this.deliveries.set(record.id, delivery)
     tenant.deliveries.add(record.id)
     indexIn(tenant.endpointDeliveries, record.endpointId).add(record.id)
@@ -209,42 +202,45 @@ export class State {
     }
   }
 
-  /** Replaces a delivery's record, keeping the due heap and the message's pending count in step. */
-  setDelivery(state: DeliveryState, next: DeliveryRecord): void {
-    const prev = state.record
-    state.record = next
-    if (next.status === "pending") {
-      if (state.dueSeq === 0 || prev.nextAttemptAt !== next.nextAttemptAt) {
-        if (state.dueSeq === 0) this.dueLive++
-        this.pushDue(state, next.nextAttemptAt ?? -Infinity)
+  /** Moves a delivery to `next`'s state, keeping the due heap and the message's pending count in step. */
+  setDelivery(delivery: StoredDelivery, next: DeliveryRecord): void {
+    const wasOpen = delivery.status === "pending"
+    const prevAt = delivery.nextAttemptAt
+    assignDelivery(delivery, next)
+    this.settle(delivery, wasOpen, prevAt)
+  }
+
+  /** Moves a delivery to a new status and next attempt time. */
+  transition(delivery: StoredDelivery, status: DeliveryStatus, nextAttemptAt: number | null, now: number): void {
+    const wasOpen = delivery.status === "pending"
+    const prevAt = delivery.nextAttemptAt
+    delivery.status = status
+    delivery.nextAttemptAt = nextAttemptAt
+    delivery.updatedAt = now
+    this.settle(delivery, wasOpen, prevAt)
+  }
+
+  /** Brings the due heap and the message's pending count in step with a delivery that was changed in place. */
+  private settle(delivery: StoredDelivery, wasOpen: boolean, prevAt: number | null): void {
+    const isOpen = delivery.status === "pending"
+    if (isOpen) {
+      if (delivery.dueSeq === 0 || prevAt !== delivery.nextAttemptAt) {
+        if (delivery.dueSeq === 0) this.dueLive++
+        this.pushDue(delivery, delivery.nextAttemptAt ?? -Infinity)
       }
-    } else if (state.dueSeq !== 0) {
-      state.dueSeq = 0
+    } else if (delivery.dueSeq !== 0) {
+      delivery.dueSeq = 0
       this.dueLive--
     }
     this.compactDue()
-    const wasOpen = prev.status === "pending"
-    const isOpen = next.status === "pending"
     if (wasOpen !== isOpen) {
-      const message = this.messages.get(next.messageId)
+      const message = this.messages.get(delivery.messageId)
       if (message !== undefined) {
         message.open += isOpen ? 1 : -1
         if (message.open === 0) this.finished.add(message.id)
         else this.finished.delete(message.id)
       }
     }
-  }
-
-  /** Moves a delivery to a new status and next attempt time. */
-  transition(
-    delivery: DeliveryState,
-    status: DeliveryStatus,
-    nextAttemptAt: number | null,
-    now: number
-  ): DeliveryRecord {
-    const next: DeliveryRecord = { ...delivery.record, status, nextAttemptAt, updatedAt: now }
-    this.setDelivery(delivery, next)
-    return next
   }
 
   /** Deletes an attempt from the map and the tenant's indexes (the caller marks it dead in its message's and delivery's). */
@@ -278,7 +274,7 @@ export class State {
       this.bytes -= costs.delivery
       if (delivery.dueSeq !== 0) this.dueLive--
       tenant.deliveries.markDead(this.isDelivery)
-      markDeadIn(tenant.endpointDeliveries, delivery.record.endpointId, this.isDelivery)
+      markDeadIn(tenant.endpointDeliveries, delivery.endpointId, this.isDelivery)
     }
     this.dropIfEmpty(message.tenant, tenant)
   }
