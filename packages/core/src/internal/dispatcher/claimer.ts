@@ -205,10 +205,10 @@ export const make = (deps: Deps): Effect.Effect<Claimer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { capacity, launch, leaseMs, pollMs, queue, storage } = deps
     const clock = yield* Effect.clock
-    // About `concurrency` jobs wait ahead of the slots; the loop claims again once a quarter of that was taken (each
-    // claim costs the loop's steps, a span and the store's round trip: a claim per few deliveries was most of it).
+    // About `concurrency` jobs wait ahead of the slots; the loop claims again once half of that was taken (each claim
+    // costs the loop's steps, a span and the store's round trip: claims after a quarter were twice as many).
     const target = capacity.concurrency
-    const minClaim = Math.max(1, Math.floor(capacity.concurrency / 4))
+    const minClaim = Math.max(1, Math.floor(capacity.concurrency / 2))
     const ahead = new Ahead(capacity, launch, leaseMs / 4, () => clock.unsafeCurrentTimeMillis())
     // The last claim got fewer items than it asked for: the queue had nothing more due.
     let drained = false
