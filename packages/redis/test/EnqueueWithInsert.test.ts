@@ -17,7 +17,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import { afterAll, expect, it } from "vitest"
 import * as RedisAdapter from "../src/RedisAdapter.js"
 import * as RedisQueue from "../src/RedisQueue.js"
-import { describeDbAndRedis, pool, storageLayer, withSchema } from "./utils/db.js"
+import { countDeliveries, describeDbAndRedis, pool, storageLayer, withSchema } from "./utils/db.js"
 import { quiet, webhooks } from "./utils/engine.js"
 import { connectionLayer, deleteKeys, newPrefix, plainClient, waitFor } from "./utils/redis.js"
 
@@ -29,10 +29,7 @@ describeDbAndRedis("publish enqueues while PostgreSQL inserts (PostgreSQL storag
     redis.disconnect()
   })
 
-  const count = async (schema: string, where = "true") =>
-    Number(
-      (await checks.query(`select count(*) as n from "${schema}".hookwire_deliveries where ${where}`)).rows[0].n
-    )
+  const count = (schema: string, where?: string) => countDeliveries(checks, schema, where)
   const queued = async (prefix: string) => Number(await redis.hlen(RedisQueue.keys(prefix).items))
   const allQueued = async (prefix: string, ids: ReadonlyArray<string>) =>
     ids.length > 0 && (await redis.hmget(RedisQueue.keys(prefix).items, ...ids)).every((v) => v !== null)

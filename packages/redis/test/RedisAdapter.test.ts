@@ -20,7 +20,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import { afterAll, expect, it } from "vitest"
 import * as RedisAdapter from "../src/RedisAdapter.js"
 import * as RedisQueue from "../src/RedisQueue.js"
-import { describeDbAndRedis, pool, storageLayer, withSchema } from "./utils/db.js"
+import { countDeliveries, describeDbAndRedis, pool, storageLayer, withSchema } from "./utils/db.js"
 import { catalog, quiet, webhooks } from "./utils/engine.js"
 import { cleanupLayer, connectionLayer, deleteKeys, newPrefix, plainClient, redisUrl, waitFor } from "./utils/redis.js"
 
@@ -39,10 +39,7 @@ describeDbAndRedis("RedisAdapter: PostgreSQL storage + Redis queue + sweeper", (
     redis.disconnect()
   })
 
-  const count = async (schema: string, where = "true") =>
-    Number(
-      (await checks.query(`select count(*) as n from "${schema}".hookwire_deliveries where ${where}`)).rows[0].n
-    )
+  const count = (schema: string, where?: string) => countDeliveries(checks, schema, where)
 
   /** Creates an endpoint and publishes `n` messages through `adapter`; returns the tenant. */
   const publish = (adapter: Layer.Layer<DeliveryQueue.DeliveryQueue | Storage.Storage, unknown>, n: number) =>

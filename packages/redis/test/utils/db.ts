@@ -32,6 +32,10 @@ export const pool = (max = 4): pg.Pool => {
   return p
 }
 
+/** How many deliveries `schema` holds that match the SQL condition `where` (all by default), read through `checks`. */
+export const countDeliveries = async (checks: pg.Pool, schema: string, where = "true"): Promise<number> =>
+  Number((await checks.query(`select count(*) as n from "${schema}".hookwire_deliveries where ${where}`)).rows[0].n)
+
 /** Drops schemas of earlier runs that were killed before cleaning up (older than an hour). */
 const dropStale = async (checks: pg.Pool) => {
   const { rows } = await checks.query<{ nspname: string }>(
